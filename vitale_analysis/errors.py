@@ -1,0 +1,42 @@
+"""The project's own exception and warning types.
+
+Every problem a user can act on raises :class:`CaseLogError` (a ``ValueError``)
+whose message names the file, the row or case, the column, the bad value and the
+fix. Data-quality problems that do not stop the analysis are not exceptions: they
+become rows of the :class:`~vitale_analysis.validate.QualityReport` and, when
+rows are set aside, a :class:`DataQualityWarning`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["CaseLogError", "DataQualityWarning"]
+
+
+class CaseLogError(ValueError):
+    """A case log, mapping or process model that cannot be used as given.
+
+    The message says what is wrong, where (file, row, column), and how to fix it.
+    """
+
+
+class DataQualityWarning(UserWarning):
+    """Rows were set aside or flagged while validating a case log."""
+
+
+def closest_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Candidates that look like ``name`` (case and accents loosely ignored)."""
+    candidates = [str(c) for c in candidates]
+    folded = {_fold(c): c for c in candidates}
+    hits = difflib.get_close_matches(_fold(name), list(folded), n=n, cutoff=0.6)
+    return [folded[h] for h in hits]
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -1,0 +1,298 @@
+"""The process model: milestones, phases, events, delay triggers, as data.
+
+The Carte Vitale route is the default (:data:`CARTE_VITALE`, read from
+``carte_vitale.toml`` beside this module). Any other administrative process can
+be described the same way, from a dict or a TOML file; only ``milestones`` and
+``phases`` are required::
+
+    >>> from vitale_analysis import ProcessModel
+    >>> permit = ProcessModel.from_dict({
+    ...     "name": "permit",
+    ...     "milestones": ["received", "checked", "decided"],
+    ...     "phases": ["intake", {"key": "decision", "label": {"en": "Decision"}}],
+    ... })
+    >>> [p.key for p in permit.phases]
+    ['intake', 'decision']
+    >>> permit.phase("decision").start, permit.phase("decision").end
+    ('checked', 'decided')
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import CaseLogError
+
+__all__ = ["CARTE_VITALE", "Phase", "ProcessModel", "Trigger", "WAITING_PARTIES"]
+
+#: Who a dossier can be waiting on after an event.
+WAITING_PARTIES = ("applicant", "office", "third_party")
+LANGUAGES = ("en", "fr")
+
+
+def _labels(value: Any, default: str, where: str) -> Mapping[str, str]:
+    """Normalise a label given as a string or an ``{"en": …, "fr": …}`` table."""
+    if value is None:
+        value = {}
+    if isinstance(value, str):
+        value = {"en": value}
+    if not isinstance(value, Mapping):
+        raise CaseLogError(
+            f"{where}: a label must be a string or a table like "
+            f'{{en = "…", fr = "…"}}, got {value!r}.'
+        )
+    unknown = set(value) - set(LANGUAGES)
+    if unknown:
+        raise CaseLogError(
+            f"{where}: unknown language(s) {sorted(unknown)} in a label; use 'en' and 'fr'."
+        )
+    en = str(value.get("en") or value.get("fr") or default)
+    fr = str(value.get("fr") or en)
+    return MappingProxyType({"en": en, "fr": fr})
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase runs from the first time ``start`` is reached to the first time ``end`` is."""
+
+    key: str
+    start: str
+    end: str
+    label: Mapping[str, str]
+    next_action: Mapping[str, str]
+
+    def label_in(self, lang: str = "en") -> str:
+        return self.label[_lang(lang)]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A delay trigger: a problem detected on an event, its phase and how to prevent it."""
+
+    key: str
+    phase: str | None
+    label: Mapping[str, str]
+    prevention: Mapping[str, str]
+
+    def label_in(self, lang: str = "en") -> str:
+        return self.label[_lang(lang)]
+
+
+def _lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise CaseLogError(f"lang={lang!r} is not supported; use one of {list(LANGUAGES)}.")
+    return lang
+
+
+@dataclass(frozen=True)
+class ProcessModel:
+    """An administrative process described as data.
+
+    Attributes
+    ----------
+    name : str
+    milestones : tuple of str
+        Milestone events in their expected order. The first starts a case, the
+        last completes it; phase ``i`` ends at ``milestones[i + 1]``.
+    phases : tuple of Phase
+        One fewer than the milestones.
+    events : tuple of str
+        Other (non-milestone) events the vocabulary knows.
+    close_events : tuple of str
+        Events that end a case without completing it (``case_closed``).
+    triggers : mapping of str to Trigger
+    waiting_on : mapping of str to str
+        After each event, who the dossier waits on: ``applicant``, ``office`` or
+        ``third_party``.
+    provisional_number_event, permanent_number_event : str or None
+        The events that give a provisional (NIA) and a permanent number, so that
+        number status comes from events, never from the digits.
+    followup_action, complaint_action, evidence_pack : mapping of language to text
+    """
+
+    name: str
+    milestones: tuple[str, ...]
+    phases: tuple[Phase, ...]
+    events: tuple[str, ...] = ()
+    close_events: tuple[str, ...] = ()
+    triggers: Mapping[str, Trigger] = field(default_factory=lambda: MappingProxyType({}))
+    waiting_on: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    provisional_number_event: str | None = None
+    permanent_number_event: str | None = None
+    label: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    followup_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    complaint_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    evidence_pack: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def phase_keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.phases)
+
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every event the model knows: milestones, other events, closing events."""
+        seen: dict[str, None] = {}
+        for name in (*self.milestones, *self.events, *self.close_events):
+            seen.setdefault(name, None)
+        for name in (self.provisional_number_event, self.permanent_number_event):
+            if name:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+    def phase(self, key: str) -> Phase:
+        for p in self.phases:
+            if p.key == key:
+                return p
+        raise CaseLogError(f"No phase {key!r} in process {self.name!r}; phases are {list(self.phase_keys)}.")
+
+    def phase_labels(self, lang: str = "en") -> dict[str, str]:
+        return {p.key: p.label_in(lang) for p in self.phases}
+
+    def __repr__(self) -> str:  # short: the full dataclass repr is pages long
+        return (
+            f"ProcessModel({self.name!r}: {len(self.milestones)} milestones, "
+            f"phases {list(self.phase_keys)}, {len(self.vocabulary)} known events, "
+            f"{len(self.triggers)} triggers)"
+        )
+
+    # --------------------------------------------------------------- builders
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], *, source: str = "process model") -> "ProcessModel":
+        """Build a model from a plain dict (the same shape as the TOML file).
+
+        Required: ``milestones`` (list of event names, in order) and ``phases``
+        (one per consecutive pair of milestones: a key, or a table with ``key``
+        and optional ``label`` and ``next_action``). Everything else is optional.
+        """
+        if not isinstance(spec, Mapping):
+            raise CaseLogError(f"{source}: expected a table of settings, got {type(spec).__name__}.")
+        known_keys = {
+            "name", "label", "milestones", "phases", "events", "close_events", "triggers",
+            "waiting_on", "provisional_number_event", "permanent_number_event",
+            "followup_action", "complaint_action", "evidence_pack",
+        }
+        unknown = sorted(set(spec) - known_keys)
+        if unknown:
+            raise CaseLogError(
+                f"{source}: unknown setting(s) {unknown}; known settings are {sorted(known_keys)}."
+            )
+        missing = [k for k in ("milestones", "phases") if k not in spec]
+        if missing:
+            raise CaseLogError(
+                f"{source}: missing required setting(s) {missing}. A process needs "
+                "`milestones` (event names in their expected order) and `phases` "
+                "(one name per pair of consecutive milestones)."
+            )
+        milestones = _str_list(spec["milestones"], f"{source}: milestones")
+        if len(milestones) < 2:
+            raise CaseLogError(f"{source}: at least two milestones are needed, got {milestones}.")
+        dupes = sorted({m for m in milestones if milestones.count(m) > 1})
+        if dupes:
+            raise CaseLogError(f"{source}: milestone(s) {dupes} listed more than once.")
+
+        raw_phases = spec["phases"]
+        if not isinstance(raw_phases, (list, tuple)):
+            raise CaseLogError(f"{source}: phases must be a list, got {raw_phases!r}.")
+        if len(raw_phases) != len(milestones) - 1:
+            raise CaseLogError(
+                f"{source}: {len(milestones)} milestones need {len(milestones) - 1} phases "
+                f"(one between each consecutive pair), got {len(raw_phases)}."
+            )
+        phases = []
+        for i, raw in enumerate(raw_phases):
+            if isinstance(raw, str):
+                raw = {"key": raw}
+            if not isinstance(raw, Mapping) or "key" not in raw:
+                raise CaseLogError(f"{source}: phase {i + 1} needs a `key`, got {raw!r}.")
+            key = str(raw["key"])
+            phases.append(
+                Phase(
+                    key=key,
+                    start=milestones[i],
+                    end=milestones[i + 1],
+                    label=_labels(raw.get("label"), key, f"{source}: phase {key}"),
+                    next_action=_labels(raw.get("next_action"), "", f"{source}: phase {key}"),
+                )
+            )
+        keys = [p.key for p in phases]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise CaseLogError(f"{source}: phase key(s) {dupes} used more than once.")
+
+        triggers = {}
+        for key, raw in dict(spec.get("triggers") or {}).items():
+            raw = {"label": raw} if isinstance(raw, str) else dict(raw)
+            phase = raw.get("phase")
+            if phase is not None and phase not in keys:
+                raise CaseLogError(
+                    f"{source}: trigger {key!r} names phase {phase!r}, which is not one of {keys}."
+                )
+            triggers[str(key)] = Trigger(
+                key=str(key),
+                phase=phase,
+                label=_labels(raw.get("label"), str(key), f"{source}: trigger {key}"),
+                prevention=_labels(raw.get("prevention"), "", f"{source}: trigger {key}"),
+            )
+
+        waiting_on = {str(k): str(v) for k, v in dict(spec.get("waiting_on") or {}).items()}
+        bad = {k: v for k, v in waiting_on.items() if v not in WAITING_PARTIES}
+        if bad:
+            raise CaseLogError(
+                f"{source}: waiting_on values must be one of {list(WAITING_PARTIES)}; got {bad}."
+            )
+
+        model = cls(
+            name=str(spec.get("name", "custom")),
+            milestones=tuple(milestones),
+            phases=tuple(phases),
+            events=tuple(_str_list(spec.get("events", []), f"{source}: events")),
+            close_events=tuple(_str_list(spec.get("close_events", []), f"{source}: close_events")),
+            triggers=MappingProxyType(triggers),
+            waiting_on=MappingProxyType(waiting_on),
+            provisional_number_event=spec.get("provisional_number_event"),
+            permanent_number_event=spec.get("permanent_number_event"),
+            label=_labels(spec.get("label"), str(spec.get("name", "custom")), source),
+            followup_action=_labels(spec.get("followup_action"), "", source),
+            complaint_action=_labels(spec.get("complaint_action"), "", source),
+            evidence_pack=_labels(spec.get("evidence_pack"), "", source),
+        )
+        unknown_waiting = sorted(set(waiting_on) - set(model.vocabulary))
+        if unknown_waiting:
+            raise CaseLogError(
+                f"{source}: waiting_on names event(s) {unknown_waiting} that are neither "
+                "milestones nor listed in `events`."
+            )
+        return model
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "ProcessModel":
+        """Read a model from a TOML file (see ``carte_vitale.toml`` for the shape)."""
+        path = Path(path)
+        try:
+            with path.open("rb") as fh:
+                spec = tomllib.load(fh)
+        except FileNotFoundError:
+            raise CaseLogError(f"Process model file {str(path)!r} does not exist.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise CaseLogError(f"Process model file {str(path)!r} is not valid TOML: {exc}.") from None
+        return cls.from_dict(spec, source=str(path))
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise CaseLogError(f"{where} must be a list of names, got {value!r}.")
+    return [str(v) for v in value]
+
+
+def _load_default() -> ProcessModel:
+    return ProcessModel.from_toml(Path(__file__).with_name("carte_vitale.toml"))
+
+
+#: The Carte Vitale route for a self-employed person (the default process).
+CARTE_VITALE: ProcessModel = _load_default()

@@ -1,0 +1,643 @@
+"""Reading case logs: CSV, Excel, Parquet, XES or a DataFrame → raw events.
+
+This is the only module that touches files. It renames columns to the
+canonical names (``case_id``, ``event``, ``timestamp``, ``trigger``, ``note``
+plus case attributes), maps the file's labels to the process vocabulary, and
+keeps the timestamps as they were written: :func:`~vitale_analysis.validate`
+parses them, so that a value it cannot read is counted and listed in the
+quality report with the row it came from, not lost here.
+
+The raw frame has one extra column, ``row``: the 1-based number of the data
+row in the source (1 = the first row under the header; for XES, the event's
+position in the file). Reading facts that validation needs (the source's name,
+the day-first setting, rows that could not be split into fields) travel in
+``raw.attrs["vitale_analysis"]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import tomllib
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pandas as pd
+
+from .errors import CaseLogError, closest_names
+
+__all__ = ["read_caselog", "read_mapping", "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
+
+REQUIRED_COLUMNS = ("case_id", "event", "timestamp")
+CANONICAL_COLUMNS = (*REQUIRED_COLUMNS, "trigger", "note")
+ATTRS_KEY = "vitale_analysis"
+
+# Header names other tools write for the canonical columns (PM4Py / XES style).
+_ALIASES = {
+    "case:concept:name": "case_id",
+    "concept:name": "event",
+    "time:timestamp": "timestamp",
+}
+_DELIMITERS = (";", ",", "\t")
+_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet"}
+
+
+# --------------------------------------------------------------------------- mapping
+def read_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a mapping file (JSON or TOML) written once per export format.
+
+    It may hold ``columns`` (file header → canonical name), ``values``
+    (column → {file label → vocabulary value}), ``dayfirst``, ``delimiter``,
+    ``encoding`` and ``sheet``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CaseLogError(f"Mapping file {str(path)!r} does not exist. Check the path.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            with path.open("rb") as fh:
+                spec = tomllib.load(fh)
+        elif suffix == ".json":
+            spec = json.loads(path.read_text(encoding="utf-8-sig"))
+        else:
+            raise CaseLogError(
+                f"Mapping file {str(path)!r}: unsupported format {suffix or '(no suffix)'!r}; "
+                "write it as .toml or .json."
+            )
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CaseLogError(f"Mapping file {str(path)!r} cannot be parsed: {exc}. Fix its syntax.") from None
+    return _check_mapping(spec, str(path))
+
+
+def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise CaseLogError(f"{where}: a mapping must be a table of settings, got {type(spec).__name__}.")
+    unknown = sorted(set(spec) - _MAPPING_KEYS)
+    if unknown:
+        raise CaseLogError(
+            f"{where}: unknown mapping setting(s) {unknown}; known settings are {sorted(_MAPPING_KEYS)}."
+        )
+    for key in ("columns", "values"):
+        if key in spec and not isinstance(spec[key], Mapping):
+            raise CaseLogError(f"{where}: `{key}` must be a table, got {spec[key]!r}.")
+    for column, table in dict(spec.get("values", {})).items():
+        if not isinstance(table, Mapping):
+            raise CaseLogError(
+                f"{where}: values.{column} must be a table of file label → value, got {table!r}."
+            )
+    return dict(spec)
+
+
+# --------------------------------------------------------------------------- entry point
+def read_caselog(
+    source: str | Path | pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[Any, Any]] | None = None,
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+    mapping: str | Path | Mapping[str, Any] | None = None,
+    cases: str | Path | pd.DataFrame | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Read a case log into raw events with canonical column names.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        ``.csv`` / ``.txt`` / ``.tsv`` (delimiter ``,`` ``;`` or tab and
+        encoding UTF-8, UTF-8 with BOM or cp1252 are detected), ``.xlsx``,
+        ``.parquet``, ``.xes`` or ``.xes.gz`` (streamed; trace attributes
+        become case attributes), or a pandas DataFrame.
+    columns : dict, optional
+        File header → canonical name, e.g. ``{"N° dossier": "case_id"}``.
+    values : dict, optional
+        Per column, file label → vocabulary value, e.g.
+        ``{"event": {"Dossier envoyé": "dossier_submitted"},
+        "born_abroad": {"oui": True, "non": False}}``.
+    dayfirst : bool, optional
+        Whether ``01/02/2025`` is 1 February. Detected when not given
+        (French exports are day-first).
+    sheet : str or int, optional
+        Excel sheet (default: the first).
+    mapping : path or dict, optional
+        A mapping file (JSON or TOML) holding any of ``columns``, ``values``,
+        ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``. Arguments given
+        directly win over the file.
+    cases : path or DataFrame, optional
+        A separate cases table (one row per ``case_id``) whose columns become
+        case attributes, joined on ``case_id``. The same ``columns`` mapping
+        applies to it.
+    delimiter, encoding : str, optional
+        Force the CSV delimiter or text encoding instead of detecting them.
+
+    Returns
+    -------
+    DataFrame
+        Canonical columns, case attributes, and ``row`` (source row number).
+        Timestamps are kept as written; :func:`validate` parses them.
+
+    Examples
+    --------
+    >>> from vitale_analysis import read_caselog
+    >>> raw = read_caselog("data/sample_caselog.csv")  # doctest: +SKIP
+    """
+    spec: dict[str, Any] = {}
+    if mapping is not None:
+        spec = read_mapping(mapping) if isinstance(mapping, (str, Path)) else _check_mapping(mapping, "mapping")
+    columns = {**dict(spec.get("columns", {})), **dict(columns or {})}
+    values = {**dict(spec.get("values", {})), **dict(values or {})}
+    dayfirst = spec.get("dayfirst") if dayfirst is None else dayfirst
+    sheet = spec.get("sheet") if sheet is None else sheet
+    delimiter = spec.get("delimiter") if delimiter is None else delimiter
+    encoding = spec.get("encoding") if encoding is None else encoding
+    if delimiter is not None and delimiter not in _DELIMITERS:
+        raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(_DELIMITERS)}.")
+
+    frame, name, malformed, notes, declared = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding)
+    frame = _canonical_columns(frame, columns, name)
+    _require(frame, REQUIRED_COLUMNS, name, columns)
+    if values:
+        frame = _map_values(frame, values, name)
+    if cases is not None:
+        before = set(frame.columns)
+        frame = _join_cases(frame, cases, columns, values, sheet=sheet, delimiter=delimiter, encoding=encoding, events_name=name)
+        declared = (*declared, *(c for c in frame.columns if c not in before))
+    # Renamed declared attributes keep their new names.
+    declared = tuple(columns.get(c, c) for c in declared)
+    frame.attrs[ATTRS_KEY] = {
+        "source": name,
+        "case_attributes": declared,
+        "dayfirst": dayfirst,
+        "malformed_rows": malformed,
+        "notes": notes,
+    }
+    return frame
+
+
+# --------------------------------------------------------------------------- per format
+def _read_any(source, *, sheet, delimiter, encoding):
+    """Return (frame with a `row` column, source name, malformed rows, notes, declared case attributes)."""
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        frame = frame.reset_index(drop=True)
+        frame["row"] = np.arange(1, len(frame) + 1)
+        return frame, "DataFrame", [], [], ()
+    if not isinstance(source, (str, Path)):
+        raise CaseLogError(
+            f"Cannot read a case log from a {type(source).__name__}; "
+            "give a file path (.csv, .xlsx, .parquet, .xes, .xes.gz) or a pandas DataFrame."
+        )
+    path = Path(source)
+    name = str(path)
+    if not path.exists():
+        hint = ""
+        if path.parent.exists():
+            near = closest_names(path.name, [p.name for p in path.parent.iterdir()])
+            if near:
+                hint = f" Did you mean {near[0]!r}?"
+        raise CaseLogError(f"Case log {name!r} does not exist.{hint} Check the path.")
+    if path.is_dir():
+        raise CaseLogError(f"Case log {name!r} is a folder; give the path of a file inside it.")
+    suffixes = "".join(s.lower() for s in path.suffixes[-2:])
+    suffix = path.suffix.lower()
+    if suffixes.endswith(".xes.gz") or suffix == ".xes":
+        frame = _read_xes(path)
+        return frame, name, [], [], tuple(frame.attrs.pop("trace_keys", ()))
+    if suffix in (".csv", ".txt", ".tsv"):
+        frame, malformed, notes = _read_csv(path, delimiter=delimiter, encoding=encoding)
+        return frame, name, malformed, notes, ()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path, sheet), name, [], [], ()
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path), name, [], [], ()
+    if suffix == ".xls":
+        raise CaseLogError(
+            f"{name}: the old Excel .xls format is not supported; open it in Excel or "
+            "LibreOffice and save it as .xlsx (or export it as CSV)."
+        )
+    raise CaseLogError(
+        f"{name}: unsupported file format {suffix or '(no suffix)'!r}. Supported: .csv (also .txt, .tsv), "
+        ".xlsx, .parquet, .xes, .xes.gz — or pass a pandas DataFrame."
+    )
+
+
+def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
+    """Decode bytes: the given encoding, else UTF-8 (with or without BOM), else cp1252."""
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise CaseLogError(f"{name}: unknown encoding {encoding!r}; use e.g. 'utf-8' or 'cp1252'.") from None
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise CaseLogError(
+                f"{name}: line {line} is not valid {encoding} (byte {data[exc.start:exc.start + 1]!r} "
+                f"at offset {exc.start}). Fix: re-export the file as UTF-8, or leave `encoding` "
+                "unset to let it be detected."
+            ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = ("utf-8-sig",)
+    else:
+        candidates = ("utf-8", "cp1252")
+    first_error = None
+    for enc in candidates:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    exc = first_error
+    line = data[: exc.start].count(b"\n") + 1
+    raise CaseLogError(
+        f"{name}: cannot read the text: line {line} has a byte ({data[exc.start:exc.start + 1]!r}, offset "
+        f"{exc.start}) that is neither UTF-8 nor Windows-1252 (cp1252). Fix: re-export the file "
+        "as 'CSV UTF-8', or pass encoding= with the file's real encoding."
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the header (and the next lines) most consistently."""
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", (-1, -1)
+    for delim in _DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=delim))
+        except csv.Error:
+            continue
+        header = len(rows[0])
+        consistent = sum(1 for r in rows[1:] if len(r) == header)
+        score = (header if header > 1 else 0, consistent)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
+    name = str(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise CaseLogError(f"{name}: the file is empty. Export the case log again (with its header row).")
+    text, used = _decode(data, name, encoding)
+    del data
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delim = delimiter or _sniff_delimiter(text)
+    notes = [f"read as {used}, delimiter {delim!r}"]
+    malformed: list[dict[str, Any]] = []
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise CaseLogError(f"{name}: the file has no header row. Export the case log again with its headers.") from None
+    except pd.errors.ParserError:
+        # Rows with a wrong number of fields: split them with the csv module so
+        # each bad row is set aside with its line number instead of lost.
+        frame, malformed = _read_csv_tolerant(text, delim, name)
+    frame["row"] = np.arange(1, len(frame) + 1)
+    if malformed:
+        # Rows set aside keep their place in the row numbering of the file.
+        frame["row"] = _renumber_around(len(frame), [m["row"] for m in malformed])
+    return frame, malformed, notes
+
+
+def _read_csv_tolerant(text: str, delim: str, name: str):
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    try:
+        header = next(reader)
+        while not any(cell.strip() for cell in header):
+            header = next(reader)
+    except StopIteration:
+        raise CaseLogError(f"{name}: the file has no header row.") from None
+    except csv.Error as exc:
+        raise CaseLogError(f"{name}: the header line cannot be read ({exc}). Check the quoting.") from None
+    good, malformed = [], []
+    row = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row += 1
+            malformed.append({"row": row, "line": reader.line_num, "value": f"({exc})"})
+            continue
+        if not any(cell.strip() for cell in record):
+            continue
+        row += 1
+        if len(record) != len(header):
+            malformed.append(
+                {
+                    "row": row,
+                    "line": reader.line_num,
+                    "value": delim.join(record)[:200],
+                    "fields": len(record),
+                    "expected": len(header),
+                }
+            )
+        else:
+            good.append(record)
+    frame = pd.DataFrame(good, columns=header, dtype=object)
+    frame = frame.replace({"": None})
+    return frame, malformed
+
+
+def _renumber_around(n_good: int, bad_rows: list[int]) -> np.ndarray:
+    """Row numbers of the good rows when the bad row numbers are taken out."""
+    total = n_good + len(bad_rows)
+    keep = np.ones(total, dtype=bool)
+    keep[np.asarray(bad_rows, dtype=int) - 1] = False
+    return np.arange(1, total + 1)[keep]
+
+
+def _read_excel(path: Path, sheet) -> pd.DataFrame:
+    name = str(path)
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise CaseLogError("Reading .xlsx needs openpyxl: pip install openpyxl.") from None
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # zip or XML errors inside openpyxl
+        raise CaseLogError(
+            f"{name}: cannot open it as an Excel workbook ({type(exc).__name__}: {exc}). "
+            "The file may be damaged or not really .xlsx; open and re-save it in Excel, or export CSV."
+        ) from None
+    with book:
+        sheets = book.sheet_names
+        if sheet is None:
+            sheet = 0
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(sheets):
+                raise CaseLogError(f"{name}: there is no sheet number {sheet}; sheets are {sheets}.")
+        elif sheet not in sheets:
+            near = closest_names(str(sheet), sheets)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise CaseLogError(f"{name}: no sheet {sheet!r}.{hint} Sheets are {sheets}.")
+        try:
+            frame = book.parse(sheet, dtype=object)
+        except Exception as exc:
+            raise CaseLogError(f"{name}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc}).") from None
+    frame = frame.dropna(how="all").reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for column in frame.columns:
+        frame[column] = frame[column].map(_excel_cell)
+    frame["row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _excel_cell(value):
+    """Excel gives numbers for numeric-looking ids: 123.0 → '123'; text stays text."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise CaseLogError(
+            f"{str(path)}: cannot read it as Parquet ({type(exc).__name__}: {exc}). "
+            "The file may be truncated or not Parquet."
+        ) from None
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    frame["row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+# --------------------------------------------------------------------------- XES
+_XES_NS = "{http://www.xes-standard.org/}"
+
+
+def _xes_value(elem: ET.Element):
+    tag = elem.tag.rsplit("}", 1)[-1]
+    value = elem.get("value")
+    if value is None:
+        return None
+    if tag in ("int",):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if tag in ("float",):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if tag == "boolean":
+        return value.strip().lower() == "true"
+    return value  # string, date (parsed by validate), id
+
+
+def _read_xes(path: Path) -> pd.DataFrame:
+    """Stream an XES log: one row per event, trace attributes repeated as case attributes.
+
+    The trace's ``concept:name`` becomes ``case_id``; the event's
+    ``concept:name`` and ``time:timestamp`` become ``event`` and ``timestamp``.
+    Other attributes keep their XES keys; an event attribute whose key is also a
+    trace attribute is prefixed with ``event:``. Nested attributes are not read.
+    """
+    name = str(path)
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    rows: list[dict[str, Any]] = []
+    trace_attrs: dict[str, Any] = {}
+    trace_events: list[dict[str, Any]] = []
+    depth_stack: list[str] = []
+    trace_keys: set[str] = set()
+    date_keys: set[str] = set()
+    try:
+        with opener(path, "rb") as fh:
+            for action, elem in ET.iterparse(fh, events=("start", "end")):
+                tag = elem.tag.rsplit("}", 1)[-1]
+                if action == "start":
+                    depth_stack.append(tag)
+                    continue
+                depth_stack.pop()
+                parent = depth_stack[-1] if depth_stack else None
+                if tag == "event":
+                    event = {}
+                    for child in elem:
+                        key = child.get("key")
+                        if key is not None:
+                            event[key] = _xes_value(child)
+                    trace_events.append(event)
+                    elem.clear()
+                elif tag == "trace":
+                    case = trace_attrs.pop("concept:name", None)
+                    trace_keys.update(trace_attrs)
+                    for event in trace_events:
+                        row = {"case_id": case}
+                        for key, value in trace_attrs.items():
+                            row[key] = value
+                        for key, value in event.items():
+                            if key == "concept:name":
+                                row["event"] = value
+                            elif key == "time:timestamp":
+                                row["timestamp"] = value
+                            elif key in trace_attrs or key in ("case_id", "event", "timestamp"):
+                                row[f"event:{key}"] = value
+                            else:
+                                row[key] = value
+                        rows.append(row)
+                    trace_attrs, trace_events = {}, []
+                    elem.clear()
+                elif parent == "trace" and tag != "event":
+                    key = elem.get("key")
+                    if key is not None:
+                        trace_attrs[key] = _xes_value(elem)
+                        if tag == "date":
+                            date_keys.add(key)
+    except ET.ParseError as exc:
+        raise CaseLogError(
+            f"{name}: not a well-formed XES file ({exc}). The file may be truncated or damaged; "
+            "export it again."
+        ) from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise CaseLogError(
+            f"{name}: the compressed file cannot be read to the end ({type(exc).__name__}: {exc}). "
+            "It is probably truncated; download or export it again."
+        ) from None
+    if not rows:
+        raise CaseLogError(f"{name}: the XES file holds no events (no <trace> with <event> inside).")
+    frame = pd.DataFrame(rows)
+    frame.attrs["trace_keys"] = sorted(trace_keys)
+    # Typed <date> case attributes (deadlines, planned end dates) become UTC times.
+    for key in sorted(date_keys - {"concept:name"}):
+        if key in frame.columns:
+            frame[key] = pd.to_datetime(frame[key], format="ISO8601", utc=True, errors="coerce")
+    for column in ("case_id", "event", "timestamp"):
+        if column not in frame:
+            frame[column] = None
+    frame["row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+# --------------------------------------------------------------------------- columns and values
+def _canonical_columns(frame: pd.DataFrame, columns: Mapping[str, str], name: str) -> pd.DataFrame:
+    stripped = {c: str(c).strip().lstrip("\ufeff") for c in frame.columns}
+    frame = frame.rename(columns=stripped)
+    missing = [src for src in columns if src not in frame.columns]
+    if missing:
+        found = [c for c in frame.columns if c != "row"]
+        hints = []
+        for src in missing:
+            near = closest_names(src, found)
+            hints.append(f"{src!r}" + (f" (closest: {near[0]!r})" if near else ""))
+        raise CaseLogError(
+            f"{name}: the column mapping names column(s) {', '.join(hints)} that the file does not have. "
+            f"Columns found: {found}. Fix the mapping's `columns` table."
+        )
+    rename = dict(columns)
+    taken = set(rename.values())
+    for column in frame.columns:
+        if column in rename or column == "row":
+            continue
+        lowered = column.lower().replace(" ", "_")
+        target = _ALIASES.get(column) or (lowered if lowered in CANONICAL_COLUMNS else None)
+        if target and target not in taken and target not in frame.columns:
+            rename[column] = target
+            taken.add(target)
+    frame = frame.rename(columns=rename)
+    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if dupes:
+        raise CaseLogError(
+            f"{name}: after renaming, column(s) {dupes} appear more than once. "
+            "Map only one file column to each canonical name."
+        )
+    return frame
+
+
+def _require(frame: pd.DataFrame, required, name: str, columns: Mapping[str, str]) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if not missing:
+        return
+    found = [c for c in frame.columns if c != "row"]
+    parts = []
+    for column in missing:
+        near = closest_names(column, found)
+        parts.append(f"{column!r}" + (f" (closest: {', '.join(repr(n) for n in near)})" if near else ""))
+    single = len(found) == 1 and any(d in found[0] for d in _DELIMITERS)
+    hint = (
+        f" The header was read as one column; the delimiter may be wrong: pass delimiter=';' or ','."
+        if single
+        else ""
+    )
+    example = ", ".join(f"'<your header>': '{c}'" for c in missing)
+    raise CaseLogError(
+        f"{name}: required column(s) {', '.join(parts)} not found. Columns found: {found}.{hint} "
+        f"Fix: rename them in the file, or pass columns={{{example}}} (or a mapping file)."
+    )
+
+
+def _map_values(frame: pd.DataFrame, values: Mapping[str, Mapping[Any, Any]], name: str) -> pd.DataFrame:
+    for column, table in values.items():
+        if column not in frame.columns:
+            raise CaseLogError(
+                f"{name}: the value mapping is for column {column!r}, which the file does not have "
+                f"(after renaming). Columns: {[c for c in frame.columns if c != 'row']}."
+            )
+        # Labels are matched after trimming spaces and ignoring case, as exports vary.
+        folded = {str(k).strip().casefold(): v for k, v in table.items()}
+        series = frame[column]
+        keys = series.astype("string").str.strip().str.casefold()
+        mapped = keys.map(folded)
+        hit = mapped.notna()
+        if hit.any():
+            out = series.astype(object).copy()
+            out[hit.to_numpy()] = mapped[hit].to_numpy()
+            frame[column] = out
+    return frame
+
+
+def _join_cases(frame, cases, columns, values, *, sheet, delimiter, encoding, events_name):
+    table, name, malformed, _, _ = _read_any(cases, sheet=sheet, delimiter=delimiter, encoding=encoding)
+    if malformed:
+        bad = ", ".join(str(m["row"]) for m in malformed[:10])
+        raise CaseLogError(f"{name}: cases table row(s) {bad} have the wrong number of fields; fix them first.")
+    table = table.drop(columns="row")
+    mapping = {k: v for k, v in columns.items() if k in table.columns}
+    table = _canonical_columns(table, mapping, name)
+    _require(table, ("case_id",), name, columns)
+    value_maps = {c: t for c, t in values.items() if c in table.columns and c != "case_id"}
+    if value_maps:
+        table = _map_values(table, value_maps, name)
+    table["case_id"] = table["case_id"].astype("string").str.strip()
+    dupes = table["case_id"][table["case_id"].duplicated(keep=False)]
+    if len(dupes):
+        rows = (dupes.index[:10] + 1).tolist()
+        raise CaseLogError(
+            f"{name}: case_id {dupes.iloc[0]!r} appears more than once in the cases table "
+            f"(rows {rows}); a cases table has one row per case."
+        )
+    overlap = sorted((set(table.columns) & set(frame.columns)) - {"case_id"})
+    if overlap:
+        raise CaseLogError(
+            f"{name}: column(s) {overlap} are both in the events ({events_name}) and in the cases table; "
+            "keep each case attribute in one place."
+        )
+    key = frame["case_id"].astype("string").str.strip()
+    joined = frame.assign(_key=key).merge(table.rename(columns={"case_id": "_key"}), on="_key", how="left")
+    return joined.drop(columns="_key")
