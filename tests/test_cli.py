@@ -1,0 +1,68 @@
+"""The command line, run as a user runs it: a subprocess, exit status and output checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from test_core import ROWS
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vitale_analysis", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_summary_on_a_small_log(tmp_path):
+    path = tmp_path / "log.csv"
+    pd.DataFrame(ROWS).to_csv(path, index=False)
+    result = run("summary", str(path), "--as-of", "2025-06-30")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # 12 dossiers: 9 open, 1 complete, 2 closed (worked out in test_core).
+    assert "12 in all — 9 open, 1 complete, 2 closed" in out
+    assert "Order violations: 1 dossiers" in out
+    assert "rows read 60 = kept 60 + set aside 0" in out
+    # 10 dossiers finished registration (C_COMPLETE, O_2..O_7, C_NIA, C_VIOL, C_CLOSED);
+    # O_1 is still in it and C_SAL was closed in it.
+    reg = next(line for line in out.splitlines() if line.strip().startswith("Registration"))
+    # Days: C_COMPLETE 3, O_2 7, O_3..O_7 3 each, C_NIA/C_VIOL/C_CLOSED 2 each →
+    # sorted 2,2,2,3,3,3,3,3,3,7: median 3.0.
+    assert reg.split()[1:3] == ["10", "3.0"]
+
+
+def test_summary_in_french(tmp_path):
+    path = tmp_path / "log.csv"
+    pd.DataFrame(ROWS).to_csv(path, index=False)
+    result = run("summary", str(path), "--lang", "fr")
+    assert result.returncode == 0, result.stderr
+    assert "Ouverture des droits" in result.stdout
+    assert "Salarié sur le parcours indépendant" in result.stdout
+
+
+def test_validate_prints_the_quality_report(tmp_path):
+    path = tmp_path / "log.csv"
+    frame = pd.DataFrame(ROWS)
+    pd.concat([frame, frame.iloc[[0]]]).to_csv(path, index=False)
+    result = run("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "rows read 61 = kept 60 + set aside 1" in result.stdout
+    assert "duplicate_row" in result.stdout
+
+
+def test_missing_file_exits_non_zero_with_a_clear_message(tmp_path):
+    result = run("validate", str(tmp_path / "nope.csv"))
+    assert result.returncode == 2
+    assert "nope.csv" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_file_exits_non_zero(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("dossier;étape;Date\nA;registration_submitted;01/02/2025\n", encoding="utf-8")
+    result = run("validate", str(path))
+    assert result.returncode == 2
+    assert "required column(s)" in result.stderr and "case_id" in result.stderr
+    assert "Traceback" not in result.stderr
