@@ -395,12 +395,13 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
             frame = book.parse(sheet, dtype=object)
         except Exception as exc:
             raise CaseLogError(f"{name}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc}).") from None
-    frame = frame.dropna(how="all").reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in frame.columns:
         frame[column] = frame[column].map(_excel_cell)
+    # Number rows before dropping blank ones, so row numbers match the sheet's.
     frame["row"] = np.arange(1, len(frame) + 1)
-    return frame
+    blank = frame.drop(columns="row").isna().all(axis=1)
+    return frame[~blank].reset_index(drop=True)
 
 
 def _excel_cell(value):

@@ -74,6 +74,9 @@ CANONICAL_COLUMNS = (
 CSV_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 CHANNELS = ("ameli", "postal")
+# Events are ordered on a clock 64 times finer than a minute before being
+# rounded to the minute; events closer than that keep the order they were added.
+_SUBMINUTE = 64
 ROUTES = ("self_employed", "salaried")
 
 # Triggers raised on the rights-opening dossier, in the order the office
@@ -464,14 +467,15 @@ class _EventLog:
         trigger_code = -1 if trigger is None else self.trigger_code[trigger]
         self.blocks.append((cases, when[cases], self.event_code[event], trigger_code))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Dossier index, time, event code and trigger code (-1: none) of every event, block after block."""
         sizes = [len(b[0]) for b in self.blocks]
         case = np.concatenate([b[0] for b in self.blocks])
         when = np.concatenate([b[1] for b in self.blocks])
         event = np.repeat(np.array([b[2] for b in self.blocks], dtype=np.int16), sizes)
         trigger = np.repeat(np.array([b[3] for b in self.blocks], dtype=np.int16), sizes)
-        block = np.repeat(np.arange(len(self.blocks), dtype=np.int16), sizes)
-        return case, when, event, trigger, block
+        self.blocks = []
+        return case, when, event, trigger
 
 
 # -------------------------------------------------------------------- simulate
@@ -763,20 +767,30 @@ def _assemble(
     events: tuple[str, ...],
     triggers: tuple[str, ...],
 ) -> pd.DataFrame:
-    case, when, event, trigger, block = log.arrays()
-    keep = when <= closed_at[case]  # nothing after a dossier is closed
-    case, when, event, trigger, block = case[keep], when[keep], event[keep], trigger[keep], block[keep]
-    order = np.lexsort((block, when, case))
-    case, when, event, trigger = case[order], when[order], event[order], trigger[order]
+    case, when, event, trigger = log.arrays()
+    # Drop what happens after a dossier closes or after as_of before sorting:
+    # pushing ties apart below only ever moves events later, so it cannot
+    # bring a dropped event back.
+    per_day = calendar.minutes_per_day
+    keep = (when <= closed_at[case]) & (when * per_day < calendar.cut)
+    case, when, event, trigger = case[keep], when[keep], event[keep], trigger[keep]
 
-    # Working-time clock, to the minute; strictly increasing within a dossier
-    # so that the only ties are the planted ones (row i gets at least the
-    # minute of row i-1 plus one: a running maximum of minute - row, per case).
-    minute = np.floor(when * calendar.minutes_per_day).astype(np.int64)
+    # Sort by dossier, then time to 1/64 of a minute, then the order events
+    # were added (a stable sort keeps it). Blocks are runs already sorted by
+    # dossier, which the stable sort merges quickly.
+    fine = np.floor(when * (per_day * _SUBMINUTE)).astype(np.int64)
+    order = np.argsort(case * (calendar.cut * _SUBMINUTE + 1) + fine, kind="stable")
+    case, event, trigger = case[order], event[order], trigger[order]
+    minute = fine[order] // _SUBMINUTE
+    del when, fine, order, keep
+
+    # Strictly increasing minutes within a dossier, so that the only ties are
+    # the planted ones: row i gets at least the minute of row i-1 plus one (a
+    # running maximum of minute - row, kept apart per dossier by an offset).
     row = np.arange(len(minute), dtype=np.int64)
-    span = int(minute.max() - minute.min()) + len(minute) + 1
-    shifted = minute - row + case * span
-    minute = np.maximum.accumulate(shifted) - case * span + row
+    span = calendar.cut + len(minute) + 1
+    offset = case * span - row
+    minute = np.maximum.accumulate(minute + offset) - offset
     emitted = minute < calendar.cut
     case, minute, event, trigger = case[emitted], minute[emitted], event[emitted], trigger[emitted]
 
@@ -795,7 +809,6 @@ def _assemble(
     case, minute, event, trigger = (np.repeat(a, copies) for a in (case, minute, event, trigger))
 
     day_ns = calendar.days.astype("datetime64[ns]").astype(np.int64)
-    per_day = calendar.minutes_per_day
     timestamp_ns = day_ns[minute // per_day] + (calendar.opening_minute + minute % per_day) * 60_000_000_000
     width = max(6, len(str(len(d.start))))
     case_ids = np.char.add("D", np.char.zfill(np.arange(1, len(d.start) + 1).astype(str), width))
@@ -821,8 +834,9 @@ def _strings(labels, codes: np.ndarray) -> pd.Series:
     which costs seconds and gigabytes at millions of rows.
     """
     codes = np.asarray(codes)
-    indices = pa.array(codes.astype(np.int64), mask=codes < 0)
-    values = pa.array(np.asarray(labels, dtype=object).tolist(), type=pa.string()).take(indices)
+    indices = pa.array(codes, mask=codes < 0)
+    # large_string is what pandas' "str" dtype holds: no cast afterwards.
+    values = pa.array(np.asarray(labels, dtype=object).tolist(), type=pa.large_string()).take(indices)
     return pd.Series(pd.array(values, dtype="str"))
 
 

@@ -241,7 +241,10 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
         return _Parsed(values.astype("datetime64[ns]"), values.isna().to_numpy(), False, notes)
 
     obj = values.astype(object)
-    is_dt = obj.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp))).to_numpy(dtype=bool)
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):
+        is_dt = np.zeros(len(obj), dtype=bool)  # plain text: no per-value scan needed
+    else:  # Excel cells: datetime objects and text side by side
+        is_dt = obj.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp))).to_numpy(dtype=bool)
     text = obj.where(~is_dt).astype("string").str.strip()
     missing = (text.isna() | (text == "")).to_numpy() & ~is_dt
     text = text.where(~pd.Series(missing, index=text.index))
