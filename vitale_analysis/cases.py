@@ -31,7 +31,7 @@ import pandas as pd
 
 from .errors import CaseLogError
 from .process import ProcessModel
-from .validate import CaseLog, _to_as_of
+from .validate import CaseLog, _after_as_of, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
 
@@ -105,7 +105,7 @@ def _core(log: CaseLog, as_of) -> _Core:
     as_of_ts = _to_as_of(as_of, tz is not None)
     if as_of_ts is None:
         as_of_ts = events["timestamp"].max()
-    ev = events[events["timestamp"] <= as_of_ts] if as_of is not None else events
+    ev = events[~_after_as_of(events["timestamp"], as_of, as_of_ts)] if as_of is not None else events
     if ev.empty:
         raise CaseLogError(
             f"No event on or before as_of={as_of_ts}; the log starts on {events['timestamp'].min()}. "

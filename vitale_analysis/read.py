@@ -249,13 +249,13 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         candidates = ("utf-8-sig",)
     else:
         candidates = ("utf-8", "cp1252")
-    first_error = None
+    last_error = None
     for enc in candidates:
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-    exc = first_error
+            last_error = exc
+    exc = last_error  # where the last fallback (cp1252) failed: a byte no candidate reads
     line = data[: exc.start].count(b"\n") + 1
     raise CaseLogError(
         f"{name}: cannot read the text: line {line} has a byte ({data[exc.start:exc.start + 1]!r}, offset "
@@ -342,6 +342,9 @@ def _read_csv_tolerant(text: str, delim: str, name: str):
         if not any(cell.strip() for cell in record):
             continue
         row += 1
+        if len(record) < len(header):
+            # Trailing empty fields left out, as some exports do: padded, as pandas does.
+            record = record + [""] * (len(header) - len(record))
         if len(record) != len(header):
             malformed.append(
                 {
@@ -392,7 +395,7 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
             hint = f" Did you mean {near[0]!r}?" if near else ""
             raise CaseLogError(f"{name}: no sheet {sheet!r}.{hint} Sheets are {sheets}.")
         try:
-            frame = book.parse(sheet, dtype=object)
+            frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
         except Exception as exc:
             raise CaseLogError(f"{name}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc}).") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -576,21 +579,44 @@ def _require(frame: pd.DataFrame, required, name: str, columns: Mapping[str, str
     if not missing:
         return
     found = [c for c in frame.columns if c != "row"]
-    parts = []
+    parts, pairs = [], []
     for column in missing:
-        near = closest_names(column, found)
+        near = _likely_headers(column, found)
         parts.append(f"{column!r}" + (f" (closest: {', '.join(repr(n) for n in near)})" if near else ""))
-    single = len(found) == 1 and any(d in found[0] for d in _DELIMITERS)
+        pairs.append(f"{near[0]!r}: {column!r}" if near else f"'<header for {column}>': {column!r}")
+    single = len(found) == 1 and any(ch in found[0] for ch in (*_DELIMITERS, "|", ":"))
     hint = (
-        f" The header was read as one column; the delimiter may be wrong: pass delimiter=';' or ','."
+        f" The header was read as one column ({found[0]!r}): the file's delimiter is not what was "
+        "detected or given. Pass delimiter=';', ',' or '\\t', or re-export the file with one of them."
         if single
         else ""
     )
-    example = ", ".join(f"'<your header>': '{c}'" for c in missing)
+    example = ", ".join(pairs)
     raise CaseLogError(
         f"{name}: required column(s) {', '.join(parts)} not found. Columns found: {found}.{hint} "
         f"Fix: rename them in the file, or pass columns={{{example}}} (or a mapping file)."
     )
+
+
+# Headers advisors' exports commonly use for the canonical columns.
+_SYNONYMS = {
+    "case_id": ("dossier", "n° dossier", "no dossier", "numéro de dossier", "numero dossier", "id dossier",
+                "identifiant", "référence", "reference", "case", "case id", "id"),
+    "event": ("étape", "etape", "événement", "evenement", "activité", "activite", "activity", "action",
+              "statut", "step"),
+    "timestamp": ("date", "date et heure", "horodatage", "date_heure", "datetime", "time", "heure"),
+    "trigger": ("motif", "motif de retard", "cause", "cause du retard", "retard", "problème", "probleme"),
+    "note": ("commentaire", "remarque", "observations", "comment"),
+}
+
+
+def _likely_headers(column: str, found: list[str]) -> list[str]:
+    """Found headers that probably hold ``column``: known synonyms first, then spelling."""
+    from .errors import _fold
+
+    synonyms = {_fold(s) for s in _SYNONYMS.get(column, ())}
+    hits = [h for h in found if _fold(h) in synonyms]
+    return hits + [h for h in closest_names(column, found) if h not in hits]
 
 
 def _map_values(frame: pd.DataFrame, values: Mapping[str, Mapping[Any, Any]], name: str) -> pd.DataFrame:

@@ -43,7 +43,7 @@ Examples
 ['case_id', 'event', 'timestamp', 'trigger', 'office', 'channel', 'route', 'born_abroad', 'advisor']
 >>> events["case_id"].iloc[0], events["event"].iloc[0]
 ('D000001', 'registration_submitted')
->>> bool(events["timestamp"].max() <= pd.Timestamp("2025-06-30"))
+>>> bool(events["timestamp"].max() < pd.Timestamp("2025-07-01"))  # as_of: end of 30 June
 True
 """
 
@@ -61,6 +61,7 @@ import pyarrow as pa
 
 from .errors import CaseLogError
 from .process import CARTE_VITALE, ProcessModel
+from .validate import _to_as_of  # the package's one rule for as_of (a bare date: end of that day)
 
 __all__ = ["CANONICAL_COLUMNS", "Delay", "SimulationParams", "simulate", "write_events"]
 
@@ -431,7 +432,7 @@ def _calendar(start: pd.Timestamp, as_of: pd.Timestamp, params: SimulationParams
     french_holidays = holidays.France(years=range(first.year, last.year + 1))
     holiday_days = np.array(sorted(french_holidays), dtype="datetime64[D]")
     dates = all_days.values.astype("datetime64[D]")
-    working = np.isin(all_days.weekday, params.working_weekdays) & ~np.isin(dates, holiday_days)
+    working = np.isin(all_days.day_of_week, params.working_weekdays) & ~np.isin(dates, holiday_days)
     days = dates[working]
     per_day = params.minutes_per_day
     opening = params.working_hours[0] * 60
@@ -502,9 +503,9 @@ def simulate(
     start : str or Timestamp, optional
         Earliest day a dossier can start. Defaults to 18 months before ``as_of``.
     as_of : str or Timestamp
-        The day the log is observed: events after it are not emitted, so
-        dossiers still under way are open. A date without a time means
-        midnight at the start of that day.
+        When the log is observed: events after it are not emitted, so dossiers
+        still under way are open. A bare date (``"2025-06-30"``) means the end
+        of that day, as everywhere in the package.
     process : ProcessModel, default CARTE_VITALE
         Must know every event and trigger the simulator emits (the Carte Vitale
         route: the simulator encodes its steps).
@@ -532,14 +533,14 @@ def simulate(
     >>> events = simulate(200, seed=7, start="2024-01-02", as_of="2025-06-30")
     >>> int(events["case_id"].nunique())
     200
-    >>> bool((events["timestamp"].dt.dayofweek < 5).all())
+    >>> bool((events["timestamp"].dt.day_of_week < 5).all())
     True
     """
     params = SimulationParams() if params is None else params
     if isinstance(n_cases, bool) or not isinstance(n_cases, (int, np.integer)) or n_cases < 1:
         raise CaseLogError(f"n_cases must be a positive whole number of dossiers, got {n_cases!r}.")
     n = int(n_cases)
-    as_of = _timestamp(as_of, "as_of")
+    as_of = _to_as_of(as_of, aware=False)
     start = as_of - pd.DateOffset(months=18) if start is None else _timestamp(start, "start")
     if start >= as_of:
         raise CaseLogError(f"start ({start}) must be before as_of ({as_of}).")
@@ -669,7 +670,7 @@ def _draw_events(
     log.add("registration_accepted", registration_accepted)
 
     # 2 Social security number ---------------------------------------------
-    nia = d.born_abroad & hit(params.nia_share_born_abroad)
+    nia = d.born_abroad & hit(0.7)
     nia_at = registration_accepted + days(params.nia_letter)
     log.add("nia_assigned", nia_at, nia)
     birth_certificate = nia & hit(p.get("birth_certificate_format", 0.0))

@@ -288,9 +288,12 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
             if dayfirst is None:
                 day_first_seen, month_first_seen = (a > 12).any(), (b > 12).any()
                 if day_first_seen and month_first_seen:
+                    rest_rows = rows[rest]
                     raise CaseLogError(
-                        f"{name}: column 'timestamp' has dates written day-first (e.g. "
-                        f"{text[rest][a > 12].iloc[0]!r}) and month-first (e.g. {text[rest][b > 12].iloc[0]!r}). "
+                        f"{name}: column 'timestamp' has dates written day-first (row "
+                        f"{rest_rows[(a > 12).to_numpy()].iloc[0]}: {text[rest][a > 12].iloc[0]!r}) and "
+                        f"month-first (row {rest_rows[(b > 12).to_numpy()].iloc[0]}: "
+                        f"{text[rest][b > 12].iloc[0]!r}). "
                         "Fix: export all dates in one format, or pass dayfirst=True/False."
                     )
                 if month_first_seen:
@@ -355,7 +358,8 @@ def _to_as_of(as_of, aware: bool) -> pd.Timestamp | None:
     if pd.isna(ts):
         raise CaseLogError(f"as_of={as_of!r} is not a date; write it like '2025-06-30'.")
     if _is_bare_date(as_of):
-        # A bare date means the end of that day (midnight): its events count.
+        # A bare date means the end of that day (midnight): its events count,
+        # events at that midnight do not (see _after_as_of).
         ts = ts.normalize() + pd.Timedelta(days=1)
     if aware:
         return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -364,6 +368,13 @@ def _to_as_of(as_of, aware: bool) -> pd.Timestamp | None:
             f"as_of={as_of!r} has a time zone but the log's times have none; give as_of without one."
         )
     return ts
+
+
+def _after_as_of(times: pd.Series, as_of, as_of_ts: pd.Timestamp) -> np.ndarray:
+    """Events after as_of. A bare date ends at midnight, which itself belongs to the next day."""
+    if _is_bare_date(as_of):
+        return (times >= as_of_ts).to_numpy(dtype=bool)
+    return (times > as_of_ts).to_numpy(dtype=bool)
 
 
 # --------------------------------------------------------------------------- validate
@@ -491,9 +502,13 @@ def validate(
 
     as_of_ts = _to_as_of(as_of, parsed.aware)
     if as_of_ts is not None:
-        late = (frame["timestamp"] > as_of_ts).to_numpy()
+        late = _after_as_of(frame["timestamp"], as_of, as_of_ts)
         set_aside(late, "after_as_of", "timestamp", frame["timestamp"].astype("string"))
 
+    if rows_read == 0:
+        raise CaseLogError(
+            f"{name}: no usable rows: the file has a header but no data rows. Export the case log again with its rows."
+        )
     if frame.empty:
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
         raise CaseLogError(

@@ -1,0 +1,759 @@
+"""Fatal errors and non-fatal quality checks.
+
+Part 1: everything the toolkit cannot use raises exactly ``CaseLogError`` (a
+``ValueError``) whose message names the file, the column or row, and the fix —
+never a bare pandas / parser / zip / XML traceback (the chained context is
+suppressed).
+
+Part 2: every check of ``CHECKS`` on a small file with problems planted by hand:
+the count, the rows and cases listed in ``failures``, and the row accounting
+``rows_read == rows_kept + n_set_aside`` with the exact numbers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import vitale_analysis
+from vitale_analysis import (
+    CHECKS,
+    CaseLogError,
+    DataQualityWarning,
+    ProcessModel,
+    case_table,
+    load,
+    read_caselog,
+    read_mapping,
+    validate,
+)
+
+RECEIPT = Path("/work/shared/data/external/receipt.xes.gz")
+
+
+def fails(fn, *args, **kw) -> str:
+    """Call fn; assert it raises exactly CaseLogError with its context suppressed; return the message."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        with pytest.raises(CaseLogError) as info:
+            fn(*args, **kw)
+    exc = info.value
+    assert type(exc) is CaseLogError
+    assert type(exc) is vitale_analysis.CaseLogError
+    assert isinstance(exc, ValueError)
+    assert exc.__cause__ is None
+    assert exc.__context__ is None or exc.__suppress_context__, f"chained traceback: {exc.__context__!r}"
+    return str(exc)
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+GOOD_CSV = (
+    "case_id,event,timestamp\n"
+    "A,registration_submitted,2025-01-06 09:00\n"
+    "A,registration_accepted,2025-01-10 10:00\n"
+)
+
+
+# =========================================================================== part 1: fatal errors
+# --------------------------------------------------------------------------- the file itself
+def test_missing_file_names_it_and_suggests_a_near_miss(tmp_path):
+    write(tmp_path / "dossiers_2025.csv", GOOD_CSV)
+    wanted = tmp_path / "dossier_2025.csv"
+    msg = fails(load, wanted)
+    assert str(wanted) in msg
+    assert "does not exist" in msg
+    assert "Did you mean 'dossiers_2025.csv'?" in msg
+    assert "Check the path" in msg
+
+
+def test_missing_file_without_near_miss(tmp_path):
+    write(tmp_path / "notes.txt", "x")
+    wanted = tmp_path / "journal.csv"
+    msg = fails(load, wanted)
+    assert str(wanted) in msg and "does not exist" in msg
+    assert "Did you mean" not in msg
+
+
+def test_missing_folder(tmp_path):
+    wanted = tmp_path / "nowhere" / "journal.csv"
+    msg = fails(read_caselog, wanted)
+    assert str(wanted) in msg and "does not exist" in msg
+
+
+def test_folder_instead_of_file(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    msg = fails(load, folder)
+    assert str(folder) in msg
+    assert "is a folder" in msg and "file inside it" in msg
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".docx", ""])
+def test_unsupported_format(tmp_path, suffix):
+    path = write(tmp_path / f"journal{suffix}", GOOD_CSV)
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "unsupported file format" in msg
+    assert (repr(suffix) if suffix else "(no suffix)") in msg
+    assert ".csv" in msg and ".xlsx" in msg and ".parquet" in msg and ".xes" in msg
+
+
+def test_old_excel_xls(tmp_path):
+    path = tmp_path / "journal.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)  # OLE2 header
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert ".xls" in msg and "save it as .xlsx" in msg
+
+
+def test_not_a_path_or_frame():
+    msg = fails(read_caselog, 42)
+    assert "int" in msg and "DataFrame" in msg
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \r\n"], ids=["zero bytes", "blank lines"])
+def test_empty_file(tmp_path, content):
+    path = tmp_path / "journal.csv"
+    path.write_bytes(content)
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "empty" in msg and "header" in msg
+
+
+def test_header_only(tmp_path):
+    path = write(tmp_path / "journal.csv", "case_id;event;timestamp\n")
+    raw = read_caselog(path)  # reading a header is fine: there is simply nothing in it
+    assert len(raw) == 0
+    msg = fails(validate, raw)
+    assert str(path) in msg
+    assert "no usable rows" in msg
+    assert fails(load, path) == msg
+
+
+# --------------------------------------------------------------------------- columns
+def test_missing_required_column_lists_columns_found_and_closest(tmp_path):
+    path = write(tmp_path / "journal.csv", "CaseID;Event name;Timestamps\nA;registration_submitted;2025-01-06\n")
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "required column(s)" in msg
+    assert "Columns found: ['CaseID', 'Event name', 'Timestamps']" in msg
+    assert "'case_id' (closest: 'CaseID')" in msg
+    assert "'event' (closest: 'Event name')" in msg
+    assert "'timestamp' (closest: 'Timestamps')" in msg
+    assert "columns=" in msg  # the fix
+
+
+def test_missing_required_column_suggests_french_headers(tmp_path):
+    """A French export's 'dossier' and 'Date' are what 'case_id' and 'timestamp' are missing.
+
+    The message lists the columns found; it should also point at the likely
+    ones (spelling similarity alone finds nothing here).
+    """
+    path = write(tmp_path / "journal.csv", "dossier;Étape;Date\nA;registration_submitted;06/01/2025\n")
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "Columns found: ['dossier', 'Étape', 'Date']" in msg
+    assert "'case_id' (closest: 'dossier')" in msg
+    assert "'timestamp' (closest: 'Date')" in msg
+
+
+def test_one_missing_column_only(tmp_path):
+    path = write(tmp_path / "journal.csv", "case_id,event,when\nA,registration_submitted,2025-01-06\n")
+    msg = fails(load, path)
+    assert "'timestamp'" in msg and "'case_id'" not in msg.split("not found")[0]
+    assert "Columns found: ['case_id', 'event', 'when']" in msg
+
+
+def test_wrong_delimiter_forced(tmp_path):
+    path = write(tmp_path / "journal.csv", "case_id;event;timestamp\nA;registration_submitted;2025-01-06\n")
+    msg = fails(load, path, delimiter=",")
+    assert str(path) in msg
+    assert "read as one column" in msg
+    assert "delimiter=';'" in msg
+
+
+def test_wrong_delimiter_from_mapping(tmp_path):
+    path = write(tmp_path / "journal.csv", "case_id;event;timestamp\nA;registration_submitted;2025-01-06\n")
+    mapping = write(tmp_path / "m.json", '{"delimiter": ","}')
+    msg = fails(load, path, mapping=mapping)
+    assert "read as one column" in msg and "delimiter" in msg
+
+
+def test_unsupported_delimiter_header_read_as_one_column(tmp_path):
+    """A pipe-separated export: its header is read as one column; say so."""
+    path = write(tmp_path / "journal.csv", "case_id|event|timestamp\nA|registration_submitted|2025-01-06\n")
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "one column" in msg and "delimiter" in msg
+
+
+def test_unsupported_delimiter_argument(tmp_path):
+    path = write(tmp_path / "journal.csv", GOOD_CSV)
+    msg = fails(load, path, delimiter="|")
+    assert "delimiter='|'" in msg and "';'" in msg
+
+
+# --------------------------------------------------------------------------- mappings
+def test_mapping_names_a_column_the_file_lacks(tmp_path):
+    path = write(tmp_path / "journal.csv", "No dossier;Étape;Date\nA;registration_submitted;06/01/2025\n")
+    msg = fails(load, path, columns={"N° dossier": "case_id", "Étape": "event", "Date": "timestamp"})
+    assert str(path) in msg
+    assert "'N° dossier' (closest: 'No dossier')" in msg
+    assert "Columns found: ['No dossier', 'Étape', 'Date']" in msg
+    assert "mapping's `columns`" in msg
+
+
+def test_value_mapping_for_a_column_the_file_lacks(tmp_path):
+    path = write(tmp_path / "journal.csv", GOOD_CSV)
+    msg = fails(load, path, values={"born_abroad": {"oui": True}})
+    assert str(path) in msg and "'born_abroad'" in msg and "Columns:" in msg
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [("m.toml", "[columns\n'N° dossier' = 'case_id'\n"), ("m.json", '{"columns": {"N° dossier": "case_id",}}')],
+)
+def test_mapping_file_bad_syntax(tmp_path, name, text):
+    mapping = write(tmp_path / name, text)
+    msg = fails(read_mapping, mapping)
+    assert str(mapping) in msg and "cannot be parsed" in msg and "Fix its syntax" in msg
+    path = write(tmp_path / "journal.csv", GOOD_CSV)
+    assert fails(load, path, mapping=mapping) == msg
+
+
+def test_mapping_file_unknown_key(tmp_path):
+    mapping = write(tmp_path / "m.toml", "[colums]\n'N° dossier' = 'case_id'\n")
+    msg = fails(read_mapping, mapping)
+    assert str(mapping) in msg
+    assert "unknown mapping setting(s) ['colums']" in msg
+    assert "'columns'" in msg  # the known settings are listed
+
+
+def test_mapping_file_wrong_shapes(tmp_path):
+    msg = fails(read_mapping, write(tmp_path / "a.json", '["case_id"]'))
+    assert "a.json" in msg and "table of settings" in msg
+    msg = fails(read_mapping, write(tmp_path / "b.json", '{"columns": "case_id"}'))
+    assert "b.json" in msg and "`columns` must be a table" in msg
+    msg = fails(read_mapping, write(tmp_path / "c.toml", "[values]\nevent = 'x'\n"))
+    assert "c.toml" in msg and "values.event" in msg
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".ini", ""])
+def test_mapping_file_unsupported_suffix(tmp_path, suffix):
+    mapping = write(tmp_path / f"mapping{suffix}", "columns: {}\n")
+    msg = fails(read_mapping, mapping)
+    assert str(mapping) in msg
+    assert "unsupported format" in msg and ".toml" in msg and ".json" in msg
+
+
+def test_mapping_file_missing(tmp_path):
+    mapping = tmp_path / "mapping.toml"
+    msg = fails(load, write(tmp_path / "journal.csv", GOOD_CSV), mapping=mapping)
+    assert str(mapping) in msg and "does not exist" in msg
+
+
+# --------------------------------------------------------------------------- timestamps
+def test_mixed_aware_and_naive_timestamps_names_both_rows(tmp_path):
+    path = write(
+        tmp_path / "journal.csv",
+        "case_id,event,timestamp\n"
+        ",registration_submitted,2025-01-05 08:00\n"  # row 1: set aside (no case id), not the culprit
+        "A,registration_submitted,2025-01-06 09:00\n"  # row 2: naive
+        "A,registration_accepted,2025-01-10T10:00:00+01:00\n",  # row 3: aware
+    )
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "'timestamp'" in msg
+    assert "row 3: '2025-01-10T10:00:00+01:00'" in msg
+    assert "row 2: '2025-01-06 09:00'" in msg
+    assert "Fix:" in msg
+
+
+def test_dayfirst_and_monthfirst_mixed(tmp_path):
+    path = write(
+        tmp_path / "journal.csv",
+        "case_id;event;timestamp\n"
+        "A;registration_submitted;13/01/2025 10:00\n"  # 13 January: day first
+        "A;registration_accepted;01/20/2025 10:00\n",  # 20 January: month first
+    )
+    msg = fails(load, path)
+    assert str(path) in msg and "'timestamp'" in msg
+    assert "'13/01/2025 10:00'" in msg and "'01/20/2025 10:00'" in msg
+    assert "dayfirst=" in msg
+
+
+def test_all_rows_unusable(tmp_path):
+    path = write(
+        tmp_path / "journal.csv",
+        "case_id,event,timestamp\nA,registration_submitted,hier\nA,registration_accepted,\n,nir_permanent,2025-01-02\n",
+    )
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "no usable rows" in msg and "all 3 rows" in msg
+    assert "unparseable_timestamp" in msg and "missing_timestamp" in msg and "empty_case_id" in msg
+
+
+def test_all_rows_after_as_of(tmp_path):
+    path = write(tmp_path / "journal.csv", GOOD_CSV)
+    msg = fails(load, path, as_of="2024-12-31")
+    assert "no usable rows" in msg and "after_as_of" in msg and "as_of" in msg
+
+
+def test_bad_as_of(tmp_path):
+    path = write(tmp_path / "journal.csv", GOOD_CSV)
+    assert "as_of='fin mars'" in fails(load, path, as_of="fin mars")
+    log = load(path)
+    msg = fails(case_table, log, as_of="2024-01-01")
+    assert "as_of" in msg and "later" in msg
+
+
+# --------------------------------------------------------------------------- Excel, Parquet, XES
+def test_broken_xlsx(tmp_path):
+    path = tmp_path / "journal.xlsx"
+    path.write_bytes(bytes(range(256)) * 8)
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "cannot open it as an Excel workbook" in msg and "re-save" in msg
+
+
+def _two_sheet_book(path: Path) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Journal 2025"
+    book.active.append(["case_id", "event", "timestamp"])
+    book.active.append(["A", "registration_submitted", "06/01/2025 09:00"])
+    book.create_sheet("Notes")
+    book.save(path)
+    return path
+
+
+def test_missing_sheet_name_suggests_near_miss(tmp_path):
+    path = _two_sheet_book(tmp_path / "classeur.xlsx")
+    msg = fails(load, path, sheet="Journal 2024")
+    assert str(path) in msg
+    assert "no sheet 'Journal 2024'" in msg
+    assert "Did you mean 'Journal 2025'?" in msg
+    assert "['Journal 2025', 'Notes']" in msg
+
+
+def test_missing_sheet_number(tmp_path):
+    path = _two_sheet_book(tmp_path / "classeur.xlsx")
+    msg = fails(load, path, sheet=5)
+    assert str(path) in msg and "no sheet number 5" in msg and "['Journal 2025', 'Notes']" in msg
+
+
+def test_broken_parquet(tmp_path):
+    path = tmp_path / "journal.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 50)
+    msg = fails(load, path)
+    assert str(path) in msg and "cannot read it as Parquet" in msg
+
+
+def test_truncated_xes_gz(tmp_path):
+    data = RECEIPT.read_bytes()
+    path = tmp_path / "receipt.xes.gz"
+    path.write_bytes(data[: len(data) // 2])
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "truncated" in msg
+
+
+def test_truncated_plain_xes(tmp_path):
+    with gzip.open(RECEIPT, "rb") as fh:
+        data = fh.read()
+    path = tmp_path / "receipt.xes"
+    path.write_bytes(data[: len(data) // 2])
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "not a well-formed XES" in msg and "truncated" in msg
+
+
+def test_xes_without_events(tmp_path):
+    path = write(tmp_path / "empty.xes", '<log xmlns="http://www.xes-standard.org/"><trace></trace></log>')
+    msg = fails(load, path)
+    assert str(path) in msg and "no events" in msg
+
+
+# --------------------------------------------------------------------------- process model
+def test_process_missing_phases():
+    msg = fails(ProcessModel.from_dict, {"milestones": ["a", "b"]}, source="my_process.toml")
+    assert "my_process.toml" in msg and "missing required setting(s) ['phases']" in msg
+
+
+def test_process_wrong_phase_count():
+    msg = fails(ProcessModel.from_dict, {"milestones": ["a", "b", "c"], "phases": ["only_one"]})
+    assert "3 milestones need 2 phases" in msg and "got 1" in msg
+
+
+def test_process_trigger_in_unknown_phase():
+    msg = fails(
+        ProcessModel.from_dict,
+        {"milestones": ["a", "b"], "phases": ["intake"], "triggers": {"late_scan": {"phase": "review"}}},
+    )
+    assert "trigger 'late_scan'" in msg and "'review'" in msg and "['intake']" in msg
+
+
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ({"milestones": ["a"], "phases": []}, "at least two milestones"),
+        ({"milestones": ["a", "a"], "phases": ["p"]}, "listed more than once"),
+        ({"milestones": "a,b", "phases": ["p"]}, "must be a list of names"),
+        ({"milestones": ["a", "b"], "phases": ["p"], "phase": []}, "unknown setting(s) ['phase']"),
+        ({"milestones": ["a", "b", "c"], "phases": ["p", "p"]}, "used more than once"),
+        ({"milestones": ["a", "b"], "phases": ["p"], "waiting_on": {"a": "nobody"}}, "waiting_on values"),
+        ({"milestones": ["a", "b"], "phases": ["p"], "waiting_on": {"zzz": "office"}}, "neither milestones"),
+        ({"milestones": ["a", "b"], "phases": [{"label": "x"}]}, "needs a `key`"),
+    ],
+)
+def test_process_other_mistakes(spec, words):
+    assert words in fails(ProcessModel.from_dict, spec)
+
+
+def test_process_toml_file_errors(tmp_path):
+    msg = fails(ProcessModel.from_toml, tmp_path / "absent.toml")
+    assert "absent.toml" in msg and "does not exist" in msg
+    bad = write(tmp_path / "bad.toml", "milestones = [\n")
+    msg = fails(ProcessModel.from_toml, bad)
+    assert str(bad) in msg and "not valid TOML" in msg
+
+
+# --------------------------------------------------------------------------- encodings
+def test_unknown_encoding_given(tmp_path):
+    path = write(tmp_path / "journal.csv", GOOD_CSV)
+    msg = fails(load, path, encoding="klingon")
+    assert str(path) in msg and "unknown encoding 'klingon'" in msg and "'utf-8'" in msg
+
+
+def test_wrong_encoding_given_names_the_line(tmp_path):
+    path = write(
+        tmp_path / "journal.csv",
+        "case_id;event;timestamp;note\n"
+        "A;registration_submitted;06/01/2025;ok\n"
+        "A;registration_accepted;10/01/2025;reçu\n",  # line 3 holds the only non-ASCII byte
+        encoding="cp1252",
+    )
+    msg = fails(load, path, encoding="utf-8")
+    assert str(path) in msg
+    assert "line 3 is not valid utf-8" in msg and r"b'\xe7'" in msg
+    assert "encoding" in msg
+
+
+def test_bytes_neither_utf8_nor_cp1252(tmp_path):
+    path = tmp_path / "journal.csv"
+    path.write_bytes(
+        b"case_id;event;timestamp\n"
+        b"A;registration_submitted;06/01/2025\n"
+        b"A\x81;registration_accepted;10/01/2025\n"  # line 3: 0x81 is undefined in cp1252
+    )
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "line 3" in msg and r"b'\x81'" in msg
+    assert "UTF-8" in msg and "cp1252" in msg and "encoding=" in msg
+
+
+def test_stray_byte_in_an_otherwise_cp1252_file_is_located(tmp_path):
+    """A cp1252 export (accents on line 2) with one undefined byte on line 3.
+
+    The byte to blame is the 0x81 on line 3: the accented 'é' on line 2 is valid
+    cp1252 and must not be reported as "neither UTF-8 nor Windows-1252".
+    """
+    path = tmp_path / "journal.csv"
+    path.write_bytes(
+        "case_id;event;timestamp;note\nA;registration_submitted;06/01/2025;déposé\n".encode("cp1252")
+        + b"A;registration_accepted;10/01/2025;x\x81y\n"
+    )
+    msg = fails(load, path)
+    assert str(path) in msg
+    assert "line 3" in msg and r"b'\x81'" in msg
+    assert r"b'\xe9'" not in msg
+
+
+# =========================================================================== part 2: quality checks
+HEADER = "case_id,event,timestamp,trigger,office,born_abroad"
+
+
+def _row(case="A", event="registration_submitted", ts="2025-01-06 09:00", trigger="", office="CPAM 75", abroad="oui"):
+    return ",".join([case, event, ts, trigger, office, abroad])
+
+
+# check → (data rows, expected failing rows, their case ids, rows_read, rows_kept, kwargs for validate)
+# Each file is otherwise clean: the planted check is the only problem found.
+PLANTED = {
+    "malformed_row": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts="2025-01-10 10:00") + ",EXTRA",
+            _row(event="nir_permanent", ts="2025-01-20 11:00"),
+            _row(event="dossier_submitted", ts="2025-01-31 14:30") + ",x,y",
+        ],
+        [2, 4], [None, None], 4, 2, {},
+    ),
+    "empty_case_id": (
+        [
+            _row(),
+            _row(case="", event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(case="   ", event="registration_accepted", ts="2025-01-11 10:00"),
+            _row(event="nir_permanent", ts="2025-01-20 11:00"),
+        ],
+        [2, 3], [None, None], 4, 2, {},
+    ),
+    "empty_event": (
+        [_row(), _row(event="", ts="2025-01-10 10:00"), _row(event="nir_permanent", ts="2025-01-20 11:00")],
+        [2], ["A"], 3, 2, {},
+    ),
+    "missing_timestamp": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts=""),
+            _row(event="nir_permanent", ts="  "),
+            _row(event="dossier_submitted", ts="2025-01-31 14:30"),
+        ],
+        [2, 3], ["A", "A"], 4, 2, {},
+    ),
+    "unparseable_timestamp": (
+        [
+            _row(ts="06/01/2025 09:00"),
+            _row(event="registration_accepted", ts="31/02/2025 10:00"),  # 31 February does not exist
+            _row(event="nir_permanent", ts="pas de date"),
+            _row(event="dossier_submitted", ts="2025-13-01 10:00"),  # month 13
+            _row(event="rights_opened", ts="15/03/2025 08:00"),
+            _row(event="card_received", ts="20/03/2025 25:00"),  # hour 25
+        ],
+        [2, 3, 4, 6], ["A"] * 4, 6, 2, {},
+    ),
+    "duplicate_row": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(event="nir_permanent", ts="2025-01-20 11:00"),
+            _row(event="registration_accepted", ts="2025-01-10 10:00"),
+        ],
+        [3, 5], ["A", "A"], 5, 3, {},
+    ),
+    "after_as_of": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts="2025-01-31 23:59"),
+            _row(event="nir_permanent", ts="2025-02-01 10:00"),
+            _row(event="dossier_submitted", ts="2025-02-10 10:00"),
+        ],
+        [3, 4], ["A", "A"], 4, 2, {"as_of": "2025-01-31"},
+    ),
+    "unknown_event": (
+        [_row(), _row(event="rendez_vous_caf", ts="2025-01-08 10:00"),
+         _row(event="registration_accepted", ts="2025-01-10 10:00")],
+        [2], ["A"], 3, 3, {},
+    ),
+    "unknown_trigger": (
+        [
+            _row(),
+            _row(event="complement_requested", ts="2025-01-08 10:00", trigger="tampon_manquant"),
+            _row(event="complement_requested", ts="2025-01-09 10:00", trigger="missing_translation"),
+        ],
+        [2], ["A"], 3, 3, {},
+    ),
+    "same_time_tie": (
+        [
+            # Written in the wrong order at the same minute: the process order puts
+            # registration_submitted first, so the tie is reported on documents_collected (row 1).
+            _row(event="documents_collected", ts="2025-01-06 09:00"),
+            _row(event="registration_submitted", ts="2025-01-06 09:00"),
+            _row(event="registration_accepted", ts="2025-01-10 10:00"),
+        ],
+        [1], ["A"], 3, 3, {},
+    ),
+    "no_start_milestone": (
+        [
+            _row(),
+            _row(case="B", event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(case="B", event="nir_permanent", ts="2025-01-20 11:00"),
+        ],
+        [2], ["B"], 3, 3, {},
+    ),
+    "order_violation": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(event="dossier_submitted", ts="2025-01-15 10:00"),  # before the permanent number
+            _row(event="nir_permanent", ts="2025-01-20 11:00"),
+        ],
+        [3], ["A"], 4, 4, {},
+    ),
+    "conflicting_attribute": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts="2025-01-10 10:00", office="CPAM 92"),
+            _row(event="nir_permanent", ts="2025-01-20 11:00", office=""),  # empty: no conflict
+            _row(event="dossier_submitted", ts="2025-01-31 14:30", abroad="non"),
+        ],
+        [2, 4], ["A", "A"], 4, 4, {},
+    ),
+    "unreadable_value": (
+        [
+            _row(abroad="peut-être"),
+            _row(event="registration_accepted", ts="2025-01-10 10:00", abroad="oui"),
+            _row(event="nir_permanent", ts="2025-01-20 11:00", abroad="oui"),
+        ],
+        [1], ["A"], 3, 3, {},
+    ),
+}
+
+
+def test_every_check_has_a_planted_case():
+    assert set(PLANTED) == set(CHECKS)
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
+def test_quality_check_counts_rows_and_accounting(tmp_path, check):
+    rows, bad_rows, bad_cases, rows_read, rows_kept, kw = PLANTED[check]
+    path = write(tmp_path / f"{check}.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    raw = read_caselog(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        log = validate(raw, **kw)
+    q = log.quality
+    action = CHECKS[check][0]
+
+    assert q.count(check) == len(bad_rows)
+    fail = q.failures
+    assert set(fail["check"]) == {check}, fail  # the planted problem is the only one
+    assert fail["row"].tolist() == bad_rows
+    got_cases = [None if pd.isna(c) or c == "" else c for c in fail["case_id"]]
+    assert got_cases == bad_cases
+    assert set(fail["action"]) == {action}
+
+    assert q.rows_read == rows_read
+    assert q.rows_kept == rows_kept == len(log.events)
+    n_aside = rows_read - rows_kept
+    assert q.n_set_aside == n_aside
+    assert q.rows_read == q.rows_kept + q.n_set_aside
+    if action == "set aside":
+        assert q.set_aside == {check: len(bad_rows)}
+        assert sorted(q.set_aside_rows["row"].tolist()) == bad_rows
+        assert set(q.set_aside_rows["reason"]) == {check}
+        assert not set(bad_rows) & set(log.events["row"])  # set-aside rows are not in the events
+        assert any(issubclass(w.category, DataQualityWarning) for w in caught)
+    else:
+        assert q.set_aside == {}
+        assert set(bad_rows) <= set(log.events["row"])  # flagged rows are kept
+        assert not any(issubclass(w.category, DataQualityWarning) for w in caught)
+    # Every other row is kept, with its own source row number.
+    assert sorted(log.events["row"]) == [r for r in range(1, rows_read + 1) if r not in (bad_rows if action == "set aside" else [])]
+    counts = q.counts().set_index("check")
+    assert counts.loc[check, "count"] == len(bad_rows)
+    assert counts.loc[check, "action"] == action
+
+
+def test_failure_values_say_what_was_wrong(tmp_path):
+    """Spot-check the `value` and `column` of a few failures (worked out by hand)."""
+    def failures(check):
+        rows, _, _, _, _, kw = PLANTED[check]
+        path = write(tmp_path / f"{check}.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            return validate(read_caselog(path), **kw).quality.failures
+
+    f = failures("order_violation")
+    assert f.loc[0, "value"] == "dossier_submitted before nir_permanent" and f.loc[0, "column"] == "event"
+    f = failures("unparseable_timestamp")
+    assert f["value"].tolist() == ["31/02/2025 10:00", "pas de date", "2025-13-01 10:00", "20/03/2025 25:00"]
+    assert set(f["column"]) == {"timestamp"}
+    f = failures("conflicting_attribute")
+    assert f["column"].tolist() == ["office", "born_abroad"]
+    assert f.loc[0, "value"] == "CPAM 92"
+    # The file says "non"; the typed value False is acceptable too (it names the same thing).
+    assert f.loc[1, "value"] in ("non", "False")
+    f = failures("unreadable_value")
+    assert f[["column", "value"]].values.tolist() == [["born_abroad", "peut-être"]]
+    f = failures("malformed_row")
+    assert f["value"].str.startswith("line 3: 7 fields, expected 6").tolist() == [True, False]
+    assert f["value"].str.startswith("line 5: 8 fields, expected 6").tolist() == [False, True]
+    f = failures("unknown_trigger")
+    assert f[["column", "value"]].values.tolist() == [["trigger", "tampon_manquant"]]
+
+
+def test_unreadable_and_conflicting_values_in_the_case_table(tmp_path):
+    rows = PLANTED["unreadable_value"][0]
+    log = load(write(tmp_path / "u.csv", HEADER + "\n" + "\n".join(rows) + "\n"))
+    assert log.events.set_index("row")["born_abroad"].isna().tolist() == [True, False, False]
+    assert bool(case_table(log).loc[0, "born_abroad"]) is True  # first non-empty value
+    rows = PLANTED["conflicting_attribute"][0]
+    log = load(write(tmp_path / "c.csv", HEADER + "\n" + "\n".join(rows) + "\n"))
+    table = case_table(log)
+    assert table.loc[0, "office"] == "CPAM 75" and bool(table.loc[0, "born_abroad"]) is True
+
+
+def test_all_checks_in_one_file(tmp_path):
+    """One file with several problems: the counts add up and nothing is lost."""
+    rows = [
+        _row(),                                                                # 1 ok
+        _row(event="registration_accepted", ts="2025-01-10 10:00") + ",x",     # 2 malformed
+        _row(case="", event="registration_accepted", ts="2025-01-10 10:00"),   # 3 empty case id
+        _row(event="", ts="2025-01-11 10:00"),                                 # 4 empty event
+        _row(event="registration_accepted", ts=""),                            # 5 missing time
+        _row(event="registration_accepted", ts="2025-02-30 10:00"),            # 6 unparseable
+        _row(event="registration_accepted", ts="2025-01-10 10:00"),            # 7 ok
+        _row(event="registration_accepted", ts="2025-01-10 10:00"),            # 8 duplicate of 7
+        _row(event="rendez_vous_caf", ts="2025-01-12 10:00"),                  # 9 unknown event
+        _row(case="B", event="nir_permanent", ts="2025-01-12 10:00"),          # 10 no start (B)
+        _row(event="card_received", ts="2025-03-01 10:00"),                    # 11 after as_of
+    ]
+    path = write(tmp_path / "tout.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    with pytest.warns(DataQualityWarning, match="7 of 11 rows set aside"):
+        log = validate(read_caselog(path), as_of="2025-02-28")
+    q = log.quality
+    assert (q.rows_read, q.rows_kept, q.n_set_aside) == (11, 4, 7)
+    assert q.set_aside == {
+        "malformed_row": 1, "empty_case_id": 1, "empty_event": 1, "missing_timestamp": 1,
+        "unparseable_timestamp": 1, "duplicate_row": 1, "after_as_of": 1,
+    }
+    assert sorted(log.events["row"]) == [1, 7, 9, 10]
+    assert q.count("unknown_event") == 1 and q.count("no_start_milestone") == 1
+    assert q.failures["row"].tolist() == [2, 3, 4, 5, 6, 8, 9, 10, 11]
+    assert q.n_cases == 2
+
+
+# --------------------------------------------------------------------------- the as_of boundary
+def test_as_of_bare_date_excludes_the_next_day(tmp_path):
+    """as_of='2025-01-31' includes all of 31 January and nothing of 1 February.
+
+    Logs written with dates only (no time) are common; an event dated
+    2025-02-01 is on 1 February and must be set aside as after_as_of.
+    """
+    path = write(
+        tmp_path / "dates.csv",
+        "case_id,event,timestamp\n"
+        "A,registration_submitted,2025-01-06\n"
+        "A,registration_accepted,2025-01-31\n"
+        "A,nir_permanent,2025-02-01\n",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        log = validate(read_caselog(path), as_of="2025-01-31")
+    assert log.quality.count("after_as_of") == 1
+    assert sorted(log.events["row"]) == [1, 2]
+
+
+def test_case_table_as_of_bare_date_excludes_the_next_day(tmp_path):
+    path = write(
+        tmp_path / "dates.csv",
+        "case_id,event,timestamp\n"
+        "A,registration_submitted,2025-01-06\n"
+        "A,registration_accepted,2025-01-31\n"
+        "A,nir_permanent,2025-02-01\n",
+    )
+    table = case_table(load(path), as_of="2025-01-31")
+    assert table.loc[0, "n_events"] == 2
+    assert table.loc[0, "current_phase"] == "ssn"
+    assert pd.isna(table.loc[0, "nir_permanent_at"])
