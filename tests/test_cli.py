@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -66,3 +67,29 @@ def test_malformed_file_exits_non_zero(tmp_path):
     assert result.returncode == 2
     assert "required column(s)" in result.stderr and "case_id" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_simulate_command_reproduces_the_bundled_sample(tmp_path):
+    out = tmp_path / "sample.csv"
+    result = run("simulate", "--cases", "3000", "--seed", "20251", "--as-of", "2025-06-30", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "3,000 dossiers" in result.stdout
+    project = Path(__file__).resolve().parents[1]
+    assert out.read_bytes() == (project / "data" / "sample_caselog.csv").read_bytes()
+
+
+def test_simulate_parquet_and_bad_suffix(tmp_path):
+    out = tmp_path / "small.parquet"
+    result = run("simulate", "--cases", "50", "--seed", "1", "--as-of", "2025-06-30", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert pd.read_parquet(out)["case_id"].nunique() == 50
+    bad = run("simulate", "--cases", "5", "--seed", "1", "--as-of", "2025-06-30", "--out", str(tmp_path / "x.txt"))
+    assert bad.returncode == 2 and ".csv or a .parquet" in bad.stderr
+
+
+def test_summary_defaults_to_the_bundled_sample():
+    project = Path(__file__).resolve().parents[1]
+    result = run("summary", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "sample_caselog.csv" in result.stdout
+    assert "3,000 in all" in result.stdout

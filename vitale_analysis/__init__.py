@@ -9,6 +9,7 @@ from .cases import PHASE_STATES, case_table, phase_durations
 from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, Phase, ProcessModel, Trigger
 from .read import read_caselog, read_mapping
+from .simulate import SimulationParams, simulate, write_events
 from .validate import CHECKS, CaseLog, QualityReport, load, validate
 
 __version__ = "0.1.0"
@@ -29,5 +30,8 @@ __all__ = [
     "phase_durations",
     "read_caselog",
     "read_mapping",
+    "simulate",
+    "SimulationParams",
     "validate",
+    "write_events",
 ]

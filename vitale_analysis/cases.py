@@ -31,12 +31,12 @@ import pandas as pd
 
 from .errors import CaseLogError
 from .process import ProcessModel
+from .timeutil import NAT, check_days, elapsed_days
 from .validate import CaseLog, _after_as_of, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
 
-_NAT = np.iinfo(np.int64).min
-_DAY_NS = 86_400 * 10**9
+_NAT = NAT
 
 #: States of a (case, phase) row in :func:`phase_durations`.
 PHASE_STATES = {
@@ -88,6 +88,7 @@ class _Core:
     furthest: np.ndarray  # index of the furthest milestone reached, -1 if none
     as_of_ns: int
     as_of: pd.Timestamp
+    aware: bool
     codes: np.ndarray  # case code per event of ev
     ev: pd.DataFrame  # events up to as_of
     process: ProcessModel
@@ -162,6 +163,7 @@ def _core(log: CaseLog, as_of) -> _Core:
         furthest=furthest,
         as_of_ns=as_of_ns,
         as_of=as_of_ts,
+        aware=tz is not None,
         codes=codes,
         ev=ev,
         process=process,
@@ -175,11 +177,46 @@ def _to_time(ns: np.ndarray, like: pd.Series) -> pd.Series:
     return out.dt.tz_localize("UTC") if tz is not None else out
 
 
-def _days(delta_ns: np.ndarray) -> np.ndarray:
-    return delta_ns / _DAY_NS
+@dataclass(frozen=True)
+class _Phases:
+    """Per (case, phase): state, days, start and end times (int64 ns)."""
+
+    state: np.ndarray  # (n_cases, n_phases) object: a PHASE_STATES key, or "" (never entered)
+    days: np.ndarray  # (n_cases, n_phases) float
+    starts: np.ndarray
+    ends: np.ndarray
 
 
-def case_table(log: CaseLog, *, as_of=None) -> pd.DataFrame:
+def _phase_matrix(core: _Core, days: str) -> _Phases:
+    n_m = len(core.process.milestones)
+    starts = core.times[:, :-1].copy()
+    ends = core.times[:, 1:]
+    # A case without any milestone starts, in the first phase, at its first event.
+    no_milestone = core.furthest < 0
+    starts[no_milestone, 0] = core.first_ns[no_milestone]
+    furthest = np.where(no_milestone, 0, core.furthest)
+
+    s_ok = starts != _NAT
+    e_ok = ends != _NAT
+    current = np.arange(n_m - 1)[None, :] == furthest[:, None]
+    is_open = (core.status == "open")[:, None]
+    is_closed = (core.status == "closed")[:, None]
+    state = np.full(starts.shape, "", dtype=object)
+    state[s_ok & e_ok & (ends >= starts)] = "finished"
+    state[s_ok & e_ok & (ends < starts)] = "out_of_order"
+    state[~s_ok & e_ok] = "start_missing"
+    state[s_ok & ~e_ok & current & is_open] = "open"
+    state[s_ok & ~e_ok & current & is_closed] = "closed"
+    state[s_ok & ~e_ok & ~current] = "end_missing"
+
+    until = np.where(state == "finished", ends, _NAT)
+    until = np.where(state == "open", core.as_of_ns, until)
+    until = np.where(state == "closed", core.closed_ns[:, None], until)
+    values = elapsed_days(np.where(until != _NAT, starts, _NAT), until, days=days, aware=core.aware)
+    return _Phases(state=state, days=values, starts=np.where(s_ok, starts, _NAT), ends=ends)
+
+
+def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFrame:
     """One row per dossier: status, current phase, days in phase, milestones, triggers.
 
     Parameters
@@ -189,6 +226,8 @@ def case_table(log: CaseLog, *, as_of=None) -> pd.DataFrame:
     as_of : date-like, optional
         The date the table describes; default the log's latest timestamp.
         A bare date (``"2025-06-30"``) means the end of that day.
+    days : {"calendar", "working"}
+        Durations in calendar days (float) or whole French working days.
 
     Returns
     -------
@@ -214,6 +253,7 @@ def case_table(log: CaseLog, *, as_of=None) -> pd.DataFrame:
     >>> cases = case_table(load("data/sample_caselog.csv"), as_of="2025-06-30")  # doctest: +SKIP
     >>> cases["status"].value_counts()  # doctest: +SKIP
     """
+    check_days(days)
     core = _core(log, as_of)
     process = core.process
     ev = core.ev
@@ -232,7 +272,7 @@ def case_table(log: CaseLog, *, as_of=None) -> pd.DataFrame:
     )
     phase_start = np.where(in_phase, phase_start, _NAT)
     phase_end = np.where(core.status == "open", core.as_of_ns, core.closed_ns)
-    days_in_phase = np.where(in_phase, _days(phase_end - phase_start), np.nan)
+    days_in_phase = elapsed_days(np.where(in_phase, phase_start, _NAT), phase_end, days=days, aware=core.aware)
 
     viol, _ = _violations_from_times(core.times)
     counts = np.bincount(core.codes, minlength=n)
@@ -279,6 +319,15 @@ def case_table(log: CaseLog, *, as_of=None) -> pd.DataFrame:
     trig_codes = trig.cat.codes.to_numpy()
     for j, key in enumerate(process.triggers):
         out[f"trigger_{key}"] = _any_per_case(trig_codes == j, core.codes, n)
+    matrix = _phase_matrix(core, days)
+    states = list(PHASE_STATES)
+    for j, key in enumerate(phases):
+        out[f"{key}_days"] = matrix.days[:, j]
+        col = matrix.state[:, j]
+        codes = np.full(n, -1, dtype=np.int8)
+        for k, name in enumerate(states):
+            codes[col == name] = k
+        out[f"{key}_state"] = pd.Categorical.from_codes(codes, categories=states)
 
     attrs = list(log.case_attributes)
     if attrs:
@@ -290,8 +339,7 @@ def case_table(log: CaseLog, *, as_of=None) -> pd.DataFrame:
                 out[column] = pd.Categorical(out[column], categories=ev[column].cat.categories)
             elif str(ev[column].dtype) in ("boolean", "string"):
                 out[column] = out[column].astype(ev[column].dtype)
-    out.attrs["as_of"] = core.as_of
-    out.attrs["process"] = process.name
+    out.attrs.update(as_of=core.as_of, process=process.name, days=days)
     return out
 
 
@@ -299,7 +347,7 @@ def _any_per_case(mask: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(codes[mask], minlength=n) > 0
 
 
-def phase_durations(log: CaseLog, *, as_of=None) -> pd.DataFrame:
+def phase_durations(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFrame:
     """One row per (case, phase) the case entered or finished.
 
     Returns
@@ -311,60 +359,30 @@ def phase_durations(log: CaseLog, *, as_of=None) -> pd.DataFrame:
         ``state`` (one of :data:`PHASE_STATES`). ``days`` is the duration for
         ``finished``, the censored time so far for ``open`` and ``closed``, and
         empty for ``out_of_order``, ``start_missing`` and ``end_missing``: an
-        order violation never yields a negative number.
+        order violation never yields a negative number. ``days="working"``
+        counts whole French working days instead of calendar days.
 
     Examples
     --------
     >>> from vitale_analysis import load, phase_durations
     >>> durations = phase_durations(load("data/sample_caselog.csv"))  # doctest: +SKIP
     """
+    check_days(days)
     core = _core(log, as_of)
-    process = core.process
-    n_m = len(process.milestones)
-    n = len(core.case_ids)
+    matrix = _phase_matrix(core, days)
     like = core.ev["timestamp"]
-    starts = core.times[:, :-1].copy()
-    ends = core.times[:, 1:]
-    # A case without any milestone starts, in the first phase, at its first event.
-    no_milestone = core.furthest < 0
-    starts[no_milestone, 0] = core.first_ns[no_milestone]
-    furthest = np.where(no_milestone, 0, core.furthest)
-
-    s_ok = starts != _NAT
-    e_ok = ends != _NAT
-    phase_no = np.broadcast_to(np.arange(n_m - 1), starts.shape)
-    current = phase_no == furthest[:, None]
-    state = np.full(starts.shape, "", dtype=object)
-    state[s_ok & e_ok & (ends >= starts)] = "finished"
-    state[s_ok & e_ok & (ends < starts)] = "out_of_order"
-    state[~s_ok & e_ok] = "start_missing"
-    is_open = (core.status == "open")[:, None]
-    is_closed = (core.status == "closed")[:, None]
-    state[s_ok & ~e_ok & current & is_open] = "open"
-    state[s_ok & ~e_ok & current & is_closed] = "closed"
-    state[s_ok & ~e_ok & ~current] = "end_missing"
-
-    end_for_days = np.where(state == "finished", ends, _NAT)
-    end_for_days = np.where(state == "open", core.as_of_ns, end_for_days)
-    end_for_days = np.where(state == "closed", core.closed_ns[:, None], end_for_days)
-    has_days = end_for_days != _NAT
-    days = np.where(has_days, _days(end_for_days - np.where(has_days, starts, 0)), np.nan)
-
-    keep = state != ""
+    keep = matrix.state != ""
     case_pos, phase_pos = np.nonzero(keep)  # row-major: by case, then phase order
-    phases = list(process.phase_keys)
     out = pd.DataFrame(
         {
             "case_id": pd.array(core.case_ids[case_pos], dtype="string"),
-            "phase": pd.Categorical.from_codes(phase_pos, categories=phases, ordered=True),
-            "start": _to_time(np.where(s_ok, starts, _NAT)[keep], like),
-            "end": _to_time(np.where(e_ok, ends, _NAT)[keep], like),
-            "days": days[keep],
-            "finished": (e_ok & ((state == "finished") | (state == "out_of_order") | (state == "start_missing")))[keep],
-            "state": pd.Categorical(state[keep], categories=list(PHASE_STATES)),
+            "phase": pd.Categorical.from_codes(phase_pos, categories=list(core.process.phase_keys), ordered=True),
+            "start": _to_time(matrix.starts[keep], like),
+            "end": _to_time(matrix.ends[keep], like),
+            "days": matrix.days[keep],
+            "finished": (matrix.ends != _NAT)[keep],
+            "state": pd.Categorical(matrix.state[keep], categories=list(PHASE_STATES)),
         }
     )
-    out.attrs["as_of"] = core.as_of
-    out.attrs["process"] = process.name
-    _ = n  # the table has at most n * (n_m - 1) rows
+    out.attrs.update(as_of=core.as_of, process=core.process.name, days=days)
     return out

@@ -61,12 +61,15 @@ import pyarrow as pa
 
 from .errors import CaseLogError
 from .process import CARTE_VITALE, ProcessModel
-from .validate import _to_as_of  # the package's one rule for as_of (a bare date: end of that day)
+# The package's one rule for as_of: a bare date means the end of that day.
+from .timeutil import french_holidays
+from .validate import _is_bare_date, _to_as_of
 
-__all__ = ["CANONICAL_COLUMNS", "Delay", "SimulationParams", "simulate", "write_events"]
+__all__ = ["SIMULATED_COLUMNS", "Delay", "SimulationParams", "simulate", "write_events"]
 
-#: Columns of the canonical event log, in order.
-CANONICAL_COLUMNS = (
+#: Columns of the event log :func:`simulate` returns, in order (the canonical
+#: columns plus the case attributes repeated on each row).
+SIMULATED_COLUMNS = (
     "case_id", "event", "timestamp", "trigger", "office", "channel", "route",
     "born_abroad", "advisor",
 )
@@ -75,10 +78,10 @@ CANONICAL_COLUMNS = (
 CSV_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 CHANNELS = ("ameli", "postal")
+ROUTES = ("self_employed", "salaried")
 # Events are ordered on a clock 64 times finer than a minute before being
 # rounded to the minute; events closer than that keep the order they were added.
 _SUBMINUTE = 64
-ROUTES = ("self_employed", "salaried")
 
 # Triggers raised on the rights-opening dossier, in the order the office
 # detects them (a dossier sent to the wrong fund is forwarded before anyone
@@ -205,7 +208,8 @@ class SimulationParams:
     #: ameli); ``missing_translation`` — born abroad; the rest — every dossier
     #: on the self-employed route that reaches the phase. The paperwork triggers
     #: (identity, translation, address, scan, RIB) are multiplied by
-    #: ``postal_complement_factor`` for postal dossiers.
+    #: ``postal_complement_factor`` for postal dossiers. A trigger left out of
+    #: a mapping you pass never happens.
     trigger_probability: Mapping[str, float] = field(default_factory=lambda: _frozen({
         "registration_missing": 0.015,
         "birth_certificate_format": 0.40,
@@ -365,6 +369,9 @@ class SimulationParams:
     same_time_tie_share: float = 0.003
 
     def __post_init__(self) -> None:
+        # Read-only mappings, so that a params object cannot change after use.
+        object.__setattr__(self, "trigger_probability", _frozen(self.trigger_probability))
+        object.__setattr__(self, "reply_delay", _frozen(self.reply_delay))
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -382,11 +389,16 @@ class SimulationParams:
         missing_reply = sorted(set(_REPLY_TRIGGERS) - set(self.reply_delay))
         if missing_reply:
             problems.append(f"reply_delay is missing trigger(s) {missing_reply}")
+        not_delays = sorted(
+            f.name for f in fields(self) if f.type in ("Delay", Delay) and not isinstance(getattr(self, f.name), Delay)
+        ) + sorted(f"reply_delay[{k!r}]" for k, v in self.reply_delay.items() if not isinstance(v, Delay))
+        if not_delays:
+            problems.append(f"{not_delays} must be Delay(median_days, sigma) values")
         if not self.offices or any(w <= 0 for _, w in self.offices):
             problems.append("offices must be a non-empty tuple of (name, positive weight)")
         if len({name for name, _ in self.offices}) != len(self.offices):
             problems.append("offices lists an office more than once")
-        if self.n_advisors < 1:
+        if not isinstance(self.n_advisors, int) or self.n_advisors < 1:
             problems.append(f"n_advisors={self.n_advisors!r} must be at least 1")
         if not self.working_weekdays or not set(self.working_weekdays) <= set(range(7)):
             problems.append(f"working_weekdays={self.working_weekdays!r} must be weekday numbers 0-6")
@@ -425,12 +437,9 @@ class _Calendar:
 
 
 def _calendar(start: pd.Timestamp, as_of: pd.Timestamp, params: SimulationParams) -> _Calendar:
-    import holidays  # only the simulator needs it
-
     first, last = start.normalize(), as_of.normalize()
     all_days = pd.date_range(first, last, freq="D")
-    french_holidays = holidays.France(years=range(first.year, last.year + 1))
-    holiday_days = np.array(sorted(french_holidays), dtype="datetime64[D]")
+    holiday_days = french_holidays(first.year, last.year)
     dates = all_days.values.astype("datetime64[D]")
     working = np.isin(all_days.day_of_week, params.working_weekdays) & ~np.isin(dates, holiday_days)
     days = dates[working]
@@ -457,14 +466,16 @@ class _EventLog:
     in the order they are added; that order breaks exact time ties.
     """
 
-    def __init__(self, n_cases: int, events: tuple[str, ...], triggers: tuple[str, ...]):
+    def __init__(self, n_cases: int, events: tuple[str, ...], triggers: tuple[str, ...], horizon: float):
         self.n_cases = n_cases
+        self.horizon = horizon  # events at or after it (after as_of) are not kept
         self.event_code = {name: i for i, name in enumerate(events)}
         self.trigger_code = {name: i for i, name in enumerate(triggers)}
         self.blocks: list[tuple[np.ndarray, np.ndarray, int, int]] = []
 
     def add(self, event: str, when: np.ndarray, mask: np.ndarray | None = None, trigger: str | None = None) -> None:
-        cases = np.arange(self.n_cases, dtype=np.int64) if mask is None else np.flatnonzero(mask)
+        visible = when < self.horizon
+        cases = np.flatnonzero(visible if mask is None else visible & mask)
         trigger_code = -1 if trigger is None else self.trigger_code[trigger]
         self.blocks.append((cases, when[cases], self.event_code[event], trigger_code))
 
@@ -540,14 +551,17 @@ def simulate(
     if isinstance(n_cases, bool) or not isinstance(n_cases, (int, np.integer)) or n_cases < 1:
         raise CaseLogError(f"n_cases must be a positive whole number of dossiers, got {n_cases!r}.")
     n = int(n_cases)
+    bare_date = _is_bare_date(as_of)
     as_of = _to_as_of(as_of, aware=False)
     start = as_of - pd.DateOffset(months=18) if start is None else _timestamp(start, "start")
     if start >= as_of:
         raise CaseLogError(f"start ({start}) must be before as_of ({as_of}).")
     triggers = _check_process(process)
-    calendar = _calendar(start, as_of, params)
+    # A bare date ends at midnight, and that midnight belongs to the next day.
+    last_instant = as_of - pd.Timedelta(1, "ns") if bare_date else as_of
+    calendar = _calendar(start, last_instant, params)
     rng = np.random.default_rng(seed)
-    log = _EventLog(n, process.vocabulary, triggers)
+    log = _EventLog(n, process.vocabulary, triggers, horizon=calendar.cut / calendar.minutes_per_day)
     cases = _draw_dossiers(rng, n, calendar, params)
     closed_at = _draw_events(rng, log, cases, calendar, params)
     return _assemble(rng, log, closed_at, cases, calendar, params, process.vocabulary, triggers)
@@ -670,7 +684,7 @@ def _draw_events(
     log.add("registration_accepted", registration_accepted)
 
     # 2 Social security number ---------------------------------------------
-    nia = d.born_abroad & hit(0.7)
+    nia = d.born_abroad & hit(params.nia_share_born_abroad)
     nia_at = registration_accepted + days(params.nia_letter)
     log.add("nia_assigned", nia_at, nia)
     birth_certificate = nia & hit(p.get("birth_certificate_format", 0.0))
@@ -769,11 +783,11 @@ def _assemble(
     triggers: tuple[str, ...],
 ) -> pd.DataFrame:
     case, when, event, trigger = log.arrays()
-    # Drop what happens after a dossier closes or after as_of before sorting:
-    # pushing ties apart below only ever moves events later, so it cannot
-    # bring a dropped event back.
+    # Drop what happens after a dossier closes before sorting (what happens
+    # after as_of was never kept): pushing ties apart below only ever moves
+    # events later, so it cannot bring a dropped event back.
     per_day = calendar.minutes_per_day
-    keep = (when <= closed_at[case]) & (when * per_day < calendar.cut)
+    keep = when <= closed_at[case]
     case, when, event, trigger = case[keep], when[keep], event[keep], trigger[keep]
 
     # Sort by dossier, then time to 1/64 of a minute, then the order events
@@ -815,7 +829,9 @@ def _assemble(
     case_ids = np.char.add("D", np.char.zfill(np.arange(1, len(d.start) + 1).astype(str), width))
     advisor_width = max(2, len(str(params.n_advisors)))
     advisors = [f"A{i + 1:0{advisor_width}d}" for i in range(params.n_advisors)]
-    return pd.DataFrame({
+    # copy=False: the columns are new already, and at a million dossiers each
+    # string column holds 100-250 MB.
+    columns = {
         "case_id": _strings(case_ids, case),
         "event": _strings(events, event),
         "timestamp": pd.Series(timestamp_ns.view("datetime64[ns]")),
@@ -825,7 +841,8 @@ def _assemble(
         "route": _strings(ROUTES, d.route[case]),
         "born_abroad": pd.Series(d.born_abroad[case]),
         "advisor": _strings(advisors, d.advisor[case]),
-    }, columns=list(CANONICAL_COLUMNS))
+    }
+    return pd.DataFrame(columns, columns=list(SIMULATED_COLUMNS), copy=False)
 
 
 def _strings(labels, codes: np.ndarray) -> pd.Series:
