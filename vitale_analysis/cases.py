@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import CaseLogError
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
-from .validate import CaseLog, _after_as_of, _to_as_of
+from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
 
@@ -339,7 +339,8 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
                 out[column] = pd.Categorical(out[column], categories=ev[column].cat.categories)
             elif str(ev[column].dtype) in ("boolean", "string"):
                 out[column] = out[column].astype(ev[column].dtype)
-    out.attrs.update(as_of=core.as_of, process=process.name, days=days)
+    out.attrs.update(as_of=core.as_of, as_of_inclusive=not _is_bare_date(as_of) if as_of is not None else True,
+                     process=process.name, days=days)
     return out
 
 

@@ -113,6 +113,12 @@ class ProcessModel:
         The events that give a provisional (NIA) and a permanent number, so that
         number status comes from events, never from the digits.
     followup_action, complaint_action, evidence_pack : mapping of language to text
+        The escalation route for stalled dossiers (follow-up past the interval,
+        médiateur once a complaint is filed) and what to bring.
+    complement_action, nia_action, mediator_action : mapping of language to text
+        Next actions that depend on a dossier's history: a complement requested
+        and not sent (``{document}`` is replaced by the trigger's label), only a
+        provisional number held, the médiateur already seized.
     """
 
     name: str
@@ -128,6 +134,9 @@ class ProcessModel:
     followup_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     complaint_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     evidence_pack: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    complement_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    nia_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    mediator_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     # ------------------------------------------------------------------ views
     @property
@@ -175,7 +184,8 @@ class ProcessModel:
         known_keys = {
             "name", "label", "milestones", "phases", "events", "close_events", "triggers",
             "waiting_on", "provisional_number_event", "permanent_number_event",
-            "followup_action", "complaint_action", "evidence_pack",
+            "followup_action", "complaint_action", "evidence_pack", "complement_action",
+            "nia_action", "mediator_action",
         }
         unknown = sorted(set(spec) - known_keys)
         if unknown:
@@ -261,6 +271,9 @@ class ProcessModel:
             followup_action=_labels(spec.get("followup_action"), "", source),
             complaint_action=_labels(spec.get("complaint_action"), "", source),
             evidence_pack=_labels(spec.get("evidence_pack"), "", source),
+            complement_action=_labels(spec.get("complement_action"), "", source),
+            nia_action=_labels(spec.get("nia_action"), "", source),
+            mediator_action=_labels(spec.get("mediator_action"), "", source),
         )
         unknown_waiting = sorted(set(waiting_on) - set(model.vocabulary))
         if unknown_waiting:

@@ -1,0 +1,117 @@
+"""Kaplan–Meier: equal to lifelines on random censored samples, and to a hand computation."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+
+from vitale_analysis.km import km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_survival
+
+LEVELS = (0.5, 0.25, 0.1)
+
+
+def lifelines_quantiles(days, observed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifelines' ApproximationWarning on percentile()
+        fitter = KaplanMeierFitter().fit(days, observed)
+        return np.array([fitter.percentile(q) for q in LEVELS], dtype=float)
+
+
+samples = st.integers(1, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 15), min_size=n, max_size=n),  # small integers: many ties
+        st.lists(st.booleans(), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(samples)
+def test_quantiles_equal_lifelines_with_ties(sample):
+    days, observed = np.array(sample[0], dtype=float), np.array(sample[1])
+    assert np.array_equal(km_quantiles(days, observed, LEVELS), lifelines_quantiles(days, observed))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(0, 400, allow_nan=False), min_size=1, max_size=60),
+    st.lists(st.booleans(), min_size=60, max_size=60),
+)
+def test_quantiles_equal_lifelines_continuous(days, flags):
+    days = np.array(days)
+    observed = np.array(flags[: len(days)])
+    assert np.array_equal(km_quantiles(days, observed, LEVELS), lifelines_quantiles(days, observed))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_survival_curve_equals_lifelines(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    days = rng.integers(0, 30, n).astype(float)
+    observed = rng.random(n) < 0.6
+    curve = km_survival(days, observed)
+    fitter = KaplanMeierFitter().fit(days, observed)
+    reference = fitter.survival_function_["KM_estimate"]
+    reference = reference[reference.index.isin(curve["days"])]
+    np.testing.assert_allclose(curve["survival"].to_numpy(), reference.to_numpy(), rtol=0, atol=1e-12)
+    table = fitter.event_table.loc[curve["days"]]
+    assert curve["at_risk"].tolist() == table["at_risk"].tolist()
+    assert curve["events"].tolist() == table["observed"].tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_grouped_equals_one_group_at_a_time(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    days = rng.integers(0, 20, n).astype(float)
+    observed = rng.random(n) < 0.5
+    groups = rng.integers(-1, 4, n)  # -1: ignored
+    grouped = km_grouped_quantiles(days, observed, groups, 4, LEVELS)
+    for g in range(4):
+        sel = groups == g
+        expected = km_quantiles(days[sel], observed[sel], LEVELS) if sel.any() else np.full(3, np.nan)
+        np.testing.assert_array_equal(grouped[g], expected)
+
+
+def test_hand_computation():
+    # 10 (done), 15 (open), 20 (done), 25 (open), 30 (done):
+    # S(10) = 4/5 = 0.8; at 15 one leaves censored; S(20) = 0.8 × 2/3 = 0.533;
+    # at 25 one leaves; S(30) = 0.533 × 0/1 = 0. Median = first t with S ≤ 0.5 = 30,
+    # while the finished-only median is 20.
+    days = [10, 15, 20, 25, 30]
+    observed = [True, False, True, False, True]
+    curve = km_survival(days, observed)
+    np.testing.assert_allclose(curve["survival"], [0.8, 0.8, 0.8 * 2 / 3, 0.8 * 2 / 3, 0.0])
+    assert curve["at_risk"].tolist() == [5, 4, 3, 2, 1]
+    assert km_quantiles(days, observed, LEVELS).tolist() == [30.0, 30.0, 30.0]
+
+
+def test_all_open_gives_infinity_and_empty_gives_nan():
+    assert km_quantiles([5, 9], [False, False]).tolist() == [float("inf")]
+    assert np.isnan(km_quantiles([], [])[0])
+    assert np.isnan(km_quantiles([np.nan], [True])[0])
+
+
+def test_bootstrap_is_seeded_and_centred():
+    rng = np.random.default_rng(3)
+    days = rng.exponential(20, 500)
+    observed = rng.random(500) < 0.8
+    a = km_bootstrap_medians(days, observed, n_boot=300, rng=np.random.default_rng(1))
+    b = km_bootstrap_medians(days, observed, n_boot=300, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    # Each resample's median is the median of a real resample: check a few against km_quantiles.
+    picks = np.random.default_rng(1).integers(0, 500, size=(300, 500))
+    order = np.lexsort((~observed, days))
+    for i in range(3):
+        sample = order[np.sort(picks[i])]
+        assert a[i] == pytest.approx(km_quantiles(days[sample], observed[sample])[0])
+    point = km_quantiles(days, observed)[0]
+    low, high = np.percentile(a, [2.5, 97.5])
+    assert low < point < high

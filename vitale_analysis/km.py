@@ -1,0 +1,140 @@
+"""Kaplan–Meier estimates for phase durations with open (right-censored) dossiers.
+
+Why not the plain median of finished dossiers? A dossier still waiting at
+``as_of`` has lasted *at least* its days so far. Dropping it keeps only the
+quick ones and makes phases look shorter than they are; counting its days so
+far as if it had finished does the same. Kaplan–Meier uses each open dossier
+for exactly what is known: it was still waiting after that many days.
+
+The estimate is computed here (vectorised NumPy, grouped) rather than by
+calling lifelines, so that it runs on a national caseload in a fraction of a
+second. It follows lifelines' conventions exactly — S(t) = exp(Σ log(1 − d/n))
+over the distinct times, events before censorings at equal times, a quantile is
+the first time with S(t) ≤ q, and infinity when S never falls that low — and
+``tests/test_km.py`` checks it against lifelines on random censored samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["km_quantiles", "km_survival", "km_grouped_quantiles"]
+
+
+def _clean(days, observed) -> tuple[np.ndarray, np.ndarray]:
+    days = np.asarray(days, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    keep = ~np.isnan(days)
+    return days[keep], observed[keep]
+
+
+def km_survival(days, observed) -> pd.DataFrame:
+    """The survival curve: one row per distinct time.
+
+    Returns a DataFrame with ``days``, ``at_risk``, ``events``, ``censored``
+    and ``survival`` (probability of still being in the phase just after
+    ``days``).
+    """
+    days, observed = _clean(days, observed)
+    if len(days) == 0:
+        return pd.DataFrame({"days": [], "at_risk": [], "events": [], "censored": [], "survival": []})
+    order = np.argsort(days, kind="mergesort")
+    days, observed = days[order], observed[order]
+    times, first, counts = np.unique(days, return_index=True, return_counts=True)
+    events = np.add.reduceat(observed.astype(np.int64), first)
+    at_risk = len(days) - first
+    with np.errstate(divide="ignore"):
+        log_terms = np.log(at_risk - events) - np.log(at_risk)
+    survival = np.exp(np.cumsum(log_terms))
+    return pd.DataFrame(
+        {"days": times, "at_risk": at_risk, "events": events, "censored": counts - events, "survival": survival}
+    )
+
+
+def _quantile_from_curve(times: np.ndarray, survival: np.ndarray, q: float) -> float:
+    if len(times) == 0:
+        return float("nan")
+    if survival[-1] > q:
+        return float("inf")
+    return float(times[np.searchsorted(-survival, -q, side="left")])
+
+
+def km_quantiles(days, observed, levels=(0.5,)) -> np.ndarray:
+    """Durations at which the survival falls to each level (0.5 = median, 0.25 = 75th percentile).
+
+    ``inf`` when the curve never falls that low (too many dossiers still open);
+    ``nan`` for an empty sample.
+    """
+    curve = km_survival(days, observed)
+    times, survival = curve["days"].to_numpy(), curve["survival"].to_numpy()
+    return np.array([_quantile_from_curve(times, survival, q) for q in levels])
+
+
+def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5,)) -> np.ndarray:
+    """:func:`km_quantiles` for many groups at once: an ``(n_groups, len(levels))`` array.
+
+    ``group_codes`` are integers in ``[0, n_groups)``; rows with a negative
+    code or a missing duration are ignored.
+    """
+    days = np.asarray(days, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    codes = np.asarray(group_codes, dtype=np.int64)
+    out = np.full((n_groups, len(levels)), np.nan)
+    keep = (codes >= 0) & ~np.isnan(days)
+    if not keep.any():
+        return out
+    days, observed, codes = days[keep], observed[keep], codes[keep]
+    order = np.lexsort((days, codes))
+    days, observed, codes = days[order], observed[order], codes[order]
+    size = np.bincount(codes, minlength=n_groups)
+    group_start = np.r_[0, np.cumsum(size)[:-1]]
+    # Runs of equal (group, time): the distinct times of each group's curve.
+    new_run = np.r_[True, (codes[1:] != codes[:-1]) | (days[1:] != days[:-1])]
+    run_start = np.flatnonzero(new_run)
+    run_code = codes[run_start]
+    run_days = days[run_start]
+    run_events = np.add.reduceat(observed.astype(np.int64), run_start)
+    at_risk = size[run_code] - (run_start - group_start[run_code])
+    with np.errstate(divide="ignore"):
+        log_terms = np.log(at_risk - run_events) - np.log(at_risk)
+    # Sequential sums restarted per group, as each group's own curve would be summed.
+    log_s = pd.Series(log_terms).groupby(run_code).cumsum().to_numpy()
+    survival = np.exp(log_s)
+    run_bounds = np.r_[np.flatnonzero(np.r_[True, run_code[1:] != run_code[:-1]]), len(run_code)]
+    for k in range(len(run_bounds) - 1):
+        lo, hi = run_bounds[k], run_bounds[k + 1]
+        g = run_code[lo]
+        for j, q in enumerate(levels):
+            out[g, j] = _quantile_from_curve(run_days[lo:hi], survival[lo:hi], q)
+    return out
+
+
+def km_bootstrap_medians(days, observed, *, n_boot: int, rng: np.random.Generator, cap: int | None = None) -> np.ndarray:
+    """Kaplan–Meier medians of ``n_boot`` resamples (with replacement), vectorised.
+
+    With ``cap``, each resample has ``min(n, cap)`` dossiers drawn from the
+    whole sample: for very large groups this keeps the cost bounded and gives a
+    slightly wider (conservative) interval.
+    """
+    days, observed = _clean(days, observed)
+    n = len(days)
+    if n == 0:
+        return np.full(n_boot, np.nan)
+    m = n if cap is None else min(n, cap)
+    # Sort key: time, then events before censorings at equal times.
+    order = np.lexsort((~observed, days))
+    days, observed = days[order], observed[order]
+    picks = np.sort(rng.integers(0, n, size=(n_boot, m)), axis=1)  # sorted index = sorted time
+    t = days[picks]
+    e = observed[picks]
+    at_risk = m - np.arange(m)
+    # Per dossier: S multiplies by (1 - 1/n) at an event, 1 at a censoring; over
+    # tied events this telescopes to the grouped (1 - d/n).
+    with np.errstate(divide="ignore"):
+        log_terms = np.where(e, np.log(at_risk - 1) - np.log(at_risk), 0.0)
+    survival = np.exp(np.cumsum(log_terms, axis=1))
+    below = survival <= 0.5
+    reached = below.any(axis=1)
+    first = np.argmax(below, axis=1)
+    return np.where(reached, t[np.arange(n_boot), first], np.inf)
