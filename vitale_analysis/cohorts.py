@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from .cases import case_table
 from .errors import CaseLogError, closest_names
 from .validate import CaseLog
 
-__all__ = ["DERIVED_COHORTS", "as_cases", "cohort_columns"]
+__all__ = ["DERIVED_COHORTS", "as_cases", "cohort_columns", "group_codes"]
 
 DERIVED_COHORTS = {"start_month": "M", "start_quarter": "Q", "start_year": "Y"}
 
@@ -84,3 +85,16 @@ def cohort_columns(cases: pd.DataFrame, by: str | Sequence[str] | None) -> tuple
         for name in derived:
             cases[name] = started.dt.to_period(DERIVED_COHORTS[name]).astype(str)
     return cases, names
+
+
+def group_codes(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer group per row and the table of group values (one row per group, sorted).
+
+    A missing attribute value is a group of its own, so that group totals add
+    up to the whole caseload. With no names, everything is group 0.
+    """
+    if not names:
+        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
+    grouped = frame.groupby(names, sort=True, dropna=False, observed=True)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)  # numbered in the sorted order of size()
+    return codes, grouped.size().reset_index()[names]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .cases import case_table
 from .cohorts import as_cases, cohort_columns
+from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
 from .km import km_bootstrap_medians, km_grouped_quantiles, km_quantiles
 from .timeutil import NAT, elapsed_days
@@ -32,15 +33,6 @@ def _process_of(log_or_cases, process):
 
         return CARTE_VITALE
     return process
-
-
-def _group_codes(cases: pd.DataFrame, groups: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer code per case for the ``by`` groups, and the table of group values."""
-    if not groups:
-        return np.zeros(len(cases), dtype=np.int64), pd.DataFrame(index=[0])
-    grouped = cases.groupby(groups, sort=True, dropna=False, observed=True)
-    codes = grouped.ngroup().to_numpy(dtype=np.int64)  # numbered in the sorted order of size()
-    return codes, grouped.size().reset_index()[groups]
 
 
 def phase_summary(

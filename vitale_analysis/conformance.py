@@ -1,0 +1,296 @@
+"""Steps done out of order: one row per problem found in a dossier's history.
+
+Out-of-order steps are the main cause of long delays (DESIGN.md, question 4).
+:func:`conformance` lists them, kind by kind, with the two events involved and
+how many days apart they were, so that an advisor can see what happened and a
+summary can count them.
+
+The checks work on the validated events, vectorised over all dossiers at once
+(no Python loop per dossier).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cases import _NAT, _core, _violations_from_times
+from .flow import _case_values, _code_of, _cohorts, _event_codes, _event_ns, _first_per_case, _first_time_of
+from .process import ProcessModel
+from .timeutil import check_days, elapsed_days
+from .validate import CaseLog
+
+__all__ = ["conformance", "CONFORMANCE_KINDS", "CONFORMANCE_COLUMNS"]
+
+#: Every kind of problem :func:`conformance` reports, with what it means
+#: (in the order rows are sorted within a dossier).
+CONFORMANCE_KINDS: dict[str, str] = {
+    "dossier_before_registration": (
+        "the dossier was submitted before the activity registration was accepted, "
+        "or with no accepted registration recorded"
+    ),
+    "milestone_order": "a milestone was reached before a milestone the process expects earlier",
+    "salaried_route": "a salaried person on the self-employed route (route 'salaried' or trigger salaried_route)",
+    "submitted_on_nia": (
+        "the dossier was submitted while only a provisional number (NIA) was held: "
+        "after the NIA and before the permanent number, or with no permanent number yet"
+    ),
+}
+
+#: Columns of :func:`conformance` (then ``office`` when the log has it, then the ``by`` columns).
+CONFORMANCE_COLUMNS = [
+    "case_id", "kind", "detail", "first_event", "first_at", "second_event", "second_at", "days_apart",
+]
+
+_SALARIED = "salaried"
+_SALARIED_TRIGGER = "salaried_route"
+
+
+def _submission_milestone(process: ProcessModel) -> str | None:
+    """The milestone that sends the dossier: the start of the phase ``"rights"``.
+
+    For the Carte Vitale this is ``dossier_submitted``. A process without a
+    ``rights`` phase has no submission step to check, and the
+    ``submitted_on_nia`` and ``dossier_before_registration`` checks are skipped.
+    """
+    for phase in process.phases:
+        if phase.key == "rights":
+            return phase.start
+    return None
+
+
+def _dates(ns: np.ndarray) -> np.ndarray:
+    """``YYYY-MM-DD`` text for int64 ns times (in the clock of the log's columns)."""
+    return np.datetime_as_string(ns.astype("datetime64[ns]").astype("datetime64[D]"), unit="D").astype(object)
+
+
+def _block(kind, case, detail, first_event, first_ns, second_event, second_ns) -> dict:
+    n = len(case)
+
+    def as_array(value) -> np.ndarray:  # one name for the whole block, or one per row
+        if value is None or isinstance(value, str):
+            return np.full(n, value, dtype=object)
+        return np.asarray(value, dtype=object)
+
+    return {
+        "case": np.asarray(case, dtype=np.int64),
+        "kind": np.full(n, kind, dtype=object),
+        "detail": np.asarray(detail, dtype=object),
+        "first_event": as_array(first_event),
+        "first_ns": np.asarray(first_ns, dtype=np.int64),
+        "second_event": as_array(second_event),
+        "second_ns": np.broadcast_to(np.asarray(second_ns, dtype=np.int64), (n,)).copy(),
+    }
+
+
+def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) -> pd.DataFrame:
+    """Steps done out of order, one row per problem found in a dossier.
+
+    Parameters
+    ----------
+    log : CaseLog
+        From :func:`load` or :func:`validate`.
+    as_of : date-like, optional
+        Default: the log's latest timestamp. A bare date means the end of that
+        day. Events after it are ignored: the list is what could be seen then.
+    days : {"calendar", "working"}
+        ``days_apart`` in calendar days (float) or whole French working days.
+    by : str or list of str, optional
+        Case attributes or ``start_month`` / ``start_quarter`` / ``start_year``
+        to add as columns, to count problems per group.
+
+    Returns
+    -------
+    DataFrame
+        One row per problem, sorted by ``case_id`` then ``kind`` (then time).
+        Columns:
+
+        * ``case_id``;
+        * ``kind`` (categorical, see :data:`CONFORMANCE_KINDS`):
+
+          - ``milestone_order``: a milestone first reached before a milestone
+            the process expects earlier, e.g. ``dossier_submitted`` before
+            ``nir_permanent``. One row per milestone that came too early; the
+            other event is the earlier-expected milestone reached latest (the
+            one it overtook). These are exactly the ``order_violation`` rows of
+            the quality report when ``as_of`` is the log's end.
+          - ``submitted_on_nia``: the dossier was submitted (first
+            ``dossier_submitted``) at or after the provisional number
+            (first ``nia_assigned``) and before the permanent one (first
+            ``nir_permanent``), or with no permanent number yet. Skipped when
+            the process names no provisional or permanent number event.
+          - ``dossier_before_registration``: the dossier was submitted
+            strictly before the registration was accepted (the milestone that
+            ends the first phase, ``registration_accepted``), or with none
+            recorded.
+          - ``salaried_route``: the dossier's ``route`` is ``"salaried"``, or
+            an event carries the trigger ``salaried_route``: a salaried person
+            is registered through the employer and does not self-file.
+
+          "The dossier was submitted" means the first time the milestone that
+          starts the phase ``"rights"`` was reached; a process without that
+          phase skips the two checks that need it.
+        * ``detail``: a plain sentence saying what happened, with dates;
+        * ``first_event``, ``first_at``: the event that came first;
+        * ``second_event``, ``second_at``: the event that came after it, or
+          that is missing (``second_at`` empty); empty for ``salaried_route``;
+        * ``days_apart``: ``second_at - first_at`` (≥ 0), empty when the
+          second event is missing or does not apply;
+        * ``office``, when the log has it; then the ``by`` columns.
+
+        No problem found: an empty table with the same columns.
+        ``df.attrs`` holds ``as_of``, ``days`` and ``process``.
+
+    Notes
+    -----
+    A dossier can appear under several kinds for one mistake: a dossier sent
+    on an NIA before the permanent number is both ``milestone_order``
+    (``dossier_submitted before nir_permanent``) and ``submitted_on_nia``.
+    Count dossiers per kind, not rows, to size a problem. Events at the same
+    time count as in order, except that an NIA assigned at the very moment of
+    submission counts as held.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load
+    >>> from vitale_analysis.conformance import conformance
+    >>> problems = conformance(load("data/sample_caselog.csv"))  # doctest: +SKIP
+    >>> problems["kind"].value_counts()  # doctest: +SKIP
+    """
+    check_days(days)
+    core = _core(log, as_of)
+    process = core.process
+    milestones = process.milestones
+    n = len(core.case_ids)
+    t_ns = _event_ns(core)
+    event_codes, categories = _event_codes(core)
+    blocks: list[dict] = []
+
+    # -- milestone_order: the same rule as the case table and the quality report.
+    viol, culprit = _violations_from_times(core.times)
+    case, early = np.nonzero(viol)
+    if case.size:
+        late = culprit[case, early]
+        names = np.asarray(milestones, dtype=object)
+        first_ns, second_ns = core.times[case, early], core.times[case, late]
+        detail = (
+            names[early] + " (" + _dates(first_ns) + ") came before " + names[late] + " ("
+            + _dates(second_ns) + "); the process expects " + names[late] + " first."
+        )
+        blocks.append(_block("milestone_order", case, detail, names[early], first_ns, names[late], second_ns))
+
+    submission = _submission_milestone(process)
+    sub_ns = core.times[:, milestones.index(submission)] if submission else None
+
+    # -- submitted_on_nia
+    provisional, permanent = process.provisional_number_event, process.permanent_number_event
+    if submission and provisional and permanent:
+        nia_ns = _first_time_of(core, t_ns, event_codes, _code_of(categories, provisional))
+        perm_ns = _first_time_of(core, t_ns, event_codes, _code_of(categories, permanent))
+        hit = (sub_ns != _NAT) & (nia_ns != _NAT) & (nia_ns <= sub_ns) & ((perm_ns == _NAT) | (perm_ns > sub_ns))
+        case = np.flatnonzero(hit)
+        if case.size:
+            later = perm_ns[case] != _NAT
+            tail = np.where(
+                later,
+                "; " + permanent + " came later (" + _dates(np.where(later, perm_ns[case], 0)) + ").",
+                "; no " + permanent + " recorded yet.",
+            )
+            detail = (
+                submission + " (" + _dates(sub_ns[case]) + ") while only a provisional number was held ("
+                + provisional + " " + _dates(nia_ns[case]) + ")" + tail
+            )
+            blocks.append(_block("submitted_on_nia", case, detail, provisional, nia_ns[case], submission, sub_ns[case]))
+
+    # -- dossier_before_registration
+    registration = milestones[1]
+    if submission and milestones.index(submission) > 1:
+        reg_ns = core.times[:, 1]
+        hit = (sub_ns != _NAT) & ((reg_ns == _NAT) | (sub_ns < reg_ns))
+        case = np.flatnonzero(hit)
+        if case.size:
+            missing = reg_ns[case] == _NAT
+            detail = submission + " (" + _dates(sub_ns[case]) + np.where(
+                missing,
+                ") with no " + registration + " recorded.",
+                ") came before " + registration + " (" + _dates(np.where(missing, 0, reg_ns[case])) + ").",
+            )
+            blocks.append(
+                _block("dossier_before_registration", case, detail, submission, sub_ns[case],
+                       registration, reg_ns[case])
+            )
+
+    # -- salaried_route
+    flagged = np.zeros(n, dtype=bool)
+    by_route = np.zeros(n, dtype=bool)
+    if "route" in log.case_attributes:
+        route = _case_values(core, "route").astype("string").str.strip().str.casefold()
+        by_route = (route == _SALARIED).fillna(False).to_numpy(dtype=bool)
+        flagged |= by_route
+    trigger = core.ev["trigger"]
+    trigger_pos = np.full(n, -1, dtype=np.int64)
+    if _SALARIED_TRIGGER in trigger.cat.categories:
+        is_trigger = (trigger.cat.codes == trigger.cat.categories.get_loc(_SALARIED_TRIGGER)).to_numpy()
+        trigger_pos = _first_per_case(is_trigger, core.codes, n)
+        flagged |= trigger_pos >= 0
+    case = np.flatnonzero(flagged)
+    if case.size:
+        has_trigger = trigger_pos[case] >= 0
+        # The event where it was detected; with the route alone, the dossier's first event.
+        first_row = np.where(has_trigger, trigger_pos[case], np.r_[0, np.flatnonzero(np.diff(core.codes)) + 1][case])
+        event_names = core.ev["event"].astype(object).to_numpy()[first_row]
+        when = _dates(t_ns[first_row])
+        reason = np.where(
+            by_route[case] & has_trigger,
+            "route is 'salaried' and trigger salaried_route raised on " + event_names + " (" + when + ")",
+            np.where(
+                has_trigger,
+                "trigger salaried_route raised on " + event_names + " (" + when + ")",
+                "route is 'salaried' (first event " + event_names + ", " + when + ")",
+            ),
+        )
+        detail = (
+            "Salaried person on the self-employed route: " + reason
+            + "; a salaried person is registered through the employer and does not self-file."
+        )
+        blocks.append(_block("salaried_route", case, detail, event_names, t_ns[first_row], None, _NAT))
+
+    if blocks:
+        parts = {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
+    else:
+        parts = {key: np.array([], dtype=np.int64 if key.endswith(("ns", "case")) else object)
+                 for key in ("case", "kind", "detail", "first_event", "first_ns", "second_event", "second_ns")}
+
+    kinds = list(CONFORMANCE_KINDS)
+    order = np.lexsort((parts["second_ns"], parts["first_ns"],
+                        pd.Categorical(parts["kind"], categories=kinds).codes, parts["case"]))
+    parts = {key: values[order] for key, values in parts.items()}
+    case = parts["case"]
+    second_ok = parts["second_ns"] != _NAT
+    apart = elapsed_days(parts["first_ns"], parts["second_ns"], days=days, aware=core.aware)
+
+    def times(ns: np.ndarray) -> pd.Series:
+        out = pd.Series(np.where(ns == _NAT, np.datetime64("NaT", "ns"), ns.astype("datetime64[ns]")),
+                        dtype="datetime64[ns]")
+        return out.dt.tz_localize("UTC") if core.aware else out
+
+    out = pd.DataFrame(
+        {
+            "case_id": pd.array(core.case_ids[case], dtype="string"),
+            "kind": pd.Categorical(parts["kind"], categories=kinds),
+            "detail": pd.array(parts["detail"], dtype="string"),
+            "first_event": pd.array(parts["first_event"], dtype="string"),
+            "first_at": times(parts["first_ns"]),
+            "second_event": pd.array(np.where(pd.isna(parts["second_event"]), None, parts["second_event"]),
+                                     dtype="string"),
+            "second_at": times(np.where(second_ok, parts["second_ns"], _NAT)),
+            "days_apart": apart,
+        }
+    )
+    extra = ["office"] if "office" in log.case_attributes else []
+    if extra or by is not None:
+        frame, names = _cohorts(log, core, by, extra=extra)
+        for column in dict.fromkeys([*extra, *names]):
+            out[column] = frame[column].take(case).reset_index(drop=True)
+    out.attrs.update(as_of=core.as_of, days=days, process=process.name)
+    return out
