@@ -274,3 +274,61 @@ def test_shuffling_or_duplicating_rows_changes_nothing(seed, duplicate_share):
     pd.testing.assert_frame_equal(phase_summary(other, by="channel"), phase_summary(base, by="channel"))
     pd.testing.assert_frame_equal(trigger_summary(other), trigger_summary(base))
     pd.testing.assert_frame_equal(stalled(other), stalled(base))
+
+
+# --------------------------------------------------------------------- on the bundled sample
+@pytest.fixture(scope="module")
+def sample():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
+    log = make_log(read_caselog(path))
+    return log, case_table(log)
+
+
+def test_sample_phase_summary_against_lifelines(sample):
+    from lifelines import KaplanMeierFitter
+
+    log, cases = sample
+    summary = phase_summary(cases).set_index("phase")
+    durations = va.phase_durations(log)
+    for phase in CARTE_VITALE.phase_keys:
+        rows = durations[(durations["phase"] == phase) & durations["state"].isin(["finished", "open", "closed"])]
+        assert summary.loc[phase, "n"] == len(rows)
+        assert summary.loc[phase, "n_open"] == (rows["state"] == "open").sum()
+        fitter = KaplanMeierFitter().fit(rows["days"], rows["state"] == "finished")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert summary.loc[phase, "median_days"] == fitter.percentile(0.5)
+            assert summary.loc[phase, "p90_days"] == fitter.percentile(0.1)
+        finished = rows.loc[rows["state"] == "finished", "days"]
+        assert summary.loc[phase, "median_days_completed_only"] == pytest.approx(finished.median())
+        # Open dossiers make the honest median at least as long as the finished-only one here.
+        assert summary.loc[phase, "median_days"] >= summary.loc[phase, "median_days_completed_only"]
+
+
+def test_sample_trigger_counts_match_the_events(sample):
+    log, cases = sample
+    summary = trigger_summary(log, cases=cases, n_boot=20).set_index("trigger")
+    events = log.events[log.events["trigger"].notna()]
+    for key, row in summary.iterrows():
+        mine = events[events["trigger"] == key]
+        assert row["events"] == len(mine)
+        assert row["cases_affected"] == mine["case_id"].nunique() == cases[f"trigger_{key}"].sum()
+        assert row["share"] == pytest.approx(row["cases_affected"] / len(cases))
+    ranked = summary["total_days_attributable"].dropna().to_numpy()
+    assert (np.diff(ranked) <= 0).all()
+
+
+def test_sample_worklist_against_a_plain_loop(sample):
+    log, cases = sample
+    work = stalled(log, cases=cases)
+    limits = work.attrs["thresholds"]
+    expected = sorted(
+        row.case_id
+        for row in cases.itertuples()
+        if row.status == "open" and row.days_in_phase > limits[row.current_phase]
+    )
+    assert sorted(work["case_id"]) == expected
+    assert (work["days_over"] > 0).all()
+    assert work["days_over"].is_monotonic_decreasing

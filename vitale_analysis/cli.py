@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cases import case_table, phase_durations
+from .cases import case_table
+from .conformance import CONFORMANCE_KINDS, conformance
 from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, ProcessModel
+from .stalls import stalled
+from .summaries import phase_summary, trigger_summary
 from .validate import load
 
 SAMPLE_NAME = "sample_caselog.csv"
@@ -48,10 +51,17 @@ def _load(args) -> tuple:
     return source, log
 
 
-def summary_text(log, *, as_of=None, lang: str = "en") -> str:
-    """A plain-text overview: quality, status of the dossiers, phases, where open ones are."""
+def _fmt_days(value: float) -> str:
+    if np.isnan(value):
+        return "—"
+    if np.isinf(value):
+        return "not yet"
+    return f"{value:.1f}"
+
+
+def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14) -> str:
+    """A plain-text overview: quality, dossiers, time per phase, stalls, triggers, order problems."""
     cases = case_table(log, as_of=as_of)
-    durations = phase_durations(log, as_of=as_of)
     process = log.process
     labels = process.phase_labels(lang)
     as_of_ts = cases.attrs["as_of"]
@@ -63,48 +73,54 @@ def summary_text(log, *, as_of=None, lang: str = "en") -> str:
         f"Dossiers as of {as_of_ts:%Y-%m-%d %H:%M}: {n:,} in all — "
         f"{status.get('open', 0):,} open, {status.get('complete', 0):,} complete, "
         f"{status.get('closed', 0):,} closed (abandoned or moved away).",
-        f"Order violations: {int((cases['order_violations'] > 0).sum()):,} dossiers reached a milestone "
-        "before an earlier one.",
         "",
-        "Time per phase (days). 'finished' counts only dossiers that finished the phase; the",
-        "'open' ones are still in it and would make the medians longer (Kaplan–Meier estimates",
-        "that count them come with phase_summary).",
+        "Time per phase, in days. Kaplan–Meier counts the dossiers still open for the days they",
+        "have waited so far; 'finished only' leaves them out and so looks shorter.",
     ]
-    header = f"  {'phase':<28}{'finished':>9}{'median':>9}{'p90':>9}{'open':>7}{'open median so far':>20}"
-    lines.append(header)
-    for key in process.phase_keys:
-        rows = durations[durations["phase"] == key]
-        done = rows.loc[rows["state"] == "finished", "days"]
-        still = rows.loc[rows["state"] == "open", "days"]
-        med = f"{done.median():.1f}" if len(done) else "—"
-        p90 = f"{np.percentile(done, 90):.1f}" if len(done) else "—"
-        still_med = f"{still.median():.1f}" if len(still) else "—"
-        lines.append(f"  {labels[key]:<28}{len(done):>9,}{med:>9}{p90:>9}{len(still):>7,}{still_med:>20}")
-    open_cases = cases[cases["status"] == "open"]
-    if len(open_cases):
-        lines += ["", "Open dossiers by current phase (days in phase as of the date above):"]
-        grouped = open_cases.groupby("current_phase", observed=True)["days_in_phase"]
-        for key, days in grouped:
+    summary = phase_summary(cases, process=process)
+    lines.append(
+        f"  {'phase':<26}{'dossiers':>9}{'open':>7}{'median':>9}{'p75':>9}{'p90':>9}{'finished only':>15}"
+    )
+    for row in summary.itertuples(index=False):
+        lines.append(
+            f"  {labels[row.phase]:<26}{row.n:>9,}{row.n_open:>7,}{_fmt_days(row.median_days):>9}"
+            f"{_fmt_days(row.p75_days):>9}{_fmt_days(row.p90_days):>9}"
+            f"{_fmt_days(row.median_days_completed_only):>15}"
+        )
+
+    work = stalled(log, cases=cases, followup_days=followup_days, lang=lang)
+    lines += ["", f"Stalled: {len(work):,} open dossiers are past their phase's threshold "
+                  f"(the caseload's 90th percentile; follow-up interval {followup_days:g} days)."]
+    if len(work):
+        per_phase = work.groupby("phase", observed=True).size()
+        thresholds = work.attrs["thresholds"]
+        for key, count in per_phase.items():
+            lines.append(f"  {labels[key]:<26}{count:>6,} past {thresholds[key]:.0f} days")
+        reasons = work["reason"].value_counts()
+        lines.append("  next actions: " + ", ".join(f"{k} {v:,}" for k, v in reasons.items() if v))
+
+    triggers = trigger_summary(log, cases=cases, lang=lang, n_boot=0)
+    if len(triggers):
+        lines += ["", "Delay triggers, by days attributable (an association, not proof of cause):",
+                  f"  {'trigger':<62}{'dossiers':>9}{'share':>8}{'extra days':>12}"]
+        for row in triggers.itertuples(index=False):
             lines.append(
-                f"  {labels[key]:<28}{len(days):>7,} dossiers, median {days.median():.1f} days, "
-                f"longest {days.max():.1f}"
+                f"  {row.label:<62}{row.cases_affected:>9,}{row.share:>8.1%}{_fmt_days(row.extra_days):>12}"
             )
-    trig_cols = [c for c in cases.columns if c.startswith("trigger_")]
-    if trig_cols:
-        counts = cases[trig_cols].sum().sort_values(ascending=False)
-        counts = counts[counts > 0]
-        if len(counts):
-            lines += ["", "Delay triggers (dossiers affected):"]
-            for column, count in counts.items():
-                trigger = process.triggers[column.removeprefix("trigger_")]
-                lines.append(f"  {trigger.label_in(lang):<62}{int(count):>6,}  ({count / n:.1%})")
+
+    problems = conformance(log, as_of=as_of)
+    if len(problems):
+        lines += ["", "Steps out of order (dossiers):"]
+        per_kind = problems.groupby("kind", observed=True)["case_id"].nunique()
+        for kind, count in per_kind.items():
+            lines.append(f"  {kind:<30}{count:>6,}  {CONFORMANCE_KINDS[kind]}")
     return "\n".join(lines)
 
 
 def _cmd_summary(args) -> int:
     source, log = _load(args)
     print(f"Case log: {source}")
-    print(summary_text(log, as_of=args.as_of, lang=args.lang))
+    print(summary_text(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days))
     return 0
 
 
@@ -146,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_args(p, optional_log=True)
     p.add_argument("--as-of", help="date the summary describes (default: the log's last event)")
     p.add_argument("--lang", choices=["en", "fr"], default="en")
+    p.add_argument("--followup-days", type=float, default=14,
+                   help="follow-up interval in days for the next actions (default 14)")
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("validate", help="print the data-quality report of a case log")
