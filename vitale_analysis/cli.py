@@ -1,8 +1,9 @@
-"""Command line: ``vitale-analysis summary|validate|simulate``.
+"""Command line: ``vitale-analysis report|summary|validate|simulate``.
 
-``summary`` prints a readable overview of a case log (the bundled sample when no
-file is given); ``validate`` prints the quality report and exits non-zero when
-the log cannot be used; ``simulate`` writes a synthetic caseload.
+``report`` writes the HTML report and the Excel workbook; ``summary`` prints a
+readable overview in the terminal (both use the bundled sample when no file is
+given); ``validate`` prints the quality report and exits non-zero when the log
+cannot be used; ``simulate`` writes a synthetic caseload.
 """
 
 from __future__ import annotations
@@ -124,6 +125,31 @@ def _cmd_summary(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from tqdm import tqdm
+
+    from .report import report_tables, write_report
+
+    # Shown only after 2 seconds, and only on a terminal (disable=None).
+    with tqdm(total=6, desc="report", unit="step", delay=2, disable=None, file=sys.stderr, leave=False) as bar:
+        source, log = _load(args)
+        bar.update()
+        tables = report_tables(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days, progress=bar)
+        charts = report_charts(tables)
+        bar.update()
+        html, xlsx = write_report(tables, args.out, charts=charts, source=str(source))
+        bar.update()
+    print(f"Report written for {source} (as of {tables.as_of:%Y-%m-%d %H:%M}, {len(tables.cases):,} dossiers):")
+    print(f"  {html}")
+    print(f"  {xlsx}")
+    return 0
+
+
+def report_charts(tables) -> dict:
+    """The report's charts as PNG bytes, per section (filled in by the charts module)."""
+    return {}
+
+
 def _cmd_validate(args) -> int:
     _, log = _load(args)
     print(repr(log.quality))
@@ -165,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--followup-days", type=float, default=14,
                    help="follow-up interval in days for the next actions (default 14)")
     p.set_defaults(func=_cmd_summary)
+
+    p = sub.add_parser("report", help="write the HTML report and the Excel workbook")
+    add_log_args(p, optional_log=True)
+    p.add_argument("--as-of", help="date the report describes (default: the log's last event)")
+    p.add_argument("--lang", choices=["en", "fr"], default="en")
+    p.add_argument("--out", default="report", help="folder for report.html and report.xlsx (default: ./report)")
+    p.add_argument("--followup-days", type=float, default=14,
+                   help="follow-up interval in days for the next actions (default 14)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("validate", help="print the data-quality report of a case log")
     add_log_args(p, optional_log=False)

@@ -1,0 +1,159 @@
+"""The report: CLI runs as subprocesses, the workbook read back with openpyxl, masking, formulas."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+import vitale_analysis as va
+from vitale_analysis.report import HEADERS, report_tables, write_report
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLE = PROJECT / "data" / "sample_caselog.csv"
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vitale_analysis", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    result = run("report", "--out", str(out), cwd=PROJECT)  # no LOG: the bundled sample
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_report_on_the_bundled_sample(sample_report):
+    out, result = sample_report
+    assert "sample_caselog.csv" in result.stdout and "3,000 dossiers" in result.stdout
+    assert str(out / "report.html") in result.stdout
+    html = (out / "report.html").read_text(encoding="utf-8")
+    # Population and as-of stated; every section present.
+    assert "3,000 dossiers: 975 open, 1,833 complete, 192 closed" in html
+    assert "as of 30 June 2025" in html
+    for title in ("Data quality", "Time per phase", "Dossiers to follow up", "Delay triggers", "Steps out of order"):
+        assert f"<h2>{title}</h2>" in html
+    assert "<script" not in html  # self-contained and static
+
+
+def test_workbook_equals_the_summary_tables(sample_report):
+    out, _ = sample_report
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        log = va.load(SAMPLE)
+    cases = va.case_table(log)
+    book = load_workbook(out / "report.xlsx")
+    assert book.sheetnames == ["Worklist", "Phase summary", "Delay triggers", "Out of order", "Quality failures"]
+    h = HEADERS["en"]
+
+    def sheet_frame(name):
+        rows = list(book[name].values)
+        return pd.DataFrame(rows[1:], columns=rows[0])
+
+    phases = sheet_frame("Phase summary")
+    expected = va.phase_summary(cases)
+    assert phases[h["phase"]].tolist() == [log.process.phase(p).label_in("en") for p in expected["phase"]]
+    assert phases[h["n"]].tolist() == expected["n"].tolist()
+    assert phases[h["n_open"]].tolist() == expected["n_open"].tolist()
+    np.testing.assert_allclose(phases[h["median_days"]].astype(float), expected["median_days"].round(1))
+    np.testing.assert_allclose(phases[h["median_days_completed_only"]].astype(float),
+                               expected["median_days_completed_only"].round(1))
+
+    worklist = sheet_frame("Worklist")
+    expected = va.stalled(log, cases=cases)
+    assert worklist[h["case_id"]].tolist() == expected["case_id"].tolist()
+    np.testing.assert_allclose(worklist[h["days_over"]].astype(float), expected["days_over"].round(1))
+    assert worklist[h["next_action"]].tolist() == expected["next_action"].tolist()
+
+    triggers = sheet_frame("Delay triggers")
+    expected = va.trigger_summary(log, cases=cases)
+    assert triggers[h["label"]].tolist() == expected["label"].tolist()
+    assert triggers[h["cases_affected"]].tolist() == expected["cases_affected"].tolist()
+    np.testing.assert_allclose(triggers[h["share"]].astype(float), expected["share"].round(4))
+
+    order = sheet_frame("Out of order")
+    assert len(order) == len(va.conformance(log))
+    failures = sheet_frame("Quality failures")
+    assert len(failures) == len(log.quality.failures)
+    assert book["Worklist"].freeze_panes == "A2"
+    assert book["Worklist"].column_dimensions["L"].width == 60  # next action: wide, capped
+
+
+def test_report_in_french_from_the_french_export(tmp_path):
+    result = run("report", str(PROJECT / "data" / "sample_export_fr.csv"), "--mapping",
+                 str(PROJECT / "data" / "sample_export_fr.mapping.toml"), "--lang", "fr", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "report_fr.html").read_text(encoding="utf-8")
+    assert "<h2>Durée de chaque phase</h2>" in html and "Ouverture des droits" in html
+    book = load_workbook(tmp_path / "report_fr.xlsx")
+    assert book.sheetnames[0] == "À relancer"
+
+
+def test_report_missing_and_malformed_files(tmp_path):
+    missing = run("report", str(tmp_path / "absent.csv"), "--out", str(tmp_path))
+    assert missing.returncode == 2 and "absent.csv" in missing.stderr and "does not exist" in missing.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("dossier;quand\nA;01/02/2025\n", encoding="utf-8")
+    malformed = run("report", str(bad), "--out", str(tmp_path))
+    assert malformed.returncode == 2 and "required column(s)" in malformed.stderr
+    assert "Traceback" not in malformed.stderr + missing.stderr
+    assert not (tmp_path / "report.html").exists()
+
+
+def _small_log(case_ids, note=None):
+    rows = []
+    for i, case in enumerate(case_ids):
+        rows += [
+            {"case_id": case, "event": "registration_submitted", "timestamp": f"2025-01-0{i + 1} 09:00", "note": note},
+            {"case_id": case, "event": "registration_accepted", "timestamp": "2025-01-20 09:00", "note": note},
+        ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        return va.validate(va.read_caselog(pd.DataFrame(rows)))
+
+
+def test_no_full_social_security_number_in_the_report(tmp_path):
+    nir = "295017512345651"  # a made-up number with a valid key: 97 - 2950175123456 % 97 = 51
+    assert 97 - int(nir[:13]) % 97 == int(nir[13:])
+    log = _small_log([nir, "D000002", "1 84 12 2A 123 456 78"], note=f"called about {nir}")
+    # An unknown event puts the case (and so its id) in the quality table of both outputs.
+    extra = pd.DataFrame([{"case_id": nir, "event": "appel_client", "timestamp": "2025-01-25 09:00",
+                           "note": f"called about {nir}"}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        log = va.validate(va.read_caselog(pd.concat([log.events.drop(columns="row").astype(object), extra])))
+    assert log.quality.count("unknown_event") == 1
+    tables = report_tables(log, as_of="2025-03-31")
+    html, xlsx = write_report(tables, tmp_path)
+    text = html.read_text(encoding="utf-8")
+    for sheet in load_workbook(xlsx).worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            text += " ".join(str(v) for v in row if v is not None)
+    assert nir not in text and "2A 123 456" not in text
+    assert "2 95 •• •• ••• ••• 51" in text  # the masked form is what is shown
+
+
+def test_formula_like_text_stays_text_in_the_workbook(tmp_path):
+    rows = [{"case_id": "A", "event": "registration_submitted", "timestamp": "2025-01-02 09:00"}]
+    for i, text in enumerate(["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@A1"]):
+        rows.append({"case_id": "A", "event": text, "timestamp": f"2025-01-1{i} 09:00"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        log = va.validate(va.read_caselog(pd.DataFrame(rows)))
+    assert log.quality.count("unknown_event") == 4  # they reach the quality sheet as values
+    tables = report_tables(log, as_of="2025-06-30")
+    _, xlsx = write_report(tables, tmp_path)
+    book = load_workbook(xlsx)
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert {c.value for c in cells} >= {"=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@A1"}
+    assert all(c.data_type == "s" for c in cells)
