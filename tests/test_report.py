@@ -43,6 +43,10 @@ def test_report_on_the_bundled_sample(sample_report):
     for title in ("Data quality", "Time per phase", "Dossiers to follow up", "Delay triggers", "Steps out of order"):
         assert f"<h2>{title}</h2>" in html
     assert "<script" not in html  # self-contained and static
+    # Charts embedded: time per phase + time to rights, stall heatmap + open by age, the
+    # trigger Pareto, throughput + work in progress + waiting on = 8 images, all inline.
+    assert html.count('<img src="data:image/png;base64,') == 8
+    assert 'src="http' not in html and 'src="file' not in html
 
 
 def test_workbook_equals_the_summary_tables(sample_report):

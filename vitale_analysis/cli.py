@@ -128,7 +128,7 @@ def _cmd_summary(args) -> int:
 def _cmd_report(args) -> int:
     from tqdm import tqdm
 
-    from .report import report_tables, write_report
+    from .report import report_charts, report_tables, write_report
 
     # Shown only after 2 seconds, and only on a terminal (disable=None).
     with tqdm(total=6, desc="report", unit="step", delay=2, disable=None, file=sys.stderr, leave=False) as bar:
@@ -143,11 +143,6 @@ def _cmd_report(args) -> int:
     print(f"  {html}")
     print(f"  {xlsx}")
     return 0
-
-
-def report_charts(tables) -> dict:
-    """The report's charts as PNG bytes, per section (filled in by the charts module)."""
-    return {}
 
 
 def _cmd_validate(args) -> int:

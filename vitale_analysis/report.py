@@ -359,6 +359,54 @@ def write_report(tables: ReportTables, out_dir: str | Path, *, charts=None, sour
     return html, xlsx
 
 
+def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
+    """The report's charts as PNG bytes, per section, drawn from the computed tables."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import chartdata, plots
+    from .flow import throughput, waiting_on_summary
+
+    log, cases, lang, process = tables.log, tables.cases, tables.lang, tables.log.process
+    as_of = tables.as_of
+    charts: dict[str, list[tuple[str, bytes]]] = {}
+
+    def add(section: str, alt: str, draw) -> None:
+        ax = draw()
+        charts.setdefault(section, []).append((alt, figure_png(ax.figure)))
+        plt.close(ax.figure)
+
+    add("phases", "time per phase",
+        lambda: plots.plot_phase_durations(chartdata.phase_quartiles(cases, process=process), lang=lang,
+                                           process=process))
+    rights = "rights_opened"
+    if rights in process.milestones:
+        by = "channel" if "channel" in cases.columns else None
+        add("phases", "time to the attestation de droits",
+            lambda: plots.plot_survival(chartdata.km_curves(
+                chartdata.milestone_times(cases, rights, by=by, process=process), by=by), by=by, lang=lang,
+                process=process))
+    if "office" in cases.columns:
+        add("stalled", "stalled dossiers by office and phase",
+            lambda: plots.plot_stalled_heatmap(chartdata.stalled_matrix(tables.worklist, cases=cases, process=process),
+                                               lang=lang, process=process))
+    add("stalled", "open dossiers by phase and days",
+        lambda: plots.plot_open_by_age(chartdata.open_by_age(cases, process=process), lang=lang, process=process))
+    if len(tables.triggers):
+        add("triggers", "delay triggers",
+            lambda: plots.plot_trigger_pareto(chartdata.trigger_pareto(tables.triggers), lang=lang, process=process))
+    flow = throughput(log, freq="M", as_of=as_of)
+    add("flow", "dossiers started and finished per month",
+        lambda: plots.plot_throughput(flow, lang=lang, population=cases))
+    add("flow", "work in progress", lambda: plots.plot_wip(flow, lang=lang, process=process, population=cases))
+    by = "channel" if "channel" in cases.columns else None
+    add("flow", "time waiting on each party",
+        lambda: plots.plot_waiting_on(waiting_on_summary(log, by=by, as_of=as_of), by=by, lang=lang, population=cases))
+    return charts
+
+
 def figure_png(fig) -> bytes:
     """PNG bytes of a matplotlib figure, for embedding."""
     buffer = io.BytesIO()

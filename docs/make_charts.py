@@ -1,0 +1,86 @@
+"""Draw every chart of vitale_analysis.plots from the bundled sample into docs/charts/.
+
+    python docs/make_charts.py            # English and French PNGs (150 dpi: light enough for the repository)
+    python docs/make_charts.py --dpi 300  # report quality, save_figure's default
+    python docs/make_charts.py --out DIR  # somewhere else
+
+Every number comes from the package's pure functions; this script only calls
+them and the plots, as a notebook would. The output is reproducible: same
+sample, same charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+import vitale_analysis as va  # noqa: E402
+from vitale_analysis import chartdata, plots  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample_caselog.csv"
+AS_OF = "2025-06-30"
+TIMELINE_CASE = "D000425"  # open, two delay triggers, a phase done out of order
+
+
+def draw_all(out: Path, *, langs=("en", "fr"), dpi: int = 150) -> list[Path]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)  # the sample has duplicate rows on purpose
+        log = va.load(SAMPLE)
+    cases = va.case_table(log, as_of=AS_OF)
+    quartiles = chartdata.phase_quartiles(cases)
+    quartiles_channel = chartdata.phase_quartiles(cases, by="channel")
+    to_rights = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"))
+    in_rights = chartdata.km_curves(chartdata.phase_times(cases, "rights", by="born_abroad"))
+    worklist = va.stalled(log, cases=cases)
+    stalled = chartdata.stalled_matrix(worklist, cases=cases)
+    ages = chartdata.open_by_age(cases)
+    triggers = va.trigger_summary(log, cases=cases)
+    pareto_days = chartdata.trigger_pareto(triggers)
+    pareto_cases = chartdata.trigger_pareto(triggers, value="cases_affected")
+    flow = va.throughput(log, freq="M", as_of=AS_OF)
+    waiting = va.waiting_on_summary(log, by="channel", as_of=AS_OF)
+    timeline = chartdata.dossier_timeline(log, cases[cases["case_id"] == TIMELINE_CASE])
+
+    charts = {
+        "phase_durations": lambda lang: plots.plot_phase_durations(quartiles, lang=lang),
+        "phase_durations_by_channel": lambda lang: plots.plot_phase_durations(quartiles_channel, lang=lang),
+        "time_to_rights_by_channel": lambda lang: plots.plot_survival(to_rights, lang=lang),
+        "rights_phase_by_born_abroad": lambda lang: plots.plot_survival(in_rights, lang=lang),
+        "stalled_by_office": lambda lang: plots.plot_stalled_heatmap(stalled, lang=lang),
+        "open_by_age": lambda lang: plots.plot_open_by_age(ages, lang=lang),
+        "trigger_pareto_days": lambda lang: plots.plot_trigger_pareto(pareto_days, lang=lang),
+        "trigger_pareto_cases": lambda lang: plots.plot_trigger_pareto(pareto_cases, lang=lang),
+        "throughput": lambda lang: plots.plot_throughput(flow, population=cases, lang=lang),
+        "wip": lambda lang: plots.plot_wip(flow, population=cases, lang=lang),
+        "waiting_on_by_channel": lambda lang: plots.plot_waiting_on(waiting, population=cases, lang=lang),
+        "dossier_timeline": lambda lang: plots.plot_dossier_timeline(timeline, lang=lang),
+    }
+    written = []
+    for name, draw in charts.items():
+        for lang in langs:
+            ax = draw(lang)
+            written.append(plots.save_figure(ax.figure, out / f"{name}_{lang}.png", dpi=dpi))
+            plt.close(ax.figure)
+    return written
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "charts")
+    parser.add_argument("--dpi", type=int, default=150)
+    parser.add_argument("--lang", choices=["en", "fr"], action="append")
+    args = parser.parse_args(argv)
+    for path in draw_all(args.out, langs=tuple(args.lang or ("en", "fr")), dpi=args.dpi):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+if __name__ == "__main__":
+    main()
