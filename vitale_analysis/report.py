@@ -26,7 +26,8 @@ from .stalls import stalled
 from .summaries import phase_summary, trigger_summary
 from .validate import CaseLog
 
-__all__ = ["ReportTables", "report_tables", "write_html", "write_workbook", "write_report", "HEADERS"]
+__all__ = ["ReportTables", "add_sheet", "report_charts", "report_tables", "write_html", "write_workbook",
+           "write_report", "HEADERS"]
 
 #: Readable column headers, per language.
 HEADERS = {
@@ -307,42 +308,48 @@ def _excel_value(value):
     return value
 
 
-def write_workbook(tables: ReportTables, path: str | Path) -> Path:
-    """Write the Excel workbook: one sheet per table, readable headers, sized columns, frozen header."""
-    from openpyxl import Workbook
+def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=()) -> None:
+    """One readable sheet: bold shaded header, sized columns, frozen header row, a filter.
+
+    Text that starts like a formula (``=``, ``+``, ``-``, ``@``) is stored as
+    text: openpyxl would otherwise store it as a formula that Excel runs.
+    """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    sheet = book.create_sheet(title)
+    sheet.append(list(frame.columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for record in frame.itertuples(index=False):
+        sheet.append([_excel_value(v) for v in record])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+                cell.data_type = "s"
+    for i, column in enumerate(frame.columns, start=1):
+        if column in percent_columns:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = "0.0%"
+        longest = max([len(str(column))] + [len(str(v)) for v in frame.iloc[:200, i - 1]])
+        sheet.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 60)
+    sheet.freeze_panes = "A2"
+    if len(frame):
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def write_workbook(tables: ReportTables, path: str | Path) -> Path:
+    """Write the Excel workbook: one sheet per table (see :func:`add_sheet`)."""
+    from openpyxl import Workbook
+
     lang = tables.lang
     shown = display_tables(tables, numbers=True)
-    share_header = HEADERS[lang]["share"]
     book = Workbook()
     book.remove(book.active)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
     for key, title in _SHEETS[lang].items():
-        frame = shown[key]
-        sheet = book.create_sheet(title)
-        sheet.append(list(frame.columns))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-            cell.fill = header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for record in frame.itertuples(index=False):
-            sheet.append([_excel_value(v) for v in record])
-        # Text that starts like a formula must stay text: openpyxl would store it as a formula.
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-                    cell.data_type = "s"
-        for i, column in enumerate(frame.columns, start=1):
-            if column == share_header:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                    cell.number_format = "0.0%"
-            longest = max([len(str(column))] + [len(str(v)) for v in frame.iloc[:200, i - 1]])
-            sheet.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 60)
-        sheet.freeze_panes = "A2"
-        if len(frame):
-            sheet.auto_filter.ref = sheet.dimensions
+        add_sheet(book, title, shown[key], percent_columns=(HEADERS[lang]["share"],))
     path = Path(path)
     book.save(path)
     return path

@@ -1,0 +1,452 @@
+"""Widgets without a browser: set ``control.value``, compare with the pure function called directly.
+
+Each explorer is built on the bundled sample (or a small hand-built log), a
+control is changed as a user would, and what the explorer rendered (its
+``.result`` table, the data in the ``.figure`` it drew, the HTML it shows) is
+compared with the package's pure functions called with the same arguments
+and with rows filtered in plain pandas here. The privacy tests walk the state
+of every widget an explorer sends to the browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import warnings
+from datetime import date
+from html import unescape
+from pathlib import Path
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from pandas.testing import assert_frame_equal
+
+import vitale_analysis as va
+from vitale_analysis import chartdata
+from vitale_analysis.km import km_quantiles
+from vitale_analysis.privacy import mask_identifier
+from vitale_analysis.report import HEADERS
+from vitale_analysis.widgets import ALL, CaseloadExplorer, CaseViewer, StallExplorer, TriggerExplorer
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
+
+
+@pytest.fixture(scope="module")
+def log():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)  # the sample has duplicated rows on purpose
+        return va.load(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def cases(log):
+    return va.case_table(log)
+
+
+def png_of(explorer) -> str:
+    """The base64 PNG the explorer's chart Output holds (what the browser shows as <img>)."""
+    chart = find(explorer.widget, "vitale-chart")
+    (output,) = chart.outputs
+    data = output["data"]["image/png"]
+    assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    return data
+
+
+def find(widget, css):
+    """The first widget in the tree carrying a CSS class."""
+    if css in getattr(widget, "_dom_classes", ()):
+        return widget
+    for child in getattr(widget, "children", ()):
+        found = find(child, css)
+        if found is not None:
+            return found
+    return None
+
+
+def every_state(widget) -> str:
+    """Everything the explorer sends to the browser: the state of every widget in the tree, as text."""
+    states = [json.dumps(widget.get_state(), default=str, ensure_ascii=False)]
+    for child in getattr(widget, "children", ()):
+        states.append(every_state(child))
+    return "\n".join(states)
+
+
+def median_lines(figure) -> dict[str, float]:
+    """Kaplan–Meier medians the phase chart drew (a black bar per phase, named ``_median|phase``)."""
+    ax = figure.axes[0]
+    return {line.get_label().split("|")[1]: line.get_xdata()[0]
+            for line in ax.get_lines() if line.get_label().startswith("_median|")}
+
+
+# ============================================================================ CaseloadExplorer
+def test_caseload_explorer_starts_with_the_whole_caseload(log, cases):
+    explorer = CaseloadExplorer(log)
+    expected = va.phase_summary(cases, process=log.process)
+    assert_frame_equal(explorer.result, expected)
+    assert explorer.result.attrs["n_cases"] == 3000
+    assert explorer.controls["as_of"].value == date(2025, 6, 30)
+    # The chart draws the same medians as the table.
+    drawn = median_lines(explorer.figure)
+    finite = expected[np.isfinite(expected["median_days"])]
+    assert drawn == pytest.approx(dict(zip(finite["phase"].astype(str), finite["median_days"])))
+    assert "3,000 dossiers in this selection, 975 still open, as of 30 June 2025." in find(
+        explorer.widget, "vitale-status").value
+
+
+def test_caseload_filters_equal_plain_pandas_filtering(log, cases):
+    explorer = CaseloadExplorer(log)
+    before = png_of(explorer)
+    months = [value for _label, value in explorer.controls["start_period"].options]
+    assert months[0] == "2024-01" and months == sorted(months)
+    c = explorer.controls
+    c["office"].value = "CPAM 59"
+    c["channel"].value = "ameli"
+    c["born_abroad"].value = False
+    c["start_period"].value = (months[2], months[9])
+
+    start_month = cases["started_at"].dt.to_period("M").astype(str)
+    keep = ((cases["office"] == "CPAM 59") & (cases["channel"] == "ameli")
+            & (cases["born_abroad"] == False).fillna(False)  # noqa: E712 (a pandas mask)
+            & (start_month >= months[2]) & (start_month <= months[9]))
+    expected_cases = cases[keep.to_numpy()]
+    assert 20 < len(expected_cases) < 200
+    assert explorer.filtered_cases["case_id"].tolist() == expected_cases["case_id"].tolist()
+    expected = va.phase_summary(expected_cases, process=log.process)
+    assert_frame_equal(explorer.result, expected)
+    assert median_lines(explorer.figure) == pytest.approx(
+        {p: m for p, m in zip(expected["phase"].astype(str), expected["median_days"]) if np.isfinite(m)})
+    assert png_of(explorer) != before
+    assert f"{len(expected_cases)} dossiers in this selection" in find(explorer.widget, "vitale-status").value
+
+    # Back to every office: only the office filter is lifted.
+    c["office"].value = ALL
+    keep_all_offices = keep | (cases["office"] != "CPAM 59")
+    keep_all_offices &= ((cases["channel"] == "ameli") & (cases["born_abroad"] == False).fillna(False)  # noqa: E712
+                         & (start_month >= months[2]) & (start_month <= months[9]))
+    assert_frame_equal(explorer.result, va.phase_summary(cases[keep_all_offices.to_numpy()], process=log.process))
+
+
+def test_caseload_as_of_picker_recomputes_the_case_table(log):
+    explorer = CaseloadExplorer(log)
+    explorer.controls["as_of"].value = date(2025, 1, 31)
+    then = va.case_table(log, as_of="2025-01-31")
+    assert len(explorer.cases) == len(then) < 3000
+    assert_frame_equal(explorer.result, va.phase_summary(then, process=log.process))
+    assert "as of 31 January 2025" in find(explorer.widget, "vitale-status").value
+    # The log's last day means up to its latest event, as case_table's default.
+    explorer.controls["as_of"].value = date(2025, 6, 30)
+    assert_frame_equal(explorer.result, va.phase_summary(va.case_table(log), process=log.process))
+
+
+def test_caseload_explorer_in_french(log, cases):
+    explorer = CaseloadExplorer(log, lang="fr")
+    c = explorer.controls
+    assert c["office"].options[0] == ("Toutes les caisses", ALL)
+    assert [label for label, _ in c["born_abroad"].options] == ["Tous", "oui", "non"]
+    assert c["as_of"].description == "Au"
+    assert c["start_period"].options[0][0] == "janv. 2024"
+    french = [p.label_in("fr") for p in log.process.phases]
+    assert [t.get_text() for t in explorer.figure.axes[0].get_yticklabels()] == french
+    table = find(explorer.widget, "vitale-table").value
+    assert "Ouverture des droits" in table and HEADERS["fr"]["median_days"] in table
+    assert "au 30 juin 2025" in find(explorer.widget, "vitale-status").value
+
+
+def test_caseload_explorer_with_nobody_selected(log, cases):
+    explorer = CaseloadExplorer(log)
+    months = [value for _label, value in explorer.controls["start_period"].options]
+    started = set(zip(cases["office"].astype(str), cases["started_at"].dt.strftime("%Y-%m")))
+    office, month = next((o, m) for o in sorted(cases["office"].astype(str).unique()) for m in months
+                         if (o, m) not in started)  # an office where nobody started that month
+    explorer.controls["office"].value = office
+    explorer.controls["start_period"].value = (month, month)
+    assert len(explorer.filtered_cases) == 0
+    assert len(explorer.result) == 0
+    assert "No dossier in this selection" in find(explorer.widget, "vitale-status").value
+    assert explorer.figure.axes[0].get_gid() == "nothing-to-show"
+
+
+# ============================================================================ StallExplorer
+def test_stall_explorer_default_equals_stalled(log, cases, tmp_path):
+    explorer = StallExplorer(log, output_dir=tmp_path)
+    expected = va.stalled(log, cases=cases)
+    assert_frame_equal(explorer.result, expected)
+    matrix = chartdata.stalled_matrix(expected, cases=cases)
+    assert_frame_equal(explorer.matrix, matrix)
+    image = explorer.figure.axes[0].images[0].get_array()
+    np.testing.assert_array_equal(np.ma.filled(image, 0), matrix.to_numpy())
+    status = find(explorer.widget, "vitale-status").value
+    assert f"{len(expected)} dossiers to follow up (of 975 open dossiers)" in status
+    table = find(explorer.widget, "vitale-table").value
+    assert table.count("<tr") == 1 + 25  # header + the 25 most overdue
+    assert expected["case_id"].iloc[0] in table and expected["case_id"].iloc[30] not in table
+
+
+def test_stall_explorer_controls(log, cases, tmp_path):
+    explorer = StallExplorer(log, output_dir=tmp_path)
+    before = png_of(explorer)
+    explorer.controls["percentile"].value = 75
+    explorer.controls["followup_days"].value = 30
+    worklist = va.stalled(log, cases=cases, percentile=75, followup_days=30)
+    assert_frame_equal(explorer.result, worklist)
+    assert png_of(explorer) != before
+    assert explorer.result.attrs["followup_days"] == 30
+
+    explorer.controls["phase"].value = "rights"
+    expected = worklist[worklist["phase"] == "rights"].reset_index(drop=True)
+    assert 0 < len(expected) < len(worklist)
+    assert_frame_equal(explorer.result, expected)
+    # The heat map now counts the rights column only.
+    matrix = explorer.matrix
+    assert matrix["rights"].sum() == len(expected) and matrix.drop(columns="rights").to_numpy().sum() == 0
+
+
+def test_save_button_writes_the_worklist(log, cases, tmp_path):
+    explorer = StallExplorer(log, output_dir=tmp_path / "out")
+    explorer.controls["save"].click()
+    path = tmp_path / "out" / "worklist_2025-06-30.xlsx"
+    assert explorer.last_saved == path.resolve() and path.exists()
+    assert str(path.resolve()) in find(explorer.widget, "vitale-save-status").value
+    rows = list(load_workbook(path).active.values)
+    h = HEADERS["en"]
+    header, body = rows[0], rows[1:]
+    expected = va.stalled(log, cases=cases)
+    assert len(body) == len(expected)
+    sheet = pd.DataFrame(body, columns=header)
+    assert sheet[h["case_id"]].tolist() == expected["case_id"].tolist()
+    assert sheet[h["phase"]].tolist() == expected["phase_label"].tolist()
+    assert sheet[h["next_action"]].tolist() == expected["next_action"].tolist()
+    np.testing.assert_allclose(sheet[h["days_over"]].astype(float), expected["days_over"].round(1))
+    np.testing.assert_allclose(sheet[h["threshold_days"]].astype(float), expected["threshold_days"].round(1))
+
+
+def test_stall_explorer_in_french_saves_the_filtered_list(log, cases, tmp_path):
+    explorer = StallExplorer(log, lang="fr", output_dir=tmp_path)
+    assert explorer.controls["save"].description == "Enregistrer la liste (Excel)"
+    assert explorer.controls["phase"].options[4] == ("Ouverture des droits", "rights")
+    explorer.controls["phase"].value = "ssn"
+    path = explorer.save()
+    book = load_workbook(path)
+    assert book.sheetnames == ["À relancer"]
+    rows = list(book.active.values)
+    expected = va.stalled(log, cases=cases, lang="fr")
+    expected = expected[expected["phase"] == "ssn"]
+    assert [r[0] for r in rows[1:]] == expected["case_id"].tolist()
+    assert rows[0][rows[0].index(HEADERS["fr"]["next_action"])] == "Prochaine action"
+    assert {r[rows[0].index("Prochaine action")] for r in rows[1:]} == set(expected["next_action"])
+    assert "Numéro de sécurité sociale" in find(explorer.widget, "vitale-table").value
+
+
+def test_save_button_says_why_it_could_not_save(log, tmp_path):
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("a file where the folder should be")
+    explorer = StallExplorer(log, output_dir=blocked)
+    explorer.controls["save"].click()
+    assert explorer.last_saved is None
+    assert "Could not save the worklist" in find(explorer.widget, "vitale-save-status").value
+
+
+# ============================================================================ TriggerExplorer
+def test_trigger_explorer_equals_trigger_summary(log, cases):
+    explorer = TriggerExplorer(log)
+    summary = va.trigger_summary(log, cases=cases)
+    assert [value for _label, value in explorer.controls["trigger"].options] == summary["trigger"].tolist()
+    key = summary["trigger"].iloc[1]
+    explorer.controls["trigger"].value = key
+    row = summary.iloc[1]
+    assert explorer.row["cases_affected"] == row["cases_affected"]
+    assert explorer.row["median_days_to_next_milestone"] == row["median_days_to_next_milestone"]
+
+    # One row each time it was raised, on exactly the dossiers flagged in the case table.
+    result = explorer.result
+    assert len(result) == row["events"]
+    assert set(result["case_id"]) == set(cases.loc[cases[f"trigger_{key}"], "case_id"])
+    assert result["days_to_next_milestone"].is_monotonic_decreasing
+    # Its days to the next step give trigger_summary's Kaplan–Meier median.
+    (median,) = km_quantiles(result["days_to_next_milestone"], result["next_milestone_reached"])
+    assert median == pytest.approx(row["median_days_to_next_milestone"])
+    status = find(explorer.widget, "vitale-status").value
+    assert f"{row['median_days_to_next_milestone']:.1f} days" in status
+    assert row["label"] in status and row["prevention"] in status
+
+    by_office = va.trigger_summary(log, cases=cases, by="office", n_boot=0)
+    by_office = by_office[by_office["trigger"] == key]
+    assert explorer.by_office["cases_affected"].sum() == row["cases_affected"]
+    assert (dict(zip(explorer.by_office["office"], explorer.by_office["cases_affected"]))
+            == dict(zip(by_office["office"], by_office["cases_affected"])))
+    assert explorer.by_office["cases_affected"].is_monotonic_decreasing
+
+
+def test_trigger_explorer_in_french(log):
+    explorer = TriggerExplorer(log, lang="fr")
+    label, key = explorer.controls["trigger"].options[0]
+    assert label.startswith(log.process.triggers[key].label_in("fr"))
+    html = unescape("".join(find(explorer.widget, css).value for css in ("vitale-status", "vitale-affected")))
+    assert "Comment l'éviter" in html and "Phase du signalement" in html
+
+
+AS_OF = "2025-03-01 09:00"
+
+
+def ev(case, event, day, trigger=None, note=None, office="CPAM 75"):
+    return {"case_id": case, "event": event, "timestamp": f"{day} 09:00", "trigger": trigger, "note": note,
+            "office": office, "channel": "ameli", "born_abroad": False}
+
+
+def make_log(rows):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        return va.validate(va.read_caselog(pd.DataFrame(rows)))
+
+
+def test_trigger_rows_worked_out_by_hand():
+    """T1: raised 2 days after registration accepted, number 28 days later: ssn, 28 days, reached.
+    T2: raised before any acceptance, nothing since; as of 03-01: registration, 17 days, still waiting."""
+    log = make_log([
+        ev("T1", "registration_submitted", "2025-01-01"),
+        ev("T1", "registration_accepted", "2025-01-11"),
+        ev("T1", "complement_requested", "2025-01-13", trigger="birth_certificate_format"),
+        ev("T1", "nir_permanent", "2025-02-10"),
+        ev("T2", "registration_submitted", "2025-02-01", office="CPAM 13"),
+        ev("T2", "complement_requested", "2025-02-12", trigger="birth_certificate_format", office="CPAM 13"),
+    ])
+    explorer = TriggerExplorer(log, as_of=AS_OF)
+    label = "Birth certificate not accepted (filiation, format, apostille) (2)"
+    assert explorer.controls["trigger"].options == ((label, "birth_certificate_format"),)
+    result = explorer.result.set_index("case_id")
+    assert result.loc["T1", "phase"] == "ssn" and result.loc["T2", "phase"] == "registration"
+    assert result.loc["T1", "days_to_next_milestone"] == 28 and result.loc["T1", "next_milestone_reached"]
+    assert result.loc["T2", "days_to_next_milestone"] == 17 and not result.loc["T2", "next_milestone_reached"]
+    assert result.loc["T2", "office"] == "CPAM 13" and result.loc["T2", "status"] == "open"
+    assert explorer.result["case_id"].tolist() == ["T1", "T2"]  # longest wait first
+
+
+# ============================================================================ CaseViewer
+def test_case_viewer_shows_the_dossier(log, cases):
+    viewer = CaseViewer(log)
+    assert viewer.controls["dossier"].value == "D000001"
+    before = png_of(viewer)
+    viewer.controls["dossier"].value = "D000025"
+    expected = log.events[log.events["case_id"] == "D000025"]
+    assert viewer.result["event"].astype(str).tolist() == expected["event"].astype(str).tolist()
+    assert viewer.result["timestamp"].tolist() == expected["timestamp"].tolist()
+    timeline = chartdata.dossier_timeline(log, cases[cases["case_id"] == "D000025"])
+    assert_frame_equal(viewer.timeline.phases, timeline.phases)
+    drawn = [p.get_label() for p in viewer.figure.axes[0].patches if p.get_label().startswith("_phase|")]
+    assert drawn == [f"_phase|{r.phase}|{r.state}" for r in timeline.phases.itertuples()]
+    assert png_of(viewer) != before
+    assert "Card requested" in find(viewer.widget, "vitale-table").value  # events in words
+
+
+def test_case_viewer_partial_text_waits_for_a_dossier(log):
+    viewer = CaseViewer(log, lang="fr", case_id="D000002")
+    shown = viewer.result
+    viewer.controls["dossier"].value = "D0000"  # being typed
+    assert viewer.result is shown
+    assert "Choisir un dossier" in find(viewer.widget, "vitale-status").value
+    assert viewer.controls["dossier"].description == "Dossier"
+
+
+# A small log whose dossier numbers look like social security numbers (valid keys), one 13 digits long,
+# one inside a longer id, with the number repeated in notes, an office written like a spreadsheet
+# formula, one dossier far overdue (the worklist is not empty) and delay triggers.
+N1, N2, N3, N4, N5, N6 = ("295017512345651", "1840275123456", "295017512345750", "177069912378982",
+                          "288021305501209", "C-192044400032111")
+NUMBERS = [n.removeprefix("C-") for n in (N1, N2, N3, N4, N5, N6)]
+NIR_ROWS = [
+    ev(N1, "registration_submitted", "2024-11-01"),
+    ev(N1, "registration_accepted", "2024-11-11"),
+    ev(N1, "complement_requested", "2024-11-13", trigger="birth_certificate_format",
+       note=f"Acte de naissance de {N1} refusé"),
+    ev(N1, "nir_permanent", "2024-12-20", note="NIR 2 95 01 75 123 456 51"),  # N1, spaced
+    ev(N2, "registration_submitted", "2025-01-01"),
+    ev(N2, "registration_accepted", "2025-01-10"),
+    ev(N2, "nir_permanent", "2025-01-20", note=f"number {N2} received"),
+    ev(N2, "dossier_submitted", "2025-01-25"),
+    ev(N3, "registration_submitted", "2024-06-01", office="=1+1"),
+    ev(N3, "followup_call", "2024-07-01", trigger="registration_missing", note=f"called about {N3}", office="=1+1"),
+    ev(N4, "registration_submitted", "2025-01-15"),
+    ev(N5, "registration_submitted", "2025-02-01"),
+    ev(N6, "registration_submitted", "2025-02-10"),
+    ev(N6, "registration_accepted", "2025-02-20"),
+]
+
+
+@pytest.fixture(scope="module")
+def nir_log():
+    return make_log(NIR_ROWS)
+
+
+def test_case_viewer_never_shows_a_full_number(nir_log):
+    viewer = CaseViewer(nir_log, as_of=AS_OF)
+    labels = list(viewer.controls["dossier"].options)
+    assert len(labels) == 6 and mask_identifier(N1) in labels and mask_identifier(N2) in labels
+    assert "C-1 92 •• •• ••• ••• 11" in labels
+    for label in labels:
+        viewer.controls["dossier"].value = label
+        sent = every_state(viewer.widget)
+        drawn = " ".join(t.get_text() for ax in viewer.figure.axes
+                         for t in ax.findobj(lambda a: hasattr(a, "get_text")))
+        for number in NUMBERS:
+            assert number not in sent and number not in drawn and number not in repr(viewer)
+            assert number[3:13] not in sent  # not even the middle digits
+        assert label in find(viewer.widget, "vitale-table").value
+    viewer.controls["dossier"].value = mask_identifier(N1)
+    table = find(viewer.widget, "vitale-table").value
+    assert mask_identifier(N1) in table
+    assert "Acte de naissance de 2 95 •• •• ••• ••• 51 refusé" in table and "NIR 2 95 •• •• ••• ••• 51" in table
+    assert viewer.timeline.case_id == N1  # the real id stays in Python
+    assert viewer.result["case_id"].unique().tolist() == [mask_identifier(N1)]
+
+
+@pytest.mark.parametrize("explorer_class", [CaseloadExplorer, StallExplorer, TriggerExplorer])
+def test_other_explorers_never_show_a_full_number(nir_log, explorer_class, tmp_path):
+    kw = {"output_dir": tmp_path} if explorer_class is StallExplorer else {}
+    explorer = explorer_class(nir_log, as_of=AS_OF, **kw)
+    sent = every_state(explorer.widget)
+    for number in NUMBERS:
+        assert number not in sent
+    if explorer_class is StallExplorer:
+        assert N3 in explorer.result["case_id"].tolist()  # far overdue: on the worklist...
+        assert mask_identifier(N3) in sent  # ...and shown masked
+    if explorer_class is TriggerExplorer:
+        assert mask_identifier(N1) in sent
+
+
+def test_saved_worklist_keeps_formula_like_text_as_text(nir_log, tmp_path):
+    explorer = StallExplorer(nir_log, as_of=AS_OF, output_dir=tmp_path)
+    path = explorer.save()
+    assert path.name == "worklist_2025-03-01.xlsx"
+    sheet = load_workbook(path).active
+    header = [cell.value for cell in sheet[1]]
+    office = header.index(HEADERS["en"]["office"]) + 1
+    ids = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert ids == [mask_identifier(i) for i in explorer.result["case_id"]]
+    cell = sheet.cell(row=ids.index(mask_identifier(N3)) + 2, column=office)
+    assert cell.value == "=1+1" and cell.data_type == "s"
+    assert N3 not in json.dumps([[c.value for c in row] for row in sheet.iter_rows()], default=str)
+
+
+# ============================================================================ notebook display, inputs
+def test_explorers_display_as_their_widget_with_css_hooks(log, tmp_path):
+    explorer = CaseloadExplorer(log)
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    assert {"vitale-explorer", "vitale-caseload-explorer"} <= set(explorer.widget._dom_classes)
+    assert isinstance(find(explorer.widget, "vitale-chart"), W.Output)
+    for key, control in explorer.controls.items():
+        assert f"vitale-control-{key.replace('_', '-')}" in control._dom_classes
+    assert set(explorer.controls) == {"office", "channel", "born_abroad", "start_period", "as_of"}
+    assert set(StallExplorer(log, output_dir=tmp_path).controls) == {"percentile", "followup_days", "phase", "save"}
+
+
+def test_bad_inputs_get_a_clear_error(log, cases):
+    with pytest.raises(va.CaseLogError, match="needs the CaseLog"):
+        CaseloadExplorer(cases)
+    with pytest.raises(va.CaseLogError, match="lang='de'"):
+        TriggerExplorer(log, lang="de")
+    with pytest.raises(va.CaseLogError, match="no dossier 'X1'"):
+        CaseViewer(log, case_id="X1")

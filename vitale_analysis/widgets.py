@@ -1,0 +1,1090 @@
+"""Explorers for JupyterLab and Voilà: controls, an output, one callback.
+
+Each explorer wraps the package's pure functions; it computes nothing of its
+own beyond filtering rows. The per-case table is computed once per ``as_of``
+and kept; a control change filters its rows and calls the summary again, so
+the explorers stay responsive on a large caseload.
+
+* :class:`CaseloadExplorer` – time per phase (chart and table), by office,
+  channel, born abroad, start period and ``as_of``;
+* :class:`StallExplorer` – the follow-up worklist and where dossiers stall,
+  with a button that saves the worklist to Excel;
+* :class:`TriggerExplorer` – one delay trigger: the dossiers it hit, the days
+  it goes with, its offices;
+* :class:`CaseViewer` – one dossier: its timeline and its events.
+
+Every explorer has ``.controls`` (name → ipywidgets control), ``.widget``
+(the box a notebook shows: a cell ending in ``CaseloadExplorer(log)`` shows
+it), ``.result`` (the table behind what is shown, as the pure function
+returns it), ``.shown`` (the same rows as the advisor reads them: masked ids,
+words, readable headers) and, where a chart is drawn, ``.figure`` (the last
+matplotlib Figure). Tests and scripts can set
+``explorer.controls["office"].value = "CPAM 75"`` and read ``.result``.
+
+Charts are drawn without pyplot (a plain :class:`matplotlib.figure.Figure`,
+rendered by Agg) and shown as a static PNG image in an ``ipywidgets.Output``:
+they look the same whatever ``%matplotlib`` backend the notebook uses, and
+Voilà needs no extension. Tables are HTML. Identifiers that look like a social
+security number are masked in every table, chart and picker.
+
+Classes a browser test can rely on: the root box has ``vitale-explorer`` and
+``vitale-<kind>`` (``vitale-caseload-explorer``, ``vitale-stall-explorer``,
+``vitale-trigger-explorer``, ``vitale-case-viewer``); each control has
+``vitale-control-<key>`` (its ``.controls`` key with ``_`` as ``-``); the chart
+Output has ``vitale-chart`` (the image is ``.vitale-chart img``); tables are
+in HTML widgets with ``vitale-table``; one-line summaries in ``vitale-status``.
+
+Examples
+--------
+>>> from vitale_analysis import load
+>>> from vitale_analysis.widgets import CaseloadExplorer
+>>> log = load("data/sample_caselog.csv")  # doctest: +SKIP
+>>> explorer = CaseloadExplorer(log, lang="fr")  # doctest: +SKIP
+>>> explorer.controls["office"].value = "CPAM 75"  # doctest: +SKIP
+>>> explorer.result  # the phase summary of CPAM 75's dossiers  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections import OrderedDict
+from datetime import date
+from html import escape
+from pathlib import Path
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import chartdata, plots
+from .cases import case_table
+from .cohorts import cohort_columns
+from .errors import CaseLogError
+from .privacy import mask_identifiers, mask_text
+from .process import _lang
+from .report import _DAYS, _display, add_sheet
+from .stalls import stalled
+from .summaries import trigger_summary
+from .timeutil import NAT, elapsed_days
+from .validate import CaseLog
+
+__all__ = ["ALL", "CaseloadExplorer", "CaseViewer", "StallExplorer", "TriggerExplorer"]
+
+#: The value of the "All …" option of a filter (``controls["office"].value = ALL``).
+ALL = "__all__"
+
+_DPI = 90  # on screen; plots.save_figure writes 300 dpi files for reports
+_CACHE_SIZE = 32
+# plots.plot_phase_durations draws 8.5 in wide; its legend below the axes, in French, needs a little more.
+_PHASE_CHART_WIDTH = 9.6
+_NNBSP = "\u202f"
+
+# ============================================================================ words
+_UI = {
+    "en": {
+        "all_offices": "All offices", "all_channels": "All channels", "all": "All", "all_phases": "All phases",
+        "yes": "yes", "no": "no",
+        "office": "Office", "channel": "Channel", "born_abroad": "Born abroad", "start_period": "Started",
+        "as_of": "As of", "percentile": "Stalled above percentile", "followup_days": "Follow up after (days)",
+        "phase": "Phase", "save": "Save worklist to Excel", "trigger": "Delay trigger", "dossier": "Dossier",
+        "dossier_placeholder": "Type or pick a dossier number",
+        "selection": "{n} dossiers in this selection, {open} still open, as of {day}.",
+        "empty": "No dossier in this selection: widen the filters.",
+        "phase_note": "Medians count the dossiers still open for the days they have waited so far "
+                      "(Kaplan–Meier); the median of finished dossiers only is shown beside it.",
+        "worklist": "{n} dossiers to follow up (of {open} open dossiers), as of {day}.",
+        "worklist_top": " The {top} most overdue:",
+        "no_stalled": "No dossier to follow up with these settings.",
+        "saved": "Saved {n} dossiers to {path}",
+        "not_saved": "Could not save the worklist: {error}. Close the file if it is open in Excel, or choose "
+                     "another output_dir.",
+        "sheet": "Worklist",
+        "no_trigger": "No delay trigger recorded in this caseload.",
+        "trigger_head": "{label}: {cases} dossiers ({share}), raised {events} times, most often in {phase}.",
+        "trigger_days": "Median days from the trigger to the dossier's next step: {median} "
+                        "(Kaplan–Meier: dossiers still waiting count).",
+        "trigger_extra": "Dossiers with it stayed {extra} longer in {phase} (median) than dossiers without it "
+                         "— an association, not proof of cause.",
+        "prevention": "How to prevent it: {text}",
+        "affected": "Dossiers it hit ({n} times raised), longest wait first:",
+        "by_office": "By office:",
+        "not_reached": "not reached yet (too many dossiers still waiting)",
+        "days": "{d} days",
+        "pick": "Pick a dossier from the list.",
+        "dossier_head": "Dossier {label}: {status}, {n} events up to {day}.",
+        "status": {"open": "still open", "complete": "complete", "closed": "closed (abandoned or moved away)"},
+        "col": {
+            "case_id": "Dossier", "office": "Office", "phase": "Phase where raised", "raised_at": "Raised on",
+            "status": "Status", "days_to_next_milestone": "Days to next step",
+            "next_milestone_reached": "Next step reached",
+            "timestamp": "Date", "event": "Event", "trigger": "Delay trigger", "note": "Note",
+            "cases_affected": "Dossiers affected", "share": "Share of the office's dossiers",
+            "median_days_to_next_milestone": "Median days to next step",
+        },
+        "months": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        "months_long": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                        "October", "November", "December"),
+    },
+    "fr": {
+        "all_offices": "Toutes les caisses", "all_channels": "Tous les canaux", "all": "Tous",
+        "all_phases": "Toutes les phases", "yes": "oui", "no": "non",
+        "office": "Caisse", "channel": "Canal", "born_abroad": "Né(e) à l'étranger", "start_period": "Commencés",
+        "as_of": "Au", "percentile": "Bloqué au-delà du centile", "followup_days": "Relancer après (jours)",
+        "phase": "Phase", "save": "Enregistrer la liste (Excel)", "trigger": "Motif de retard", "dossier": "Dossier",
+        "dossier_placeholder": "Saisir ou choisir un numéro de dossier",
+        "selection": "{n} dossiers dans cette sélection, dont {open} en cours, au {day}.",
+        "empty": "Aucun dossier dans cette sélection : élargir les filtres.",
+        "phase_note": "Les médianes comptent les dossiers encore en cours pour les jours déjà attendus "
+                      "(Kaplan–Meier) ; la médiane des seuls dossiers terminés est donnée à côté.",
+        "worklist": "{n} dossiers à relancer (sur {open} dossiers en cours), au {day}.",
+        "worklist_top": " Les {top} plus en retard :",
+        "no_stalled": "Aucun dossier à relancer avec ces réglages.",
+        "saved": "{n} dossiers enregistrés dans {path}",
+        "not_saved": "Impossible d'enregistrer la liste : {error}. Fermer le fichier s'il est ouvert dans Excel, "
+                     "ou choisir un autre output_dir.",
+        "sheet": "À relancer",
+        "no_trigger": "Aucun motif de retard enregistré dans ces dossiers.",
+        "trigger_head": "{label} : {cases} dossiers ({share}), signalé {events} fois, "
+                        "le plus souvent en phase « {phase} ».",
+        "trigger_days": "Médiane entre le signalement et l'étape suivante du dossier : {median} "
+                        "(Kaplan–Meier : les dossiers encore en attente comptent).",
+        "trigger_extra": "Les dossiers concernés sont restés {extra} de plus en phase « {phase} » (médiane) que les "
+                         "autres — une association, pas une preuve de cause.",
+        "prevention": "Comment l'éviter : {text}",
+        "affected": "Dossiers concernés ({n} signalements), attente la plus longue d'abord :",
+        "by_office": "Par caisse :",
+        "not_reached": "pas encore atteinte (trop de dossiers encore en attente)",
+        "days": "{d} jours",
+        "pick": "Choisir un dossier dans la liste.",
+        "dossier_head": "Dossier {label} : {status}, {n} événements jusqu'au {day}.",
+        "status": {"open": "en cours", "complete": "terminé", "closed": "clos (abandon ou déménagement)"},
+        "col": {
+            "case_id": "Dossier", "office": "Caisse", "phase": "Phase du signalement", "raised_at": "Signalé le",
+            "status": "Statut", "days_to_next_milestone": "Jours jusqu'à l'étape suivante",
+            "next_milestone_reached": "Étape suivante atteinte",
+            "timestamp": "Date", "event": "Événement", "trigger": "Motif de retard", "note": "Note",
+            "cases_affected": "Dossiers concernés", "share": "Part des dossiers de la caisse",
+            "median_days_to_next_milestone": "Médiane jusqu'à l'étape suivante (jours)",
+        },
+        "months": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+        "months_long": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                        "octobre", "novembre", "décembre"),
+    },
+}
+
+_TABLE_CSS = (
+    "<style>.vitale-data{border-collapse:collapse;font-size:12px;margin:4px 0}"
+    ".vitale-data th,.vitale-data td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}"
+    ".vitale-data th{background:#eef4fa}</style>"
+)
+
+
+# ============================================================================ helpers
+def _num(value, lang: str, decimals: int = 0) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", _NNBSP).replace(".", ",") if lang == "fr" else text
+
+
+def _pct(value: float, lang: str) -> str:
+    return f"{_num(100 * value, lang, 1)}{_NNBSP}%" if lang == "fr" else f"{100 * value:.1f}%"
+
+
+def _local_day(ts: pd.Timestamp) -> date:
+    """The calendar day of a time (Paris day for UTC times)."""
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("Europe/Paris")
+    return ts.date()
+
+
+def _as_of_day(as_of: pd.Timestamp) -> date:
+    """The day a case table describes: a bare-date ``as_of`` is stored as the next midnight."""
+    as_of = pd.Timestamp(as_of)
+    if as_of.tzinfo is not None:
+        as_of = as_of.tz_convert("Europe/Paris")
+    if as_of == as_of.normalize():
+        as_of = as_of - pd.Timedelta(1, "ns")
+    return as_of.date()
+
+
+def _fmt_day(day: date, lang: str) -> str:
+    month = _UI[lang]["months_long"][day.month - 1]
+    first = "1er" if lang == "fr" and day.day == 1 else str(day.day)
+    return f"{first} {month} {day.year}"
+
+
+def _stored_as_of(as_of) -> pd.Timestamp:
+    """``as_of`` as a case table stores it (a bare date: the next midnight), for naming its day."""
+    from .validate import _is_bare_date
+
+    ts = pd.Timestamp(as_of)
+    return ts.normalize() + pd.Timedelta(days=1) if _is_bare_date(as_of) else ts
+
+
+def _month_number(month: str) -> int:
+    year, number = str(month).split("-")
+    return int(year) * 12 + int(number) - 1
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    """A display frame (already masked and labelled) as an HTML table; text escaped."""
+    if frame.empty:
+        return ""
+    return _TABLE_CSS + frame.to_html(index=False, border=0, escape=True, na_rep="", classes="vitale-data")
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    # No bbox "tight": it draws the figure twice, and a control change must stay quick. The
+    # figures are sized so that their legends fit (see _PHASE_CHART_WIDTH).
+    fig.savefig(buffer, format="png", dpi=_DPI, facecolor="white", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _show_png(out: W.Output, png: bytes, alt: str) -> None:
+    """Replace what the Output shows with one static PNG image (``<img src="data:image/png…">``).
+
+    The outputs are set directly rather than through ``with out: display(...)``:
+    this works from a callback, in a kernel or not, and the image is the only
+    thing the Output holds.
+    """
+    out.outputs = (
+        {
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": alt},
+            "metadata": {},
+        },
+    )
+
+
+def _new_figure(width: float, height: float):
+    # Not pyplot: nothing is registered with the notebook's backend, so the
+    # chart only appears where the explorer puts it, and nothing is left open.
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _chart_title(ax) -> str:
+    return " — ".join(part for part in ax.get_title().splitlines() if part)
+
+
+def _dropdown_all(values, all_label: str, description: str) -> W.Dropdown:
+    options = [(all_label, ALL)] + [(str(v), v) for v in values]
+    return W.Dropdown(options=options, value=ALL, description=description, disabled=len(options) == 1,
+                      style={"description_width": "initial"})
+
+
+def _mask_ids(values: pd.Series) -> pd.Series:
+    """Identifiers for the screen (any social-security-like number masked), on a fresh index."""
+    return mask_identifiers(pd.Series(values, dtype=object).reset_index(drop=True)).astype(object)
+
+
+def _time_text(times: pd.Series) -> pd.Series:
+    """Times as text, in Paris time for times stored in UTC."""
+    if times.dt.tz is not None:
+        times = times.dt.tz_convert("Europe/Paris")
+    return times.dt.strftime("%Y-%m-%d %H:%M").fillna("")
+
+
+def _event_label(name, lang: str) -> str:
+    """An event in words (the chart's labels); an unknown event shows its name."""
+    if name is None or (not isinstance(name, str) and pd.isna(name)):
+        return ""
+    pair = plots.EVENT_LABELS.get(str(name))
+    return pair[0 if lang == "en" else 1] if pair else str(name).replace("_", " ")
+
+
+def _ns(series: pd.Series) -> np.ndarray:
+    if series.dt.tz is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+
+
+def _trigger_events(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
+    """Every time a delay trigger was raised on a dossier of ``cases``, up to their ``as_of``.
+
+    The same definitions as :func:`~vitale_analysis.trigger_summary`: the
+    phase a trigger was raised in is the phase after the furthest milestone
+    reached at that time; the days to the next milestone run from the trigger
+    to the dossier's next milestone or, when there is none yet, to its closing
+    or ``as_of`` (``next_milestone_reached`` False: still waiting, censored).
+    So the Kaplan–Meier median of ``days_to_next_milestone`` over one
+    trigger's rows is that trigger's ``median_days_to_next_milestone``.
+
+    Returns
+    -------
+    DataFrame
+        ``case_id``, ``office`` (when the log has it), ``trigger``,
+        ``raised_at``, ``phase`` (phase key), ``status`` (the dossier's, at
+        ``as_of``), ``days_to_next_milestone``, ``next_milestone_reached``; in
+        the log's order (case, time).
+    """
+    process = log.process
+    phases = list(process.phase_keys)
+    as_of = cases.attrs["as_of"]
+    inclusive = cases.attrs.get("as_of_inclusive", True)
+    days = cases.attrs.get("days", "calendar")
+    events = log.events
+    raised = events[events["trigger"].notna()]
+    times = raised["timestamp"]
+    raised = raised[((times <= as_of) if inclusive else (times < as_of)).to_numpy()]
+    pos = pd.Index(cases["case_id"]).get_indexer(raised["case_id"])
+    raised, pos = raised[pos >= 0], pos[pos >= 0]
+
+    milestones = np.column_stack([_ns(cases[f"{m}_at"]) for m in process.milestones])
+    t = _ns(raised["timestamp"])
+    m_at = milestones[pos]
+    reached = (m_at != NAT) & (m_at <= t[:, None])
+    furthest = np.where(reached.any(axis=1), m_at.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+    raised_in = np.clip(furthest, 0, len(phases) - 1)
+    never = np.iinfo(np.int64).max
+    later = np.where((m_at != NAT) & (m_at > t[:, None]), m_at, never)
+    next_at = later.min(axis=1) if len(t) else np.zeros(0, dtype=np.int64)
+    has_next = next_at != never
+    closed = _ns(cases["closed_at"])[pos]
+    as_of_utc = as_of.tz_convert("UTC").tz_localize(None) if as_of.tzinfo is not None else as_of
+    as_of_ns = int(pd.Timestamp(as_of_utc).as_unit("ns").value)
+    end_at = np.where(has_next, next_at, np.where(closed != NAT, closed, as_of_ns))
+    to_next = elapsed_days(t, end_at, days=days, aware=cases["started_at"].dt.tz is not None)
+
+    out = pd.DataFrame({"case_id": raised["case_id"].to_numpy()})
+    if "office" in cases.columns:
+        out["office"] = cases["office"].iloc[pos].to_numpy()
+    out["trigger"] = raised["trigger"].astype(object).to_numpy()
+    out["raised_at"] = raised["timestamp"].reset_index(drop=True)
+    out["phase"] = pd.Categorical.from_codes(raised_in, categories=phases, ordered=True)
+    out["status"] = cases["status"].iloc[pos].to_numpy()
+    out["days_to_next_milestone"] = to_next
+    out["next_milestone_reached"] = has_next
+    out.attrs.update(as_of=as_of, days=days)
+    return out
+
+
+# ============================================================================ base
+class _Explorer:
+    """What every explorer shares: the log, the language, cached case tables, display hooks."""
+
+    kind = "explorer"
+
+    def __init__(self, log: CaseLog, *, lang: str = "en"):
+        if not isinstance(log, CaseLog):
+            raise CaseLogError(
+                f"{type(self).__name__} needs the CaseLog from load(path) or validate(raw), "
+                f"got {type(log).__name__}."
+            )
+        self.log = log
+        self.lang = _lang(lang)
+        self.process = log.process
+        self.controls: dict[str, W.Widget] = {}
+        self.result: pd.DataFrame | None = None
+        self.shown: pd.DataFrame | None = None
+        self.figure: Figure | None = None
+        self.widget: W.Box | None = None
+        self._case_tables: dict = {}
+
+    # ------------------------------------------------------------------ data
+    def _case_table(self, as_of) -> pd.DataFrame:
+        """The case table for ``as_of``, computed once and kept (only filtering happens on a change)."""
+        key = str(as_of) if as_of is not None else None
+        if key not in self._case_tables:
+            self._case_tables[key] = case_table(self.log, as_of=as_of)
+        return self._case_tables[key]
+
+    def _t(self, key: str, **fields) -> str:
+        text = _UI[self.lang][key]
+        return text.format(**fields) if fields else text
+
+    def _phase_label(self, key) -> str:
+        return self.process.phase(str(key)).label_in(self.lang)
+
+    def _trigger_label(self, key) -> str:
+        model = self.process.triggers.get(str(key))
+        return model.label_in(self.lang) if model else str(key).replace("_", " ")
+
+    # ------------------------------------------------------------------ layout
+    def _control(self, key: str, control: W.Widget) -> W.Widget:
+        control.add_class(f"vitale-control-{key.replace('_', '-')}")
+        self.controls[key] = control
+        return control
+
+    def _root(self, children) -> W.VBox:
+        box = W.VBox(children)
+        box.add_class("vitale-explorer")
+        box.add_class(f"vitale-{self.kind}")
+        return box
+
+    @staticmethod
+    def _chart_output() -> W.Output:
+        out = W.Output()
+        out.add_class("vitale-chart")
+        return out
+
+    @staticmethod
+    def _html(css: str) -> W.HTML:
+        html = W.HTML()
+        html.add_class(css)
+        return html
+
+    # ------------------------------------------------------------------ display
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _observe(self, callback, *keys):
+        for key in keys:
+            self.controls[key].observe(callback, names="value")
+
+
+# ============================================================================ caseload
+class CaseloadExplorer(_Explorer):
+    """Time per phase for a part of the caseload: office, channel, born abroad, start period, as of.
+
+    Parameters
+    ----------
+    log : CaseLog
+        From :func:`~vitale_analysis.load`.
+    as_of : date-like, optional
+        The day the caseload is looked at, as of the end of that day. Default:
+        the log's last day, taken up to the log's latest event (nothing later
+        is known), exactly as :func:`~vitale_analysis.case_table` does by
+        default. The date picker changes it.
+    lang : {"en", "fr"}
+        Language of every label, the chart and the table.
+
+    Attributes
+    ----------
+    controls : dict
+        ``office``, ``channel``, ``born_abroad`` (Dropdowns whose first option,
+        :data:`ALL`, keeps every dossier; ``born_abroad`` then ``True`` /
+        ``False``), ``start_period`` (SelectionRangeSlider over start months,
+        values ``"YYYY-MM"``; both ends included) and ``as_of``
+        (DatePicker). A filter whose column the log lacks is disabled.
+    cases : DataFrame
+        The case table for the current ``as_of`` (all dossiers).
+    filtered_cases : DataFrame
+        Its rows that pass the filters.
+    result : DataFrame
+        ``phase_summary(filtered_cases, process=log.process)``: the table shown.
+    quartiles : DataFrame
+        The same with ``p25_days`` (``chartdata.phase_quartiles``): what the chart draws.
+    shown : DataFrame
+        ``result`` as the table shows it (phase names, readable headers).
+    figure : Figure
+        The time-per-phase chart (``plots.plot_phase_durations``).
+    widget : ipywidgets.VBox
+        What the notebook shows.
+
+    Notes
+    -----
+    The case table is computed once per ``as_of``; other changes filter its
+    rows and summarise them. The table comes from ``phase_quartiles``, which
+    is ``phase_summary`` plus one column, so the Kaplan–Meier medians are
+    computed once per change; the last views are kept, so going back to an
+    earlier selection is immediate.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load, phase_summary
+    >>> from vitale_analysis.widgets import CaseloadExplorer
+    >>> explorer = CaseloadExplorer(load("data/sample_caselog.csv"))  # doctest: +SKIP
+    >>> explorer  # in a notebook: the filters, the chart and the table  # doctest: +SKIP
+    >>> explorer.controls["channel"].value = "postal"  # doctest: +SKIP
+    >>> explorer.result.equals(phase_summary(explorer.filtered_cases))  # doctest: +SKIP
+    True
+    """
+
+    kind = "caseload-explorer"
+
+    def __init__(self, log: CaseLog, *, as_of=None, lang: str = "en"):
+        super().__init__(log, lang=lang)
+        self._last_day = _local_day(log.last_timestamp)
+        first_day = _local_day(log.events["timestamp"].min())
+        day = self._last_day if as_of is None else _as_of_day(_stored_as_of(as_of))
+        self._views: OrderedDict = OrderedDict()
+        self._months: dict = {}
+        cases = self._case_table(self._as_of_argument(day))
+        t = self._t
+
+        office = self._control("office", _dropdown_all(self._values(cases, "office"), t("all_offices"), t("office")))
+        channel = self._control("channel", _dropdown_all(self._values(cases, "channel"), t("all_channels"),
+                                                         t("channel")))
+        born = W.Dropdown(options=[(t("all"), ALL), (t("yes"), True), (t("no"), False)], value=ALL,
+                          description=t("born_abroad"), disabled="born_abroad" not in cases.columns,
+                          style={"description_width": "initial"})
+        self._control("born_abroad", born)
+        # Every month of the log, so that the full range keeps every dossier whatever the as_of.
+        months = [str(m) for m in pd.period_range(first_day, self._last_day, freq="M")]
+        period = W.SelectionRangeSlider(
+            options=[(self._month_label(m), m) for m in months], index=(0, len(months) - 1),
+            description=t("start_period"), continuous_update=False, style={"description_width": "initial"},
+            layout=W.Layout(width="520px"),
+        )
+        self._control("start_period", period)
+        picker = W.DatePicker(value=day, min=first_day, max=self._last_day, description=t("as_of"),
+                              style={"description_width": "initial"})
+        self._control("as_of", picker)
+
+        self._status = self._html("vitale-status")
+        self._chart = self._chart_output()
+        self._table = self._html("vitale-table")
+        note = self._html("vitale-note")
+        note.value = f"<small>{escape(t('phase_note'))}</small>"
+        self.widget = self._root([
+            W.HBox([office, channel, born]),
+            W.HBox([period, picker]),
+            self._status, self._chart, note, self._table,
+        ])
+        self._observe(self._update, "office", "channel", "born_abroad", "start_period", "as_of")
+        self._update()
+
+    # ------------------------------------------------------------------ data
+    @staticmethod
+    def _values(cases: pd.DataFrame, column: str) -> list:
+        if column not in cases.columns:
+            return []
+        return sorted(str(v) for v in cases[column].dropna().unique())
+
+    def _as_of_argument(self, day: date):
+        # The log's last day is taken up to its latest event (case_table's own
+        # default); an earlier day means the end of that day.
+        return None if day == self._last_day else day.isoformat()
+
+    def _start_months(self, cases: pd.DataFrame) -> np.ndarray:
+        """Start month ("YYYY-MM") of each dossier, as the ``start_month`` cohort defines it."""
+        key = id(cases)  # case tables are kept for the explorer's life: the id names one as_of
+        if key not in self._months:
+            derived, _ = cohort_columns(cases[["started_at"]], "start_month")
+            self._months[key] = derived["start_month"].to_numpy(dtype=object)
+        return self._months[key]
+
+    def _month_numbers(self, cases: pd.DataFrame) -> np.ndarray:
+        """The start months as integers (year × 12 + month): comparing them is fast on a large caseload."""
+        key = ("numbers", id(cases))
+        if key not in self._months:
+            self._months[key] = np.array([_month_number(m) for m in self._start_months(cases)], dtype=np.int64) \
+                if len(cases) else np.zeros(0, dtype=np.int64)
+        return self._months[key]
+
+    def _month_label(self, month: str) -> str:
+        year, number = month.split("-")
+        return f"{self._t('months')[int(number) - 1]} {year}"
+
+    @property
+    def as_of(self):
+        """The ``as_of`` given to ``case_table`` for the picked day (None: the log's latest event)."""
+        return self._as_of_argument(self.controls["as_of"].value or self._last_day)
+
+    def _selection(self) -> tuple:
+        c = self.controls
+        return (self.as_of, c["office"].value, c["channel"].value, c["born_abroad"].value,
+                tuple(c["start_period"].value))
+
+    def _filter(self, cases: pd.DataFrame, selection: tuple) -> pd.DataFrame:
+        _as_of, office, channel, born, (first, last) = selection
+        keep = np.ones(len(cases), dtype=bool)
+        if office != ALL:
+            keep &= (cases["office"].astype(object) == office).to_numpy(dtype=bool, na_value=False)
+        if channel != ALL:
+            keep &= (cases["channel"].astype(object) == channel).to_numpy(dtype=bool, na_value=False)
+        if born != ALL:
+            keep &= (cases["born_abroad"] == born).to_numpy(dtype=bool, na_value=False)
+        months = self._month_numbers(cases)
+        keep &= (months >= _month_number(first)) & (months <= _month_number(last))
+        return cases[keep]
+
+    # ------------------------------------------------------------------ callback
+    def _update(self, _change=None) -> None:
+        selection = self._selection()
+        try:
+            self.cases = self._case_table(selection[0])
+        except CaseLogError as error:
+            self._status.value = _paragraph(mask_text(str(error)))
+            return
+        self.filtered_cases = self._filter(self.cases, selection)
+        view = self._views.get(selection)
+        if view is None:
+            quartiles = chartdata.phase_quartiles(self.filtered_cases, process=self.process)
+            fig, ax = _new_figure(_PHASE_CHART_WIDTH, max(3.2, 0.34 * len(self.process.phases) + 2.2))
+            plots.plot_phase_durations(quartiles, lang=self.lang, process=self.process, ax=ax)
+            view = (quartiles, fig, _png(fig), _chart_title(ax))
+            self._views[selection] = view
+            if len(self._views) > _CACHE_SIZE:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(selection)
+        self.quartiles, self.figure, png, alt = view
+        self.result = self.quartiles.drop(columns="p25_days")
+        labels = self.process.phase_labels(self.lang)
+        self.shown = _display(self.result.assign(phase=self.result["phase"].astype(str).map(labels)), self.lang,
+                              days_columns=_DAYS)
+        n, n_open = len(self.filtered_cases), int((self.filtered_cases["status"] == "open").sum())
+        day = _as_of_day(self.cases.attrs["as_of"])
+        status = self._t("selection", n=_num(n, self.lang), open=_num(n_open, self.lang),
+                         day=_fmt_day(day, self.lang))
+        self._status.value = _paragraph(status if n else self._t("empty"))
+        _show_png(self._chart, png, alt)
+        self._table.value = _html_table(self.shown)
+
+    def __repr__(self) -> str:
+        return f"CaseloadExplorer({len(self.filtered_cases):,} of {len(self.cases):,} dossiers, lang={self.lang!r})"
+
+
+# ============================================================================ stalls
+class StallExplorer(_Explorer):
+    """The follow-up worklist: which dossiers are stalled now, where, and what to do next.
+
+    Parameters
+    ----------
+    log : CaseLog
+    as_of : date-like, optional
+        Default: the log's latest event (as :func:`~vitale_analysis.stalled`).
+    lang : {"en", "fr"}
+    output_dir : str or Path
+        Where "Save worklist to Excel" writes ``worklist_<as_of day>.xlsx``
+        (created if needed).
+    top : int
+        How many of the most overdue dossiers the table shows (the count
+        above it and the saved file cover them all).
+
+    Attributes
+    ----------
+    controls : dict
+        ``percentile`` (IntSlider 50–99: a dossier is stalled past this
+        percentile of its phase's durations in the caseload), ``followup_days``
+        (IntSlider, days without news after which the next action is a
+        follow-up), ``phase`` (Dropdown, :data:`ALL` or a phase key) and
+        ``save`` (Button).
+    cases : DataFrame
+        The case table (computed once).
+    worklist : DataFrame
+        ``stalled(log, cases=cases, percentile=…, followup_days=…, lang=…)``.
+    result : DataFrame
+        The worklist rows of the chosen phase (all rows for :data:`ALL`):
+        the table shown (its first ``top`` rows), the heat map and the file
+        saved.
+    shown : DataFrame
+        The first ``top`` rows as the table shows them (masked ids, events
+        in words, readable headers, as in the report).
+    matrix : DataFrame
+        ``chartdata.stalled_matrix(result, cases=cases)``: what the heat map draws.
+    figure : Figure
+        Stalled dossiers by office × phase (``plots.plot_stalled_heatmap``).
+    last_saved : Path or None
+        The file the button wrote last.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load
+    >>> from vitale_analysis.widgets import StallExplorer
+    >>> explorer = StallExplorer(load("data/sample_caselog.csv"), output_dir="out")  # doctest: +SKIP
+    >>> explorer.controls["phase"].value = "rights"  # doctest: +SKIP
+    >>> explorer.save()  # doctest: +SKIP
+    PosixPath('.../out/worklist_2025-06-30.xlsx')
+    """
+
+    kind = "stall-explorer"
+
+    def __init__(self, log: CaseLog, *, as_of=None, lang: str = "en", output_dir=".", top: int = 25):
+        super().__init__(log, lang=lang)
+        self.output_dir = Path(output_dir)
+        self.top = int(top)
+        self.last_saved: Path | None = None
+        self.cases = self._case_table(as_of)
+        self._worklists: OrderedDict = OrderedDict()
+        self._views: OrderedDict = OrderedDict()
+        t = self._t
+        style = {"description_width": "initial"}
+        percentile = self._control("percentile", W.IntSlider(value=90, min=50, max=99, step=1,
+                                                              description=t("percentile"),
+                                                              continuous_update=False, style=style))
+        followup = self._control("followup_days", W.IntSlider(value=14, min=0, max=90, step=1,
+                                                              description=t("followup_days"),
+                                                              continuous_update=False, style=style))
+        phase = self._control("phase", W.Dropdown(
+            options=[(t("all_phases"), ALL)] + [(p.label_in(self.lang), p.key) for p in self.process.phases],
+            value=ALL, description=t("phase"), style=style))
+        save = self._control("save", W.Button(description=t("save"), icon="download",
+                                              layout=W.Layout(width="auto")))
+        self._status = self._html("vitale-status")
+        self._saved = self._html("vitale-save-status")
+        self._chart = self._chart_output()
+        self._table = self._html("vitale-table")
+        self.widget = self._root([
+            W.HBox([percentile, followup]),
+            W.HBox([phase, save]),
+            self._saved, self._status, self._table, self._chart,
+        ])
+        self._observe(self._update, "percentile", "followup_days", "phase")
+        save.on_click(self._on_save)
+        self._update()
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.cases.attrs["as_of"]
+
+    def _worklist(self, percentile: int, followup_days: int) -> pd.DataFrame:
+        key = (percentile, followup_days)
+        if key not in self._worklists:
+            self._worklists[key] = stalled(self.log, cases=self.cases, percentile=percentile,
+                                           followup_days=followup_days, lang=self.lang)
+            if len(self._worklists) > _CACHE_SIZE:
+                self._worklists.popitem(last=False)
+        return self._worklists[key]
+
+    def _update(self, _change=None) -> None:
+        c = self.controls
+        key = (c["percentile"].value, c["followup_days"].value, c["phase"].value)
+        view = self._views.get(key)
+        if view is None:
+            worklist = self._worklist(*key[:2])
+            phase = key[2]
+            if phase == ALL:
+                result = worklist
+            else:
+                result = worklist[(worklist["phase"].astype(object) == phase).to_numpy()].reset_index(drop=True)
+                result.attrs.update(worklist.attrs)
+            if "office" in result.columns:
+                matrix = chartdata.stalled_matrix(result, cases=self.cases, process=self.process)
+            else:  # a log without offices: where they stall by next-action reason instead
+                matrix = chartdata.stalled_matrix(result, rows="reason", process=self.process)
+            fig, ax = _new_figure(8.5, max(3.5, 0.3 * len(matrix) + 2.6))
+            plots.plot_stalled_heatmap(matrix, lang=self.lang, process=self.process, ax=ax)
+            view = (worklist, result, matrix, fig, _png(fig), _chart_title(ax))
+            self._views[key] = view
+            if len(self._views) > _CACHE_SIZE:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(key)
+        self.worklist, self.result, self.matrix, self.figure, png, alt = view
+        self.shown = self._display(self.result.head(self.top), numbers=False)  # what the table shows
+        n_open = int((self.cases["status"] == "open").sum())
+        if len(self.result):
+            text = self._t("worklist", n=_num(len(self.result), self.lang), open=_num(n_open, self.lang),
+                           day=_fmt_day(_as_of_day(self.as_of), self.lang))
+            if len(self.result) > self.top:
+                text += self._t("worklist_top", top=self.top)
+        else:
+            text = self._t("no_stalled")
+        self._status.value = _paragraph(text)
+        self._table.value = _html_table(self.shown)
+        _show_png(self._chart, png, alt)
+
+    def _display(self, worklist: pd.DataFrame, *, numbers: bool) -> pd.DataFrame:
+        """The worklist as an advisor reads it (masked ids, readable headers), as the report shows it."""
+        readable = worklist.drop(columns=["phase"]).rename(columns={"phase_label": "phase"})
+        readable["case_id"] = _mask_ids(readable["case_id"]).to_numpy()
+        readable["last_event"] = [_event_label(e, self.lang) for e in readable["last_event"].astype(object)]
+        return _display(readable, self.lang, days_columns=_DAYS, numbers=numbers)
+
+    def _on_save(self, _button) -> None:
+        try:
+            self.save()
+        except OSError as error:  # e.g. the file is open in Excel, or the folder is read-only
+            self._saved.value = _paragraph(self._t("not_saved", error=mask_text(str(error))))
+
+    def save(self) -> Path:
+        """Write the current worklist (:attr:`result`) to ``output_dir/worklist_<as_of day>.xlsx``.
+
+        One sheet, readable headers, identifiers masked, days as numbers;
+        text that starts like a formula (``=``, ``+``, ``-``, ``@``) is kept as
+        text. Returns the path, also shown under the button.
+        """
+        from openpyxl import Workbook
+
+        frame = self._display(self.result, numbers=True)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = (self.output_dir / f"worklist_{_as_of_day(self.as_of).isoformat()}.xlsx").resolve()
+        book = Workbook()
+        book.remove(book.active)
+        add_sheet(book, self._t("sheet"), frame)
+        book.save(path)
+        self.last_saved = path
+        self._saved.value = _paragraph(self._t("saved", n=_num(len(frame), self.lang), path=str(path)))
+        return path
+
+    def __repr__(self) -> str:
+        return f"StallExplorer({len(self.result):,} dossiers to follow up, lang={self.lang!r})"
+
+
+# ============================================================================ triggers
+class TriggerExplorer(_Explorer):
+    """One delay trigger: how often, the days it goes with, the dossiers it hit, by office.
+
+    Parameters
+    ----------
+    log : CaseLog
+    as_of : date-like, optional
+        Default: the log's latest event.
+    lang : {"en", "fr"}
+
+    Attributes
+    ----------
+    controls : dict
+        ``trigger``: a Dropdown of the triggers recorded, most costly first
+        (values are trigger keys, labels from the process model).
+    summary : DataFrame
+        ``trigger_summary(log, cases=cases, lang=lang)`` (computed once).
+    row : Series
+        The chosen trigger's row of ``summary`` (its median days to the next
+        step is the one shown).
+    result : DataFrame
+        Every time the chosen trigger was raised (one row each, longest wait
+        first): ``case_id``, ``office``, ``trigger``, ``raised_at``, ``phase``,
+        ``status``, ``days_to_next_milestone``, ``next_milestone_reached``.
+    by_office : DataFrame or None
+        The trigger's rows of ``trigger_summary(log, cases=cases, by="office",
+        n_boot=0)``: dossiers affected, share of the office's dossiers,
+        median days to the next step (no bootstrap interval: not shown).
+    shown : DataFrame
+        The first ``top`` rows of ``result`` as the table shows them.
+
+    Notes
+    -----
+    The days to the next step of ``result`` follow the definitions of
+    ``trigger_summary``: their Kaplan–Meier median (dossiers still waiting
+    censored) is the summary's ``median_days_to_next_milestone``.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load
+    >>> from vitale_analysis.widgets import TriggerExplorer
+    >>> explorer = TriggerExplorer(load("data/sample_caselog.csv"), lang="fr")  # doctest: +SKIP
+    >>> explorer.controls["trigger"].value = "missing_translation"  # doctest: +SKIP
+    >>> explorer.by_office.head()  # doctest: +SKIP
+    """
+
+    kind = "trigger-explorer"
+
+    def __init__(self, log: CaseLog, *, as_of=None, lang: str = "en", top: int = 25):
+        super().__init__(log, lang=lang)
+        self.top = int(top)
+        self.cases = self._case_table(as_of)
+        self.summary = trigger_summary(log, cases=self.cases, lang=self.lang)
+        self.summary_by_office = (trigger_summary(log, cases=self.cases, by="office", n_boot=0, lang=self.lang)
+                                  if "office" in self.cases.columns else None)
+        self.events = _trigger_events(log, self.cases)
+        options = [(f"{row.label} ({_num(row.cases_affected, self.lang)})", row.trigger)
+                   for row in self.summary.itertuples(index=False)]
+        picker = W.Dropdown(options=options, value=options[0][1] if options else None,
+                            description=self._t("trigger"), disabled=not options,
+                            style={"description_width": "initial"}, layout=W.Layout(width="640px"))
+        self._control("trigger", picker)
+        self._status = self._html("vitale-status")
+        self._offices = self._html("vitale-table")
+        self._offices.add_class("vitale-by-office")
+        self._table = self._html("vitale-table")
+        self._table.add_class("vitale-affected")
+        self.widget = self._root([picker, self._status, self._offices, self._table])
+        self._observe(self._update, "trigger")
+        self._update()
+
+    def _update(self, _change=None) -> None:
+        key = self.controls["trigger"].value
+        if key is None:
+            self.row, self.result, self.by_office = None, self.events.iloc[0:0], None
+            self._status.value = _paragraph(self._t("no_trigger"))
+            self._table.value = self._offices.value = ""
+            return
+        lang = self.lang
+        self.row = self.summary.loc[self.summary["trigger"] == key].iloc[0]
+        mine = self.events[(self.events["trigger"] == key).to_numpy()]
+        self.result = mine.sort_values(["days_to_next_milestone", "case_id"], ascending=[False, True],
+                                       kind="mergesort").reset_index(drop=True)
+        self.result.attrs.update(self.events.attrs)
+
+        row = self.row
+        median = float(row["median_days_to_next_milestone"])
+        median_text = (self._t("not_reached") if np.isinf(median)
+                       else self._t("days", d=_num(median, lang, 1)) if np.isfinite(median) else "–")
+        lines = [
+            self._t("trigger_head", label=row["label"], cases=_num(row["cases_affected"], lang),
+                    share=_pct(row["share"], lang), events=_num(row["events"], lang),
+                    phase=self._phase_label(row["phase"])),
+            self._t("trigger_days", median=median_text),
+        ]
+        if np.isfinite(row["extra_days"]):
+            lines.append(self._t("trigger_extra", extra=self._t("days", d=_num(row["extra_days"], lang, 1)),
+                                 phase=self._phase_label(row["phase"])))
+        if row["prevention"]:
+            lines.append(self._t("prevention", text=row["prevention"]))
+        self._status.value = "".join(_paragraph(mask_text(line)) for line in lines)
+
+        if self.summary_by_office is not None:
+            office = self.summary_by_office[self.summary_by_office["trigger"] == key]
+            self.by_office = office.sort_values(["cases_affected", "office"], ascending=[False, True],
+                                                kind="mergesort").reset_index(drop=True)
+            shown = self._readable(self.by_office[["office", "cases_affected", "share",
+                                                   "median_days_to_next_milestone"]])
+            self._offices.value = _paragraph(self._t("by_office")) + _html_table(shown)
+        else:
+            self.by_office = None
+            self._offices.value = ""
+        self.shown = self._readable(self.result.drop(columns=["trigger"]).head(self.top))
+        self._table.value = (_paragraph(self._t("affected", n=_num(len(self.result), lang)))
+                             + _html_table(self.shown))
+
+    def _readable(self, frame: pd.DataFrame) -> pd.DataFrame:
+        lang = self.lang
+        out = pd.DataFrame(index=frame.index)
+        for column in frame.columns:
+            values = frame[column]
+            if column == "case_id":
+                values = _mask_ids(values)
+            elif column == "phase":
+                values = values.astype(object).map(self._phase_label)
+            elif column == "status":
+                values = values.astype(object).map(self._t("status"))
+            elif column == "next_milestone_reached":
+                values = values.map({True: self._t("yes"), False: self._t("no")})
+            elif column == "share":
+                values = values.map(lambda v: _pct(v, lang))
+            elif column in ("days_to_next_milestone", "median_days_to_next_milestone"):
+                values = values.map(lambda v: "" if np.isnan(v) else self._t("not_reached") if np.isinf(v)
+                                    else _num(v, lang, 1))
+            elif pd.api.types.is_datetime64_any_dtype(values):
+                values = _time_text(values)
+            elif column == "cases_affected":
+                values = values.map(lambda v: _num(v, lang))
+            else:
+                values = values.astype(object).map(lambda v: "" if pd.isna(v) else mask_text(str(v)))
+            out[self._t("col").get(column, column)] = values.to_numpy()
+        return out.reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        key = self.controls["trigger"].value
+        return f"TriggerExplorer({key!r}, {len(self.result):,} times raised, lang={self.lang!r})"
+
+
+# ============================================================================ one dossier
+class CaseViewer(_Explorer):
+    """One dossier: its timeline chart and its events, its number masked.
+
+    Parameters
+    ----------
+    log : CaseLog
+    as_of : date-like, optional
+        Default: the log's latest event.
+    lang : {"en", "fr"}
+    case_id : str, optional
+        The dossier to open with (default: the first).
+
+    Attributes
+    ----------
+    controls : dict
+        ``dossier``: a Combobox of the dossiers' masked numbers (a number
+        that looks like a social security number shows as
+        ``2 95 •• •• ••• ••• 51``; two dossiers whose masks coincide are told
+        apart with `` (2)``, `` (3)`` …). The real ids stay in Python.
+    timeline : DossierTimeline
+        ``chartdata.dossier_timeline(log, case_row)`` of the dossier shown.
+    result : DataFrame
+        The dossier's events up to ``as_of`` as the table shows them, before
+        the headers are translated: ``case_id`` masked, ``timestamp``,
+        ``event``, ``trigger``, ``note`` (any social security number in it
+        masked) and the log's event attributes.
+    shown : DataFrame
+        ``result`` as the table shows it (events and triggers in words).
+    figure : Figure
+        ``plots.plot_dossier_timeline(timeline)``.
+
+    Notes
+    -----
+    A Combobox sends every label to the browser: with tens of thousands of
+    dossiers the list is a few megabytes; typing narrows it.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load
+    >>> from vitale_analysis.widgets import CaseViewer
+    >>> viewer = CaseViewer(load("data/sample_caselog.csv"), case_id="D000025")  # doctest: +SKIP
+    >>> viewer.controls["dossier"].value = "D000026"  # doctest: +SKIP
+    """
+
+    kind = "case-viewer"
+
+    def __init__(self, log: CaseLog, *, as_of=None, lang: str = "en", case_id: str | None = None):
+        super().__init__(log, lang=lang)
+        self.cases = self._case_table(as_of)
+        ids = self.cases["case_id"].astype(object).to_numpy()
+        masked = _mask_ids(pd.Series(ids, dtype=object)).astype(str).to_numpy()
+        labels, seen = [], {}
+        for label in masked:
+            seen[label] = seen.get(label, 0) + 1
+            labels.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+        self._rows = {label: i for i, label in enumerate(labels)}  # masked label → row of the case table
+        start = 0
+        if case_id is not None:
+            where = np.flatnonzero(ids == case_id)
+            if not len(where):
+                raise CaseLogError(f"case_id: no dossier {mask_text(str(case_id))!r} in this log "
+                                   f"(as of {self.cases.attrs['as_of']}); pick one in the list instead.")
+            start = int(where[0])
+        picker = W.Combobox(options=labels, value=labels[start] if labels else "", ensure_option=True,
+                            placeholder=self._t("dossier_placeholder"), description=self._t("dossier"),
+                            style={"description_width": "initial"}, layout=W.Layout(width="420px"))
+        self._control("dossier", picker)
+        self._status = self._html("vitale-status")
+        self._chart = self._chart_output()
+        self._table = self._html("vitale-table")
+        self.widget = self._root([picker, self._status, self._chart, self._table])
+        self._observe(self._update, "dossier")
+        self._update()
+
+    def _update(self, _change=None) -> None:
+        label = self.controls["dossier"].value
+        row = self._rows.get(label)
+        if row is None:  # partly typed text: wait for a dossier of the list
+            self._status.value = _paragraph(self._t("pick"))
+            return
+        case = self.cases.iloc[[row]]
+        self.timeline = chartdata.dossier_timeline(self.log, case, process=self.process)
+        timeline = self.timeline
+        events = self.log.events
+        as_of = self.cases.attrs["as_of"]
+        inclusive = self.cases.attrs.get("as_of_inclusive", True)
+        mine = events[(events["case_id"] == timeline.case_id).to_numpy(dtype=bool)]
+        mine = mine[((mine["timestamp"] <= as_of) if inclusive else (mine["timestamp"] < as_of)).to_numpy()]
+        columns = ["case_id", "timestamp", "event", "trigger"] + [c for c in ("note",) if c in mine.columns] \
+            + [c for c in self.log.event_attributes if c != "note"]
+        result = mine[columns].reset_index(drop=True)
+        result["case_id"] = _mask_ids(result["case_id"]).to_numpy()
+        for column in columns[4:]:
+            result[column] = result[column].astype(object).map(lambda v: None if pd.isna(v) else mask_text(str(v)))
+        self.result = result
+        self.shown = self._readable(result)
+
+        n_rows = len(timeline.phases) + timeline.events.loc[~timeline.events["milestone"], "event"].nunique() \
+            + timeline.events["trigger"].dropna().nunique()
+        fig, ax = _new_figure(9.5, max(3.2, 0.36 * n_rows + 2.2))
+        plots.plot_dossier_timeline(timeline, lang=self.lang, ax=ax)
+        self.figure = fig
+        status = self._t("status").get(timeline.status, timeline.status)
+        self._status.value = _paragraph(self._t("dossier_head", label=label, status=status,
+                                                n=_num(len(result), self.lang),
+                                                day=_fmt_day(_as_of_day(as_of), self.lang)))
+        _show_png(self._chart, _png(fig), mask_text(_chart_title(ax)))
+        self._table.value = _html_table(self.shown)
+
+    def _readable(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame({
+            "case_id": frame["case_id"].astype(str),
+            "timestamp": _time_text(frame["timestamp"]),
+            "event": [_event_label(e, self.lang) for e in frame["event"].astype(object)],
+            "trigger": ["" if pd.isna(k) else self._trigger_label(k) for k in frame["trigger"].astype(object)],
+        })
+        for column in frame.columns[4:]:
+            out[column] = frame[column].map(lambda v: "" if v is None else v)
+        return out.rename(columns=self._t("col"))
+
+    def __repr__(self) -> str:
+        return f"CaseViewer({self.controls['dossier'].value!r}, lang={self.lang!r})"
