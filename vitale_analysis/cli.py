@@ -126,6 +126,9 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_report(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command line draws to files, never to a window
     from tqdm import tqdm
 
     from .report import report_charts, report_tables, write_report

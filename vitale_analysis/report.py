@@ -368,9 +368,6 @@ def write_report(tables: ReportTables, out_dir: str | Path, *, charts=None, sour
 
 def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
     """The report's charts as PNG bytes, per section, drawn from the computed tables."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from . import chartdata, plots

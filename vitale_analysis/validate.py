@@ -384,6 +384,7 @@ def validate(
     *,
     as_of=None,
     dayfirst: bool | None = None,
+    _stacklevel: int = 2,
 ) -> CaseLog:
     """Clean, type and sort raw events; count and list every problem.
 
@@ -624,7 +625,7 @@ def validate(
             f"{name}: {report.n_set_aside:,} of {rows_read:,} rows set aside "
             f"({', '.join(f'{k}: {v}' for k, v in set_aside_counts.items())}); see .quality.",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=_stacklevel,  # the user's line, through load() too
         )
     return CaseLog(events=frame, quality=report, process=process, case_attributes=case_attributes)
 
@@ -712,4 +713,4 @@ def load(source, process: ProcessModel = CARTE_VITALE, *, as_of=None, **read_kw)
     >>> log.quality  # doctest: +SKIP
     """
     raw = read_caselog(source, **read_kw)
-    return validate(raw, process, as_of=as_of)
+    return validate(raw, process, as_of=as_of, _stacklevel=3)
