@@ -607,6 +607,16 @@ PLANTED = {
         ],
         [1], ["A"], 3, 3, {},
     ),
+    # Case ids are social security numbers: 97 - 1850575123456 % 97 = 73 (right key);
+    # 2850699123457 has key 69, written 00 here (wrong key). Reported masked.
+    "nir_bad_key": (
+        [
+            _row(case="185057512345673"),
+            _row(case="185057512345673", event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(case="285069912345700", ts="2025-01-07 09:00"),
+        ],
+        [3], ["2 85 •• •• ••• ••• 00"], 3, 3, {},
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from .cases import PHASE_STATES, case_table, phase_durations
 from .conformance import CONFORMANCE_KINDS, conformance
 from .errors import CaseLogError, DataQualityWarning
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
+from .privacy import mask_frame, mask_identifier, nir_columns, pseudonymise
 from .process import CARTE_VITALE, Phase, ProcessModel, Trigger
 from .read import read_caselog, read_mapping
 from .simulate import SimulationParams, simulate, write_events
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CARTE_VITALE",
     "CONFORMANCE_KINDS",
+    "mask_frame",
     "NEXT_ACTION_REASONS",
     "WAITING_COLUMNS",
     "conformance",
@@ -43,6 +45,9 @@ __all__ = [
     "Trigger",
     "case_table",
     "load",
+    "mask_identifier",
+    "nir_columns",
+    "pseudonymise",
     "phase_durations",
     "read_caselog",
     "read_mapping",

@@ -20,6 +20,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import tomllib
 import zlib
 from collections.abc import Mapping
@@ -249,6 +250,9 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         candidates = ("utf-8-sig",)
     else:
         candidates = ("utf-8", "cp1252")
+        mixed = _decode_mixed(data)
+        if mixed is not None:
+            return mixed
     last_error = None
     for enc in candidates:
         try:
@@ -262,6 +266,52 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         f"{exc.start}) that is neither UTF-8 nor Windows-1252 (cp1252). Fix: re-export the file "
         "as 'CSV UTF-8', or pass encoding= with the file's real encoding."
     )
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str] | None:
+    """A UTF-8 file with a few lines saved in cp1252 (copy-pasted from another export).
+
+    Decoding it all as cp1252 would garble every accent of the UTF-8 lines; so
+    when the file fails as UTF-8 but holds real UTF-8 accents, each line is read
+    as UTF-8 and, failing that, as cp1252, and those lines are named in the
+    quality report's notes. Returns None for a file that is not mixed.
+    """
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    if not _UTF8_MULTIBYTE.search(data):
+        return None
+    lines, fallback = [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                lines.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                return None  # neither: let the caller report the byte
+            fallback.append(number)
+    shown = ", ".join(str(n) for n in fallback[:20]) + (" …" if len(fallback) > 20 else "")
+    return "\n".join(lines), f"utf-8, but line(s) {shown} were not UTF-8 and were read as cp1252: check their accents"
+
+
+def _unclosed_quote_line(text: str) -> int | None:
+    """The line of a quote that is never closed (an odd number of quote characters), else None."""
+    if text.count('"') % 2 == 0:
+        return None
+    inside, opened_at = False, 0
+    position = text.find('"')
+    while position != -1:
+        inside = not inside
+        if inside:
+            opened_at = position
+        position = text.find('"', position + 1)
+    return text.count("\n", 0, opened_at) + 1
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -292,6 +342,12 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
     del data
     if text.startswith("\ufeff"):
         text = text[1:]
+    open_line = _unclosed_quote_line(text)
+    if open_line is not None:
+        raise CaseLogError(
+            f"{name}: line {open_line} opens a quote (\") that is never closed, so every line after it "
+            "would be read as one cell. Fix: close the quote or remove it, then export again."
+        )
     delim = delimiter or _sniff_delimiter(text)
     notes = [f"read as {used}, delimiter {delim!r}"]
     malformed: list[dict[str, Any]] = []

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseLogError, DataQualityWarning
+from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
 from .read import ATTRS_KEY, CANONICAL_COLUMNS, REQUIRED_COLUMNS, _require, read_caselog
 
@@ -51,6 +52,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "order_violation": ("flagged", "a milestone reached before an earlier one"),
     "conflicting_attribute": ("flagged", "a case attribute differs between rows of one case (first value kept)"),
     "unreadable_value": ("flagged", "a yes/no attribute that is neither (left empty)"),
+    "nir_bad_key": ("flagged", "a 15-character social security number whose key is wrong (kept; shown masked)"),
 }
 SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
 
@@ -131,7 +133,7 @@ class QualityReport:
 
     def __repr__(self) -> str:
         lines = [
-            f"QualityReport for {self.source}",
+            f"QualityReport for {mask_text(self.source)}",
             f"  rows read {self.rows_read:,} = kept {self.rows_kept:,} + set aside {self.n_set_aside:,}",
             f"  cases {self.n_cases:,}; events from {_fmt_time(self.first_event)} to {_fmt_time(self.last_event)}"
             f"; times {self.time_zone}",
@@ -146,13 +148,13 @@ class QualityReport:
             lines.append("  → .failures lists every problem (row, case, column, value); "
                          ".set_aside_rows holds the rows set aside.")
         for note in self.notes:
-            lines.append(f"  note: {note}")
+            lines.append(f"  note: {mask_text(note)}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         counts = self.counts()
         head = (
-            f"<p><b>Quality report</b> for <code>{escape(self.source)}</code>: "
+            f"<p><b>Quality report</b> for <code>{escape(mask_text(self.source))}</code>: "
             f"{self.rows_read:,} rows read = {self.rows_kept:,} kept + {self.n_set_aside:,} set aside; "
             f"{self.n_cases:,} cases, events from {escape(_fmt_time(self.first_event))} "
             f"to {escape(_fmt_time(self.last_event))} ({escape(self.time_zone)}).</p>"
@@ -164,7 +166,7 @@ class QualityReport:
                 "<p><code>.failures</code> lists every problem with its row, case, column and value; "
                 "<code>.set_aside_rows</code> holds the rows set aside.</p>"
             )
-        notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
+        notes = "".join(f"<li>{escape(mask_text(n))}</li>" for n in self.notes)
         return head + body + (f"<ul>{notes}</ul>" if notes else "")
 
 
@@ -235,10 +237,10 @@ class _Parsed:
 def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
     notes: list[str] = []
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        times = values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        times = _to_unit(values.dt.tz_convert("UTC"), "datetime64[ns, UTC]")
         return _Parsed(times, values.isna().to_numpy(), True, notes)
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        return _Parsed(values.astype("datetime64[ns]"), values.isna().to_numpy(), False, notes)
+        return _Parsed(_to_unit(values, "datetime64[ns]"), values.isna().to_numpy(), False, notes)
 
     obj = values.astype(object)
     if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty"):
@@ -271,12 +273,12 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
 
     if is_dt.any():
         converted = pd.to_datetime(obj[is_dt].map(pd.Timestamp), utc=aware, errors="coerce")
-        out[is_dt] = converted.astype(unit).to_numpy()
+        out[is_dt] = _to_unit(converted, unit).array
 
     iso = text.str.contains(_ISO, na=False).to_numpy()
     if iso.any():
         parsed = pd.to_datetime(text[iso], format="ISO8601", errors="coerce", utc=aware)
-        out[iso] = parsed.astype(unit).to_numpy()
+        out[iso] = _to_unit(parsed, unit).array
 
     rest = present & ~is_dt & ~iso
     if rest.any():
@@ -340,6 +342,17 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
     if implausible.any():
         out[implausible] = pd.NaT
     return _Parsed(out, missing, aware, notes)
+
+
+def _to_unit(times: pd.Series, unit: str) -> pd.Series:
+    """Times as nanoseconds; years outside 1900–2200 become NaT first (e.g. 9999-12-31 would overflow)."""
+    years = times.dt.year
+    far = (years.notna() & ~years.between(_MIN_YEAR, _MAX_YEAR)).to_numpy(dtype=bool)
+    if not far.any():
+        return times.astype(unit)
+    out = pd.Series(pd.NaT, index=times.index, dtype=unit)
+    out[~far] = times[~far].astype(unit).to_numpy()
+    return out
 
 
 def _is_bare_date(value) -> bool:
@@ -577,6 +590,13 @@ def validate(
     for mask, check, column, value in attr_flags:
         flag(mask, check, column, value)
 
+    # Social security numbers: a 15-character number's key must match (13 have none).
+    for column in nir_columns(frame.drop(columns=["row"])):
+        text = frame[column].astype("string")
+        wrong = [v for v in text.dropna().unique() if nir_key_ok(v) is False]  # once per distinct number
+        bad = text.isin(wrong).fillna(False).to_numpy(dtype=bool)
+        flag(bad, "nir_bad_key", column, mask_identifiers(text))
+
     # Categoricals: small vocabularies repeated over millions of rows.
     unknown_events = sorted(set(frame["event"].dropna()) - set(vocabulary))
     frame["event"] = pd.Categorical(frame["event"], categories=vocabulary + unknown_events)
@@ -594,6 +614,9 @@ def validate(
     else:
         table = pd.DataFrame(columns=_FAILURE_COLUMNS[:-1])
     table["action"] = table["check"].map(lambda c: CHECKS[c][0])
+    # Never a full social security number in the report (see privacy.py).
+    table["case_id"] = mask_identifiers(table["case_id"].astype("string"))
+    table["value"] = mask_identifiers(table["value"].astype("string"))
     table = table[_FAILURE_COLUMNS].astype(
         {"row": "Int64", "case_id": "string", "column": "string", "check": "string", "value": "string",
          "action": "string"}
@@ -606,6 +629,9 @@ def validate(
         .reset_index(drop=True)
         if aside_parts else pd.DataFrame(columns=["row", "reason"])
     )
+    for column in aside_rows.columns:
+        if column not in ("row", "reason") and aside_rows[column].dtype == object:
+            aside_rows[column] = mask_identifiers(aside_rows[column])
     report = QualityReport(
         source=name,
         rows_read=rows_read,
