@@ -107,10 +107,17 @@ def test_bootstrap_is_seeded_and_centred():
     b = km_bootstrap_medians(days, observed, n_boot=300, rng=np.random.default_rng(1))
     np.testing.assert_array_equal(a, b)
     # Each resample's median is the median of a real resample: check a few against km_quantiles.
-    picks = np.random.default_rng(1).integers(0, 500, size=(300, 500))
+    # The resamples are drawn as sorted uniforms from exponential spacings (Rényi):
+    # they must be sorted draws with replacement, each index equally likely.
+    gaps = np.random.default_rng(1).standard_exponential((300, 501))
+    sums = np.cumsum(gaps, axis=1)
+    picks = np.minimum((sums[:, :-1] / sums[:, -1:] * 500).astype(np.int64), 499)
+    assert (np.diff(picks, axis=1) >= 0).all()
+    counts = np.bincount(picks.ravel(), minlength=500)  # 300 expected each, sd about 17
+    assert 200 < counts.min() and counts.max() < 400
     order = np.lexsort((~observed, days))
     for i in range(3):
-        sample = order[np.sort(picks[i])]
+        sample = order[picks[i]]
         assert a[i] == pytest.approx(km_quantiles(days[sample], observed[sample])[0])
     point = km_quantiles(days, observed)[0]
     low, high = np.percentile(a, [2.5, 97.5])

@@ -6,6 +6,7 @@ Data flow (see DESIGN.md): ``read_caselog`` → ``validate`` (→ ``CaseLog`` wi
 ``load`` reads and validates in one call; ``simulate`` makes a synthetic caseload.
 """
 
+from .batches import case_table_batched, iter_case_batches
 from .cases import PHASE_STATES, case_table, phase_durations
 from .conformance import CONFORMANCE_KINDS, conformance
 from .errors import CaseLogError, DataQualityWarning
@@ -44,6 +45,8 @@ __all__ = [
     "QualityReport",
     "Trigger",
     "case_table",
+    "case_table_batched",
+    "iter_case_batches",
     "load",
     "mask_identifier",
     "nir_columns",

@@ -32,6 +32,7 @@ import pandas as pd
 from .errors import CaseLogError
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
+from .codes import first_per_case, first_value_per_case
 from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
@@ -47,6 +48,27 @@ PHASE_STATES = {
     "start_missing": "end milestone reached, start milestone never recorded; no duration",
     "end_missing": "start reached, end never recorded but a later milestone was; no duration",
 }
+
+
+_STATES = list(PHASE_STATES)
+_DURATION_CODES = [_STATES.index(s) for s in ("finished", "open", "closed")]
+_NO_DURATION_CODES = [_STATES.index(s) for s in ("out_of_order", "start_missing", "end_missing")]
+_FINISHED = _STATES.index("finished")
+
+
+def _state_codes(cases: pd.DataFrame, phases: list[str]) -> np.ndarray:
+    """(n_cases, n_phases) codes into PHASE_STATES (-1: never entered) of the case table's state columns."""
+    if not len(cases):
+        return np.zeros((0, len(phases)), dtype=np.int8)
+    columns = []
+    for p in phases:
+        state = cases[f"{p}_state"]
+        if not (isinstance(state.dtype, pd.CategoricalDtype) and list(state.cat.categories) == _STATES):
+            state = pd.Categorical(state.astype(object), categories=_STATES)
+        else:
+            state = state.array
+        columns.append(np.asarray(state.codes))
+    return np.column_stack(columns)
 
 
 def _violations_from_times(times: np.ndarray):
@@ -78,7 +100,7 @@ def _violations_from_times(times: np.ndarray):
 class _Core:
     """Per-case arrays shared by the case table and the phase durations."""
 
-    case_ids: np.ndarray  # case id per case, sorted
+    case_ids: pd.Index  # case id per case, sorted (string)
     times: np.ndarray  # (n_cases, n_milestones) int64 ns, _NAT when not reached
     first_ns: np.ndarray
     last_ns: np.ndarray
@@ -106,7 +128,11 @@ def _core(log: CaseLog, as_of) -> _Core:
     as_of_ts = _to_as_of(as_of, tz is not None)
     if as_of_ts is None:
         as_of_ts = events["timestamp"].max()
-    ev = events[~_after_as_of(events["timestamp"], as_of, as_of_ts)] if as_of is not None else events
+    ev = events
+    if as_of is not None:
+        after = _after_as_of(events["timestamp"], as_of, as_of_ts)
+        if after.any():  # a copy only when the as_of cuts the log
+            ev = events[~after].reset_index(drop=True)
     if ev.empty:
         raise CaseLogError(
             f"No event on or before as_of={as_of_ts}; the log starts on {events['timestamp'].min()}. "
@@ -115,45 +141,48 @@ def _core(log: CaseLog, as_of) -> _Core:
     ts = ev["timestamp"]
     if tz is not None:
         ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    t_ns = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    t_ns = ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
     as_of_naive = as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts
     as_of_ns = int(pd.Timestamp(as_of_naive).as_unit("ns").value)
 
-    codes, case_ids = pd.factorize(ev["case_id"], sort=False)  # ev is sorted by case_id
+    codes, case_ids = _case_codes(ev["case_id"])  # ev is sorted by case_id
     n = len(case_ids)
     n_m = len(process.milestones)
     boundary = np.flatnonzero(np.diff(codes)) + 1
     first_idx = np.r_[0, boundary]
     last_idx = np.r_[boundary - 1, len(codes) - 1]
 
-    ev_names = ev["event"].astype(object).to_numpy()
-    m_index = pd.Series(range(n_m), index=list(process.milestones))
-    midx = pd.Series(ev_names).map(m_index).to_numpy()
-    is_m = ~np.isnan(midx)
+    ev_codes, ev_names = _event_codes(ev)
+    code_of = {name: i for i, name in enumerate(ev_names)}
     times = np.full((n, n_m), _NAT, dtype=np.int64)
-    # Events are sorted by time within a case: the first occurrence is the first time.
-    mc, mm, mt = codes[is_m], midx[is_m].astype(np.int64), t_ns[is_m]
-    flat = mc * n_m + mm
-    _, first_pos = np.unique(flat, return_index=True)
-    times[mc[first_pos], mm[first_pos]] = mt[first_pos]
+    last_ms_any = np.full(n, _NAT, dtype=np.int64)
+    for j, milestone in enumerate(process.milestones):
+        if milestone not in code_of:
+            continue
+        rows = np.flatnonzero(ev_codes == code_of[milestone])
+        # Events are sorted by time within a case: the first occurrence is the first time,
+        # the last occurrence the latest (a repeated milestone).
+        first = first_per_case(rows, codes)
+        times[codes[first], j] = t_ns[first]
+        last = first_per_case(rows[::-1], codes)  # reversed: the last of each case
+        last_ms_any[codes[last]] = np.maximum(last_ms_any[codes[last]], t_ns[last])
 
     reached = times != _NAT
     furthest = np.where(reached.any(axis=1), n_m - 1 - np.argmax(reached[:, ::-1], axis=1), -1)
-    last_milestone_ns = np.where(reached, times, _NAT).max(axis=1)
-    last_ms_any = np.full(n, _NAT, dtype=np.int64)
-    if is_m.any():
-        np.maximum.at(last_ms_any, mc, mt)  # latest milestone event of any repeat
+    last_milestone_ns = times.max(axis=1)  # _NAT is the smallest int64: never wins
 
-    close_mask = np.isin(ev_names, list(process.close_events))
+    close_codes = [code_of[e] for e in process.close_events if e in code_of]
     last_close = np.full(n, _NAT, dtype=np.int64)
-    if close_mask.any():
-        np.maximum.at(last_close, codes[close_mask], t_ns[close_mask])
+    if close_codes:
+        rows = np.flatnonzero(np.isin(ev_codes, close_codes))
+        last = first_per_case(rows[::-1], codes)
+        last_close[codes[last]] = t_ns[last]
     complete = reached[:, -1]
     closed = ~complete & (last_close != _NAT) & (last_close >= np.maximum(last_milestone_ns, last_ms_any))
     status = np.where(complete, "complete", np.where(closed, "closed", "open"))
     closed_ns = np.where(closed, last_close, _NAT)
     return _Core(
-        case_ids=np.asarray(case_ids, dtype=object),
+        case_ids=case_ids,
         times=times,
         first_ns=t_ns[first_idx],
         last_ns=t_ns[last_idx],
@@ -170,6 +199,28 @@ def _core(log: CaseLog, as_of) -> _Core:
     )
 
 
+def _case_codes(case_id: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Per event, the code of its case (0, 1, … in case order), and the case ids (a string Index)."""
+    if isinstance(case_id.dtype, pd.CategoricalDtype):
+        codes = case_id.cat.codes.to_numpy()
+        cats = case_id.cat.categories
+        used = np.bincount(codes, minlength=len(cats)) > 0
+        if not used.all():  # the as_of cut some cases away
+            codes = (np.cumsum(used) - 1)[codes]
+            cats = cats[used]
+        return codes.astype(np.int64, copy=False), pd.Index(cats, dtype="string")
+    codes, uniques = pd.factorize(case_id, sort=False)
+    return codes, pd.Index(uniques, dtype="string")
+
+
+def _event_codes(ev: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Per event, the code of its name, and the names (the categories)."""
+    events = ev["event"]
+    if not isinstance(events.dtype, pd.CategoricalDtype):
+        events = events.astype("category")
+    return events.cat.codes.to_numpy(), [str(c) for c in events.cat.categories]
+
+
 def _to_time(ns: np.ndarray, like: pd.Series) -> pd.Series:
     out = pd.Series(ns.astype("datetime64[ns]"))
     out[ns == _NAT] = pd.NaT
@@ -181,7 +232,7 @@ def _to_time(ns: np.ndarray, like: pd.Series) -> pd.Series:
 class _Phases:
     """Per (case, phase): state, days, start and end times (int64 ns)."""
 
-    state: np.ndarray  # (n_cases, n_phases) object: a PHASE_STATES key, or "" (never entered)
+    state: np.ndarray  # (n_cases, n_phases) int8: position in PHASE_STATES, -1 = never entered
     days: np.ndarray  # (n_cases, n_phases) float
     starts: np.ndarray
     ends: np.ndarray
@@ -201,17 +252,18 @@ def _phase_matrix(core: _Core, days: str) -> _Phases:
     current = np.arange(n_m - 1)[None, :] == furthest[:, None]
     is_open = (core.status == "open")[:, None]
     is_closed = (core.status == "closed")[:, None]
-    state = np.full(starts.shape, "", dtype=object)
-    state[s_ok & e_ok & (ends >= starts)] = "finished"
-    state[s_ok & e_ok & (ends < starts)] = "out_of_order"
-    state[~s_ok & e_ok] = "start_missing"
-    state[s_ok & ~e_ok & current & is_open] = "open"
-    state[s_ok & ~e_ok & current & is_closed] = "closed"
-    state[s_ok & ~e_ok & ~current] = "end_missing"
+    code = {name: np.int8(k) for k, name in enumerate(PHASE_STATES)}
+    state = np.full(starts.shape, -1, dtype=np.int8)
+    state[s_ok & e_ok & (ends >= starts)] = code["finished"]
+    state[s_ok & e_ok & (ends < starts)] = code["out_of_order"]
+    state[~s_ok & e_ok] = code["start_missing"]
+    state[s_ok & ~e_ok & current & is_open] = code["open"]
+    state[s_ok & ~e_ok & current & is_closed] = code["closed"]
+    state[s_ok & ~e_ok & ~current] = code["end_missing"]
 
-    until = np.where(state == "finished", ends, _NAT)
-    until = np.where(state == "open", core.as_of_ns, until)
-    until = np.where(state == "closed", core.closed_ns[:, None], until)
+    until = np.where(state == code["finished"], ends, _NAT)
+    until = np.where(state == code["open"], core.as_of_ns, until)
+    until = np.where(state == code["closed"], core.closed_ns[:, None], until)
     values = elapsed_days(np.where(until != _NAT, starts, _NAT), until, days=days, aware=core.aware)
     return _Phases(state=state, days=values, starts=np.where(s_ok, starts, _NAT), ends=ends)
 
@@ -284,64 +336,70 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     out["days_in_phase"] = days_in_phase
     started = np.where(core.times[:, 0] != _NAT, core.times[:, 0], core.first_ns)
     out["started_at"] = _to_time(started, like)
-    out["last_event"] = pd.Categorical(
-        ev["event"].to_numpy()[core.last_idx], categories=ev["event"].cat.categories
-    )
+    ev_codes, ev_names = _event_codes(ev)
+    out["last_event"] = pd.Categorical.from_codes(ev_codes[core.last_idx], categories=ev_names)
     out["last_event_at"] = _to_time(core.last_ns, like)
     out["closed_at"] = _to_time(core.closed_ns, like)
     out["completed_at"] = _to_time(core.times[:, -1], like)
     out["n_events"] = counts
     out["order_violations"] = viol.sum(axis=1)
 
-    names = ev["event"].astype(object).to_numpy()
+    def code(name):
+        return ev_names.index(name) if name in ev_names else -2  # -2 matches no event
+
     if process.permanent_number_event or process.provisional_number_event:
-        has_perm = _any_per_case(names == process.permanent_number_event, core.codes, n)
-        has_prov = _any_per_case(names == process.provisional_number_event, core.codes, n)
-        out["number_status"] = pd.Categorical(
-            np.where(has_perm, "permanent", np.where(has_prov, "nia", "none")),
-            categories=["none", "nia", "permanent"],
+        has_perm = _any_per_case(ev_codes == code(process.permanent_number_event), core.codes, n)
+        has_prov = _any_per_case(ev_codes == code(process.provisional_number_event), core.codes, n)
+        out["number_status"] = pd.Categorical.from_codes(
+            np.where(has_perm, 2, np.where(has_prov, 1, 0)), categories=["none", "nia", "permanent"],
         )
 
     if process.waiting_on:
-        party = pd.Series(names).map(dict(process.waiting_on)).to_numpy(dtype=object)
-        mapped = pd.notna(party)
-        last_party = np.full(n, None, dtype=object)
+        parties = ["applicant", "office", "third_party"]
+        party_of = dict(process.waiting_on)
+        lookup = np.array([parties.index(party_of[e]) if e in party_of else -1 for e in ev_names] + [-1],
+                          dtype=np.int8)
+        party = lookup[ev_codes]
         # Events are in time order: the last assignment per case wins.
-        idx = np.flatnonzero(mapped)
-        last_party[core.codes[idx]] = party[idx]
-        last_party[core.status != "open"] = None
-        out["waiting_on"] = pd.Categorical(last_party, categories=["applicant", "office", "third_party"])
+        last = first_per_case(np.flatnonzero(party >= 0)[::-1], core.codes)
+        last_party = np.full(n, -1, dtype=np.int8)
+        last_party[core.codes[last]] = party[last]
+        last_party[core.status != "open"] = -1
+        out["waiting_on"] = pd.Categorical.from_codes(last_party, categories=parties)
 
     trig = ev["trigger"]
-    out["n_triggers"] = np.bincount(core.codes[trig.notna().to_numpy()], minlength=n)
+    trig_codes = trig.cat.codes.to_numpy()
+    out["n_triggers"] = np.bincount(core.codes[trig_codes >= 0], minlength=n)
     for j, milestone in enumerate(process.milestones):
         out[f"{milestone}_at"] = _to_time(core.times[:, j], like)
-    trig_codes = trig.cat.codes.to_numpy()
     for j, key in enumerate(process.triggers):
         out[f"trigger_{key}"] = _any_per_case(trig_codes == j, core.codes, n)
     matrix = _phase_matrix(core, days)
     states = list(PHASE_STATES)
     for j, key in enumerate(phases):
         out[f"{key}_days"] = matrix.days[:, j]
-        col = matrix.state[:, j]
-        codes = np.full(n, -1, dtype=np.int8)
-        for k, name in enumerate(states):
-            codes[col == name] = k
-        out[f"{key}_state"] = pd.Categorical.from_codes(codes, categories=states)
+        out[f"{key}_state"] = pd.Categorical.from_codes(matrix.state[:, j], categories=states)
 
-    attrs = list(log.case_attributes)
-    if attrs:
-        first = ev[attrs].groupby(core.codes, sort=True, observed=True).first()
-        for column in attrs:
-            values = first[column].reindex(range(n))
-            out[column] = values.to_numpy() if not isinstance(values.dtype, pd.CategoricalDtype) else values.values
-            if isinstance(ev[column].dtype, pd.CategoricalDtype):
-                out[column] = pd.Categorical(out[column], categories=ev[column].cat.categories)
-            elif str(ev[column].dtype) in ("boolean", "string"):
-                out[column] = out[column].astype(ev[column].dtype)
+    for column in log.case_attributes:
+        out[column] = _first_values(ev[column], core.codes, n)
     out.attrs.update(as_of=core.as_of, as_of_inclusive=not _is_bare_date(as_of) if as_of is not None else True,
                      process=process.name, days=days)
     return out
+
+
+def _first_values(values: pd.Series, codes: np.ndarray, n: int):
+    """Per case, the first non-empty value of an attribute, with the attribute's dtype."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        first = first_value_per_case(values.cat.codes.to_numpy(), codes, n)
+        return pd.Categorical.from_codes(first, dtype=values.dtype)
+    present = values.notna().to_numpy(dtype=bool)
+    pos = np.full(n, -1, dtype=np.int64)
+    rows = first_per_case(np.flatnonzero(present), codes)
+    pos[codes[rows]] = rows
+    array = values.array
+    if isinstance(array, pd.arrays.NumpyExtensionArray):  # plain NumPy: take() would fill ints with NaN
+        array = array.to_numpy()
+    return pd.api.extensions.take(array, pos, allow_fill=True)
 
 
 def _any_per_case(mask: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
@@ -372,7 +430,7 @@ def phase_durations(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.D
     core = _core(log, as_of)
     matrix = _phase_matrix(core, days)
     like = core.ev["timestamp"]
-    keep = matrix.state != ""
+    keep = matrix.state >= 0
     case_pos, phase_pos = np.nonzero(keep)  # row-major: by case, then phase order
     out = pd.DataFrame(
         {
@@ -382,7 +440,7 @@ def phase_durations(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.D
             "end": _to_time(matrix.ends[keep], like),
             "days": matrix.days[keep],
             "finished": (matrix.ends != _NAT)[keep],
-            "state": pd.Categorical(matrix.state[keep], categories=list(PHASE_STATES)),
+            "state": pd.Categorical.from_codes(matrix.state[keep], categories=list(PHASE_STATES)),
         }
     )
     out.attrs.update(as_of=core.as_of, process=core.process.name, days=days)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["km_quantiles", "km_survival", "km_grouped_quantiles"]
+__all__ = ["km_quantiles", "km_quantiles_sorted", "km_survival", "km_grouped_quantiles"]
 
 
 def _clean(days, observed) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +85,7 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
     if not keep.any():
         return out
     days, observed, codes = days[keep], observed[keep], codes[keep]
-    order = np.lexsort((days, codes))
+    order = _group_time_order(days, codes, n_groups)
     days, observed, codes = days[order], observed[order], codes[order]
     size = np.bincount(codes, minlength=n_groups)
     group_start = np.r_[0, np.cumsum(size)[:-1]]
@@ -110,22 +110,65 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
     return out
 
 
-def km_bootstrap_medians(days, observed, *, n_boot: int, rng: np.random.Generator, cap: int | None = None) -> np.ndarray:
+def _group_time_order(days: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Positions ordering rows by group, then time (the order within equal times does not matter).
+
+    Same result as ``np.lexsort((days, codes))`` up to ties in time, about four
+    times faster on millions of rows: a counting sort by group, then one float
+    sort per group.
+    """
+    small = np.int16 if n_groups < np.iinfo(np.int16).max else np.int64
+    by_group = np.argsort(codes.astype(small), kind="stable")  # radix sort for 16-bit codes
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=n_groups))]
+    for g in np.flatnonzero(np.diff(bounds) > 1):
+        lo, hi = bounds[g], bounds[g + 1]
+        part = by_group[lo:hi]
+        by_group[lo:hi] = part[np.argsort(days[part])]
+    return by_group
+
+
+def km_quantiles_sorted(days: np.ndarray, observed: np.ndarray, levels=(0.5,)) -> np.ndarray:
+    """:func:`km_quantiles` for durations already sorted ascending (no NaN): no sort needed.
+
+    Callers that estimate many subsets of one sample (every trigger against the
+    same phase) sort the sample once and pass sorted subsets.
+    """
+    if len(days) == 0:
+        return np.full(len(levels), np.nan)
+    new_run = np.ones(len(days), dtype=bool)
+    new_run[1:] = days[1:] != days[:-1]
+    first = np.flatnonzero(new_run)
+    events = np.add.reduceat(observed.astype(np.int64), first)
+    at_risk = len(days) - first
+    with np.errstate(divide="ignore"):
+        survival = np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
+    times = days[first]
+    return np.array([_quantile_from_curve(times, survival, q) for q in levels])
+
+
+def km_bootstrap_medians(days, observed, *, n_boot: int, rng: np.random.Generator, cap: int | None = None,
+                         presorted: bool = False) -> np.ndarray:
     """Kaplan–Meier medians of ``n_boot`` resamples (with replacement), vectorised.
 
     With ``cap``, each resample has ``min(n, cap)`` dossiers drawn from the
     whole sample: for very large groups this keeps the cost bounded and gives a
-    slightly wider (conservative) interval.
+    slightly wider (conservative) interval. ``presorted=True`` says the sample
+    is already ordered by time, events before censorings at equal times.
     """
     days, observed = _clean(days, observed)
     n = len(days)
     if n == 0:
         return np.full(n_boot, np.nan)
     m = n if cap is None else min(n, cap)
-    # Sort key: time, then events before censorings at equal times.
-    order = np.lexsort((~observed, days))
-    days, observed = days[order], observed[order]
-    picks = np.sort(rng.integers(0, n, size=(n_boot, m)), axis=1)  # sorted index = sorted time
+    if not presorted:  # by time, then events before censorings at equal times
+        order = np.lexsort((~observed, days))
+        days, observed = days[order], observed[order]
+    # Sorted draws without a sort: the cumulative sums of m + 1 exponentials, scaled
+    # to (0, 1), are distributed as m sorted uniforms (Rényi); their floor·n are
+    # m indices drawn with replacement, in order (sorted index = sorted time).
+    gaps = rng.standard_exponential((n_boot, m + 1))
+    sums = np.cumsum(gaps, axis=1)
+    picks = np.minimum((sums[:, :-1] / sums[:, -1:] * n).astype(np.int64), n - 1)
     t = days[picks]
     e = observed[picks]
     at_risk = m - np.arange(m)

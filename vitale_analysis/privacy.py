@@ -85,10 +85,31 @@ def mask_identifier(value) -> str:
     return mask_text(str(value))
 
 
+# Without the look-arounds (which Arrow's RE2 engine lacks): every value that
+# _NIR_LIKE matches also matches this, so it is a fast, exact pre-filter.
+_NIR_RUN = r"[0-9](?:[ .\-]?[0-9AaBb]){12}"
+
+
+def _maybe_nir(text: pd.Series) -> np.ndarray:
+    """Values that may hold a social-security-like number (a superset), found in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(text.array, type=pa.large_string()) if len(text) else None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is None:
+        return text.str.contains(_NIR_RUN, na=False).to_numpy(dtype=bool)
+    return pc.fill_null(pc.match_substring_regex(arr, _NIR_RUN), False).to_numpy(zero_copy_only=False)
+
+
 def mask_identifiers(values: pd.Series) -> pd.Series:
     """:func:`mask_identifier` over a column; a vectorised search first, as most ids are not NIRs."""
     text = values.astype("string")
-    hit = text.str.contains(_NIR_LIKE, na=False).to_numpy(dtype=bool)
+    hit = _maybe_nir(text)
+    if hit.any():
+        hit[hit] = text[hit].str.contains(_NIR_LIKE, na=False).to_numpy(dtype=bool)
     if not hit.any():
         return values
     out = values.astype(object).copy()
@@ -134,14 +155,27 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
             continue
         if pd.api.types.is_float_dtype(values.dtype):
             continue
-        text = values.astype("string").str.strip()
-        present = text.notna() & (text != "")
-        n = int(present.sum())
+        # Judge each distinct value once, weighted by how often it occurs.
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            uniques = values.cat.categories
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
+        present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        n = int(weight[present].sum())
         if n == 0:
             continue
-        compact = text[present].str.replace(r"[ .\-]", "", regex=True)
-        like = text[present].str.fullmatch(_NIR_LIKE).fillna(False) & compact.str.len().isin([13, 15])
-        if int(like.sum()) >= share * n:
+        # A cheap filter first (in Arrow), the exact pattern on what is left.
+        maybe = np.flatnonzero(present & _maybe_nir(text))
+        like = np.zeros(len(text), dtype=bool)
+        if len(maybe):
+            cand = text.iloc[maybe]
+            compact = cand.str.replace(r"[ .\-]", "", regex=True)
+            like[maybe] = (cand.str.fullmatch(_NIR_LIKE).fillna(False) & compact.str.len().isin([13, 15])).to_numpy(
+                dtype=bool)
+        if int(weight[present & like].sum()) >= share * n:
             found.append(str(column))
     return found
 

@@ -24,7 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .cases import case_table
+from .cases import _DURATION_CODES, _FINISHED, _state_codes, case_table
+from .codes import case_positions
 from .cohorts import as_cases
 from .errors import CaseLogError
 from .km import km_quantiles
@@ -62,10 +63,10 @@ def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
         if phase in given:
             out[phase] = float(given[phase])
             continue
-        state = cases[f"{phase}_state"]
-        timed = state.isin(["finished", "open", "closed"]).to_numpy()
+        state = _state_codes(cases, [phase])[:, 0]
+        timed = np.isin(state, _DURATION_CODES)
         days = cases[f"{phase}_days"].to_numpy(dtype=float)[timed]
-        value = km_quantiles(days, (state == "finished").to_numpy()[timed], (1 - percentile / 100,))[0]
+        value = km_quantiles(days, (state == _FINISHED)[timed], (1 - percentile / 100,))[0]
         if np.isinf(value):
             value = float(np.percentile(days, percentile))
         out[phase] = float(value)
@@ -78,19 +79,25 @@ def _history(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
     as_of = cases.attrs["as_of"]
     inclusive = cases.attrs.get("as_of_inclusive", True)
     times = events["timestamp"]
-    ev = events[(times <= as_of) if inclusive else (times < as_of)]
-    pos = pd.Index(cases["case_id"]).get_indexer(ev["case_id"])
-    keep = pos >= 0
-    ev, pos = ev[keep], pos[keep]
+    pos = case_positions(events["case_id"], cases["case_id"])
+    pos[~((times <= as_of) if inclusive else (times < as_of)).to_numpy(dtype=bool)] = -1
     n = len(cases)
-    names = ev["event"].astype(object).to_numpy()
+    event = events["event"]
+    names = list(event.cat.categories)
+    codes = event.cat.codes.to_numpy()
+
+    def rows_of(name):
+        if name not in names:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.flatnonzero(codes == names.index(name))
+        return rows[pos[rows] >= 0]
 
     def any_of(name):
-        return np.bincount(pos[names == name], minlength=n) > 0
+        return np.bincount(pos[rows_of(name)], minlength=n) > 0
 
     def last_index(name):
         idx = np.full(n, -1, dtype=np.int64)
-        rows = np.flatnonzero(names == name)
+        rows = rows_of(name)
         idx[pos[rows]] = rows  # events are in time order: the last one wins
         return idx
 
@@ -98,7 +105,8 @@ def _history(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
     pending = (req >= 0) & (req > sent)
     trigger = np.full(n, None, dtype=object)
     has = req >= 0
-    trigger[has] = ev["trigger"].astype(object).to_numpy()[req[has]]
+    trigger[has] = np.asarray(events["trigger"].array.take(req[has]), dtype=object)
+    trigger[has] = [None if pd.isna(v) else v for v in trigger[has]]
     return pd.DataFrame(
         {
             "mediator": any_of("mediator_referral"),

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .cases import case_table
+from .cases import _DURATION_CODES, _FINISHED, _NO_DURATION_CODES, _STATES, _state_codes, case_table
+from .codes import case_positions
 from .cohorts import as_cases, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .km import km_bootstrap_medians, km_grouped_quantiles, km_quantiles
+from .km import km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted
 from .timeutil import NAT, elapsed_days
 from .validate import CaseLog, _to_as_of
 
@@ -23,8 +24,6 @@ __all__ = ["phase_summary", "trigger_summary"]
 
 _DURATION_STATES = ("finished", "open", "closed")
 _NO_DURATION = ("out_of_order", "start_missing", "end_missing")
-
-
 def _process_of(log_or_cases, process):
     if isinstance(log_or_cases, CaseLog):
         return log_or_cases.process
@@ -98,36 +97,41 @@ def phase_summary(
     n_groups = len(group_values) if len(cases) else 0
     n_phases = len(phases)
 
-    day_cols = np.column_stack([cases[f"{p}_days"].to_numpy(dtype=float) for p in phases]) if len(cases) else np.zeros((0, n_phases))
-    state_cols = np.column_stack([cases[f"{p}_state"].astype(object).to_numpy() for p in phases]) if len(cases) else np.zeros((0, n_phases), dtype=object)
-    cell = group_codes[:, None] * n_phases + np.arange(n_phases)[None, :]
+    # One phase at a time (a national case table has millions of rows): cell = group × phase.
     n_cells = n_groups * n_phases
-
-    flat_state = state_cols.ravel()
-    flat_days = day_cols.ravel()
-    flat_cell = cell.ravel()
-    timed = np.isin(flat_state, _DURATION_STATES)
-    finished = flat_state == "finished"
-
-    def count(mask):
-        return np.bincount(flat_cell[mask], minlength=n_cells)
-
-    km = km_grouped_quantiles(
-        flat_days[timed], finished[timed], flat_cell[timed], n_cells, levels=(0.5, 0.25, 0.10)
-    )
+    stats = {name: np.zeros(n_cells, dtype=np.int64) for name in ("n", "n_finished", "n_open", "n_closed",
+                                                                  "n_no_duration")}
+    km = np.full((n_cells, 3), np.nan)
     completed = np.full(n_cells, np.nan)
-    if finished.any():
-        done = pd.Series(flat_days[finished]).groupby(flat_cell[finished]).median()
-        completed[done.index.to_numpy()] = done.to_numpy()
+    open_code, closed_code = _STATES.index("open"), _STATES.index("closed")
+    for j, phase in enumerate(phases):
+        if not len(cases):
+            break
+        state = _state_codes(cases, [phase])[:, 0]
+        days_j = cases[f"{phase}_days"].to_numpy(dtype=float)
+        cells = np.arange(n_groups) * n_phases + j  # where this phase's groups go in the output
+
+        def count(mask):
+            return np.bincount(group_codes[mask], minlength=n_groups)
+
+        timed = np.isin(state, _DURATION_CODES)
+        finished = state == _FINISHED
+        stats["n"][cells] = count(timed)
+        stats["n_finished"][cells] = count(finished)
+        stats["n_open"][cells] = count(state == open_code)
+        stats["n_closed"][cells] = count(state == closed_code)
+        stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
+        km[cells] = km_grouped_quantiles(
+            days_j[timed], finished[timed], group_codes[timed], n_groups, levels=(0.5, 0.25, 0.10)
+        )
+        if finished.any():
+            done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
+            completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
     out = pd.DataFrame(
         {
             "phase": pd.Categorical.from_codes(np.tile(np.arange(n_phases), n_groups), categories=phases, ordered=True),
-            "n": count(timed),
-            "n_finished": count(finished),
-            "n_open": count(flat_state == "open"),
-            "n_closed": count(flat_state == "closed"),
-            "n_no_duration": count(np.isin(flat_state, _NO_DURATION)),
+            **stats,
             "median_days": km[:, 0],
             "p75_days": km[:, 1],
             "p90_days": km[:, 2],
@@ -220,7 +224,7 @@ def trigger_summary(
     trig = events[events["trigger"].notna()]
     times = trig["timestamp"]
     trig = trig[(times <= as_of_ts) if inclusive else (times < as_of_ts)]
-    case_pos = pd.Index(cases["case_id"]).get_indexer(trig["case_id"])
+    case_pos = case_positions(trig["case_id"], cases["case_id"])
     trig = trig[case_pos >= 0]
     case_pos = case_pos[case_pos >= 0]
     if len(trig) == 0 or len(cases) == 0:
@@ -254,9 +258,23 @@ def trigger_summary(
     tg = group_codes[case_pos]
     group_size = np.bincount(group_codes, minlength=n_groups)
     day_cols = np.column_stack([cases[f"{p}_days"].to_numpy(dtype=float) for p in phases])
-    state_cols = np.column_stack([cases[f"{p}_state"].astype(object).to_numpy() for p in phases])
-    in_phase = np.isin(state_cols, _DURATION_STATES)
-    finished = state_cols == "finished"
+    state_cols = _state_codes(cases, phases)
+    in_phase = np.isin(state_cols, _DURATION_CODES) & ~np.isnan(day_cols)
+    finished = state_cols == _FINISHED
+
+    by_time: dict[int, np.ndarray] = {}
+
+    def sorted_in_phase(p: int) -> np.ndarray:
+        """Cases timed in phase p, by days then events before censorings: sorted once per phase."""
+        if p not in by_time:
+            idx = np.flatnonzero(in_phase[:, p])
+            by_time[p] = idx[np.lexsort((~finished[idx, p], day_cols[idx, p]))]
+        return by_time[p]
+
+    def sample(mask: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+        order = sorted_in_phase(p)
+        chosen = order[mask[order]]
+        return day_cols[chosen, p], finished[chosen, p]
 
     lower, upper = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
     rows = []
@@ -277,14 +295,18 @@ def trigger_summary(
             base = (group_codes == g) & in_phase[:, p]
             aff = base & aff_mask
             unaff = base & ~any_mask
-            med_aff = km_quantiles(day_cols[aff, p], finished[aff, p])[0]
-            med_unaff = km_quantiles(day_cols[unaff, p], finished[unaff, p])[0]
+            aff_days, aff_done = sample(aff, p)
+            unaff_days, unaff_done = sample(unaff, p)
+            med_aff = km_quantiles_sorted(aff_days, aff_done)[0]
+            med_unaff = km_quantiles_sorted(unaff_days, unaff_done)[0]
             extra = med_aff - med_unaff if np.isfinite(med_aff) and np.isfinite(med_unaff) else np.nan
             ci_low = ci_high = np.nan
             if np.isfinite(extra) and n_boot > 0:
                 rng = np.random.default_rng([seed, g, k])
-                boot_aff = km_bootstrap_medians(day_cols[aff, p], finished[aff, p], n_boot=n_boot, rng=rng, cap=bootstrap_cap)
-                boot_unaff = km_bootstrap_medians(day_cols[unaff, p], finished[unaff, p], n_boot=n_boot, rng=rng, cap=bootstrap_cap)
+                boot_aff = km_bootstrap_medians(aff_days, aff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
+                                                presorted=True)
+                boot_unaff = km_bootstrap_medians(unaff_days, unaff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
+                                                  presorted=True)
                 diff = boot_aff - boot_unaff
                 diff = diff[np.isfinite(diff)]
                 if len(diff) >= 0.9 * n_boot:  # too many resamples without a median: no interval

@@ -29,10 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .codes import first_per_case, first_value_per_case, labels, sort_order, text_codes
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
 from .read import ATTRS_KEY, CANONICAL_COLUMNS, REQUIRED_COLUMNS, _require, read_caselog
+from .timeutil import NAT
 
 __all__ = ["CaseLog", "QualityReport", "validate", "load", "CHECKS"]
 
@@ -346,6 +348,9 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
 
 def _to_unit(times: pd.Series, unit: str) -> pd.Series:
     """Times as nanoseconds; years outside 1900–2200 become NaT first (e.g. 9999-12-31 would overflow)."""
+    low, high = times.min(), times.max()
+    if pd.isna(low) or (_MIN_YEAR <= low.year and high.year <= _MAX_YEAR):  # the usual case: one pass
+        return times.astype(unit)
     years = times.dt.year
     far = (years.notna() & ~years.between(_MIN_YEAR, _MAX_YEAR)).to_numpy(dtype=bool)
     if not far.any():
@@ -398,6 +403,7 @@ def validate(
     as_of=None,
     dayfirst: bool | None = None,
     _stacklevel: int = 2,
+    _allow_empty: bool = False,
 ) -> CaseLog:
     """Clean, type and sort raw events; count and list every problem.
 
@@ -438,13 +444,15 @@ def validate(
     malformed = list(info.get("malformed_rows", []))
     notes = list(info.get("notes", []))
 
-    frame = raw.copy()
+    frame = raw.reset_index(drop=True)  # the rows as read (copy-on-write: nothing is copied)
     if "row" not in frame.columns:
-        frame["row"] = np.arange(1, len(frame) + 1)
-    frame = frame.reset_index(drop=True)
-    rows_read = len(frame) + len(malformed)
+        frame = frame.assign(row=np.arange(1, len(frame) + 1))
+    n_in = len(frame)
+    rows = frame["row"].to_numpy()
+    rows_read = n_in + len(malformed)
     failures: list[pd.DataFrame] = []
-    aside_parts: list[pd.DataFrame] = []
+    aside: list[tuple[np.ndarray, str]] = []
+    alive = np.ones(n_in, dtype=bool)
 
     if malformed:
         failures.append(
@@ -462,158 +470,195 @@ def validate(
                 }
             )
         )
-        aside_parts.append(
-            pd.DataFrame({"row": [m["row"] for m in malformed], "reason": "malformed_row",
-                          "raw_text": [m["value"] for m in malformed]})
-        )
 
-    def set_aside(mask: np.ndarray, check: str, column: str, value: pd.Series) -> None:
-        nonlocal frame
-        if not mask.any():
+    # Text columns as codes: only their distinct values are trimmed and compared.
+    case_codes, case_cats = text_codes(frame["case_id"], sort=True)
+    event_codes, event_cats = text_codes(frame["event"])
+    if "trigger" in frame.columns:
+        trig_codes, trig_cats = text_codes(frame["trigger"])
+    else:
+        trig_codes, trig_cats = np.full(n_in, -1, dtype=np.int32), pd.Index([], dtype="string")
+
+    def raw_text(column: str, idx: np.ndarray) -> pd.Series:
+        return frame[column].iloc[idx].astype("string").str.strip()
+
+    def set_aside(mask: np.ndarray, check: str, column: str, value) -> None:
+        hit = mask & alive
+        if not hit.any():
             return
-        bad = frame[mask]
+        idx = np.flatnonzero(hit)
         failures.append(
             pd.DataFrame(
                 {
-                    "row": bad["row"].to_numpy(),
-                    "case_id": bad["case_id"].astype("string").to_numpy(),
+                    "row": rows[idx],
+                    "case_id": labels(case_codes[idx], case_cats),
                     "column": column,
                     "check": check,
-                    "value": value[mask].astype("string").to_numpy(),
+                    "value": pd.array(value(idx), dtype="string"),
                 }
             )
         )
-        aside_parts.append(bad.assign(reason=check))
-        frame = frame[~mask].reset_index(drop=True)
+        aside.append((idx, check))
+        alive[idx] = False
 
-    # Identifiers and event names: trimmed text; empty is unusable.
-    case_text = frame["case_id"].astype("string").str.strip()
-    frame["case_id"] = case_text
-    set_aside((case_text.isna() | (case_text == "")).to_numpy(), "empty_case_id", "case_id", frame["case_id"])
-    event_text = frame["event"].astype("string").str.strip()
-    frame["event"] = event_text
-    set_aside((event_text.isna() | (event_text == "")).to_numpy(), "empty_event", "event", frame["event"])
-    if "trigger" in frame.columns:
-        trig = frame["trigger"].astype("string").str.strip()
-        frame["trigger"] = trig.where(trig != "")
-    else:
-        frame["trigger"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    set_aside(case_codes < 0, "empty_case_id", "case_id", lambda idx: raw_text("case_id", idx).to_numpy())
+    set_aside(event_codes < 0, "empty_event", "event", lambda idx: raw_text("event", idx).to_numpy())
 
-    # Timestamps.
-    raw_times = frame["timestamp"]
-    parsed = _parse_timestamps(raw_times, frame["row"], name, dayfirst)
+    # Timestamps, as int64 nanoseconds (naive local time, or UTC).
+    live = np.flatnonzero(alive)
+    raw_times = frame["timestamp"] if len(live) == n_in else frame["timestamp"].iloc[live]
+    parsed = _parse_timestamps(raw_times.reset_index(drop=True), pd.Series(rows[live]), name, dayfirst)
     notes.extend(parsed.notes)
-    frame["timestamp"] = parsed.times
-    set_aside(parsed.missing, "missing_timestamp", "timestamp", raw_times.astype("string").fillna(""))
-    raw_times = raw_times[~parsed.missing].reset_index(drop=True)
-    bad_time = frame["timestamp"].isna().to_numpy()
-    set_aside(bad_time, "unparseable_timestamp", "timestamp", raw_times)
+    t_ns = np.full(n_in, NAT, dtype=np.int64)
+    times = parsed.times.dt.tz_localize(None) if parsed.aware else parsed.times
+    t_ns[live] = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    missing = np.zeros(n_in, dtype=bool)
+    missing[live] = parsed.missing
+    set_aside(missing, "missing_timestamp", "timestamp",
+              lambda idx: frame["timestamp"].iloc[idx].astype("string").fillna("").to_numpy())
+    set_aside(t_ns == NAT, "unparseable_timestamp", "timestamp",
+              lambda idx: frame["timestamp"].iloc[idx].astype("string").to_numpy())
 
-    # Exact duplicates (every column but the row number), first copy kept.
-    content = [c for c in frame.columns if c != "row"]
-    dup = frame.duplicated(subset=content, keep="first").to_numpy()
-    set_aside(dup, "duplicate_row", "(whole row)", frame["event"])
+    def time_text(idx: np.ndarray) -> np.ndarray:
+        return _ns_to_times(t_ns[idx], parsed.aware).astype("string").to_numpy()
+
+    # Order: by case, time, the process order of events at the same time, then source row.
+    vocabulary = list(process.vocabulary)
+    rank_of = {e: i for i, e in enumerate(vocabulary)}
+    event_rank = np.array([rank_of.get(e, len(vocabulary)) for e in event_cats], dtype=np.int64)
+    live = np.flatnonzero(alive)
+    perm = sort_order(case_codes[live], t_ns[live], event_rank[event_codes[live]], rows[live])
+    order = live[perm]
+
+    # Exact duplicates (every column but the row number; the first copy is kept) share
+    # case and time, so only rows tied on both are compared.
+    c_s, t_s = case_codes[order], t_ns[order]
+    tied = np.zeros(len(order), dtype=bool)
+    if len(order) > 1:
+        pair = (c_s[1:] == c_s[:-1]) & (t_s[1:] == t_s[:-1])
+        tied[1:] |= pair
+        tied[:-1] |= pair
+    if tied.any():
+        cand = np.sort(order[tied])  # file order: the first copy is the one kept
+        content = {"case_id": case_codes[cand], "timestamp": t_ns[cand], "event": event_codes[cand],
+                   "trigger": trig_codes[cand]}
+        for column in frame.columns:
+            if column not in content and column != "row":
+                content[column] = frame[column].iloc[cand].to_numpy()
+        dup = np.zeros(n_in, dtype=bool)
+        dup[cand[pd.DataFrame(content).duplicated(keep="first").to_numpy()]] = True
+        set_aside(dup, "duplicate_row", "(whole row)", lambda idx: labels(event_codes[idx], event_cats))
 
     as_of_ts = _to_as_of(as_of, parsed.aware)
     if as_of_ts is not None:
-        late = _after_as_of(frame["timestamp"], as_of, as_of_ts)
-        set_aside(late, "after_as_of", "timestamp", frame["timestamp"].astype("string"))
+        limit = (as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts)
+        limit_ns = pd.Timestamp(limit).as_unit("ns").value
+        late = (t_ns >= limit_ns) if _is_bare_date(as_of) else (t_ns > limit_ns)
+        set_aside(late & (t_ns != NAT), "after_as_of", "timestamp", time_text)
 
     if rows_read == 0:
         raise CaseLogError(
             f"{name}: no usable rows: the file has a header but no data rows. Export the case log again with its rows."
         )
-    if frame.empty:
+    order = order[alive[order]]
+    if len(order) == 0 and not _allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
         raise CaseLogError(
             f"{name}: no usable rows: all {rows_read:,} rows were set aside ({reasons}). "
             "Check the column mapping, the date format and the as_of date."
         )
 
-    # Typed, ordered events: by case, time, then the process order, then source row.
-    vocabulary = list(process.vocabulary)
-    rank = {e: i for i, e in enumerate(vocabulary)}
-    frame["_rank"] = frame["event"].map(rank).fillna(len(vocabulary)).astype(int)
-    frame = frame.sort_values(["case_id", "timestamp", "_rank", "row"], kind="mergesort").reset_index(drop=True)
-    frame = frame.drop(columns="_rank")
+    # The kept events, typed, in order.
+    c = _compact(case_codes[order])
+    case_cats = case_cats[c.used]
+    c = c.codes
+    n_cases = len(case_cats)
+    t = t_ns[order]
+    trigger_names = list(process.triggers)
+    ev_final, ev_names = _recode(event_codes[order], event_cats, vocabulary)
+    tr_final, tr_names = _recode(trig_codes[order], trig_cats, trigger_names)
+    out_rows = rows[order]
+    events = pd.DataFrame(
+        {
+            "case_id": pd.Categorical.from_codes(c, categories=case_cats),
+            "event": pd.Categorical.from_codes(ev_final, categories=ev_names),
+            "timestamp": _ns_to_times(t, parsed.aware),
+            "trigger": pd.Categorical.from_codes(tr_final, categories=tr_names),
+        }
+    )
+    for column in frame.columns:
+        if column not in events.columns and column != "row":
+            events[column] = frame[column].take(order).reset_index(drop=True)
+    events["row"] = out_rows
 
     flagged: list[pd.DataFrame] = []
 
     def flag(mask: np.ndarray, check: str, column: str, value) -> None:
         if not np.any(mask):
             return
-        sub = frame[mask]
-        vals = value[mask] if isinstance(value, (pd.Series, np.ndarray)) else value
+        idx = np.flatnonzero(mask)
         flagged.append(
             pd.DataFrame(
                 {
-                    "row": sub["row"].to_numpy(),
-                    "case_id": sub["case_id"].to_numpy(),
+                    "row": out_rows[idx],
+                    "case_id": labels(c[idx], case_cats),
                     "column": column,
                     "check": check,
-                    "value": pd.Series(np.asarray(vals, dtype=object)).astype("string").to_numpy()
-                    if not isinstance(vals, str) else vals,
+                    "value": pd.array(np.asarray(value(idx), dtype=object), dtype="string"),
                 }
             )
         )
 
-    known = frame["event"].isin(vocabulary).to_numpy()
-    flag(~known, "unknown_event", "event", frame["event"])
-    has_trigger = frame["trigger"].notna().to_numpy()
-    known_trigger = frame["trigger"].isin(list(process.triggers)).to_numpy()
-    flag(has_trigger & ~known_trigger, "unknown_trigger", "trigger", frame["trigger"])
+    flag(ev_final >= len(vocabulary), "unknown_event", "event", lambda idx: labels(ev_final[idx], ev_names))
+    flag(tr_final >= len(trigger_names), "unknown_trigger", "trigger", lambda idx: labels(tr_final[idx], tr_names))
 
-    def same_as_previous(column: str) -> np.ndarray:
-        values = frame[column]
-        return (values == values.shift()).fillna(False).to_numpy(dtype=bool)
+    def time_text_kept(idx: np.ndarray) -> np.ndarray:
+        return _ns_to_times(t[idx], parsed.aware).astype("string").to_numpy()
 
-    same_case = same_as_previous("case_id")
-    same_time = same_as_previous("timestamp")
-    other_event = ~same_as_previous("event")
-    tie = same_case & same_time & other_event
+    same_case = np.zeros(len(c), dtype=bool)
+    same_case[1:] = c[1:] == c[:-1]
+    tie = same_case.copy()
+    tie[1:] &= (t[1:] == t[:-1]) & (ev_final[1:] != ev_final[:-1])
     flag(tie, "same_time_tie", "timestamp",
-         frame["event"].shift().astype("string") + " and " + frame["event"].astype("string") + " at "
-         + frame["timestamp"].astype("string"))
+         lambda idx: [f"{a} and {b} at {s}" for a, b, s in
+                      zip(labels(ev_final[idx - 1], ev_names), labels(ev_final[idx], ev_names), time_text_kept(idx))])
 
-    first_of_case = ~same_case
     start = process.milestones[0]
-    has_start = frame["case_id"].isin(frame.loc[frame["event"] == start, "case_id"].unique()).to_numpy()
-    flag(first_of_case & ~has_start, "no_start_milestone", "event",
-         pd.Series(f"no {start}", index=frame.index))
+    has_start = np.bincount(c[ev_final == ev_names.index(start)], minlength=n_cases) > 0
+    flag(~same_case & ~has_start[c], "no_start_milestone", "event", lambda idx: [f"no {start}"] * len(idx))
 
-    flag_order = _order_violation_rows(frame, process)
-    if flag_order is not None:
-        mask, text = flag_order
-        flag(mask, "order_violation", "event", text)
+    mask, culprit_text = _order_violation_rows(c, t, ev_final, ev_names, n_cases, process)
+    flag(mask, "order_violation", "event", culprit_text)
 
-    frame, attr_flags, case_attributes = _type_attributes(frame, name, tuple(info.get("case_attributes", ())))
+    events, attr_flags, case_attributes = _type_attributes(events, c, n_cases, tuple(info.get("case_attributes", ())))
     for mask, check, column, value in attr_flags:
         flag(mask, check, column, value)
 
     # Social security numbers: a 15-character number's key must match (13 have none).
-    for column in nir_columns(frame.drop(columns=["row"])):
-        text = frame[column].astype("string")
-        wrong = [v for v in text.dropna().unique() if nir_key_ok(v) is False]  # once per distinct number
-        bad = text.isin(wrong).fillna(False).to_numpy(dtype=bool)
-        flag(bad, "nir_bad_key", column, mask_identifiers(text))
+    for column in nir_columns(events.drop(columns=["row"])):
+        values = events[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            wrong_cat = np.array([nir_key_ok(v) is False for v in values.cat.categories], dtype=bool)
+            codes = values.cat.codes.to_numpy()
+            bad = (codes >= 0) & np.append(wrong_cat, False)[codes]
+        else:
+            text = values.astype("string")
+            wrong = [v for v in text.dropna().unique() if nir_key_ok(v) is False]  # once per distinct number
+            bad = text.isin(wrong).fillna(False).to_numpy(dtype=bool)
+        flag(bad, "nir_bad_key", column,
+             lambda idx, values=values: mask_identifiers(values.iloc[idx].astype("string")).to_numpy())
 
-    # Categoricals: small vocabularies repeated over millions of rows.
-    unknown_events = sorted(set(frame["event"].dropna()) - set(vocabulary))
-    frame["event"] = pd.Categorical(frame["event"], categories=vocabulary + unknown_events)
-    trigger_names = list(process.triggers)
-    unknown_triggers = sorted(set(frame["trigger"].dropna()) - set(trigger_names))
-    frame["trigger"] = pd.Categorical(frame["trigger"], categories=trigger_names + unknown_triggers)
-    if "note" in frame.columns:
-        frame["note"] = frame["note"].astype("string")
-    ordered = [c for c in CANONICAL_COLUMNS if c in frame.columns]
-    frame = frame[ordered + [c for c in frame.columns if c not in ordered and c != "row"] + ["row"]]
+    if "note" in events.columns:
+        events["note"] = events["note"].astype("string")
+    ordered = [col for col in CANONICAL_COLUMNS if col in events.columns]
+    events = events[ordered + [col for col in events.columns if col not in ordered and col != "row"] + ["row"]]
 
     all_failures = failures + flagged
     if all_failures:
         table = pd.concat(all_failures, ignore_index=True)
     else:
         table = pd.DataFrame(columns=_FAILURE_COLUMNS[:-1])
-    table["action"] = table["check"].map(lambda c: CHECKS[c][0])
+    table["action"] = table["check"].map(lambda check: CHECKS[check][0])
     # Never a full social security number in the report (see privacy.py).
     table["case_id"] = mask_identifiers(table["case_id"].astype("string"))
     table["value"] = mask_identifiers(table["value"].astype("string"))
@@ -624,6 +669,10 @@ def validate(
     table = table.sort_values(["row", "check"], kind="mergesort").reset_index(drop=True)
 
     set_aside_counts = {k: int(v) for k, v in table.loc[table["action"] == "set aside", "check"].value_counts().items()}
+    aside_parts = [frame.iloc[idx].assign(reason=check) for idx, check in aside]
+    if malformed:
+        aside_parts.append(pd.DataFrame({"row": [m["row"] for m in malformed], "reason": "malformed_row",
+                                         "raw_text": [m["value"] for m in malformed]}))
     aside_rows = (
         pd.concat([p.astype(object) for p in aside_parts], ignore_index=True).sort_values("row", kind="mergesort")
         .reset_index(drop=True)
@@ -632,16 +681,17 @@ def validate(
     for column in aside_rows.columns:
         if column not in ("row", "reason") and aside_rows[column].dtype == object:
             aside_rows[column] = mask_identifiers(aside_rows[column])
+    span = _ns_to_times(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
         source=name,
         rows_read=rows_read,
-        rows_kept=len(frame),
+        rows_kept=len(events),
         set_aside=set_aside_counts,
         failures=table,
         set_aside_rows=aside_rows,
-        n_cases=int(frame["case_id"].nunique()),
-        first_event=frame["timestamp"].min(),
-        last_event=frame["timestamp"].max(),
+        n_cases=n_cases,
+        first_event=span[0],
+        last_event=span[1],
         time_zone="UTC (converted from offsets)" if parsed.aware else "naive (local wall-clock time)",
         notes=notes,
     )
@@ -653,40 +703,108 @@ def validate(
             DataQualityWarning,
             stacklevel=_stacklevel,  # the user's line, through load() too
         )
-    return CaseLog(events=frame, quality=report, process=process, case_attributes=case_attributes)
+    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
 
 
-def _order_violation_rows(frame: pd.DataFrame, process: ProcessModel):
-    """Rows of milestones first reached before an earlier milestone's first time."""
-    index = {m: i for i, m in enumerate(process.milestones)}
-    midx = frame["event"].map(index)
-    is_m = midx.notna().to_numpy()
-    if not is_m.any():
-        return None
-    ms = frame.loc[is_m, ["case_id", "timestamp", "event"]].assign(m=midx[is_m].astype(int).to_numpy())
-    first = ms.drop_duplicates(["case_id", "m"], keep="first")  # frame is time-sorted
-    times = first.pivot(index="case_id", columns="m", values="timestamp")
-    times = times.reindex(columns=range(len(process.milestones)))
+def _ns_to_times(ns: np.ndarray, aware: bool) -> pd.Series:
+    out = pd.Series(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"))
+    return out.dt.tz_localize("UTC") if aware else out
+
+
+@dataclass(frozen=True)
+class _Compact:
+    codes: np.ndarray
+    used: np.ndarray  # positions of the categories still used
+
+
+def _compact(codes: np.ndarray) -> _Compact:
+    """Drop the categories no kept row uses (their order is kept)."""
+    n = int(codes.max()) + 1 if len(codes) else 0
+    used = np.bincount(codes + 1, minlength=n + 1)[1:] > 0  # code -1 counts in the dropped bin 0
+    if used.all():
+        return _Compact(codes, np.flatnonzero(used))
+    new = np.cumsum(used) - 1
+    return _Compact(np.where(codes >= 0, new[codes], -1).astype(np.int32), np.flatnonzero(used))
+
+
+def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes into ``known`` + the unknown names actually used (sorted); -1 stays missing."""
+    used = np.bincount(codes + 1, minlength=len(cats) + 1)[1:] > 0
+    position = {name: i for i, name in enumerate(known)}
+    unknown = sorted(str(cats[i]) for i in np.flatnonzero(used) if cats[i] not in position)
+    names = list(known) + unknown
+    position.update({name: len(known) + i for i, name in enumerate(unknown)})
+    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=np.int32)
+    return lookup[codes], names
+
+
+def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names: list[str], n_cases: int,
+                          process: ProcessModel):
+    """Rows of milestones first reached before an earlier milestone's first time, and their text."""
     from .cases import _violations_from_times  # shared with the case table
 
-    viol, culprit = _violations_from_times(times.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    n_m = len(process.milestones)
+    code_of = {name: i for i, name in enumerate(ev_names)}
+    # The rows where a case first reaches each milestone, in time order.
+    milestone = np.full(len(c), -1, dtype=np.int64)
+    for j, name in enumerate(process.milestones):
+        if name in code_of:
+            first = first_per_case(np.flatnonzero(ev == code_of[name]), c)  # rows are time-sorted
+            milestone[first] = j
+    firsts = np.flatnonzero(milestone >= 0)
+    m_seq, c_seq = milestone[firsts], c[firsts]
+    # A case whose first milestones come in process order has no violation: only
+    # cases where the order goes back are checked on their times.
+    back = (c_seq[1:] == c_seq[:-1]) & (m_seq[1:] < m_seq[:-1])
+    suspects = np.unique(c_seq[1:][back])
+    mask = np.zeros(len(c), dtype=bool)
+    if not len(suspects):
+        return mask, lambda idx: []
+    slot = np.full(n_cases, -1, dtype=np.int64)
+    slot[suspects] = np.arange(len(suspects))
+    pick = firsts[slot[c_seq] >= 0]
+    times = np.full((len(suspects), n_m), NAT, dtype=np.int64)
+    first_row = np.full((len(suspects), n_m), -1, dtype=np.int64)
+    times[slot[c[pick]], milestone[pick]] = t[pick]
+    first_row[slot[c[pick]], milestone[pick]] = pick
+    viol, culprit = _violations_from_times(times)
     if not viol.any():
-        return None
+        return mask, lambda idx: []
     cases_idx, m_idx = np.nonzero(viol)
-    key = pd.DataFrame({"case_id": times.index[cases_idx], "m": m_idx})
-    key["text"] = [
-        f"{process.milestones[m]} before {process.milestones[c]}"
-        for m, c in zip(m_idx, culprit[cases_idx, m_idx])
-    ]
-    hits = first.reset_index().merge(key, on=["case_id", "m"])
-    mask = np.zeros(len(frame), dtype=bool)
-    text = pd.Series(pd.NA, index=frame.index, dtype="string")
-    mask[hits["index"].to_numpy()] = True
-    text.iloc[hits["index"].to_numpy()] = hits["text"].to_numpy()
-    return mask, text
+    text_of_row = dict(zip(
+        first_row[cases_idx, m_idx].tolist(),
+        (f"{process.milestones[m]} before {process.milestones[k]}"
+         for m, k in zip(m_idx, culprit[cases_idx, m_idx])),
+    ))
+    mask[first_row[cases_idx, m_idx]] = True
+    return mask, lambda idx: [text_of_row[i] for i in idx.tolist()]
 
 
-def _type_attributes(frame: pd.DataFrame, name: str, declared: tuple[str, ...]):
+def _differs_from_first(codes: np.ndarray, c: np.ndarray, case_starts: np.ndarray, n_cases: int) -> np.ndarray:
+    """Rows whose value (a code, -1 = empty) differs from their case's first non-empty value.
+
+    Most attributes never change within a case: the per-case smallest and
+    largest non-empty codes (one pass each) find the few cases that do, and
+    only their rows are compared.
+    """
+    differs = np.zeros(len(codes), dtype=bool)
+    if not len(codes):
+        return differs
+    high = np.maximum.reduceat(codes, case_starts)
+    low = np.minimum.reduceat(np.where(codes < 0, np.iinfo(np.int64).max, codes.astype(np.int64)), case_starts)
+    changing = np.flatnonzero((high >= 0) & (low < high))
+    if not len(changing):
+        return differs
+    in_changing = np.zeros(n_cases, dtype=bool)
+    in_changing[changing] = True
+    rows = np.flatnonzero(in_changing[c])
+    first = first_value_per_case(codes[rows], c[rows], n_cases)
+    sub, fc = codes[rows], first[c[rows]]
+    differs[rows] = (sub >= 0) & (fc >= 0) & (sub != fc)
+    return differs
+
+
+def _type_attributes(events: pd.DataFrame, c: np.ndarray, n_cases: int, declared: tuple[str, ...]):
     """Type known attributes, tell case attributes from event attributes, flag conflicts.
 
     Case attributes are the known ones (office, channel, route, born_abroad,
@@ -694,36 +812,48 @@ def _type_attributes(frame: pd.DataFrame, name: str, declared: tuple[str, ...]):
     and any other column that never changes within a case. Known or declared
     attributes whose value changes within a case are flagged; other changing
     columns are event attributes (e.g. the clerk who handled each event).
+    A row conflicts when its non-empty value differs from the case's first
+    non-empty value. Work is on codes (rows are sorted by case).
     """
     flags = []
     case_attributes = []
-    attrs = [c for c in frame.columns if c not in (*CANONICAL_COLUMNS, "row")]
+    attrs = [col for col in events.columns if col not in (*CANONICAL_COLUMNS, "row")]
+    case_starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
     for column in attrs:
+        values = events[column]
         if column in _BOOLEAN_ATTRIBUTES:
-            values = frame[column]
             if values.dtype == bool or isinstance(values.dtype, pd.BooleanDtype):
-                frame[column] = values.astype("boolean")
+                typed = values.astype("boolean")
+                codes = np.where(typed.isna().to_numpy(), -1, typed.fillna(False).to_numpy(dtype=bool).astype(np.int8))
             else:
-                text = values.astype("string").str.strip().str.casefold()
-                out = pd.Series(pd.NA, index=frame.index, dtype="boolean")
-                out[text.isin(_TRUE).fillna(False).to_numpy()] = True
-                out[(text.isin(_FALSE) & (text != "")).fillna(False).to_numpy()] = False
-                bad = (text.notna() & (text != "") & ~text.isin(_TRUE) & ~text.isin(_FALSE)).to_numpy(dtype=bool)
-                flags.append((bad, "unreadable_value", column, values.astype("string")))
-                frame[column] = out
+                raw_codes, cats = text_codes(values)
+                folded = [str(v).casefold() for v in cats]
+                meaning = np.array([1 if v in _TRUE else 0 if v in _FALSE else -2 for v in folded] + [-1], dtype=np.int8)
+                codes = meaning[raw_codes]
+                bad = codes == -2
+                flags.append((bad, "unreadable_value", column,
+                              lambda idx, values=values: values.iloc[idx].astype("string").to_numpy()))
+                codes = np.where(bad, -1, codes)
+                typed = pd.array(np.where(codes == 1, True, False), dtype="boolean")
+                typed[codes < 0] = pd.NA
+            events[column] = typed
         elif column in _CATEGORY_ATTRIBUTES:
-            frame[column] = frame[column].astype("string").str.strip().astype("category")
-        # Conflicts: a row whose non-empty value differs from the case's first non-empty value.
-        values = frame[column]
-        first = values.groupby(frame["case_id"], sort=False, observed=True).transform("first")
-        differs = (values.notna() & first.notna() & (values.astype(object) != first.astype(object)))
-        differs = differs.fillna(False).to_numpy(dtype=bool)
+            codes, cats = text_codes(values, sort=True)
+            compact = _compact(codes)
+            codes = compact.codes
+            events[column] = pd.Categorical.from_codes(codes, categories=cats[compact.used])
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+        else:
+            codes, _ = pd.factorize(values, use_na_sentinel=True)
+        differs = _differs_from_first(codes, c, case_starts, n_cases)
         if column in _BOOLEAN_ATTRIBUTES or column in _CATEGORY_ATTRIBUTES or column in declared:
             case_attributes.append(column)
-            flags.append((differs, "conflicting_attribute", column, values.astype("string")))
+            flags.append((differs, "conflicting_attribute", column,
+                          lambda idx, column=column: events[column].iloc[idx].astype("string").to_numpy()))
         elif not differs.any():
             case_attributes.append(column)
-    return frame, flags, tuple(case_attributes)
+    return events, flags, tuple(case_attributes)
 
 
 def load(source, process: ProcessModel = CARTE_VITALE, *, as_of=None, **read_kw) -> CaseLog:

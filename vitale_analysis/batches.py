@@ -1,0 +1,261 @@
+"""The case table of a caseload larger than memory, built batch by batch.
+
+Everything the case table says about a dossier depends on that dossier's
+events only. A Parquet file (or a folder of Parquet files, read in name order)
+whose rows are **grouped by case, in case-id order** can therefore be read in
+batches of whole cases: each batch is validated and turned into case-table
+rows, then dropped, so memory is bounded by the batch size (and by the case
+table itself, about 0.3 KB per dossier), not by the number of events.
+
+The rows of one dossier may straddle two batches of the file: the last case
+of each batch is held back and joined to the next batch. A case id that goes
+back (the file is not in case order) stops the run with a clear error, as the
+case table of a dossier seen in two places would be wrong.
+
+``as_of`` must be given: the default elsewhere (the log's last event) is only
+known at the end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from .cases import case_table
+from .errors import CaseLogError, DataQualityWarning
+from .process import CARTE_VITALE, ProcessModel
+from .read import ATTRS_KEY, REQUIRED_COLUMNS, arrow_to_frame
+from .validate import QualityReport, validate
+
+__all__ = ["case_table_batched", "iter_case_batches"]
+
+
+def _dataset(path: Path):
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    if not path.exists():
+        raise CaseLogError(f"{path}: no such file or folder. Check the path.")
+    try:
+        schema = ds.dataset(path, format="parquet").schema
+        text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=text))
+        return ds.dataset(path, format=fmt)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CaseLogError(
+            f"{path}: cannot read it as a Parquet file or folder of Parquet files ({exc}). "
+            "Batched reading takes Parquet only; convert the log first (e.g. vitale-analysis simulate writes Parquet)."
+        ) from None
+
+
+def iter_case_batches(path, *, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
+    """Yield raw event frames of about ``batch_rows`` rows, each holding whole cases.
+
+    Each frame has a ``row`` column (the row number in the whole file, from 1)
+    and text columns as categoricals, ready for :func:`validate`.
+
+    Raises
+    ------
+    CaseLogError
+        The file is missing or not Parquet, lacks a required column, or its
+        rows are not grouped by case in case-id order.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    path = Path(path)
+    if not (isinstance(batch_rows, int) and batch_rows > 0):
+        raise CaseLogError(f"batch_rows={batch_rows!r} must be a positive whole number of rows.")
+    data = _dataset(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in data.schema.names]
+    if missing:
+        raise CaseLogError(
+            f"{path}: required column(s) {missing} not found. Columns found: {data.schema.names}. "
+            "Batched reading takes the canonical column names; rename them when writing the Parquet file."
+        )
+    held: pa.Table | None = None
+    offset = 0  # rows already handed out
+    last_id = None
+    for batch in data.to_batches(batch_size=batch_rows):
+        if batch.num_rows == 0:
+            continue
+        table = pa.Table.from_batches([batch])
+        if held is not None:
+            table = pa.concat_tables([held, table.cast(held.schema)], promote_options="permissive")
+        ids = pc.cast(table["case_id"].combine_chunks().dictionary_decode()
+                      if pa.types.is_dictionary(table["case_id"].type) else table["case_id"].combine_chunks(),
+                      pa.string())
+        if ids.null_count:
+            ids = pc.fill_null(ids, "")
+        if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py() or (
+                last_id is not None and ids[0].as_py() < last_id):
+            bad = _first_step_back(ids, last_id)
+            raise CaseLogError(
+                f"{path}: batched reading needs the rows grouped by case in case-id order, but case "
+                f"{bad!r} (around row {offset + 1:,}) comes after a later one. Write the file sorted "
+                "by case_id, then time (e.g. in DuckDB: COPY (SELECT * FROM 'log.parquet' ORDER BY case_id, "
+                "timestamp) TO 'sorted.parquet'), or read it whole with load()."
+            )
+        # Hold back the last case: its rows may go on in the next batch.
+        last = ids[-1]
+        tail = len(ids) - int(pc.sum(pc.equal(ids, last)).as_py())
+        if tail == 0:  # one case fills the whole batch: keep reading
+            held = table
+            continue
+        held = table.slice(tail)
+        last_id = ids[tail - 1].as_py()
+        yield _frame(table.slice(0, tail), offset)
+        offset += tail
+    if held is not None and held.num_rows:
+        yield _frame(held, offset)
+
+
+def _first_step_back(ids, last_id) -> str:
+    values = ids.to_pylist()
+    if last_id is not None and values[0] < last_id:
+        return values[0]
+    for a, b in zip(values, values[1:]):
+        if b < a:
+            return b
+    return values[-1]
+
+
+def _frame(table, offset: int) -> pd.DataFrame:
+    frame = arrow_to_frame(table)
+    frame.columns = [str(c) for c in frame.columns]
+    frame["row"] = np.arange(offset + 1, offset + len(frame) + 1)
+    return frame
+
+
+def case_table_batched(
+    path,
+    *,
+    as_of,
+    process: ProcessModel = CARTE_VITALE,
+    days: str = "calendar",
+    batch_rows: int = 1_000_000,
+) -> tuple[pd.DataFrame, QualityReport]:
+    """The case table of a Parquet caseload, built in batches of whole cases (bounded memory).
+
+    Parameters
+    ----------
+    path : str or Path
+        A Parquet file, or a folder of Parquet files read in name order, with
+        canonical column names and rows grouped by case in case-id order.
+    as_of : date-like
+        Required (see the module docstring).
+    process, days :
+        As for :func:`case_table`.
+    batch_rows : int
+        Events per batch (about; a batch always ends at a case boundary).
+        Memory grows with it: about 0.2 GB per million events.
+
+    Returns
+    -------
+    (cases, quality)
+        The same case table :func:`case_table` gives for the whole log with
+        the same ``as_of`` (rows in case-id order), and one QualityReport for
+        the whole file (row numbers are the file's).
+
+    Examples
+    --------
+    >>> from vitale_analysis import case_table_batched, phase_summary
+    >>> cases, quality = case_table_batched("big.parquet", as_of="2025-06-30")  # doctest: +SKIP
+    >>> phase_summary(cases)  # doctest: +SKIP
+    """
+    if as_of is None:
+        raise CaseLogError("case_table_batched needs as_of= (e.g. '2025-06-30'): the log's last event is not known "
+                           "until the whole file is read.")
+    path = Path(path)
+    parts: list[pd.DataFrame] = []
+    reports: list[QualityReport] = []
+    for raw in iter_case_batches(path, batch_rows=batch_rows):
+        raw.attrs[ATTRS_KEY] = {"source": str(path), "case_attributes": (), "dayfirst": None,
+                                "malformed_rows": [], "notes": []}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)  # said once, for the whole file, below
+            log = validate(raw, process, as_of=as_of, _allow_empty=True)
+        del raw
+        reports.append(log.quality)
+        if len(log.events):  # else every row of the batch was set aside
+            parts.append(case_table(log, as_of=as_of, days=days))
+        del log
+    if not parts:
+        raise CaseLogError(f"{path}: no usable rows in any batch. Check the as_of date and the columns.")
+    cases = _concat_cases(parts)
+    quality = _merge_reports(reports, str(path))
+    if quality.n_set_aside:
+        warnings.warn(
+            f"{path}: {quality.n_set_aside:,} of {quality.rows_read:,} rows set aside "
+            f"({', '.join(f'{k}: {v}' for k, v in quality.set_aside.items())}); see the quality report.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return cases, quality
+
+
+def _concat_cases(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate case tables whose categoricals may have different categories.
+
+    Column by column, each batch's column dropped once copied, so the whole
+    table is never held twice (a million dossiers take about 0.23 GB).
+    """
+    attrs = dict(parts[0].attrs)
+    names = list(parts[0].columns)
+    pieces = [{c: part[c] for c in names} for part in parts]
+    parts.clear()  # the frames go; their columns live on in `pieces` until copied
+    columns = {}
+    for column in names:
+        values = [piece.pop(column) for piece in pieces]
+        first = values[0]
+        if isinstance(first.dtype, pd.CategoricalDtype):
+            if all(v.cat.categories.equals(first.cat.categories) for v in values):
+                joined = pd.Categorical.from_codes(
+                    np.concatenate([v.cat.codes.to_numpy() for v in values]), dtype=first.dtype)
+            else:
+                joined = union_categoricals([v.array for v in values], ignore_order=first.cat.ordered)
+                if all(v.cat.categories.is_monotonic_increasing for v in values):  # e.g. offices: by name,
+                    cats = joined.categories
+                    joined = joined.set_categories(pd.Index(sorted(cats, key=str), dtype=cats.dtype))  # as whole
+            columns[column] = joined
+        else:
+            columns[column] = pd.concat(values, ignore_index=True).array
+        del values, first
+    out = pd.DataFrame(columns, copy=False)
+    out.attrs = attrs
+    return out
+
+
+def _merge_reports(reports: list[QualityReport], source: str) -> QualityReport:
+    set_aside: dict[str, int] = {}
+    for r in reports:
+        for k, v in r.set_aside.items():
+            set_aside[k] = set_aside.get(k, 0) + v
+    notes: list[str] = []
+    for r in reports:
+        notes.extend(n for n in r.notes if n not in notes)
+    firsts = [r.first_event for r in reports if r.first_event is not None and not pd.isna(r.first_event)]
+    lasts = [r.last_event for r in reports if r.last_event is not None and not pd.isna(r.last_event)]
+    aside = [r.set_aside_rows for r in reports if len(r.set_aside_rows)]
+    zones = sorted({r.time_zone for r in reports if r.time_zone})
+    if len(zones) > 1:
+        raise CaseLogError(f"{source}: some batches have times with a UTC offset and some without ({zones}). "
+                           "Export every time the same way.")
+    return QualityReport(
+        source=source,
+        rows_read=sum(r.rows_read for r in reports),
+        rows_kept=sum(r.rows_kept for r in reports),
+        set_aside=set_aside,
+        failures=pd.concat([r.failures for r in reports], ignore_index=True),
+        set_aside_rows=pd.concat(aside, ignore_index=True) if aside else reports[0].set_aside_rows,
+        n_cases=sum(r.n_cases for r in reports),
+        first_event=min(firsts) if firsts else None,
+        last_event=max(lasts) if lasts else None,
+        time_zone=zones[0] if zones else "",
+        notes=notes,
+    )

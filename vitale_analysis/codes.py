@@ -1,0 +1,155 @@
+"""Vectorised helpers on integer codes, shared by validation and the per-case tables.
+
+A national caseload has millions of events but only a few thousand distinct
+offices, a few dozen event names and one code per dossier. Every step after
+reading therefore works on integer codes (``-1`` = missing) and on arrays
+sorted by case, never on millions of Python strings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["text_codes", "labels", "first_per_case", "first_value_per_case", "is_lex_sorted", "sort_order",
+           "case_positions"]
+
+
+def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Codes of a text column after trimming spaces: ``(codes, categories)``.
+
+    Empty and missing values get ``-1``. Only the distinct values are trimmed
+    (a categorical's categories, or one factorisation), so a column of
+    millions of rows costs one hashing pass. Values that become equal once
+    trimmed share a code. ``sort=True`` orders the categories as text, so that
+    code order is text order. Non-text values are compared as their text
+    (``1`` and ``"1"`` are one value), as ``astype("string")`` would.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    clean = _clean_text_categories(uniques, sort)
+    if clean is not None:  # already trimmed, non-empty (and sorted): the codes stand
+        return codes.astype(np.int32, copy=False), clean
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
+    text = text.where(text != "")
+    new, cats = pd.factorize(text, sort=sort, use_na_sentinel=True)
+    lookup = np.append(new, -1).astype(np.int32)  # old code -1 → the appended -1
+    return lookup[codes], pd.Index(np.asarray(cats, dtype=object), dtype="string")
+
+
+def _clean_text_categories(uniques, sort: bool) -> pd.Index | None:
+    """The distinct values as a string Index when none needs trimming, none is empty
+    and (with ``sort``) they are in text order; else None. Checked in Arrow, without
+    a Python string per value: a million case ids take milliseconds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = pd.Index(uniques)
+    if not (pd.api.types.is_string_dtype(index.dtype) and len(index)):
+        return None
+    try:
+        arr = pa.array(index)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or arr.null_count:
+        return None
+    if not pc.all(pc.equal(pc.utf8_trim_whitespace(arr), arr)).as_py():
+        return None
+    if pc.any(pc.equal(pc.utf8_length(arr), 0)).as_py():
+        return None
+    if sort and len(arr) > 1 and not pc.all(pc.less(arr[:-1], arr[1:])).as_py():
+        return None
+    return pd.Index(pd.array(arr, dtype="string"))
+
+
+def labels(codes: np.ndarray, categories) -> pd.arrays.StringArray:
+    """The text of some codes (``<NA>`` for -1), for the few rows a message names."""
+    cats = np.asarray(categories, dtype=object)
+    out = np.full(len(codes), None, dtype=object)
+    ok = codes >= 0
+    if ok.any():
+        out[ok] = cats[codes[ok]]
+    return pd.array(out, dtype="string")
+
+
+def first_per_case(positions: np.ndarray, case_codes: np.ndarray) -> np.ndarray:
+    """Of ``positions`` (ascending, rows sorted by case), the first one of each case."""
+    cases = case_codes[positions]
+    head = np.ones(len(positions), dtype=bool)
+    head[1:] = cases[1:] != cases[:-1]
+    return positions[head]
+
+
+def first_value_per_case(value_codes: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
+    """Per case, the code of its first non-missing value (-1 if none); rows sorted by case."""
+    out = np.full(n_cases, -1, dtype=np.int64)
+    present = np.flatnonzero(value_codes >= 0)
+    first = first_per_case(present, case_codes)
+    out[case_codes[first]] = value_codes[first]
+    return out
+
+
+def is_lex_sorted(keys: list[np.ndarray]) -> bool:
+    """Whether rows are in non-decreasing order of ``keys`` (most significant first)."""
+    n = len(keys[0])
+    if n < 2:
+        return True
+    undecided = np.ones(n - 1, dtype=bool)  # pairs equal on every key so far
+    for key in keys:
+        step = np.sign(np.diff(key.astype(np.int64) if key.dtype.kind == "b" else key))
+        if (step[undecided] < 0).any():
+            return False
+        undecided &= step == 0
+        if not undecided.any():
+            return True
+    return True
+
+
+def sort_order(case: np.ndarray, time: np.ndarray, rank: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Positions ordering rows by case, time, rank, then row.
+
+    Logs usually arrive sorted by case and time (nothing to do but the few
+    same-time ties) or by time alone (one stable sort by case); anything else
+    takes a full lexicographic sort.
+    """
+    n = len(case)
+    if n < 2:
+        return np.arange(n)
+    same_case = case[1:] == case[:-1]
+    if (case[1:] >= case[:-1]).all() and ((time[1:] >= time[:-1]) | ~same_case).all():
+        order = np.arange(n)
+        pair = same_case & (time[1:] == time[:-1])  # row i+1 ties with row i
+    elif (time[1:] >= time[:-1]).all():
+        order = np.argsort(case, kind="stable")
+        c, t = case[order], time[order]
+        pair = (c[1:] == c[:-1]) & (t[1:] == t[:-1])
+    else:
+        return np.lexsort((row, rank, time, case))
+    if not pair.any():
+        return order
+    tied = np.zeros(n, dtype=bool)
+    tied[1:] |= pair
+    tied[:-1] |= pair
+    begins = tied.copy()
+    begins[1:] &= ~pair
+    pos = np.flatnonzero(tied)
+    group = np.cumsum(begins[pos])
+    sub = order[pos]
+    order[pos] = sub[np.lexsort((row[sub], rank[sub], group))]
+    return order
+
+
+def case_positions(case_id: pd.Series, wanted) -> np.ndarray:
+    """Per row of ``case_id``, the position of its case in ``wanted`` (unique ids), -1 if absent.
+
+    With a categorical ``case_id`` (as validated logs have) only the distinct
+    ids are looked up, not every event's.
+    """
+    wanted = pd.Index(wanted)
+    if isinstance(case_id.dtype, pd.CategoricalDtype):
+        lookup = np.append(wanted.get_indexer(case_id.cat.categories), -1)
+        return lookup[case_id.cat.codes.to_numpy()]
+    return wanted.get_indexer(case_id)
