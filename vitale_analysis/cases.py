@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import CaseLogError
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
-from .codes import first_per_case, first_value_per_case
+from .codes import drop_unused, first_per_case, first_row_per_case
 from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
@@ -202,13 +202,8 @@ def _core(log: CaseLog, as_of) -> _Core:
 def _case_codes(case_id: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Per event, the code of its case (0, 1, … in case order), and the case ids (a string Index)."""
     if isinstance(case_id.dtype, pd.CategoricalDtype):
-        codes = case_id.cat.codes.to_numpy()
-        cats = case_id.cat.categories
-        used = np.bincount(codes, minlength=len(cats)) > 0
-        if not used.all():  # the as_of cut some cases away
-            codes = (np.cumsum(used) - 1)[codes]
-            cats = cats[used]
-        return codes.astype(np.int64, copy=False), pd.Index(cats, dtype="string")
+        codes, used = drop_unused(case_id.cat.codes.to_numpy())  # the as_of may cut some cases away
+        return codes.astype(np.int64, copy=False), pd.Index(case_id.cat.categories[used], dtype="string")
     codes, uniques = pd.factorize(case_id, sort=False)
     return codes, pd.Index(uniques, dtype="string")
 
@@ -389,13 +384,7 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
 
 def _first_values(values: pd.Series, codes: np.ndarray, n: int):
     """Per case, the first non-empty value of an attribute, with the attribute's dtype."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        first = first_value_per_case(values.cat.codes.to_numpy(), codes, n)
-        return pd.Categorical.from_codes(first, dtype=values.dtype)
-    present = values.notna().to_numpy(dtype=bool)
-    pos = np.full(n, -1, dtype=np.int64)
-    rows = first_per_case(np.flatnonzero(present), codes)
-    pos[codes[rows]] = rows
+    pos = first_row_per_case(values.notna().to_numpy(dtype=bool), codes, n)
     array = values.array
     if isinstance(array, pd.arrays.NumpyExtensionArray):  # plain NumPy: take() would fill ints with NaN
         array = array.to_numpy()

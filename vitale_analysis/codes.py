@@ -11,8 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["text_codes", "labels", "first_per_case", "first_value_per_case", "is_lex_sorted", "sort_order",
+__all__ = ["distinct_codes", "text_codes", "labels", "first_per_case", "first_row_per_case", "first_value_per_case", "drop_unused", "sort_order",
            "case_positions"]
+
+
+def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``(codes, distinct values)`` of a column, -1 = missing: a categorical's own, else one factorisation."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories
+    return pd.factorize(values, use_na_sentinel=True)
 
 
 def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
@@ -25,11 +32,7 @@ def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     code order is text order. Non-text values are compared as their text
     (``1`` and ``"1"`` are one value), as ``astype("string")`` would.
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
-        uniques = values.cat.categories
-    else:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = distinct_codes(values)
     clean = _clean_text_categories(uniques, sort)
     if clean is not None:  # already trimmed, non-empty (and sorted): the codes stand
         return codes.astype(np.int32, copy=False), clean
@@ -83,29 +86,28 @@ def first_per_case(positions: np.ndarray, case_codes: np.ndarray) -> np.ndarray:
     return positions[head]
 
 
-def first_value_per_case(value_codes: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
-    """Per case, the code of its first non-missing value (-1 if none); rows sorted by case."""
+def first_row_per_case(mask: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
+    """Per case, the first row where ``mask`` holds, -1 if none (rows sorted by case, then time)."""
     out = np.full(n_cases, -1, dtype=np.int64)
-    present = np.flatnonzero(value_codes >= 0)
-    first = first_per_case(present, case_codes)
-    out[case_codes[first]] = value_codes[first]
+    rows = first_per_case(np.flatnonzero(mask), case_codes)
+    out[case_codes[rows]] = rows
     return out
 
 
-def is_lex_sorted(keys: list[np.ndarray]) -> bool:
-    """Whether rows are in non-decreasing order of ``keys`` (most significant first)."""
-    n = len(keys[0])
-    if n < 2:
-        return True
-    undecided = np.ones(n - 1, dtype=bool)  # pairs equal on every key so far
-    for key in keys:
-        step = np.sign(np.diff(key.astype(np.int64) if key.dtype.kind == "b" else key))
-        if (step[undecided] < 0).any():
-            return False
-        undecided &= step == 0
-        if not undecided.any():
-            return True
-    return True
+def first_value_per_case(value_codes: np.ndarray, case_codes: np.ndarray, n_cases: int) -> np.ndarray:
+    """Per case, the code of its first non-missing value (-1 if none); rows sorted by case."""
+    pos = first_row_per_case(value_codes >= 0, case_codes, n_cases)
+    return np.where(pos >= 0, value_codes[pos], -1)
+
+
+def drop_unused(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes renumbered without the categories no row uses (their order kept): ``(codes, used positions)``."""
+    n = int(codes.max()) + 1 if len(codes) else 0
+    used = np.bincount(codes + 1, minlength=n + 1)[1:] > 0  # code -1 counts in the dropped bin 0
+    if used.all():
+        return codes, np.flatnonzero(used)
+    new = np.cumsum(used) - 1
+    return np.where(codes >= 0, new[codes], -1).astype(np.int32), np.flatnonzero(used)
 
 
 def sort_order(case: np.ndarray, time: np.ndarray, rank: np.ndarray, row: np.ndarray) -> np.ndarray:

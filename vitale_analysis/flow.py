@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from pandas.arrays import NumpyExtensionArray
 
-from .cases import _NAT, _core, _Core
+from .cases import _NAT, _core, _Core, _first_values
+from .codes import first_row_per_case as _first_per_case
 from .cohorts import DERIVED_COHORTS, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
@@ -53,21 +53,6 @@ def _code_of(categories: pd.Index, name: str | None) -> int:
     return int(categories.get_loc(name))
 
 
-def _first_per_case(mask: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
-    """Position (into the events) of the first row per case where ``mask`` holds; -1 if none.
-
-    Events are sorted by case then time, so the first such row is the earliest.
-    """
-    rows = np.flatnonzero(mask)
-    out = np.full(n, -1, dtype=np.int64)
-    if rows.size == 0:
-        return out
-    case = codes[rows]
-    first = np.r_[True, case[1:] != case[:-1]]
-    out[case[first]] = rows[first]
-    return out
-
-
 def _first_time_of(core: _Core, t_ns: np.ndarray, event_codes: np.ndarray, code: int) -> np.ndarray:
     """First time (int64 ns, _NAT if never) each case recorded the event with this code."""
     pos = _first_per_case(event_codes == code, core.codes, len(core.case_ids))
@@ -84,12 +69,7 @@ def _event_ns(core: _Core) -> np.ndarray:
 
 def _case_values(core: _Core, column: str) -> pd.Series:
     """A case attribute per case: its first non-empty value (as the case table does)."""
-    values = core.ev[column]
-    pos = _first_per_case(values.notna().to_numpy(dtype=bool), core.codes, len(core.case_ids))
-    array = values.array
-    if isinstance(array, NumpyExtensionArray):  # plain NumPy: take() fills with NaN, upcasting ints
-        array = array.to_numpy()
-    return pd.Series(pd.api.extensions.take(array, pos, allow_fill=True), name=column)
+    return pd.Series(_first_values(core.ev[column], core.codes, len(core.case_ids)), name=column)
 
 
 def _started_ns(core: _Core) -> np.ndarray:

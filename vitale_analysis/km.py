@@ -40,16 +40,23 @@ def km_survival(days, observed) -> pd.DataFrame:
     if len(days) == 0:
         return pd.DataFrame({"days": [], "at_risk": [], "events": [], "censored": [], "survival": []})
     order = np.argsort(days, kind="mergesort")
-    days, observed = days[order], observed[order]
-    times, first, counts = np.unique(days, return_index=True, return_counts=True)
-    events = np.add.reduceat(observed.astype(np.int64), first)
-    at_risk = len(days) - first
-    with np.errstate(divide="ignore"):
-        log_terms = np.log(at_risk - events) - np.log(at_risk)
-    survival = np.exp(np.cumsum(log_terms))
+    times, at_risk, events, counts, survival = _sorted_curve(days[order], observed[order])
     return pd.DataFrame(
         {"days": times, "at_risk": at_risk, "events": events, "censored": counts - events, "survival": survival}
     )
+
+
+def _sorted_curve(days: np.ndarray, observed: np.ndarray):
+    """The curve of durations sorted ascending: distinct times, at risk, events, counts, survival."""
+    new_run = np.ones(len(days), dtype=bool)
+    new_run[1:] = days[1:] != days[:-1]
+    first = np.flatnonzero(new_run)
+    counts = np.diff(np.r_[first, len(days)])
+    events = np.add.reduceat(observed.astype(np.int64), first)
+    at_risk = len(days) - first
+    with np.errstate(divide="ignore"):
+        survival = np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
+    return days[first], at_risk, events, counts, survival
 
 
 def _quantile_from_curve(times: np.ndarray, survival: np.ndarray, q: float) -> float:
@@ -135,14 +142,7 @@ def km_quantiles_sorted(days: np.ndarray, observed: np.ndarray, levels=(0.5,)) -
     """
     if len(days) == 0:
         return np.full(len(levels), np.nan)
-    new_run = np.ones(len(days), dtype=bool)
-    new_run[1:] = days[1:] != days[:-1]
-    first = np.flatnonzero(new_run)
-    events = np.add.reduceat(observed.astype(np.int64), first)
-    at_risk = len(days) - first
-    with np.errstate(divide="ignore"):
-        survival = np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
-    times = days[first]
+    times, _, _, _, survival = _sorted_curve(days, observed)
     return np.array([_quantile_from_curve(times, survival, q) for q in levels])
 
 

@@ -23,6 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .codes import distinct_codes
 from .errors import CaseLogError
 
 __all__ = [
@@ -156,11 +157,7 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
         if pd.api.types.is_float_dtype(values.dtype):
             continue
         # Judge each distinct value once, weighted by how often it occurs.
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            codes = values.cat.codes.to_numpy()
-            uniques = values.cat.categories
-        else:
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = distinct_codes(values)
         weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
         text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
         present = (text.notna() & (text != "")).to_numpy(dtype=bool)
@@ -219,11 +216,7 @@ def _pseudo_series(values: pd.Series, key: bytes) -> pd.Series:
     table = {u: _token(u, key) for u in uniques}
     out = obj.where(~present, obj.map(table))
     out = out.where(present, pd.NA)
-    if is_cat:
-        return out.astype("category")
-    if isinstance(values.dtype, pd.StringDtype) or values.dtype == object:
-        return out.astype("string")
-    return out.astype("string")
+    return out.astype("category") if is_cat else out.astype("string")
 
 
 def pseudonymise(log_or_frame, columns, salt):

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import first_per_case, first_value_per_case, labels, sort_order, text_codes
+from .codes import drop_unused, first_per_case, first_value_per_case, labels, sort_order, text_codes
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -520,7 +520,7 @@ def validate(
               lambda idx: frame["timestamp"].iloc[idx].astype("string").to_numpy())
 
     def time_text(idx: np.ndarray) -> np.ndarray:
-        return _ns_to_times(t_ns[idx], parsed.aware).astype("string").to_numpy()
+        return _times_text(t_ns[idx], parsed.aware)
 
     # Order: by case, time, the process order of events at the same time, then source row.
     vocabulary = list(process.vocabulary)
@@ -569,9 +569,8 @@ def validate(
         )
 
     # The kept events, typed, in order.
-    c = _compact(case_codes[order])
-    case_cats = case_cats[c.used]
-    c = c.codes
+    c, used = drop_unused(case_codes[order])
+    case_cats = case_cats[used]
     n_cases = len(case_cats)
     t = t_ns[order]
     trigger_names = list(process.triggers)
@@ -612,16 +611,13 @@ def validate(
     flag(ev_final >= len(vocabulary), "unknown_event", "event", lambda idx: labels(ev_final[idx], ev_names))
     flag(tr_final >= len(trigger_names), "unknown_trigger", "trigger", lambda idx: labels(tr_final[idx], tr_names))
 
-    def time_text_kept(idx: np.ndarray) -> np.ndarray:
-        return _ns_to_times(t[idx], parsed.aware).astype("string").to_numpy()
-
     same_case = np.zeros(len(c), dtype=bool)
     same_case[1:] = c[1:] == c[:-1]
     tie = same_case.copy()
     tie[1:] &= (t[1:] == t[:-1]) & (ev_final[1:] != ev_final[:-1])
     flag(tie, "same_time_tie", "timestamp",
          lambda idx: [f"{a} and {b} at {s}" for a, b, s in
-                      zip(labels(ev_final[idx - 1], ev_names), labels(ev_final[idx], ev_names), time_text_kept(idx))])
+                      zip(labels(ev_final[idx - 1], ev_names), labels(ev_final[idx], ev_names), _times_text(t[idx], parsed.aware))])
 
     start = process.milestones[0]
     has_start = np.bincount(c[ev_final == ev_names.index(start)], minlength=n_cases) > 0
@@ -706,25 +702,13 @@ def validate(
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
 
 
+def _times_text(ns: np.ndarray, aware: bool) -> np.ndarray:
+    return _ns_to_times(ns, aware).astype("string").to_numpy()
+
+
 def _ns_to_times(ns: np.ndarray, aware: bool) -> pd.Series:
     out = pd.Series(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"))
     return out.dt.tz_localize("UTC") if aware else out
-
-
-@dataclass(frozen=True)
-class _Compact:
-    codes: np.ndarray
-    used: np.ndarray  # positions of the categories still used
-
-
-def _compact(codes: np.ndarray) -> _Compact:
-    """Drop the categories no kept row uses (their order is kept)."""
-    n = int(codes.max()) + 1 if len(codes) else 0
-    used = np.bincount(codes + 1, minlength=n + 1)[1:] > 0  # code -1 counts in the dropped bin 0
-    if used.all():
-        return _Compact(codes, np.flatnonzero(used))
-    new = np.cumsum(used) - 1
-    return _Compact(np.where(codes >= 0, new[codes], -1).astype(np.int32), np.flatnonzero(used))
 
 
 def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -839,9 +823,8 @@ def _type_attributes(events: pd.DataFrame, c: np.ndarray, n_cases: int, declared
             events[column] = typed
         elif column in _CATEGORY_ATTRIBUTES:
             codes, cats = text_codes(values, sort=True)
-            compact = _compact(codes)
-            codes = compact.codes
-            events[column] = pd.Categorical.from_codes(codes, categories=cats[compact.used])
+            codes, used = drop_unused(codes)
+            events[column] = pd.Categorical.from_codes(codes, categories=cats[used])
         elif isinstance(values.dtype, pd.CategoricalDtype):
             codes = values.cat.codes.to_numpy()
         else:
