@@ -54,6 +54,7 @@ _STATES = list(PHASE_STATES)
 _DURATION_CODES = [_STATES.index(s) for s in ("finished", "open", "closed")]
 _NO_DURATION_CODES = [_STATES.index(s) for s in ("out_of_order", "start_missing", "end_missing")]
 _FINISHED = _STATES.index("finished")
+_STATUS_NAMES = ["open", "complete", "closed"]
 
 
 def _state_codes(cases: pd.DataFrame, phases: list[str]) -> np.ndarray:
@@ -106,7 +107,7 @@ class _Core:
     last_ns: np.ndarray
     last_idx: np.ndarray  # row of the last event per case (into ev)
     closed_ns: np.ndarray  # time of the closing event, _NAT unless closed
-    status: np.ndarray  # "open" / "complete" / "closed"
+    status: pd.Categorical  # "open" / "complete" / "closed"
     furthest: np.ndarray  # index of the furthest milestone reached, -1 if none
     as_of_ns: int
     as_of: pd.Timestamp
@@ -179,7 +180,8 @@ def _core(log: CaseLog, as_of) -> _Core:
         last_close[codes[last]] = t_ns[last]
     complete = reached[:, -1]
     closed = ~complete & (last_close != _NAT) & (last_close >= np.maximum(last_milestone_ns, last_ms_any))
-    status = np.where(complete, "complete", np.where(closed, "closed", "open"))
+    status = pd.Categorical.from_codes(np.where(complete, 1, np.where(closed, 2, 0)).astype(np.int8),
+                                       categories=_STATUS_NAMES)
     closed_ns = np.where(closed, last_close, _NAT)
     return _Core(
         case_ids=case_ids,
@@ -325,7 +327,7 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     counts = np.bincount(core.codes, minlength=n)
 
     out = pd.DataFrame({"case_id": pd.array(core.case_ids, dtype="string")})
-    out["status"] = pd.Categorical(core.status, categories=["open", "complete", "closed"])
+    out["status"] = core.status
     out["current_phase"] = pd.Categorical.from_codes(phase_idx, categories=phases, ordered=True)
     out["phase_started_at"] = _to_time(phase_start, like)
     out["days_in_phase"] = days_in_phase

@@ -69,13 +69,18 @@ def _clean_text_categories(uniques, sort: bool) -> pd.Index | None:
 
 
 def labels(codes: np.ndarray, categories) -> pd.arrays.StringArray:
-    """The text of some codes (``<NA>`` for -1), for the few rows a message names."""
-    cats = np.asarray(categories, dtype=object)
-    out = np.full(len(codes), None, dtype=object)
+    """The text of some codes (``<NA>`` for -1), for the few rows a message names.
+
+    Only the categories named are looked at (a log's case ids run to millions).
+    """
+    codes = np.asarray(codes)
     ok = codes >= 0
-    if ok.any():
-        out[ok] = cats[codes[ok]]
-    return pd.array(out, dtype="string")
+    cats = categories if isinstance(categories, pd.Index) else pd.Index(np.asarray(categories, dtype=object))
+    if not ok.any():
+        return pd.array(np.full(len(codes), None, dtype=object), dtype="string")
+    out = pd.array(np.asarray(cats.take(np.where(ok, codes, 0)), dtype=object), dtype="string")
+    out[~ok] = pd.NA
+    return out
 
 
 def first_per_case(positions: np.ndarray, case_codes: np.ndarray) -> np.ndarray:
@@ -103,19 +108,23 @@ def first_value_per_case(value_codes: np.ndarray, case_codes: np.ndarray, n_case
 def drop_unused(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes renumbered without the categories no row uses (their order kept): ``(codes, used positions)``."""
     n = int(codes.max()) + 1 if len(codes) else 0
-    used = np.bincount(codes + 1, minlength=n + 1)[1:] > 0  # code -1 counts in the dropped bin 0
+    seen = np.zeros(n + 1, dtype=bool)
+    seen[codes] = True  # code -1 marks the extra last slot, dropped below
+    used = seen[:n]
     if used.all():
         return codes, np.flatnonzero(used)
-    new = np.cumsum(used) - 1
-    return np.where(codes >= 0, new[codes], -1).astype(np.int32), np.flatnonzero(used)
+    new = np.append(np.cumsum(used, dtype=np.int32) - 1, np.int32(-1))  # code -1 → the appended -1
+    return new[codes], np.flatnonzero(used)
 
 
-def sort_order(case: np.ndarray, time: np.ndarray, rank: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Positions ordering rows by case, time, rank, then row.
+def sort_order(case: np.ndarray, time: np.ndarray, event: np.ndarray, event_rank: np.ndarray,
+               row: np.ndarray) -> np.ndarray:
+    """Positions ordering rows by case, time, the rank of the event (``event_rank[event]``), then row.
 
     Logs usually arrive sorted by case and time (nothing to do but the few
     same-time ties) or by time alone (one stable sort by case); anything else
-    takes a full lexicographic sort.
+    takes a full lexicographic sort. Ranks are looked up only for the rows
+    that need them.
     """
     n = len(case)
     if n < 2:
@@ -129,7 +138,7 @@ def sort_order(case: np.ndarray, time: np.ndarray, rank: np.ndarray, row: np.nda
         c, t = case[order], time[order]
         pair = (c[1:] == c[:-1]) & (t[1:] == t[:-1])
     else:
-        return np.lexsort((row, rank, time, case))
+        return np.lexsort((row, event_rank[event], time, case))
     if not pair.any():
         return order
     tied = np.zeros(n, dtype=bool)
@@ -140,7 +149,7 @@ def sort_order(case: np.ndarray, time: np.ndarray, rank: np.ndarray, row: np.nda
     pos = np.flatnonzero(tied)
     group = np.cumsum(begins[pos])
     sub = order[pos]
-    order[pos] = sub[np.lexsort((row[sub], rank[sub], group))]
+    order[pos] = sub[np.lexsort((row[sub], event_rank[event[sub]], group))]
     return order
 
 

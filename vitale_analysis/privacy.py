@@ -156,16 +156,26 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
             continue
         if pd.api.types.is_float_dtype(values.dtype):
             continue
-        # Judge each distinct value once, weighted by how often it occurs.
+        # Judge each distinct value once, weighted by how often it occurs. A cheap
+        # filter first (in Arrow, on the distinct values as they are): a column with
+        # no candidate at all (most columns, case ids included) is done without
+        # counting its rows.
         codes, uniques = distinct_codes(values)
-        weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
+        if isinstance(uniques.dtype, pd.StringDtype):
+            text = pd.Series(uniques, copy=False)
+        else:
+            text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string")
+        maybe = np.flatnonzero(_maybe_nir(text))
+        if len(maybe) == 0:
+            continue
+        text = text.str.strip()
         present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
         n = int(weight[present].sum())
         if n == 0:
             continue
-        # A cheap filter first (in Arrow), the exact pattern on what is left.
-        maybe = np.flatnonzero(present & _maybe_nir(text))
+        # The exact pattern on what is left.
+        maybe = maybe[present[maybe]]
         like = np.zeros(len(text), dtype=bool)
         if len(maybe):
             cand = text.iloc[maybe]

@@ -105,8 +105,8 @@ def _history(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
     pending = (req >= 0) & (req > sent)
     trigger = np.full(n, None, dtype=object)
     has = req >= 0
-    trigger[has] = np.asarray(events["trigger"].array.take(req[has]), dtype=object)
-    trigger[has] = [None if pd.isna(v) else v for v in trigger[has]]
+    taken = events["trigger"].array.take(req[has])
+    trigger[has] = np.where(taken.isna(), None, np.asarray(taken, dtype=object))
     return pd.DataFrame(
         {
             "mediator": any_of("mediator_referral"),

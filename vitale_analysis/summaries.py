@@ -268,7 +268,8 @@ def trigger_summary(
         """Cases timed in phase p, by days then events before censorings: sorted once per phase."""
         if p not in by_time:
             idx = np.flatnonzero(in_phase[:, p])
-            by_time[p] = idx[np.lexsort((~finished[idx, p], day_cols[idx, p]))]
+            idx = np.concatenate([idx[finished[idx, p]], idx[~finished[idx, p]]])  # events first …
+            by_time[p] = idx[np.argsort(day_cols[idx, p], kind="stable")]  # … kept first at equal days
         return by_time[p]
 
     def sample(mask: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import drop_unused, first_per_case, first_value_per_case, labels, sort_order, text_codes
+from .codes import drop_unused, first_row_per_case, first_value_per_case, labels, sort_order, text_codes
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -507,7 +507,8 @@ def validate(
     # Timestamps, as int64 nanoseconds (naive local time, or UTC).
     live = np.flatnonzero(alive)
     raw_times = frame["timestamp"] if len(live) == n_in else frame["timestamp"].iloc[live]
-    parsed = _parse_timestamps(raw_times.reset_index(drop=True), pd.Series(rows[live]), name, dayfirst)
+    parsed = _parse_timestamps(raw_times.reset_index(drop=True), pd.Series(rows if len(live) == n_in else rows[live]),
+                               name, dayfirst)
     notes.extend(parsed.notes)
     t_ns = np.full(n_in, NAT, dtype=np.int64)
     times = parsed.times.dt.tz_localize(None) if parsed.aware else parsed.times
@@ -527,8 +528,10 @@ def validate(
     rank_of = {e: i for i, e in enumerate(vocabulary)}
     event_rank = np.array([rank_of.get(e, len(vocabulary)) for e in event_cats], dtype=np.int64)
     live = np.flatnonzero(alive)
-    perm = sort_order(case_codes[live], t_ns[live], event_rank[event_codes[live]], rows[live])
-    order = live[perm]
+    if len(live) == n_in:  # nothing set aside yet: no need to gather the live rows
+        order = sort_order(case_codes, t_ns, event_codes, event_rank, rows)
+    else:
+        order = live[sort_order(case_codes[live], t_ns[live], event_codes[live], event_rank, rows[live])]
 
     # Exact duplicates (every column but the row number; the first copy is kept) share
     # case and time, so only rows tied on both are compared.
@@ -616,8 +619,8 @@ def validate(
     tie = same_case.copy()
     tie[1:] &= (t[1:] == t[:-1]) & (ev_final[1:] != ev_final[:-1])
     flag(tie, "same_time_tie", "timestamp",
-         lambda idx: [f"{a} and {b} at {s}" for a, b, s in
-                      zip(labels(ev_final[idx - 1], ev_names), labels(ev_final[idx], ev_names), _times_text(t[idx], parsed.aware))])
+         lambda idx: (pd.Series(labels(ev_final[idx - 1], ev_names)) + " and " + pd.Series(labels(ev_final[idx], ev_names))
+                      + " at " + pd.Series(_times_text(t[idx], parsed.aware), dtype="string")).to_numpy())
 
     start = process.milestones[0]
     has_start = np.bincount(c[ev_final == ev_names.index(start)], minlength=n_cases) > 0
@@ -729,28 +732,22 @@ def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names
 
     n_m = len(process.milestones)
     code_of = {name: i for i, name in enumerate(ev_names)}
-    # The rows where a case first reaches each milestone, in time order.
-    milestone = np.full(len(c), -1, dtype=np.int64)
-    for j, name in enumerate(process.milestones):
-        if name in code_of:
-            first = first_per_case(np.flatnonzero(ev == code_of[name]), c)  # rows are time-sorted
-            milestone[first] = j
-    firsts = np.flatnonzero(milestone >= 0)
-    m_seq, c_seq = milestone[firsts], c[firsts]
-    # A case whose first milestones come in process order has no violation: only
-    # cases where the order goes back are checked on their times.
-    back = (c_seq[1:] == c_seq[:-1]) & (m_seq[1:] < m_seq[:-1])
-    suspects = np.unique(c_seq[1:][back])
+    # Per case, the row where it first reaches each milestone (-1: never).
+    first_row = np.column_stack([
+        first_row_per_case(ev == code_of[name], c, n_cases) if name in code_of else np.full(n_cases, -1, dtype=np.int64)
+        for name in process.milestones
+    ]) if n_m else np.full((n_cases, 0), -1, dtype=np.int64)
     mask = np.zeros(len(c), dtype=bool)
+    # Rows are time-sorted within a case: a case whose first milestone rows come in
+    # process order has no violation; only cases where the order goes back are
+    # checked on their times.
+    seen = np.maximum.accumulate(first_row, axis=1) if n_m else first_row
+    back = ((first_row[:, 1:] >= 0) & (first_row[:, 1:] < seen[:, :-1])).any(axis=1) if n_m > 1 else np.zeros(n_cases, bool)
+    suspects = np.flatnonzero(back)
     if not len(suspects):
         return mask, lambda idx: []
-    slot = np.full(n_cases, -1, dtype=np.int64)
-    slot[suspects] = np.arange(len(suspects))
-    pick = firsts[slot[c_seq] >= 0]
-    times = np.full((len(suspects), n_m), NAT, dtype=np.int64)
-    first_row = np.full((len(suspects), n_m), -1, dtype=np.int64)
-    times[slot[c[pick]], milestone[pick]] = t[pick]
-    first_row[slot[c[pick]], milestone[pick]] = pick
+    first_row = first_row[suspects]
+    times = np.where(first_row >= 0, t[first_row], NAT)
     viol, culprit = _violations_from_times(times)
     if not viol.any():
         return mask, lambda idx: []
@@ -775,7 +772,7 @@ def _differs_from_first(codes: np.ndarray, c: np.ndarray, case_starts: np.ndarra
     if not len(codes):
         return differs
     high = np.maximum.reduceat(codes, case_starts)
-    low = np.minimum.reduceat(np.where(codes < 0, np.iinfo(np.int64).max, codes.astype(np.int64)), case_starts)
+    low = np.minimum.reduceat(np.where(codes < 0, np.iinfo(codes.dtype).max, codes), case_starts)
     changing = np.flatnonzero((high >= 0) & (low < high))
     if not len(changing):
         return differs
