@@ -1,64 +1,234 @@
-"""End-to-end pipeline benchmark (issue 9): Parquet → validate → case_table → summaries.
+"""End-to-end pipeline benchmark (issue 9), with PM4Py's two backends side by side.
 
-Each size runs in a fresh Python process (peak resident memory belongs to that
-run alone). The child times each stage and prints one JSON line.
+One command, from the project folder::
 
-Run from the project folder::
+    bash benchmarks/pm4py_env.sh            # once: PM4Py in its own venv (never a dependency)
+    python benchmarks/bench_pipeline.py --write
 
-    python benchmarks/bench_pipeline.py 10000 100000 1000000
+For each size (default 10,000, 100,000 and 1,000,000 dossiers) it generates a seeded
+log with the simulator (seed 1, as_of 2025-06-30) and writes it to Parquet, then runs,
+``--repeat`` times (default 3) and interleaved so that the machine's noise falls on
+all alike, each in a fresh Python process:
 
-Logs are made by the seeded simulator (seed 1, as_of 2025-06-30) into a
-temporary folder. PM4Py, for comparison, runs in its own environment:
-``bash benchmarks/pm4py_env.sh`` then
-``benchmarks/.venv-pm4py/bin/python benchmarks/pm4py_stages.py LOG.parquet pandas|polars``.
+* vitale-analysis: ``read_caselog`` → ``validate`` → ``case_table`` →
+  ``phase_summary`` + ``trigger_summary`` + ``stalled``, each stage timed;
+* PM4Py, pandas backend, and PM4Py, polars backend (``benchmarks/pm4py_stages.py``
+  in the PM4Py venv): read, ``format_dataframe``, case durations, performance DFG.
+
+Wall times are medians over the repeats (the range is shown); peak memory is the
+largest resident set of the runs (``ru_maxrss`` of the child). With ``--write`` the
+tables replace the generated part of ``benchmarks/RESULTS.md`` (between the
+``<!-- generated:start/end -->`` markers); the rest of that file is written by hand.
+
+Options: sizes as arguments; ``--repeat N``; ``--pm4py PYTHON`` (default
+``benchmarks/.venv-pm4py/bin/python``; ``--pm4py none`` skips PM4Py);
+``--keep DIR`` keeps the generated logs there.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
+import os
+import platform
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-CHILD = r"""
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+AS_OF = "2025-06-30"
+
+OURS = r"""
 import json, resource, sys, time, warnings
 t0 = time.perf_counter()
 import vitale_analysis as va
-def mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 out = {"import_s": time.perf_counter() - t0}
-path, as_of = sys.argv[1], "2025-06-30"
-t = time.perf_counter(); raw = va.read_caselog(path); out["read_s"] = time.perf_counter() - t
+path, as_of = sys.argv[1], sys.argv[2]
+def stage(name, fn):
+    t = time.perf_counter(); result = fn(); out[name + "_s"] = time.perf_counter() - t
+    return result
+raw = stage("read", lambda: va.read_caselog(path))
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    t = time.perf_counter(); log = va.validate(raw, as_of=as_of); out["validate_s"] = time.perf_counter() - t
+    warnings.simplefilter("ignore")  # the simulated log's duplicates are reported in .quality
+    log = stage("validate", lambda: va.validate(raw, as_of=as_of))
 del raw
-t = time.perf_counter(); cases = va.case_table(log, as_of=as_of); out["case_table_s"] = time.perf_counter() - t
-t = time.perf_counter(); va.phase_summary(cases); out["phase_summary_s"] = time.perf_counter() - t
-t = time.perf_counter(); va.trigger_summary(log, cases=cases, as_of=as_of); out["trigger_summary_s"] = time.perf_counter() - t
-t = time.perf_counter(); va.stalled(log, cases=cases, as_of=as_of); out["stalled_s"] = time.perf_counter() - t
+cases = stage("case_table", lambda: va.case_table(log, as_of=as_of))
+stage("phase_summary", lambda: va.phase_summary(cases))
+stage("trigger_summary", lambda: va.trigger_summary(log, cases=cases, as_of=as_of))
+stage("stalled", lambda: va.stalled(log, cases=cases, as_of=as_of))
 out["total_s"] = sum(v for k, v in out.items() if k != "import_s")
-out["events"] = log.quality.rows_read
-out["cases"] = len(cases)
-out["peak_mb"] = mb()
+out.update(events=log.quality.rows_read, cases=len(cases),
+           peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 print(json.dumps(out))
 """
 
 MAKE = r"""
 import sys
 from vitale_analysis.simulate import simulate, write_events
-write_events(simulate(int(sys.argv[1]), seed=1, as_of="2025-06-30"), sys.argv[2])
+write_events(simulate(int(sys.argv[1]), seed=1, as_of=sys.argv[3]), sys.argv[2])
 """
 
+OUR_STAGES = ["read", "validate", "case_table", "phase_summary", "trigger_summary", "stalled"]
+PM4PY_STAGES = ["read", "format", "case_durations", "perf_dfg"]
 
-def main(sizes: list[int]) -> None:
+
+def run_json(cmd: list[str]) -> dict:
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def median_range(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def machine() -> dict:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    import vitale_analysis as va
+
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal"))
+        ram = f"{mem_kb / 2**20:.0f} GB RAM"
+    except (OSError, StopIteration):
+        ram = "RAM unknown"
+    return {
+        "when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), {ram}",
+        "versions": (f"Python {platform.python_version()}, vitale-analysis {va.__version__}, pandas {pd.__version__}, "
+                     f"NumPy {np.__version__}, pyarrow {pa.__version__}"),
+    }
+
+
+def bench(sizes: list[int], repeat: int, pm4py: str | None, keep: Path | None) -> dict:
+    results: dict = {"sizes": {}, "pm4py_versions": None, "repeat": repeat}
     with tempfile.TemporaryDirectory() as tmp:
+        folder = keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for n in sizes:
-            path = Path(tmp) / f"log_{n}.parquet"
-            subprocess.run([sys.executable, "-c", MAKE, str(n), str(path)], check=True)
-            res = subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True, capture_output=True, text=True)
-            print(n, res.stdout.strip(), flush=True)
+            path = folder / f"log_{n}.parquet"
+            if not path.exists():
+                subprocess.run([sys.executable, "-c", MAKE, str(n), str(path), AS_OF], check=True)
+            runs: dict[str, list[dict]] = {"ours": [], "pandas": [], "polars": []}
+            for r in range(repeat):
+                runs["ours"].append(run_json([sys.executable, "-c", OURS, str(path), AS_OF]))
+                print(f"{n:>9,} run {r + 1}: vitale-analysis {runs['ours'][-1]['total_s']:.2f} s", flush=True)
+                if pm4py:
+                    for backend in ("pandas", "polars"):
+                        runs[backend].append(run_json([pm4py, str(HERE / "pm4py_stages.py"), str(path), backend]))
+                        print(f"{n:>9,} run {r + 1}: PM4Py {backend} {runs[backend][-1]['total_with_read_s']:.2f} s",
+                              flush=True)
+            if pm4py:
+                results["pm4py_versions"] = {k: runs["polars"][0][k] for k in ("pm4py", "polars", "pandas", "pyarrow")}
+            results["sizes"][n] = runs
+    return results
+
+
+def fmt_s(values: list[float]) -> str:
+    med, lo, hi = median_range(values)
+    return f"{med:.2f}" if len(values) == 1 or hi - lo < 0.005 else f"{med:.2f} ({lo:.2f}–{hi:.2f})"
+
+
+def report(results: dict, info: dict, command: str) -> str:
+    lines = [
+        f"Command: `{command}` — {info['when']}.",
+        f"Machine: {info['machine']}. {info['versions']}.",
+    ]
+    if results["pm4py_versions"]:
+        v = results["pm4py_versions"]
+        lines.append(f"PM4Py environment (`benchmarks/pm4py_env.sh`): pm4py {v['pm4py']}, polars {v['polars']}, "
+                     f"pandas {v['pandas']}, pyarrow {v['pyarrow']}.")
+    lines += [
+        f"Each cell: median of {results['repeat']} fresh processes (min–max); peak = largest resident set of "
+        "those runs. Logs: `simulate(n, seed=1, as_of=\"2025-06-30\")`, written to Parquet.",
+        "",
+        "### vitale-analysis, per stage (s)",
+        "",
+        "| dossiers | events | " + " | ".join(OUR_STAGES) + " | **total** | peak (MB) |",
+        "|---:|---:|" + "---:|" * (len(OUR_STAGES) + 2),
+    ]
+    for n, runs in results["sizes"].items():
+        ours = runs["ours"]
+        cells = [fmt_s([r[f"{s}_s"] for r in ours]) for s in OUR_STAGES]
+        lines.append(f"| {n:,} | {ours[0]['events']:,} | " + " | ".join(cells)
+                     + f" | **{fmt_s([r['total_s'] for r in ours])}** | {max(r['peak_mb'] for r in ours):,.0f} |")
+    if results["pm4py_versions"]:
+        lines += [
+            "",
+            "### PM4Py on the same files, same run (s)",
+            "",
+            "| dossiers | backend | " + " | ".join(PM4PY_STAGES) + " | total with read | peak (MB) |",
+            "|---:|---|" + "---:|" * (len(PM4PY_STAGES) + 2),
+        ]
+        for n, runs in results["sizes"].items():
+            for backend in ("pandas", "polars"):
+                rr = runs[backend]
+                cells = [fmt_s([r[f"{s}_s"] for r in rr]) for s in PM4PY_STAGES]
+                lines.append(f"| {n:,} | {backend} | " + " | ".join(cells)
+                             + f" | {fmt_s([r['total_with_read_s'] for r in rr])} | {max(r['peak_mb'] for r in rr):,.0f} |")
+        lines += [
+            "",
+            "### Ratios (PM4Py time ÷ vitale-analysis time, medians, reading included on both sides)",
+            "",
+            "| dossiers | vitale-analysis (s) | PM4Py pandas (s) | PM4Py polars (s) | × vs pandas | × vs polars | "
+            "× vs the faster |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for n, runs in results["sizes"].items():
+            ours = statistics.median(r["total_s"] for r in runs["ours"])
+            pd_t = statistics.median(r["total_with_read_s"] for r in runs["pandas"])
+            pl_t = statistics.median(r["total_with_read_s"] for r in runs["polars"])
+            lines.append(f"| {n:,} | {ours:.2f} | {pd_t:.2f} | {pl_t:.2f} | {pd_t / ours:.1f}× | {pl_t / ours:.1f}× | "
+                         f"**{min(pd_t, pl_t) / ours:.1f}×** |")
+    return "\n".join(lines)
+
+
+def write(text: str, marker: str = "generated") -> None:
+    """Replace the part of RESULTS.md between ``<!-- marker:start -->`` and ``<!-- marker:end -->``."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Pipeline performance\n"
+    if start not in old or end not in old:
+        old = old.rstrip() + f"\n\n{start}\n{end}\n"
+    head, rest = old.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    RESULTS.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pm4py", default=str(HERE / ".venv-pm4py" / "bin" / "python"),
+                        help="the PM4Py venv's python ('none' to skip)")
+    parser.add_argument("--keep", type=Path, help="keep the generated logs in this folder")
+    parser.add_argument("--write", action="store_true", help="write the tables into benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    pm4py = None if args.pm4py == "none" else args.pm4py
+    if pm4py and not Path(pm4py).exists():
+        raise SystemExit(f"{pm4py}: no PM4Py environment. Make it with `bash benchmarks/pm4py_env.sh`, "
+                         "or pass --pm4py none to skip PM4Py.")
+    info = machine()
+    results = bench(args.sizes, args.repeat, pm4py, args.keep)
+    command = "python benchmarks/bench_pipeline.py " + " ".join(sys.argv[1:])
+    text = report(results, info, command.strip())
+    print(text)
+    if args.write:
+        write(text)
+        print(f"written to {RESULTS}")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000])
+    main()
