@@ -657,7 +657,7 @@ def validate(
         table = pd.concat(all_failures, ignore_index=True)
     else:
         table = pd.DataFrame(columns=_FAILURE_COLUMNS[:-1])
-    table["action"] = table["check"].map(lambda check: CHECKS[check][0])
+    table["action"] = table["check"].map({check: action for check, (action, *_) in CHECKS.items()})
     # Never a full social security number in the report (see privacy.py).
     table["case_id"] = mask_identifiers(table["case_id"].astype("string"))
     table["value"] = mask_identifiers(table["value"].astype("string"))
@@ -716,7 +716,9 @@ def _ns_to_times(ns: np.ndarray, aware: bool) -> pd.Series:
 
 def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
     """Codes into ``known`` + the unknown names actually used (sorted); -1 stays missing."""
-    used = np.bincount(codes + 1, minlength=len(cats) + 1)[1:] > 0
+    seen = np.zeros(len(cats) + 1, dtype=bool)
+    seen[codes] = True  # code -1 marks the extra last slot
+    used = seen[:-1]
     position = {name: i for i, name in enumerate(known)}
     unknown = sorted(str(cats[i]) for i in np.flatnonzero(used) if cats[i] not in position)
     names = list(known) + unknown
@@ -771,9 +773,16 @@ def _differs_from_first(codes: np.ndarray, c: np.ndarray, case_starts: np.ndarra
     differs = np.zeros(len(codes), dtype=bool)
     if not len(codes):
         return differs
-    high = np.maximum.reduceat(codes, case_starts)
-    low = np.minimum.reduceat(np.where(codes < 0, np.iinfo(codes.dtype).max, codes), case_starts)
-    changing = np.flatnonzero((high >= 0) & (low < high))
+    if codes.min() >= 0:  # no empty value: a case changes where two neighbours differ
+        step = codes[1:] != codes[:-1]
+        step[case_starts[1:] - 1] = False  # (not across two cases)
+        if not step.any():
+            return differs
+        changing = np.unique(c[1:][step])
+    else:
+        high = np.maximum.reduceat(codes, case_starts)
+        low = np.minimum.reduceat(np.where(codes < 0, np.iinfo(codes.dtype).max, codes), case_starts)
+        changing = np.flatnonzero((high >= 0) & (low < high))
     if not len(changing):
         return differs
     in_changing = np.zeros(n_cases, dtype=bool)
