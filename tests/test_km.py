@@ -122,3 +122,21 @@ def test_bootstrap_is_seeded_and_centred():
     point = km_quantiles(days, observed)[0]
     low, high = np.percentile(a, [2.5, 97.5])
     assert low < point < high
+
+
+def test_sort_durations_matches_lexsort():
+    """The packed-key sort gives what np.lexsort((~observed, days)) gives, negatives and -0.0 included."""
+    from vitale_analysis.km import duration_order, sort_durations
+
+    rng = np.random.default_rng(11)
+    for trial in range(50):
+        n = int(rng.integers(0, 200))
+        days = rng.choice([0.0, -0.0, 1.5, 2.0, 30.25, 1e9], n) if trial % 2 else rng.exponential(20, n).round(1)
+        if trial % 5 == 0 and n:
+            days[0] = -3.0  # not made by the case table; takes the plain sort
+        observed = rng.random(n) < 0.6
+        order = np.lexsort((~observed, days))
+        got_days, got_observed = sort_durations(days, observed)
+        assert np.array_equal(got_days, days[order]) and np.array_equal(got_observed, observed[order])
+        pos = duration_order(days, observed)
+        assert np.array_equal(days[pos], days[order]) and np.array_equal(observed[pos], observed[order])

@@ -16,7 +16,7 @@ from .codes import case_positions
 from .cohorts import as_cases, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .km import km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted
+from .km import duration_order, km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted
 from .timeutil import NAT, elapsed_days
 from .validate import CaseLog, _to_as_of
 
@@ -268,8 +268,7 @@ def trigger_summary(
         """Cases timed in phase p, by days then events before censorings: sorted once per phase."""
         if p not in by_time:
             idx = np.flatnonzero(in_phase[:, p])
-            idx = np.concatenate([idx[finished[idx, p]], idx[~finished[idx, p]]])  # events first …
-            by_time[p] = idx[np.argsort(day_cols[idx, p], kind="stable")]  # … kept first at equal days
+            by_time[p] = idx[duration_order(day_cols[idx, p], finished[idx, p])]
         return by_time[p]
 
     def sample(mask: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
