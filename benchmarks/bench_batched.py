@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import AS_OF, machine, write  # noqa: E402
+from _common import machine  # noqa: E402
+from bench_pipeline import AS_OF, write  # noqa: E402
 
 MAKE = r"""
 import sys
@@ -77,7 +78,8 @@ def main() -> None:
         r = json.loads(res.stdout.strip().splitlines()[-1])
     command = "python benchmarks/bench_batched.py " + " ".join(sys.argv[1:])
     text = "\n".join([
-        f"Command: `{command.strip()}` — {info['when']}. {info['machine']}. {info['versions']}.",
+        f"Command: `{command.strip()}` — {info['when']}. {info['machine']}. {info['versions']}. "
+        f"Code: commit {info['commit']}.",
         "",
         "| dossiers | events | batch (events) | case_table_batched (s) | phase_summary (s) | peak (MB) | "
         "case table (MB) | quality report (MB) |",

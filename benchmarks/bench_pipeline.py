@@ -28,10 +28,7 @@ Options: sizes as arguments; ``--repeat N``; ``--pm4py PYTHON`` (default
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -39,6 +36,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import machine  # noqa: E402
 RESULTS = HERE / "RESULTS.md"
 AS_OF = "2025-06-30"
 
@@ -87,32 +86,6 @@ def median_range(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values), min(values), max(values)
 
 
-def machine() -> dict:
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    import vitale_analysis as va
-
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))
-        ram = f"{mem_kb / 2**20:.0f} GB RAM"
-    except (OSError, StopIteration):
-        ram = "RAM unknown"
-    return {
-        "when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), {ram}",
-        "versions": (f"Python {platform.python_version()}, vitale-analysis {va.__version__}, pandas {pd.__version__}, "
-                     f"NumPy {np.__version__}, pyarrow {pa.__version__}"),
-    }
-
-
 def bench(sizes: list[int], repeat: int, pm4py: str | None, keep: Path | None) -> dict:
     results: dict = {"sizes": {}, "pm4py_versions": None, "repeat": repeat}
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +118,7 @@ def fmt_s(values: list[float]) -> str:
 def report(results: dict, info: dict, command: str) -> str:
     lines = [
         f"Command: `{command}` — {info['when']}.",
-        f"Machine: {info['machine']}. {info['versions']}.",
+        f"Machine: {info['machine']}. {info['versions']}. Code: commit {info['commit']}.",
     ]
     if results["pm4py_versions"]:
         v = results["pm4py_versions"]

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 100_000, 1_000_000)
@@ -75,23 +77,8 @@ def run_one(n: int) -> dict:
 
 
 def machine() -> str:
-    import numpy
-    import pandas
-    import pyarrow
-
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} logical CPUs; "
-        f"Python {platform.python_version()}, NumPy {numpy.__version__}, pandas {pandas.__version__}, "
-        f"pyarrow {pyarrow.__version__}"
-    )
+    info = _common.machine()
+    return f"{info['machine']}; {info['versions']}"
 
 
 def measure(n: int, repeats: int = REPEATS) -> dict:

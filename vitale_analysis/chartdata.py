@@ -33,7 +33,7 @@ import pandas as pd
 
 from .cohorts import as_cases, cohort_columns, group_codes
 from .errors import CaseLogError, closest_names
-from .km import km_grouped_quantiles, km_quantiles, km_survival
+from .km import km_quantiles, km_survival
 from .privacy import mask_identifier
 from .process import CARTE_VITALE, ProcessModel
 from .summaries import phase_summary
@@ -165,27 +165,8 @@ def phase_quartiles(
     """
     process = _process_of(log_or_cases, process)
     cases = as_cases(log_or_cases, as_of=as_of, days=days)
-    summary = phase_summary(cases, by=by, process=process)
-    cases, groups = cohort_columns(cases, by)
-    phases = list(process.phase_keys)
-    n_phases = len(phases)
-    p25 = np.full(len(summary), np.nan)
-    if len(cases) and len(summary):
-        codes, values = group_codes(cases, groups)
-        n_cells = len(values) * n_phases
-        all_days, all_finished, all_cells = [], [], []
-        for j, phase in enumerate(phases):
-            state = cases[f"{phase}_state"].astype(object).to_numpy()
-            timed = np.isin(state, _TIMED)
-            all_days.append(cases[f"{phase}_days"].to_numpy(dtype=float)[timed])
-            all_finished.append(state[timed] == "finished")
-            all_cells.append(codes[timed] * n_phases + j)
-        p25 = km_grouped_quantiles(
-            np.concatenate(all_days), np.concatenate(all_finished), np.concatenate(all_cells), n_cells,
-            levels=(0.75,),
-        )[:, 0]
-    summary.insert(summary.columns.get_loc("median_days"), "p25_days", p25)
-    return summary
+    # The same Kaplan–Meier curves as phase_summary's, read at one more level.
+    return phase_summary(cases, by=by, process=process, _p25=True)
 
 
 # ============================================================================ durations per dossier

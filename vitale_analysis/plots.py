@@ -836,7 +836,8 @@ def plot_stalled_heatmap(
     for (i, j), value in np.ndenumerate(counts):
         if value > 0:
             ax.text(j, i, _fmt_num(value, lang), ha="center", va="center", fontsize=8.5,
-                    color="white" if value > 0.55 * vmax else "black")
+                    color="white" if value > 0.55 * vmax else "black",
+                    in_layout=False)  # inside its cell: the layout need not measure it (hundreds of cells)
     thresholds = attrs.get("thresholds", {})
     labels = []
     for key in matrix.columns:
@@ -916,7 +917,8 @@ def plot_open_by_age(
         for rect, width in zip(bars, widths):
             if width >= 0.045 * max(1, table["n_phase"].max()) and width > 0:
                 ax.text(rect.get_x() + width / 2, rect.get_y() + rect.get_height() / 2, _fmt_num(width, lang),
-                        ha="center", va="center", fontsize=8, color="white" if k >= len(edges) / 2 else "black")
+                        ha="center", va="center", fontsize=8, color="white" if k >= len(edges) / 2 else "black",
+                        in_layout=False)  # inside its bar
         left = left + widths
     totals = table.drop_duplicates("phase").set_index(table.drop_duplicates("phase")["phase"].astype(object))["n_phase"]
     for i, phase in enumerate(phases):
@@ -1232,7 +1234,7 @@ def plot_waiting_on(
             if width >= 6:
                 ax.text(rect.get_x() + width / 2, rect.get_y() + rect.get_height() / 2, _fmt_pct(width, lang),
                         ha="center", va="center", fontsize=8.5,
-                        color="white" if party in ("office", "third_party") else "black")
+                        color="white" if party in ("office", "third_party") else "black", in_layout=False)  # inside
         left = left + widths
     labels = []
     for rec in summary.to_dict("records"):

@@ -516,7 +516,7 @@ def arrow_to_frame(table) -> pd.DataFrame:
             columns[name] = _sorted_chunks_categorical(col) or _unified_categorical(col)
         else:
             columns[name] = col.to_pandas()
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # the arrays are fresh: no need to copy them again
 
 
 def _chunk_codes(chunks, lookups) -> np.ndarray:

@@ -41,6 +41,7 @@ def phase_summary(
     as_of=None,
     days: str = "calendar",
     process=None,
+    _p25: bool = False,
 ) -> pd.DataFrame:
     """Time per phase, counting dossiers still open honestly.
 
@@ -101,7 +102,8 @@ def phase_summary(
     n_cells = n_groups * n_phases
     stats = {name: np.zeros(n_cells, dtype=np.int64) for name in ("n", "n_finished", "n_open", "n_closed",
                                                                   "n_no_duration")}
-    km = np.full((n_cells, 3), np.nan)
+    levels = (0.5, 0.25, 0.10, 0.75) if _p25 else (0.5, 0.25, 0.10)  # (p25: chartdata.phase_quartiles)
+    km = np.full((n_cells, len(levels)), np.nan)
     completed = np.full(n_cells, np.nan)
     open_code, closed_code = _STATES.index("open"), _STATES.index("closed")
     for j, phase in enumerate(phases):
@@ -122,7 +124,7 @@ def phase_summary(
         stats["n_closed"][cells] = count(state == closed_code)
         stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
         km[cells] = km_grouped_quantiles(
-            days_j[timed], finished[timed], group_codes[timed], n_groups, levels=(0.5, 0.25, 0.10)
+            days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels
         )
         if finished.any():
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
@@ -132,6 +134,7 @@ def phase_summary(
         {
             "phase": pd.Categorical.from_codes(np.tile(np.arange(n_phases), n_groups), categories=phases, ordered=True),
             **stats,
+            **({"p25_days": km[:, 3]} if _p25 else {}),
             "median_days": km[:, 0],
             "p75_days": km[:, 1],
             "p90_days": km[:, 2],
