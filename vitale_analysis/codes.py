@@ -161,6 +161,9 @@ def case_positions(case_id: pd.Series, wanted) -> np.ndarray:
     """
     wanted = pd.Index(wanted)
     if isinstance(case_id.dtype, pd.CategoricalDtype):
-        lookup = np.append(wanted.get_indexer(case_id.cat.categories), -1)
+        categories = case_id.cat.categories
+        if len(wanted) == len(categories) and wanted.equals(categories):  # a whole case table of the log
+            return case_id.cat.codes.to_numpy().astype(np.int64)
+        lookup = np.append(wanted.get_indexer(categories), -1)
         return lookup[case_id.cat.codes.to_numpy()]
     return wanted.get_indexer(case_id)

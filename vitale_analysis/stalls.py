@@ -73,8 +73,8 @@ def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
     return out
 
 
-def _history(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
-    """Per case, from its events up to as_of: complaint, médiateur, pending complement."""
+def _history(log: CaseLog, cases: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """Per case of ``cases[keep]``, from its events up to as_of: complaint, médiateur, pending complement."""
     events = log.events
     as_of = cases.attrs["as_of"]
     inclusive = cases.attrs.get("as_of_inclusive", True)
@@ -101,18 +101,18 @@ def _history(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
         idx[pos[rows]] = rows  # events are in time order: the last one wins
         return idx
 
-    req, sent = last_index("complement_requested"), last_index("complement_sent")
+    req, sent = last_index("complement_requested")[keep], last_index("complement_sent")[keep]
     pending = (req >= 0) & (req > sent)
-    trigger = np.full(n, None, dtype=object)
-    has = req >= 0
-    taken = events["trigger"].array.take(req[has])
-    trigger[has] = np.where(taken.isna(), None, np.asarray(taken, dtype=object))
+    trigger = np.full(len(req), None, dtype=object)
+    if pending.any():
+        taken = events["trigger"].array.take(req[pending])
+        trigger[pending] = np.where(taken.isna(), None, np.asarray(taken, dtype=object))
     return pd.DataFrame(
         {
-            "mediator": any_of("mediator_referral"),
-            "complaint": any_of("complaint_filed"),
+            "mediator": any_of("mediator_referral")[keep],
+            "complaint": any_of("complaint_filed")[keep],
             "complement_pending": pending,
-            "complement_trigger": np.where(pending, trigger, None),
+            "complement_trigger": pd.array(trigger, dtype=object),
         }
     )
 
@@ -174,12 +174,16 @@ def stalled(
     phases = list(process.phase_keys)
     limits = phase_thresholds(cases, phases, percentile=percentile, thresholds=thresholds)
 
-    open_cases = cases["status"] == "open"
-    phase = cases["current_phase"].astype(object)
-    threshold = phase.map(limits).astype(float)
-    over = open_cases & (cases["days_in_phase"] > threshold)
-    work = cases[over.to_numpy()].reset_index(drop=True)
-    history = _history(log, cases)[over.to_numpy()].reset_index(drop=True)
+    open_cases = (cases["status"] == "open").to_numpy(dtype=bool)
+    phase = cases["current_phase"]
+    if isinstance(phase.dtype, pd.CategoricalDtype):  # one lookup per phase, not per dossier
+        per_code = np.array([limits.get(str(p), np.nan) for p in phase.cat.categories] + [np.nan], dtype=float)
+        threshold = per_code[phase.cat.codes.to_numpy()]
+    else:
+        threshold = phase.astype(object).map(limits).to_numpy(dtype=float)
+    over = open_cases & (cases["days_in_phase"].to_numpy(dtype=float) > threshold)
+    work = cases[over].reset_index(drop=True)
+    history = _history(log, cases, over)
 
     as_of_ts = cases.attrs["as_of"]
     last_at = work["last_event_at"]
@@ -207,19 +211,21 @@ def stalled(
         list(NEXT_ACTION_REASONS[:-1]),
         default="phase_action",
     )
-    actions = []
-    for r, p, trig in zip(reason, work["current_phase"].astype(object), history["complement_trigger"]):
-        actions.append(_action(process, r, p, trig, lang))
+    current = work["current_phase"].astype(object).to_numpy()
+    said: dict = {}  # (reason, phase, trigger) → the action: a few dozen distinct ones
+    actions = [said[k] if k in said else said.setdefault(k, _action(process, *k, lang))
+               for k in zip(reason.tolist(), current.tolist(), history["complement_trigger"].tolist())]
+    label_of = {p: process.phase(p).label_in(lang) for p in set(current.tolist())}
 
     out = pd.DataFrame(
         {
             "case_id": work["case_id"],
             "office": work["office"] if "office" in work else pd.Series(pd.NA, index=work.index, dtype="string"),
             "phase": work["current_phase"],
-            "phase_label": [process.phase(p).label_in(lang) for p in work["current_phase"].astype(object)],
+            "phase_label": [label_of[p] for p in current.tolist()],
             "days_in_phase": work["days_in_phase"],
-            "threshold_days": threshold[over].to_numpy(),
-            "days_over": work["days_in_phase"] - threshold[over].to_numpy(),
+            "threshold_days": threshold[over],
+            "days_over": work["days_in_phase"] - threshold[over],
             "waiting_on": work["waiting_on"] if "waiting_on" in work else pd.NA,
             "last_event": work["last_event"],
             "last_event_at": last_at,

@@ -126,7 +126,9 @@ def phase_summary(
         km[cells] = km_grouped_quantiles(
             days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels
         )
-        if finished.any():
+        if finished.any() and n_groups == 1:
+            completed[cells[0]] = np.median(days_j[finished])
+        elif finished.any():
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
@@ -268,16 +270,18 @@ def trigger_summary(
     by_time: dict[int, np.ndarray] = {}
 
     def sorted_in_phase(p: int) -> np.ndarray:
-        """Cases timed in phase p, by days then events before censorings: sorted once per phase."""
+        """Cases timed in phase p (positions, days, finished), by days then events before
+        censorings: sorted once per phase."""
         if p not in by_time:
             idx = np.flatnonzero(in_phase[:, p])
-            by_time[p] = idx[duration_order(day_cols[idx, p], finished[idx, p])]
+            idx = idx[duration_order(day_cols[idx, p], finished[idx, p])]
+            by_time[p] = idx, day_cols[idx, p], finished[idx, p]
         return by_time[p]
 
     def sample(mask: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
-        order = sorted_in_phase(p)
-        chosen = order[mask[order]]
-        return day_cols[chosen, p], finished[chosen, p]
+        idx, days_sorted, done_sorted = sorted_in_phase(p)
+        chosen = mask[idx]
+        return days_sorted[chosen], done_sorted[chosen]
 
     lower, upper = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
     rows = []
@@ -286,15 +290,14 @@ def trigger_summary(
             sel = (tg == g) & (key_code == k)
             if not sel.any():
                 continue
-            affected_cases = np.unique(case_pos[sel])
             phase_counts = np.bincount(raised_in[sel], minlength=n_phases)
             p = int(np.argmax(phase_counts))  # most often raised in; ties → the earlier phase
             next_median = km_quantiles(to_next[sel], has_next[sel])[0]
-            in_p = np.unique(case_pos[sel & (raised_in == p)])
-            aff_mask = np.zeros(len(cases), dtype=bool)
-            aff_mask[in_p] = True
-            any_mask = np.zeros(len(cases), dtype=bool)
-            any_mask[affected_cases] = True
+            aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
+            aff_mask[case_pos[sel & (raised_in == p)]] = True
+            any_mask = np.zeros(len(cases), dtype=bool)  # raised at all
+            any_mask[case_pos[sel]] = True
+            n_affected = int(np.count_nonzero(any_mask))
             base = (group_codes == g) & in_phase[:, p]
             aff = base & aff_mask
             unaff = base & ~any_mask
@@ -322,8 +325,8 @@ def trigger_summary(
                     "label": model.label_in(lang) if model else key,
                     "phase": phases[p],
                     "events": int(sel.sum()),
-                    "cases_affected": len(affected_cases),
-                    "share": len(affected_cases) / group_size[g],
+                    "cases_affected": n_affected,
+                    "share": n_affected / group_size[g],
                     "median_days_to_next_milestone": next_median,
                     "median_days_affected": med_aff,
                     "median_days_unaffected": med_unaff,
