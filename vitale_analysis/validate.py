@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import drop_unused, first_row_per_case, first_value_per_case, labels, sort_order, text_codes
+from .codes import drop_unused, first_value_per_case, labels, sort_order, text_codes
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -734,11 +734,19 @@ def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names
 
     n_m = len(process.milestones)
     code_of = {name: i for i, name in enumerate(ev_names)}
-    # Per case, the row where it first reaches each milestone (-1: never).
-    first_row = np.column_stack([
-        first_row_per_case(ev == code_of[name], c, n_cases) if name in code_of else np.full(n_cases, -1, dtype=np.int64)
-        for name in process.milestones
-    ]) if n_m else np.full((n_cases, 0), -1, dtype=np.int64)
+    # Per case, the row where it first reaches each milestone (-1: never), in one pass
+    # over the milestone rows (np.minimum.at, as in the case table).
+    milestone_of = np.full(len(ev_names) + 1, -1, dtype=np.int16)
+    for j, name in enumerate(process.milestones):
+        if name in code_of:
+            milestone_of[code_of[name]] = j
+    row_milestone = milestone_of[ev]
+    rows = np.flatnonzero(row_milestone >= 0)
+    none = np.iinfo(np.int64).max
+    first_row = np.full(n_cases * n_m, none, dtype=np.int64)
+    np.minimum.at(first_row, c[rows].astype(np.int64) * n_m + row_milestone[rows], rows)
+    first_row = np.where(first_row == none, -1, first_row).reshape(n_cases, n_m)
+    del row_milestone, rows
     mask = np.zeros(len(c), dtype=bool)
     # Rows are time-sorted within a case: a case whose first milestone rows come in
     # process order has no violation; only cases where the order goes back are
