@@ -34,12 +34,12 @@ def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     """
     codes, uniques = distinct_codes(values)
     clean = _clean_text_categories(uniques, sort)
-    if clean is not None:  # already trimmed, non-empty (and sorted): the codes stand
-        return codes.astype(np.int32, copy=False), clean
+    if clean is not None:  # already trimmed, non-empty (and sorted): the codes stand, in their
+        return codes, clean  # own width (a categorical of a few names has 8-bit codes: no copy)
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
     text = text.where(text != "")
     new, cats = pd.factorize(text, sort=sort, use_na_sentinel=True)
-    lookup = np.append(new, -1).astype(np.int32)  # old code -1 → the appended -1
+    lookup = np.append(new, -1).astype(np.int8 if len(cats) < 127 else np.int32)  # old code -1 → the appended -1
     return lookup[codes], pd.Index(np.asarray(cats, dtype=object), dtype="string")
 
 

@@ -505,16 +505,21 @@ def validate(
     set_aside(event_codes < 0, "empty_event", "event", lambda idx: raw_text("event", idx).to_numpy())
 
     # Timestamps, as int64 nanoseconds (naive local time, or UTC).
-    live = np.flatnonzero(alive)
-    raw_times = frame["timestamp"] if len(live) == n_in else frame["timestamp"].iloc[live]
-    parsed = _parse_timestamps(raw_times.reset_index(drop=True), pd.Series(rows if len(live) == n_in else rows[live]),
+    everyone = bool(alive.all())  # (the usual case: no row lost so far, nothing to gather)
+    live = None if everyone else np.flatnonzero(alive)
+    raw_times = frame["timestamp"] if everyone else frame["timestamp"].iloc[live]
+    parsed = _parse_timestamps(raw_times.reset_index(drop=True), pd.Series(rows if everyone else rows[live]),
                                name, dayfirst)
     notes.extend(parsed.notes)
-    t_ns = np.full(n_in, NAT, dtype=np.int64)
     times = parsed.times.dt.tz_localize(None) if parsed.aware else parsed.times
-    t_ns[live] = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    missing = np.zeros(n_in, dtype=bool)
-    missing[live] = parsed.missing
+    if everyone:  # (never written to below)
+        t_ns = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        missing = np.asarray(parsed.missing, dtype=bool)
+    else:
+        t_ns = np.full(n_in, NAT, dtype=np.int64)
+        t_ns[live] = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        missing = np.zeros(n_in, dtype=bool)
+        missing[live] = parsed.missing
     set_aside(missing, "missing_timestamp", "timestamp",
               lambda idx: frame["timestamp"].iloc[idx].astype("string").fillna("").to_numpy())
     set_aside(t_ns == NAT, "unparseable_timestamp", "timestamp",
@@ -527,15 +532,22 @@ def validate(
     vocabulary = list(process.vocabulary)
     rank_of = {e: i for i, e in enumerate(vocabulary)}
     event_rank = np.array([rank_of.get(e, len(vocabulary)) for e in event_cats], dtype=np.int64)
-    live = np.flatnonzero(alive)
-    if len(live) == n_in:  # nothing set aside yet: no need to gather the live rows
+    if alive.all():  # nothing set aside yet: no need to gather the live rows
         order = sort_order(case_codes, t_ns, event_codes, event_rank, rows)
     else:
+        live = np.flatnonzero(alive)
         order = live[sort_order(case_codes[live], t_ns[live], event_codes[live], event_rank, rows[live])]
+
+    # A log already in case/time order (the usual export) keeps its rows where they are:
+    # the kept rows are then taken by a mask (a sequential pass), not gathered by position.
+    in_file_order = len(order) < 2 or bool((order[1:] > order[:-1]).all())
+    if in_file_order and len(order) == n_in:
+        c_s, t_s = case_codes, t_ns
+    else:
+        c_s, t_s = case_codes[order], t_ns[order]
 
     # Exact duplicates (every column but the row number; the first copy is kept) share
     # case and time, so only rows tied on both are compared.
-    c_s, t_s = case_codes[order], t_ns[order]
     tied = np.zeros(len(order), dtype=bool)
     if len(order) > 1:
         pair = (c_s[1:] == c_s[:-1]) & (t_s[1:] == t_s[:-1])
@@ -563,8 +575,29 @@ def validate(
         raise CaseLogError(
             f"{name}: no usable rows: the file has a header but no data rows. Export the case log again with its rows."
         )
-    order = order[alive[order]]
-    if len(order) == 0 and not _allow_empty:  # (batches: a batch may lose every row)
+    if in_file_order:  # the kept rows, in order, are exactly the rows still alive
+        def pick(values: np.ndarray) -> np.ndarray:
+            return values[alive]
+
+        def pick_column(values: pd.Series) -> pd.Series:
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                return pd.Series(pd.Categorical.from_codes(values.cat.codes.to_numpy()[alive], dtype=values.dtype))
+            if isinstance(values.dtype, np.dtype):  # NumPy-backed: numbers, booleans, naive times
+                return pd.Series(values.to_numpy()[alive])
+            return values[alive].reset_index(drop=True)
+
+        n_kept = int(np.count_nonzero(alive))
+    else:
+        order = order[alive[order]]
+
+        def pick(values: np.ndarray) -> np.ndarray:
+            return values[order]
+
+        def pick_column(values: pd.Series) -> pd.Series:
+            return values.take(order).reset_index(drop=True)
+
+        n_kept = len(order)
+    if n_kept == 0 and not _allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
         raise CaseLogError(
             f"{name}: no usable rows: all {rows_read:,} rows were set aside ({reasons}). "
@@ -572,14 +605,14 @@ def validate(
         )
 
     # The kept events, typed, in order.
-    c, used = drop_unused(case_codes[order])
+    c, used = drop_unused(pick(case_codes))
     case_cats = case_cats[used]
     n_cases = len(case_cats)
-    t = t_ns[order]
+    t = pick(t_ns)
     trigger_names = list(process.triggers)
-    ev_final, ev_names = _recode(event_codes[order], event_cats, vocabulary)
-    tr_final, tr_names = _recode(trig_codes[order], trig_cats, trigger_names)
-    out_rows = rows[order]
+    ev_final, ev_names = _recode(pick(event_codes), event_cats, vocabulary)
+    tr_final, tr_names = _recode(pick(trig_codes), trig_cats, trigger_names)
+    out_rows = pick(rows)
     events = pd.DataFrame(
         {
             "case_id": pd.Categorical.from_codes(c, categories=case_cats),
@@ -590,7 +623,7 @@ def validate(
     )
     for column in frame.columns:
         if column not in events.columns and column != "row":
-            events[column] = frame[column].take(order).reset_index(drop=True)
+            events[column] = pick_column(frame[column])
     events["row"] = out_rows
 
     flagged: list[pd.DataFrame] = []
