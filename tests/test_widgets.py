@@ -141,6 +141,22 @@ def test_caseload_as_of_picker_recomputes_the_case_table(log):
     assert_frame_equal(explorer.result, va.phase_summary(va.case_table(log), process=log.process))
 
 
+@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-06-30 09:00", "2025-03-15"])
+def test_caseload_explorer_built_with_an_as_of_shows_that_snapshot(log, as_of):
+    """The as_of given is the snapshot shown, exactly as case_table takes it (a bare date is the end of
+    that day, a time is that time), as the other explorers do; another day picked, then the first one
+    again, brings it back."""
+    explorer = CaseloadExplorer(log, as_of=as_of)
+    expected = va.case_table(log, as_of=as_of)
+    assert_frame_equal(explorer.cases, expected)
+    assert_frame_equal(explorer.result, va.phase_summary(expected, process=log.process))
+    first_day = explorer.controls["as_of"].value
+    explorer.controls["as_of"].value = date(2025, 2, 28)
+    assert_frame_equal(explorer.cases, va.case_table(log, as_of="2025-02-28"))
+    explorer.controls["as_of"].value = first_day
+    assert_frame_equal(explorer.cases, expected)
+
+
 def test_caseload_explorer_in_french(log, cases):
     explorer = CaseloadExplorer(log, lang="fr")
     c = explorer.controls

@@ -521,6 +521,7 @@ class CaseloadExplorer(_Explorer):
         self._last_day = _local_day(log.last_timestamp)
         first_day = _local_day(log.events["timestamp"].min())
         day = self._last_day if as_of is None else _as_of_day(_stored_as_of(as_of))
+        self._given = (day, as_of)  # the as_of asked for, exactly, on its own day
         self._views: OrderedDict = OrderedDict()
         self._months: dict = {}
         cases = self._case_table(self._as_of_argument(day))
@@ -566,8 +567,13 @@ class CaseloadExplorer(_Explorer):
         return sorted(str(v) for v in cases[column].dropna().unique())
 
     def _as_of_argument(self, day: date):
-        # The log's last day is taken up to its latest event (case_table's own
-        # default); an earlier day means the end of that day.
+        # The as_of the explorer was built with stands for its own day (as the other
+        # explorers take it: a bare date is the end of that day, a time is that time).
+        # Otherwise the log's last day is taken up to its latest event (case_table's
+        # own default), and an earlier day means the end of that day.
+        given_day, given = self._given
+        if given is not None and day == given_day:
+            return given
         return None if day == self._last_day else day.isoformat()
 
     def _start_months(self, cases: pd.DataFrame) -> np.ndarray:
