@@ -28,7 +28,7 @@ from .cases import _DURATION_CODES, _FINISHED, _state_codes, case_table
 from .codes import case_positions
 from .cohorts import as_cases
 from .errors import CaseLogError
-from .km import km_quantiles
+from .km import km_quantiles, thread_map
 from .timeutil import elapsed_days
 from .validate import CaseLog
 
@@ -58,19 +58,18 @@ def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
         raise CaseLogError(f"thresholds: days must be numbers ≥ 0, got {bad}.")
     if not 0 < percentile < 100:
         raise CaseLogError(f"percentile={percentile} must be between 0 and 100.")
-    out = {}
-    for phase in phases:
+    def estimate(phase: str) -> float:
         if phase in given:
-            out[phase] = float(given[phase])
-            continue
+            return float(given[phase])
         state = _state_codes(cases, [phase])[:, 0]
         timed = np.isin(state, _DURATION_CODES)
         days = cases[f"{phase}_days"].to_numpy(dtype=float)[timed]
         value = km_quantiles(days, (state == _FINISHED)[timed], (1 - percentile / 100,))[0]
         if np.isinf(value):
             value = float(np.percentile(days, percentile))
-        out[phase] = float(value)
-    return out
+        return float(value)
+
+    return dict(zip(phases, thread_map(estimate, phases)))  # phases are independent
 
 
 def _history(log: CaseLog, cases: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:

@@ -16,7 +16,8 @@ from .codes import case_positions
 from .cohorts import as_cases, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .km import duration_order, km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted
+from .km import (duration_order, km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted,
+                 thread_map)
 from .timeutil import NAT, elapsed_days
 from .validate import CaseLog, _to_as_of
 
@@ -106,6 +107,7 @@ def phase_summary(
     km = np.full((n_cells, len(levels)), np.nan)
     completed = np.full(n_cells, np.nan)
     open_code, closed_code = _STATES.index("open"), _STATES.index("closed")
+    km_inputs = []  # per phase, its Kaplan–Meier sample: estimated below, phases side by side
     for j, phase in enumerate(phases):
         if not len(cases):
             break
@@ -123,15 +125,17 @@ def phase_summary(
         stats["n_open"][cells] = count(state == open_code)
         stats["n_closed"][cells] = count(state == closed_code)
         stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
-        km[cells] = km_grouped_quantiles(
-            days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels
-        )
+        km_inputs.append((cells, days_j[timed], finished[timed], group_codes[timed]))
         if finished.any() and n_groups == 1:
             completed[cells[0]] = np.median(days_j[finished])
         elif finished.any():
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
+    estimates = thread_map(lambda sample: km_grouped_quantiles(*sample[1:], n_groups, levels=levels), km_inputs)
+    for (cells, *_), estimate in zip(km_inputs, estimates):
+        km[cells] = estimate
+    del km_inputs
     out = pd.DataFrame(
         {
             "phase": pd.Categorical.from_codes(np.tile(np.arange(n_phases), n_groups), categories=phases, ordered=True),
@@ -283,15 +287,23 @@ def trigger_summary(
         chosen = mask[idx]
         return days_sorted[chosen], done_sorted[chosen]
 
+    # Each trigger is compared within the phase it is most often raised in (ties → the
+    # earlier phase); those phases are sorted first, side by side.
+    cells = {}
+    for g in range(n_groups):
+        for k in range(len(trig_keys)):
+            sel = (tg == g) & (key_code == k)
+            if sel.any():
+                cells[g, k] = sel, int(np.argmax(np.bincount(raised_in[sel], minlength=n_phases)))
+    thread_map(sorted_in_phase, sorted({p for _, p in cells.values()}))
+
     lower, upper = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
     rows = []
     for g in range(n_groups):
         for k, key in enumerate(trig_keys):
-            sel = (tg == g) & (key_code == k)
-            if not sel.any():
+            if (g, k) not in cells:
                 continue
-            phase_counts = np.bincount(raised_in[sel], minlength=n_phases)
-            p = int(np.argmax(phase_counts))  # most often raised in; ties → the earlier phase
+            sel, p = cells[g, k]
             next_median = km_quantiles(to_next[sel], has_next[sel])[0]
             aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
             aff_mask[case_pos[sel & (raised_in == p)]] = True
