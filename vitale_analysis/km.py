@@ -171,6 +171,9 @@ def _group_time_sorted(days: np.ndarray, observed: np.ndarray, codes: np.ndarray
     then one :func:`sort_durations` per group: several times faster than
     ``np.lexsort((days, codes))`` on millions of rows.
     """
+    if n_groups == 1:  # (no cohorts: the common case) one sort, no partition
+        days, observed = sort_durations(days, observed)
+        return days, observed, np.zeros(len(days), dtype=np.int64)
     small = np.int16 if n_groups < np.iinfo(np.int16).max else np.int64
     by_group = np.argsort(codes.astype(small), kind="stable")
     days, observed = days[by_group], observed[by_group]

@@ -107,10 +107,10 @@ def phase_summary(
     km = np.full((n_cells, len(levels)), np.nan)
     completed = np.full(n_cells, np.nan)
     open_code, closed_code = _STATES.index("open"), _STATES.index("closed")
-    km_inputs = []  # per phase, its Kaplan–Meier sample: estimated below, phases side by side
-    for j, phase in enumerate(phases):
-        if not len(cases):
-            break
+
+    def one_phase(j: int) -> None:
+        """Counts and estimates of phase j, written into its cells (phases run side by side)."""
+        phase = phases[j]
         state = _state_codes(cases, [phase])[:, 0]
         days_j = cases[f"{phase}_days"].to_numpy(dtype=float)
         cells = np.arange(n_groups) * n_phases + j  # where this phase's groups go in the output
@@ -125,17 +125,15 @@ def phase_summary(
         stats["n_open"][cells] = count(state == open_code)
         stats["n_closed"][cells] = count(state == closed_code)
         stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
-        km_inputs.append((cells, days_j[timed], finished[timed], group_codes[timed]))
+        km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels)
         if finished.any() and n_groups == 1:
             completed[cells[0]] = np.median(days_j[finished])
         elif finished.any():
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
-    estimates = thread_map(lambda sample: km_grouped_quantiles(*sample[1:], n_groups, levels=levels), km_inputs)
-    for (cells, *_), estimate in zip(km_inputs, estimates):
-        km[cells] = estimate
-    del km_inputs
+    if len(cases):
+        thread_map(one_phase, range(n_phases))  # each phase writes its own cells only
     out = pd.DataFrame(
         {
             "phase": pd.Categorical.from_codes(np.tile(np.arange(n_phases), n_groups), categories=phases, ordered=True),
