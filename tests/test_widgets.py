@@ -157,6 +157,22 @@ def test_caseload_explorer_built_with_an_as_of_shows_that_snapshot(log, as_of):
     assert_frame_equal(explorer.cases, expected)
 
 
+def test_caseload_explorer_keeps_a_few_case_tables_and_their_months_right(log):
+    """Picking many days keeps only the last few case tables (memory stays bounded), and the
+    start-period filter still uses the months of the table shown (not one of an evicted day)."""
+    explorer = CaseloadExplorer(log)
+    explorer.controls["start_period"].value = ("2025-02", "2025-03")
+    for day in range(1, 11):
+        explorer.controls["as_of"].value = date(2025, 5, day)
+    assert len(explorer._case_tables) <= 4
+    expected = va.case_table(log, as_of="2025-05-10")
+    months = expected["started_at"].dt.strftime("%Y-%m")
+    chosen = expected[((months >= "2025-02") & (months <= "2025-03")).to_numpy()]
+    assert_frame_equal(explorer.filtered_cases.reset_index(drop=True), chosen.reset_index(drop=True))
+    explorer.controls["as_of"].value = date(2025, 5, 1)  # evicted: computed again, same answer
+    assert_frame_equal(explorer.cases, va.case_table(log, as_of="2025-05-01"))
+
+
 def test_caseload_explorer_in_french(log, cases):
     explorer = CaseloadExplorer(log, lang="fr")
     c = explorer.controls

@@ -77,6 +77,7 @@ ALL = "__all__"
 
 _DPI = 90  # on screen; plots.save_figure writes 300 dpi files for reports
 _CACHE_SIZE = 32
+_CASE_TABLES_KEPT = 4  # as_of dates whose case table an explorer keeps (about 27 MB each per 100,000 dossiers)
 # plots.plot_phase_durations draws 8.5 in wide; its legend below the axes, in French, needs a little more.
 _PHASE_CHART_WIDTH = 9.6
 _NNBSP = "\u202f"
@@ -397,7 +398,7 @@ class _Explorer:
         self.shown: pd.DataFrame | None = None
         self.figure: Figure | None = None
         self.widget: W.Box | None = None
-        self._case_tables: dict = {}
+        self._case_tables: OrderedDict = OrderedDict()
 
     # ------------------------------------------------------------------ data
     def _case_table(self, as_of) -> pd.DataFrame:
@@ -405,6 +406,9 @@ class _Explorer:
         key = str(as_of) if as_of is not None else None
         if key not in self._case_tables:
             self._case_tables[key] = case_table(self.log, as_of=as_of)
+            if len(self._case_tables) > _CASE_TABLES_KEPT:  # a table per day picked would grow without end
+                self._case_tables.popitem(last=False)
+        self._case_tables.move_to_end(key)
         return self._case_tables[key]
 
     def _t(self, key: str, **fields) -> str:
@@ -576,21 +580,35 @@ class CaseloadExplorer(_Explorer):
             return given
         return None if day == self._last_day else day.isoformat()
 
+    def _cached(self, kind: str, cases: pd.DataFrame, make):
+        """``make(cases)``, kept while that case table is kept (the entry holds the table, so its id stays its own)."""
+        key = kind, id(cases)
+        entry = self._months.get(key)
+        if entry is None or entry[0] is not cases:
+            entry = self._months[key] = (cases, make(cases))
+            live = {id(table) for table in self._case_tables.values()}
+            for stale in [k for k in self._months if k[1] not in live and k != key]:
+                del self._months[stale]
+        return entry[1]
+
     def _start_months(self, cases: pd.DataFrame) -> np.ndarray:
         """Start month ("YYYY-MM") of each dossier, as the ``start_month`` cohort defines it."""
-        key = id(cases)  # case tables are kept for the explorer's life: the id names one as_of
-        if key not in self._months:
-            derived, _ = cohort_columns(cases[["started_at"]], "start_month")
-            self._months[key] = derived["start_month"].to_numpy(dtype=object)
-        return self._months[key]
+        def make(table):
+            derived, _ = cohort_columns(table[["started_at"]], "start_month")
+            return derived["start_month"].to_numpy(dtype=object)
+
+        return self._cached("months", cases, make)
 
     def _month_numbers(self, cases: pd.DataFrame) -> np.ndarray:
-        """The start months as integers (year × 12 + month): comparing them is fast on a large caseload."""
-        key = ("numbers", id(cases))
-        if key not in self._months:
-            self._months[key] = np.array([_month_number(m) for m in self._start_months(cases)], dtype=np.int64) \
-                if len(cases) else np.zeros(0, dtype=np.int64)
-        return self._months[key]
+        """The start months as integers (year × 12 + month − 1): comparing them is fast on a large caseload."""
+        def make(table):
+            months = pd.Series(self._start_months(table), dtype="string")
+            if not len(months):
+                return np.zeros(0, dtype=np.int64)
+            return (months.str.slice(0, 4).astype("int64") * 12 + months.str.slice(5, 7).astype("int64") - 1) \
+                .to_numpy(dtype=np.int64)
+
+        return self._cached("numbers", cases, make)
 
     def _month_label(self, month: str) -> str:
         year, number = month.split("-")
