@@ -115,6 +115,11 @@ def fmt_s(values: list[float]) -> str:
     return f"{med:.2f}" if len(values) == 1 or hi - lo < 0.005 else f"{med:.2f} ({lo:.2f}–{hi:.2f})"
 
 
+def stage_cells(runs: list[dict], stages: list[str]) -> str:
+    """The table cells of each stage's time over the runs: median (min–max)."""
+    return " | ".join(fmt_s([r[f"{s}_s"] for r in runs]) for s in stages)
+
+
 def report(results: dict, info: dict, command: str) -> str:
     lines = [
         f"Command: `{command}` — {info['when']}.",
@@ -135,8 +140,7 @@ def report(results: dict, info: dict, command: str) -> str:
     ]
     for n, runs in results["sizes"].items():
         ours = runs["ours"]
-        cells = [fmt_s([r[f"{s}_s"] for r in ours]) for s in OUR_STAGES]
-        lines.append(f"| {n:,} | {ours[0]['events']:,} | " + " | ".join(cells)
+        lines.append(f"| {n:,} | {ours[0]['events']:,} | " + stage_cells(ours, OUR_STAGES)
                      + f" | **{fmt_s([r['total_s'] for r in ours])}** | {max(r['peak_mb'] for r in ours):,.0f} |")
     if results["pm4py_versions"]:
         lines += [
@@ -149,8 +153,7 @@ def report(results: dict, info: dict, command: str) -> str:
         for n, runs in results["sizes"].items():
             for backend in ("pandas", "polars"):
                 rr = runs[backend]
-                cells = [fmt_s([r[f"{s}_s"] for r in rr]) for s in PM4PY_STAGES]
-                lines.append(f"| {n:,} | {backend} | " + " | ".join(cells)
+                lines.append(f"| {n:,} | {backend} | " + stage_cells(rr, PM4PY_STAGES)
                              + f" | {fmt_s([r['total_with_read_s'] for r in rr])} | {max(r['peak_mb'] for r in rr):,.0f} |")
         lines += [
             "",

@@ -23,8 +23,8 @@ from .validate import CaseLog, _to_as_of
 
 __all__ = ["phase_summary", "trigger_summary"]
 
-_DURATION_STATES = ("finished", "open", "closed")
-_NO_DURATION = ("out_of_order", "start_missing", "end_missing")
+
+
 def _process_of(log_or_cases, process):
     if isinstance(log_or_cases, CaseLog):
         return log_or_cases.process
@@ -269,9 +269,9 @@ def trigger_summary(
     in_phase = np.isin(state_cols, _DURATION_CODES) & ~np.isnan(day_cols)
     finished = state_cols == _FINISHED
 
-    by_time: dict[int, np.ndarray] = {}
+    by_time: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def sorted_in_phase(p: int) -> np.ndarray:
+    def sorted_in_phase(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cases timed in phase p (positions, days, finished), by days then events before
         censorings: sorted once per phase."""
         if p not in by_time:
@@ -297,56 +297,53 @@ def trigger_summary(
 
     lower, upper = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
     rows = []
-    for g in range(n_groups):
-        for k, key in enumerate(trig_keys):
-            if (g, k) not in cells:
-                continue
-            sel, p = cells[g, k]
-            next_median = km_quantiles(to_next[sel], has_next[sel])[0]
-            aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
-            aff_mask[case_pos[sel & (raised_in == p)]] = True
-            any_mask = np.zeros(len(cases), dtype=bool)  # raised at all
-            any_mask[case_pos[sel]] = True
-            n_affected = int(np.count_nonzero(any_mask))
-            base = (group_codes == g) & in_phase[:, p]
-            aff = base & aff_mask
-            unaff = base & ~any_mask
-            aff_days, aff_done = sample(aff, p)
-            unaff_days, unaff_done = sample(unaff, p)
-            med_aff = km_quantiles_sorted(aff_days, aff_done)[0]
-            med_unaff = km_quantiles_sorted(unaff_days, unaff_done)[0]
-            extra = med_aff - med_unaff if np.isfinite(med_aff) and np.isfinite(med_unaff) else np.nan
-            ci_low = ci_high = np.nan
-            if np.isfinite(extra) and n_boot > 0:
-                rng = np.random.default_rng([seed, g, k])
-                boot_aff = km_bootstrap_medians(aff_days, aff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
-                                                presorted=True)
-                boot_unaff = km_bootstrap_medians(unaff_days, unaff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
-                                                  presorted=True)
-                diff = boot_aff - boot_unaff
-                diff = diff[np.isfinite(diff)]
-                if len(diff) >= 0.9 * n_boot:  # too many resamples without a median: no interval
-                    ci_low, ci_high = np.percentile(diff, [lower, upper])
-            model = process.triggers.get(key)
-            rows.append(
-                {
-                    **{col: group_values.iloc[g][col] for col in groups},
-                    "trigger": key,
-                    "label": model.label_in(lang) if model else key,
-                    "phase": phases[p],
-                    "events": int(sel.sum()),
-                    "cases_affected": n_affected,
-                    "share": n_affected / group_size[g],
-                    "median_days_to_next_milestone": next_median,
-                    "median_days_affected": med_aff,
-                    "median_days_unaffected": med_unaff,
-                    "extra_days": extra,
-                    "extra_days_ci_low": ci_low,
-                    "extra_days_ci_high": ci_high,
-                    "total_days_attributable": extra * int(aff.sum()) if np.isfinite(extra) else np.nan,
-                    "prevention": model.prevention[lang] if model else "",
-                }
-            )
+    for (g, k), (sel, p) in cells.items():  # by group, then trigger
+        key = trig_keys[k]
+        next_median = km_quantiles(to_next[sel], has_next[sel])[0]
+        aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
+        aff_mask[case_pos[sel & (raised_in == p)]] = True
+        any_mask = np.zeros(len(cases), dtype=bool)  # raised at all
+        any_mask[case_pos[sel]] = True
+        n_affected = int(np.count_nonzero(any_mask))
+        base = (group_codes == g) & in_phase[:, p]
+        aff = base & aff_mask
+        unaff = base & ~any_mask
+        aff_days, aff_done = sample(aff, p)
+        unaff_days, unaff_done = sample(unaff, p)
+        med_aff = km_quantiles_sorted(aff_days, aff_done)[0]
+        med_unaff = km_quantiles_sorted(unaff_days, unaff_done)[0]
+        extra = med_aff - med_unaff if np.isfinite(med_aff) and np.isfinite(med_unaff) else np.nan
+        ci_low = ci_high = np.nan
+        if np.isfinite(extra) and n_boot > 0:
+            rng = np.random.default_rng([seed, g, k])
+            boot_aff = km_bootstrap_medians(aff_days, aff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
+                                            presorted=True)
+            boot_unaff = km_bootstrap_medians(unaff_days, unaff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
+                                              presorted=True)
+            diff = boot_aff - boot_unaff
+            diff = diff[np.isfinite(diff)]
+            if len(diff) >= 0.9 * n_boot:  # too many resamples without a median: no interval
+                ci_low, ci_high = np.percentile(diff, [lower, upper])
+        model = process.triggers.get(key)
+        rows.append(
+            {
+                **{col: group_values.iloc[g][col] for col in groups},
+                "trigger": key,
+                "label": model.label_in(lang) if model else key,
+                "phase": phases[p],
+                "events": int(sel.sum()),
+                "cases_affected": n_affected,
+                "share": n_affected / group_size[g],
+                "median_days_to_next_milestone": next_median,
+                "median_days_affected": med_aff,
+                "median_days_unaffected": med_unaff,
+                "extra_days": extra,
+                "extra_days_ci_low": ci_low,
+                "extra_days_ci_high": ci_high,
+                "total_days_attributable": extra * int(aff.sum()) if np.isfinite(extra) else np.nan,
+                "prevention": model.prevention[lang] if model else "",
+            }
+        )
     out = pd.DataFrame(rows, columns=groups + columns)
     out["phase"] = pd.Categorical(out["phase"], categories=phases, ordered=True)
     sort_cols = groups + ["total_days_attributable", "cases_affected", "trigger"]

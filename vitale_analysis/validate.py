@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import drop_unused, first_value_per_case, labels, sort_order, text_codes
+from .codes import drop_unused, earliest_per_milestone, first_value_per_case, labels, sort_order, text_codes
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -487,17 +487,7 @@ def validate(
         if not hit.any():
             return
         idx = np.flatnonzero(hit)
-        failures.append(
-            pd.DataFrame(
-                {
-                    "row": rows[idx],
-                    "case_id": labels(case_codes[idx], case_cats),
-                    "column": column,
-                    "check": check,
-                    "value": pd.array(value(idx), dtype="string"),
-                }
-            )
-        )
+        failures.append(_failure_rows(idx, rows, case_codes, case_cats, column, check, value))
         aside.append((idx, check))
         alive[idx] = False
 
@@ -631,18 +621,7 @@ def validate(
     def flag(mask: np.ndarray, check: str, column: str, value) -> None:
         if not np.any(mask):
             return
-        idx = np.flatnonzero(mask)
-        flagged.append(
-            pd.DataFrame(
-                {
-                    "row": out_rows[idx],
-                    "case_id": labels(c[idx], case_cats),
-                    "column": column,
-                    "check": check,
-                    "value": pd.array(np.asarray(value(idx), dtype=object), dtype="string"),
-                }
-            )
-        )
+        flagged.append(_failure_rows(np.flatnonzero(mask), out_rows, c, case_cats, column, check, value))
 
     flag(ev_final >= len(vocabulary), "unknown_event", "event", lambda idx: labels(ev_final[idx], ev_names))
     flag(tr_final >= len(trigger_names), "unknown_trigger", "trigger", lambda idx: labels(tr_final[idx], tr_names))
@@ -738,6 +717,20 @@ def validate(
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
 
 
+def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, case_cats, column: str, check: str,
+                  value) -> pd.DataFrame:
+    """Rows of the failure table for the positions ``idx``: source row, case id, column, check, ``value(idx)``."""
+    return pd.DataFrame(
+        {
+            "row": rows[idx],
+            "case_id": labels(case_codes[idx], case_cats),
+            "column": column,
+            "check": check,
+            "value": pd.array(np.asarray(value(idx), dtype=object), dtype="string"),
+        }
+    )
+
+
 def _times_text(ns: np.ndarray, aware: bool) -> np.ndarray:
     return _ns_to_times(ns, aware).astype("string").to_numpy()
 
@@ -766,20 +759,8 @@ def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names
     from .cases import _violations_from_times  # shared with the case table
 
     n_m = len(process.milestones)
-    code_of = {name: i for i, name in enumerate(ev_names)}
-    # Per case, the row where it first reaches each milestone (-1: never), in one pass
-    # over the milestone rows (np.minimum.at, as in the case table).
-    milestone_of = np.full(len(ev_names) + 1, -1, dtype=np.int16)
-    for j, name in enumerate(process.milestones):
-        if name in code_of:
-            milestone_of[code_of[name]] = j
-    row_milestone = milestone_of[ev]
-    rows = np.flatnonzero(row_milestone >= 0)
-    none = np.iinfo(np.int64).max
-    first_row = np.full(n_cases * n_m, none, dtype=np.int64)
-    np.minimum.at(first_row, c[rows].astype(np.int64) * n_m + row_milestone[rows], rows)
-    first_row = np.where(first_row == none, -1, first_row).reshape(n_cases, n_m)
-    del row_milestone, rows
+    # Per case, the row where it first reaches each milestone (-1: never).
+    first_row, _ = earliest_per_milestone(None, c, n_cases, ev, ev_names, process.milestones, missing=-1)
     mask = np.zeros(len(c), dtype=bool)
     # Rows are time-sorted within a case: a case whose first milestone rows come in
     # process order has no violation; only cases where the order goes back are

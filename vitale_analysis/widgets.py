@@ -789,11 +789,14 @@ class StallExplorer(_Explorer):
                 result = worklist[(worklist["phase"].astype(object) == phase).to_numpy()].reset_index(drop=True)
                 result.attrs.update(worklist.attrs)
             by_office = "office" in result.columns
-            # Offices × phases does not depend on the follow-up delay (only the reasons do):
-            # a follow-up change reuses the chart drawn for the same percentile and phase.
-            chart_key = key[0], key[2], None if by_office else key[1]
-            chart = next((v[2:] for k, v in self._views.items()
-                          if (k[0], k[2], None if by_office else k[1]) == chart_key), None)
+
+            def chart_key(view_key):
+                # Offices × phases does not depend on the follow-up delay (only the reasons do):
+                # a follow-up change reuses the chart drawn for the same percentile and phase.
+                percentile, followup_days, phase = view_key
+                return percentile, phase, None if by_office else followup_days
+
+            chart = next((v[2:] for k, v in self._views.items() if chart_key(k) == chart_key(key)), None)
             if chart is None:
                 if by_office:
                     matrix = chartdata.stalled_matrix(result, cases=self.cases, process=self.process)
