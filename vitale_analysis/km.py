@@ -224,18 +224,23 @@ def km_bootstrap_medians(days, observed, *, n_boot: int, rng: np.random.Generato
     # Sorted draws without a sort: the cumulative sums of m + 1 exponentials, scaled
     # to (0, 1), are distributed as m sorted uniforms (Rényi); their floor·n are
     # m indices drawn with replacement, in order (sorted index = sorted time).
-    gaps = rng.standard_exponential((n_boot, m + 1))
-    sums = np.cumsum(gaps, axis=1)
-    picks = np.minimum((sums[:, :-1] / sums[:, -1:] * n).astype(np.int64), n - 1)
+    sums = rng.standard_exponential((n_boot, m + 1))
+    np.cumsum(sums, axis=1, out=sums)  # (in place: one (n_boot, m + 1) block in all)
+    scaled = sums[:, :-1]
+    scaled /= sums[:, -1:]
+    scaled *= n
+    picks = scaled.astype(np.int64)
+    np.minimum(picks, n - 1, out=picks)
     t = days[picks]
     e = observed[picks]
     at_risk = m - np.arange(m)
     # Per dossier: S multiplies by (1 - 1/n) at an event, 1 at a censoring; over
-    # tied events this telescopes to the grouped (1 - d/n).
+    # tied events this telescopes to the grouped (1 - d/n). The median is where
+    # log S first falls to log 0.5 or below (no exp over the whole block).
     with np.errstate(divide="ignore"):
-        log_terms = np.where(e, np.log(at_risk - 1) - np.log(at_risk), 0.0)
-    survival = np.exp(np.cumsum(log_terms, axis=1))
-    below = survival <= 0.5
+        log_s = np.where(e, np.log(at_risk - 1) - np.log(at_risk), 0.0)
+    np.cumsum(log_s, axis=1, out=log_s)
+    below = log_s <= np.log(0.5)
     reached = below.any(axis=1)
     first = np.argmax(below, axis=1)
     return np.where(reached, t[np.arange(n_boot), first], np.inf)
