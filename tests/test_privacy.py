@@ -279,3 +279,26 @@ def test_public_names():
     assert va.pseudonymise is pseudonymise
     for name in ("pseudonymise", "nir_columns", "mask_identifier"):
         assert name in va.__all__
+
+
+def test_set_aside_rows_masked_in_categorical_columns_as_parquet_gives_them():
+    """Columns read as categoricals (Parquet dictionaries) and real times: the set-aside rows
+    still show no full number, whether it sits in the case id or in another column."""
+    raw = pd.DataFrame({
+        "case_id": pd.Categorical([GOOD_A, GOOD_A, GOOD_A, "D1", "D1"]),
+        "event": pd.Categorical(["registration_submitted", "registration_accepted", "registration_accepted",
+                                 "registration_submitted", "registration_submitted"]),
+        "timestamp": pd.to_datetime(["2025-01-06 09:00", "2025-01-10 09:00", "2025-01-10 09:00",
+                                     "2025-01-07 09:00", "2025-01-07 09:00"]),
+        "advisor": pd.Categorical(["Ana", "Ana", "Ana", f"voir {GOOD_CORSICA}", f"voir {GOOD_CORSICA}"]),
+        "office": pd.Categorical(["Lyon"] * 5),
+    })
+    with pytest.warns(DataQualityWarning):
+        log = validate(raw)
+    aside = log.quality.set_aside_rows
+    assert list(aside["reason"]) == ["duplicate_row", "duplicate_row"]  # rows 3 and 5 repeat rows 2 and 4
+    assert list(aside["case_id"]) == [mask_identifier(GOOD_A), "D1"]
+    assert list(aside["advisor"]) == ["Ana", f"voir {mask_identifier(GOOD_CORSICA)}"]
+    assert list(aside["office"]) == ["Lyon", "Lyon"]
+    assert list(aside["timestamp"]) == [pd.Timestamp("2025-01-10 09:00"), pd.Timestamp("2025-01-07 09:00")]
+    assert_no_full_number(aside.to_csv())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["distinct_codes", "text_codes", "labels", "first_per_case", "first_row_per_case", "first_value_per_case",
+__all__ = ["distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case", "first_value_per_case",
            "earliest_per_milestone", "drop_unused", "sort_order", "case_positions"]
 
 
@@ -33,14 +33,46 @@ def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     (``1`` and ``"1"`` are one value), as ``astype("string")`` would.
     """
     codes, uniques = distinct_codes(values)
+    lookup, cats = _text_lookup(uniques, sort)
+    if lookup is None:  # already trimmed, non-empty (and sorted): the codes stand, in their
+        return codes, cats  # own width (a categorical of a few names has 8-bit codes: no copy)
+    return lookup[codes], cats
+
+
+def used_text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``text_codes(values, sort=True)`` then :func:`drop_unused`, in one gather at most.
+
+    The old-code → new-code maps of both steps are composed on the distinct
+    values; the rows are read once to see which codes occur, and gathered only
+    if the composed map is not the identity. Returns ``(codes, categories)``.
+    """
+    codes, uniques = distinct_codes(values)
+    n = len(uniques)
+    seen = np.zeros(n + 1, dtype=bool)
+    seen[codes] = True  # code -1 marks the extra last slot
+    lookup, cats = _text_lookup(uniques, True)
+    old_to_clean = np.append(np.arange(n), -1) if lookup is None else lookup.astype(np.int64)
+    kept = np.zeros(len(cats) + 1, dtype=bool)
+    kept[old_to_clean[np.flatnonzero(seen[:n])]] = True  # the clean codes some row has
+    renumber = np.append(np.cumsum(kept[:-1]) - 1, -1)  # clean code → code among the kept ones
+    composed = renumber[old_to_clean]
+    if np.array_equal(composed[:n], np.arange(n)):  # every code stands as it is
+        return codes, cats[np.flatnonzero(kept[:-1])]
+    width = np.int8 if len(cats) < 127 else np.int32
+    return composed.astype(width)[codes], cats[np.flatnonzero(kept[:-1])]
+
+
+def _text_lookup(uniques, sort: bool) -> tuple[np.ndarray | None, pd.Index]:
+    """``(old code → new code lookup, categories)`` of trimmed, non-empty distinct values;
+    the lookup's last entry maps -1 to -1. ``None`` as lookup: the values are clean already."""
     clean = _clean_text_categories(uniques, sort)
-    if clean is not None:  # already trimmed, non-empty (and sorted): the codes stand, in their
-        return codes, clean  # own width (a categorical of a few names has 8-bit codes: no copy)
+    if clean is not None:
+        return None, clean
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
     text = text.where(text != "")
     new, cats = pd.factorize(text, sort=sort, use_na_sentinel=True)
     lookup = np.append(new, -1).astype(np.int8 if len(cats) < 127 else np.int32)  # old code -1 → the appended -1
-    return lookup[codes], pd.Index(np.asarray(cats, dtype=object), dtype="string")
+    return lookup, pd.Index(np.asarray(cats, dtype=object), dtype="string")
 
 
 def _clean_text_categories(uniques, sort: bool) -> pd.Index | None:

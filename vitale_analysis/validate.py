@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import drop_unused, earliest_per_milestone, first_value_per_case, labels, sort_order, text_codes
+from .codes import drop_unused, earliest_per_milestone, first_value_per_case, labels, sort_order, text_codes, used_text_codes
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -569,13 +569,6 @@ def validate(
         def pick(values: np.ndarray) -> np.ndarray:
             return values[alive]
 
-        def pick_column(values: pd.Series) -> pd.Series:
-            if isinstance(values.dtype, pd.CategoricalDtype):
-                return pd.Series(pd.Categorical.from_codes(values.cat.codes.to_numpy()[alive], dtype=values.dtype))
-            if isinstance(values.dtype, np.dtype):  # NumPy-backed: numbers, booleans, naive times
-                return pd.Series(values.to_numpy()[alive])
-            return values[alive].reset_index(drop=True)
-
         n_kept = int(np.count_nonzero(alive))
     else:
         order = order[alive[order]]
@@ -583,10 +576,17 @@ def validate(
         def pick(values: np.ndarray) -> np.ndarray:
             return values[order]
 
-        def pick_column(values: pd.Series) -> pd.Series:
-            return values.take(order).reset_index(drop=True)
-
         n_kept = len(order)
+
+    def pick_column(values: pd.Series) -> pd.Series:
+        """The kept rows of a column, in order: categoricals and NumPy-backed columns
+        (numbers, booleans, naive times) through their arrays, the rest through pandas."""
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return pd.Series(pd.Categorical.from_codes(pick(values.cat.codes.to_numpy()), dtype=values.dtype,
+                                                       validate=False))
+        if isinstance(values.dtype, np.dtype) and values.dtype != object:
+            return pd.Series(pick(values.to_numpy()), dtype=values.dtype)
+        return values[alive].reset_index(drop=True) if in_file_order else values.take(order).reset_index(drop=True)
     if n_kept == 0 and not _allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
         raise CaseLogError(
@@ -690,7 +690,8 @@ def validate(
         if aside_parts else pd.DataFrame(columns=["row", "reason"])
     )
     for column in aside_rows.columns:
-        if column not in ("row", "reason") and aside_rows[column].dtype == object:
+        if column not in ("row", "reason") and aside_rows[column].dtype == object and (
+                column not in frame.columns or _may_hold_nir(frame[column])):
             aside_rows[column] = mask_identifiers(aside_rows[column])
     span = _ns_to_times(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
@@ -715,6 +716,19 @@ def validate(
             stacklevel=_stacklevel,  # the user's line, through load() too
         )
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
+
+
+def _may_hold_nir(values: pd.Series) -> bool:
+    """False when no value of a column as read can be a social-security-like number:
+    times and booleans (their text never has 13 digits in a row), or a categorical none
+    of whose categories is one (checked once per category, not once per row)."""
+    dtype = values.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return False
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = pd.Series(values.cat.categories, dtype=object)
+        return mask_identifiers(categories) is not categories
+    return True
 
 
 def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, case_cats, column: str, check: str,
@@ -850,9 +864,8 @@ def _type_attributes(events: pd.DataFrame, c: np.ndarray, n_cases: int, declared
                 typed[codes < 0] = pd.NA
             events[column] = typed
         elif column in _CATEGORY_ATTRIBUTES:
-            codes, cats = text_codes(values, sort=True)
-            codes, used = drop_unused(codes)
-            events[column] = pd.Categorical.from_codes(codes, categories=cats[used])
+            codes, cats = used_text_codes(values)
+            events[column] = pd.Categorical.from_codes(codes, categories=cats)
         elif isinstance(values.dtype, pd.CategoricalDtype):
             codes = values.cat.codes.to_numpy()
         else:

@@ -1,0 +1,45 @@
+"""Integer-code helpers against plain-Python loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vitale_analysis.codes import used_text_codes
+
+
+def _reference(values: list) -> tuple[list[int], list[str]]:
+    """Trim each value, drop empty and missing ones (code -1), number the rest in text order."""
+    texts = [None if v is None or v is pd.NA else str(v).strip() or None for v in values]
+    cats = sorted({t for t in texts if t is not None})
+    position = {t: i for i, t in enumerate(cats)}
+    return [-1 if t is None else position[t] for t in texts], cats
+
+
+WORDS = ["Lyon", " Lyon", "Paris ", "Évry", "Nice", "", "  ", None, "Arles"]
+
+
+@pytest.mark.parametrize("kind", ["object", "string", "categorical", "categorical_extra", "categorical_clean"])
+def test_used_text_codes_matches_a_python_loop(kind):
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        n = int(rng.integers(0, 60))
+        values = [WORDS[i] for i in rng.integers(0, len(WORDS), n)]
+        if kind == "object":
+            series = pd.Series(values, dtype=object)
+        elif kind == "string":
+            series = pd.Series(values, dtype="string")
+        elif kind == "categorical":
+            series = pd.Series(values, dtype="category")
+        elif kind == "categorical_extra":  # categories no row uses, untrimmed ones among them
+            present = [v for v in WORDS if v is not None]
+            series = pd.Series(pd.Categorical(values, categories=list(dict.fromkeys(present + ["Zut ", "Agen"]))))
+        else:  # already trimmed, non-empty and sorted: the codes may stand as they are
+            clean = sorted({v.strip() for v in WORDS if v and v.strip()})
+            values = [clean[i] for i in rng.integers(0, len(clean), n)]
+            series = pd.Series(pd.Categorical(values, categories=clean if trial % 2 else clean + ["Zz"]))
+        codes, cats = used_text_codes(series)
+        want_codes, want_cats = _reference(values)
+        assert list(cats) == want_cats, (kind, trial)
+        assert codes.tolist() == want_codes, (kind, trial)
