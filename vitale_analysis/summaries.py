@@ -296,8 +296,11 @@ def trigger_summary(
     thread_map(sorted_in_phase, sorted({p for _, p in cells.values()}))
 
     lower, upper = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
-    rows = []
-    for (g, k), (sel, p) in cells.items():  # by group, then trigger
+
+    def cell_row(cell) -> dict:
+        """One (group, trigger) row; cells are independent (each has its own seeded
+        generator), so they run side by side on threads (NumPy's work releases the GIL)."""
+        (g, k), (sel, p) = cell
         key = trig_keys[k]
         next_median = km_quantiles(to_next[sel], has_next[sel])[0]
         aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
@@ -325,25 +328,25 @@ def trigger_summary(
             if len(diff) >= 0.9 * n_boot:  # too many resamples without a median: no interval
                 ci_low, ci_high = np.percentile(diff, [lower, upper])
         model = process.triggers.get(key)
-        rows.append(
-            {
-                **{col: group_values.iloc[g][col] for col in groups},
-                "trigger": key,
-                "label": model.label_in(lang) if model else key,
-                "phase": phases[p],
-                "events": int(sel.sum()),
-                "cases_affected": n_affected,
-                "share": n_affected / group_size[g],
-                "median_days_to_next_milestone": next_median,
-                "median_days_affected": med_aff,
-                "median_days_unaffected": med_unaff,
-                "extra_days": extra,
-                "extra_days_ci_low": ci_low,
-                "extra_days_ci_high": ci_high,
-                "total_days_attributable": extra * int(aff.sum()) if np.isfinite(extra) else np.nan,
-                "prevention": model.prevention[lang] if model else "",
-            }
-        )
+        return {
+            **{col: group_values.iloc[g][col] for col in groups},
+            "trigger": key,
+            "label": model.label_in(lang) if model else key,
+            "phase": phases[p],
+            "events": int(sel.sum()),
+            "cases_affected": n_affected,
+            "share": n_affected / group_size[g],
+            "median_days_to_next_milestone": next_median,
+            "median_days_affected": med_aff,
+            "median_days_unaffected": med_unaff,
+            "extra_days": extra,
+            "extra_days_ci_low": ci_low,
+            "extra_days_ci_high": ci_high,
+            "total_days_attributable": extra * int(aff.sum()) if np.isfinite(extra) else np.nan,
+            "prevention": model.prevention[lang] if model else "",
+        }
+
+    rows = thread_map(cell_row, cells.items())  # by group, then trigger
     out = pd.DataFrame(rows, columns=groups + columns)
     out["phase"] = pd.Categorical(out["phase"], categories=phases, ordered=True)
     sort_cols = groups + ["total_days_attributable", "cases_affected", "trigger"]
