@@ -43,3 +43,24 @@ def test_used_text_codes_matches_a_python_loop(kind):
         want_codes, want_cats = _reference(values)
         assert list(cats) == want_cats, (kind, trial)
         assert codes.tolist() == want_codes, (kind, trial)
+
+
+def test_violation_counts_match_a_python_loop():
+    """Per case: milestones first reached strictly before the latest first time of the earlier ones."""
+    from vitale_analysis.cases import _NAT, _violation_counts
+
+    rng = np.random.default_rng(5)
+    for n_m in (1, 2, 3, 8):
+        times = rng.integers(0, 6, size=(300, n_m)).astype(np.int64)
+        times[rng.random((300, n_m)) < 0.3] = _NAT  # milestones never reached
+        want = []
+        for row in times.tolist():
+            reached_before = []
+            count = 0
+            for t in row:
+                if t != _NAT and reached_before and t < max(reached_before):
+                    count += 1
+                if t != _NAT:
+                    reached_before.append(t)
+            want.append(count)
+        assert _violation_counts(times).tolist() == want

@@ -72,6 +72,18 @@ def _state_codes(cases: pd.DataFrame, phases: list[str]) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def _violation_counts(times: np.ndarray) -> np.ndarray:
+    """Per case, how many milestones were first reached strictly before an earlier one
+    (the count of :func:`_violations_from_times`' ``viol``, without the culprits):
+    milestone ``j`` is compared with the latest first time of milestones ``0 … j-1``."""
+    n_cases, n_m = times.shape
+    if n_m < 2:
+        return np.zeros(n_cases, dtype=np.int64)
+    latest_before = np.maximum.accumulate(times[:, :-1], axis=1)  # NaT is the smallest int64: never wins
+    later = times[:, 1:]
+    return ((later != _NAT) & (later < latest_before)).sum(axis=1)
+
+
 def _violations_from_times(times: np.ndarray):
     """Order violations from an int64 array of first milestone times (NaT = int64 min).
 
@@ -105,6 +117,7 @@ class _Core:
     times: np.ndarray  # (n_cases, n_milestones) int64 ns, _NAT when not reached
     first_ns: np.ndarray
     last_ns: np.ndarray
+    first_idx: np.ndarray  # row of the first event per case (into ev)
     last_idx: np.ndarray  # row of the last event per case (into ev)
     closed_ns: np.ndarray  # time of the closing event, _NAT unless closed
     status: pd.Categorical  # "open" / "complete" / "closed"
@@ -183,6 +196,7 @@ def _core(log: CaseLog, as_of) -> _Core:
         times=times,
         first_ns=t_ns[first_idx],
         last_ns=t_ns[last_idx],
+        first_idx=first_idx,
         last_idx=last_idx,
         closed_ns=closed_ns,
         status=status,
@@ -318,7 +332,6 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     phase_end = np.where(core.status == "open", core.as_of_ns, core.closed_ns)
     days_in_phase = elapsed_days(np.where(in_phase, phase_start, _NAT), phase_end, days=days, aware=core.aware)
 
-    viol, _ = _violations_from_times(core.times)
     counts = np.bincount(core.codes, minlength=n)
 
     out = pd.DataFrame({"case_id": pd.array(core.case_ids, dtype="string")})
@@ -334,7 +347,7 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     out["closed_at"] = _to_time(core.closed_ns, like)
     out["completed_at"] = _to_time(core.times[:, -1], like)
     out["n_events"] = counts
-    out["order_violations"] = viol.sum(axis=1)
+    out["order_violations"] = _violation_counts(core.times)
 
     def code(name):
         return ev_names.index(name) if name in ev_names else -2  # -2 matches no event
@@ -374,19 +387,19 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
         out[f"{key}_state"] = pd.Categorical.from_codes(matrix.state[:, j], categories=states)
 
     for column in log.case_attributes:
-        out[column] = _first_values(ev[column], core.codes, n)
+        out[column] = _first_values(ev[column], core)
     out.attrs.update(as_of=core.as_of, as_of_inclusive=not _is_bare_date(as_of) if as_of is not None else True,
                      process=process.name, days=days)
     return out
 
 
-def _first_values(values: pd.Series, codes: np.ndarray, n: int):
-    """Per case, the first non-empty value of an attribute, with the attribute's dtype."""
+def _first_values(values: pd.Series, core: _Core):
+    """Per case, the first non-empty value of an attribute (a column of ``core.ev``), with its dtype."""
     present = values.notna().to_numpy(dtype=bool)
     if present.all():  # (most attributes): each case's first row
-        pos = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+        pos = core.first_idx
     else:
-        pos = first_row_per_case(present, codes, n)
+        pos = first_row_per_case(present, core.codes, len(core.case_ids))
     array = values.array
     if isinstance(array, pd.arrays.NumpyExtensionArray):  # plain NumPy: take() would fill ints with NaN
         array = array.to_numpy()

@@ -69,7 +69,7 @@ def _event_ns(core: _Core) -> np.ndarray:
 
 def _case_values(core: _Core, column: str) -> pd.Series:
     """A case attribute per case: its first non-empty value (as the case table does)."""
-    return pd.Series(_first_values(core.ev[column], core.codes, len(core.case_ids)), name=column)
+    return pd.Series(_first_values(core.ev[column], core), name=column)
 
 
 def _started_ns(core: _Core) -> np.ndarray:
