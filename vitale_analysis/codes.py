@@ -158,8 +158,9 @@ def earliest_per_milestone(values: np.ndarray | None, case_codes: np.ndarray, n_
     rows = np.flatnonzero(row_milestone >= 0)
     none = np.iinfo(np.int64).max
     out = np.full(n_cases * n_m, none, dtype=np.int64)
-    np.minimum.at(out, case_codes[rows].astype(np.int64) * n_m + row_milestone[rows],
-                  rows if values is None else values[rows])
+    cell = np.multiply(case_codes[rows], n_m, dtype=np.int64)  # (case, milestone) → one flat index
+    cell += row_milestone[rows]
+    np.minimum.at(out, cell, rows if values is None else values[rows])
     return np.where(out == none, missing, out).reshape(n_cases, n_m), rows
 
 

@@ -689,9 +689,10 @@ def validate(
         .reset_index(drop=True)
         if aside_parts else pd.DataFrame(columns=["row", "reason"])
     )
+    aside_positions = np.concatenate([idx for idx, _ in aside]) if aside else np.zeros(0, dtype=np.int64)
     for column in aside_rows.columns:
         if column not in ("row", "reason") and aside_rows[column].dtype == object and (
-                column not in frame.columns or _may_hold_nir(frame[column])):
+                column not in frame.columns or _may_hold_nir(frame[column], aside_positions)):
             aside_rows[column] = mask_identifiers(aside_rows[column])
     span = _ns_to_times(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
@@ -718,15 +719,17 @@ def validate(
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
 
 
-def _may_hold_nir(values: pd.Series) -> bool:
-    """False when no value of a column as read can be a social-security-like number:
-    times and booleans (their text never has 13 digits in a row), or a categorical none
-    of whose categories is one (checked once per category, not once per row)."""
+def _may_hold_nir(values: pd.Series, positions: np.ndarray) -> bool:
+    """False when no value of a column as read, at these positions, can be a
+    social-security-like number: times and booleans (their text never has 13 digits in
+    a row), or a categorical none of whose categories there is one (checked once per
+    distinct value, not once per row)."""
     dtype = values.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return False
     if isinstance(dtype, pd.CategoricalDtype):
-        categories = pd.Series(values.cat.categories, dtype=object)
+        codes = values.cat.codes.to_numpy()[positions]
+        categories = pd.Series(values.cat.categories[np.unique(codes[codes >= 0])], dtype=object)
         return mask_identifiers(categories) is not categories
     return True
 
@@ -763,7 +766,8 @@ def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.nda
     unknown = sorted(str(cats[i]) for i in np.flatnonzero(used) if cats[i] not in position)
     names = list(known) + unknown
     position.update({name: len(known) + i for i, name in enumerate(unknown)})
-    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=np.int32)
+    # 8-bit codes for a vocabulary of a few dozen names: the width pandas keeps them in.
+    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=np.int8 if len(names) < 127 else np.int32)
     return lookup[codes], names
 
 
