@@ -102,6 +102,8 @@ def _maybe_nir(text: pd.Series) -> np.ndarray:
         arr = None
     if arr is None:
         return text.str.contains(_NIR_RUN, na=False).to_numpy(dtype=bool)
+    if not pc.any(pc.greater_equal(pc.utf8_length(arr), 13)).as_py():  # too short to hold 13 digits (most ids)
+        return np.zeros(len(text), dtype=bool)
     return pc.fill_null(pc.match_substring_regex(arr, _NIR_RUN), False).to_numpy(zero_copy_only=False)
 
 

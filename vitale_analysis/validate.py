@@ -759,11 +759,13 @@ def _ns_to_times(ns: np.ndarray, aware: bool) -> pd.Series:
 
 def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
     """Codes into ``known`` + the unknown names actually used (sorted); -1 stays missing."""
-    seen = np.zeros(len(cats) + 1, dtype=bool)
-    seen[codes] = True  # code -1 marks the extra last slot
-    used = seen[:-1]
     position = {name: i for i, name in enumerate(known)}
-    unknown = sorted(str(cats[i]) for i in np.flatnonzero(used) if cats[i] not in position)
+    outside = [i for i, name in enumerate(cats) if name not in position]
+    unknown = []
+    if outside:  # only unknown names need a look at the rows (the usual log has none)
+        seen = np.zeros(len(cats) + 1, dtype=bool)
+        seen[codes] = True  # code -1 marks the extra last slot
+        unknown = sorted(str(cats[i]) for i in outside if seen[i])
     names = list(known) + unknown
     position.update({name: len(known) + i for i, name in enumerate(unknown)})
     # 8-bit codes for a vocabulary of a few dozen names: the width pandas keeps them in.
