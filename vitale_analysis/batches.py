@@ -155,7 +155,7 @@ def _first_step_back(ids, last_id) -> str:
 def _frame(table, offset: int) -> pd.DataFrame:
     frame = arrow_to_frame(table)
     frame.columns = [str(c) for c in frame.columns]
-    frame["row"] = np.arange(offset + 1, offset + len(frame) + 1)
+    frame["row"] = pd.Series(np.arange(offset + 1, offset + len(frame) + 1), copy=False)  # (an ndarray would be copied)
     return frame
 
 

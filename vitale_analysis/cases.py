@@ -334,7 +334,9 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
 
     counts = np.bincount(core.codes, minlength=n)
 
-    out = pd.DataFrame({"case_id": pd.array(core.case_ids, dtype="string")})
+    # The columns are gathered in a dict and made a frame once, without copying them
+    # (a column assigned to a frame as an ndarray is copied).
+    out = {"case_id": pd.array(core.case_ids, dtype="string")}
     out["status"] = core.status
     out["current_phase"] = pd.Categorical.from_codes(phase_idx, categories=phases, ordered=True)
     out["phase_started_at"] = _to_time(phase_start, like)
@@ -383,11 +385,12 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     matrix = _phase_matrix(core, days)
     states = list(PHASE_STATES)
     for j, key in enumerate(phases):
-        out[f"{key}_days"] = matrix.days[:, j]
+        out[f"{key}_days"] = np.ascontiguousarray(matrix.days[:, j])
         out[f"{key}_state"] = pd.Categorical.from_codes(matrix.state[:, j], categories=states)
 
     for column in log.case_attributes:
         out[column] = _first_values(ev[column], core)
+    out = pd.DataFrame(out, copy=False)
     out.attrs.update(as_of=core.as_of, as_of_inclusive=not _is_bare_date(as_of) if as_of is not None else True,
                      process=process.name, days=days)
     return out

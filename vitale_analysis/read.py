@@ -500,7 +500,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             "The file may be truncated or not Parquet."
         ) from None
     frame.columns = [str(c) for c in frame.columns]
-    frame["row"] = np.arange(1, len(frame) + 1)
+    frame["row"] = pd.Series(np.arange(1, len(frame) + 1), copy=False)  # (an ndarray would be copied)
     return frame
 
 

@@ -585,7 +585,7 @@ def validate(
             return pd.Series(pd.Categorical.from_codes(pick(values.cat.codes.to_numpy()), dtype=values.dtype,
                                                        validate=False))
         if isinstance(values.dtype, np.dtype) and values.dtype != object:
-            return pd.Series(pick(values.to_numpy()), dtype=values.dtype)
+            return pd.Series(pick(values.to_numpy()), dtype=values.dtype, copy=False)
         return values[alive].reset_index(drop=True) if in_file_order else values.take(order).reset_index(drop=True)
     if n_kept == 0 and not _allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
@@ -609,12 +609,13 @@ def validate(
             "event": pd.Categorical.from_codes(ev_final, categories=ev_names),
             "timestamp": _ns_to_times(t, parsed.aware),
             "trigger": pd.Categorical.from_codes(tr_final, categories=tr_names),
-        }
+        },
+        copy=False,  # the arrays are fresh: pandas would copy each one again (10 million rows: 0.2 s)
     )
     for column in frame.columns:
         if column not in events.columns and column != "row":
             events[column] = pick_column(frame[column])
-    events["row"] = out_rows
+    events["row"] = pd.Series(out_rows, copy=False)  # (an ndarray would be copied)
 
     flagged: list[pd.DataFrame] = []
 
@@ -753,7 +754,7 @@ def _times_text(ns: np.ndarray, aware: bool) -> np.ndarray:
 
 
 def _ns_to_times(ns: np.ndarray, aware: bool) -> pd.Series:
-    out = pd.Series(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"))
+    out = pd.Series(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"), copy=False)  # (callers pass fresh arrays)
     return out.dt.tz_localize("UTC") if aware else out
 
 
