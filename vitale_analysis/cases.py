@@ -228,7 +228,7 @@ def _event_codes(ev: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 
 def _to_time(ns: np.ndarray, like: pd.Series) -> pd.Series:
-    out = pd.Series(ns.astype("datetime64[ns]"))
+    out = pd.Series(ns.astype("datetime64[ns]"), copy=False)  # (astype made it fresh)
     out[ns == _NAT] = pd.NaT
     tz = like.dt.tz
     return out.dt.tz_localize("UTC") if tz is not None else out

@@ -162,7 +162,7 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
     with np.errstate(divide="ignore"):
         log_terms = np.log(at_risk - run_events) - np.log(at_risk)
     # Sequential sums restarted per group, as each group's own curve would be summed.
-    log_s = pd.Series(log_terms).groupby(run_code).cumsum().to_numpy()
+    log_s = pd.Series(log_terms, copy=False).groupby(run_code).cumsum().to_numpy()
     survival = np.exp(log_s)
     run_bounds = np.r_[np.flatnonzero(np.r_[True, run_code[1:] != run_code[:-1]]), len(run_code)]
     for k in range(len(run_bounds) - 1):

@@ -498,8 +498,8 @@ def validate(
     everyone = bool(alive.all())  # (the usual case: no row lost so far, nothing to gather)
     live = None if everyone else np.flatnonzero(alive)
     raw_times = frame["timestamp"] if everyone else frame["timestamp"].iloc[live]
-    parsed = _parse_timestamps(raw_times.reset_index(drop=True), pd.Series(rows if everyone else rows[live]),
-                               name, dayfirst)
+    parsed = _parse_timestamps(raw_times.reset_index(drop=True),
+                               pd.Series(rows if everyone else rows[live], copy=False), name, dayfirst)
     notes.extend(parsed.notes)
     times = parsed.times.dt.tz_localize(None) if parsed.aware else parsed.times
     if everyone:  # (never written to below)
