@@ -13,16 +13,17 @@ written to Parquet in a temporary folder, read back and validated, as in
 ``control.value = …`` as the tests do, to ``--repeat`` valid values in a seeded order,
 each different from the one before. Outside a kernel the explorer's observer runs
 synchronously inside the assignment, so the time of the assignment is the time of the
-re-render (filter, summary, chart drawn to PNG, HTML tables); the browser's own drawing
-is not included. A probe observer, registered after the explorer's, checks that the
-re-render did run inside the assignment.
+re-render (filter, summary, chart drawn to PNG – the stall heat map is an HTML table –,
+HTML tables); the browser's own drawing is not included. A probe observer, registered
+after the explorer's, checks that the re-render did run inside the assignment.
 
 Two regimes, both timed:
 
 * first view – the selection has not been shown before: the explorer's view caches
-  are emptied before each change. The case table of the current ``as_of`` is kept (it
-  is computed once per ``as_of`` by design); the ``as_of`` picker moves to days not
-  picked before, so each of its changes computes a new case table.
+  are emptied before each change. The CaseloadExplorer's kept figure (redrawn with the
+  new numbers for each new selection) stays, as it does in use. The case table of the
+  current ``as_of`` is kept (it is computed once per ``as_of`` by design); the ``as_of``
+  picker moves to days not picked before, so each of its changes computes a new case table.
 * revisit – a selection shown a moment earlier (the explorers keep their last views).
 
 Also timed: building each explorer (median of 3) and the worklist's "Save" button.
@@ -258,9 +259,11 @@ def markdown(args, log, n_cases: int, builds: dict, timings: list[Timing]) -> st
         f"- Machine: {machine()}",
         f"- Code: commit {revision()}",
         "- A change is `control.value = …` outside a kernel: the explorer's observer re-renders inside the "
-        "assignment (filter, summary, chart drawn to PNG by Agg, HTML tables). Sending the new state to a "
+        "assignment (filter, summary, chart drawn to PNG by Agg – the stall heat map is an HTML table –, "
+        "HTML tables). Sending the new state to a "
         "browser and drawing it there are not included.",
-        "- *First view*: a selection not shown before (the explorer's view caches emptied before each change; "
+        "- *First view*: a selection not shown before (the explorer's view caches emptied before each change, "
+        "its kept chart figure left as in use; "
         "the case table of the current `as_of` kept, as the explorers do; each `as_of` change picks a day not "
         "picked before, so it computes a new case table). *Revisit*: a selection shown a moment earlier, "
         f"cycling through {REVISITED} values (served from the explorer's cache where it keeps one).",

@@ -1,7 +1,8 @@
 """The notebooks and the dashboard in a real browser: JupyterLab and Voilà in Debian's headless Chromium.
 
 JupyterLab opens each explorer notebook, runs every cell, and the explorer must show a chart
-(``.widget-output img``) and a table; in the caseload overview, picking an office in the
+(``.widget-output img``; the stall explorer's heat map is an HTML table, ``.vitale-heatmap
+table``) and a table; in the caseload overview, picking an office in the
 office dropdown must change both the chart image and the table text. Voilà serves the
 dashboard and the same office change must show in it. A screenshot of each explorer is
 saved under ``docs/screenshots/`` (committed, shown in the README).
@@ -355,16 +356,26 @@ def test_caseload_explorer_in_jupyterlab(page, lab):
     assert page.problems == []
 
 
-@pytest.mark.parametrize(("notebook", "root", "has_chart", "name"), [
-    ("02_where_dossiers_stall.ipynb", ".vitale-stall-explorer", True, "stall_explorer.png"),
-    ("03_delay_triggers.ipynb", ".vitale-trigger-explorer", False, "trigger_explorer.png"),
-    ("04_case_explorer.ipynb", ".vitale-case-viewer", True, "case_viewer.png"),
+def heatmap_text(page, root: str) -> str:
+    """The stall heat map (an HTML table of coloured cells, not an image): its caption and cells."""
+    heatmap = page.locator(f"{root} .vitale-chart .vitale-heatmap table")
+    heatmap.first.wait_for(state="visible", timeout=RUN_ALL_TIMEOUT)
+    return heatmap.first.inner_text()
+
+
+@pytest.mark.parametrize(("notebook", "root", "chart", "name"), [
+    ("02_where_dossiers_stall.ipynb", ".vitale-stall-explorer", "heatmap", "stall_explorer.png"),
+    ("03_delay_triggers.ipynb", ".vitale-trigger-explorer", None, "trigger_explorer.png"),
+    ("04_case_explorer.ipynb", ".vitale-case-viewer", "image", "case_viewer.png"),
 ])
-def test_explorer_in_jupyterlab(page, lab, notebook, root, has_chart, name):
+def test_explorer_in_jupyterlab(page, lab, notebook, root, chart, name):
     open_and_run(page, lab, notebook)
     assert page.locator(root).count() == 1
-    if has_chart:
+    if chart == "image":
         wait_for_chart(page, root)
+    elif chart == "heatmap":
+        text = heatmap_text(page, root)
+        assert "stalled dossiers by office and phase" in text and "Rights opening" in text, text
     assert table_text(page, root)
     screenshot(page, page.locator(root), name)
     assert page.problems == []

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import warnings
+from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
@@ -194,6 +196,60 @@ def test_phase_durations_by_cohort(cases):
     assert labelled(ax.get_lines(), "_median|rights|postal").get_xdata()[0] == 20.0
 
 
+def drawn_pixels(ax) -> np.ndarray:
+    """The figure of ``ax`` rendered by Agg at a fixed place (no layout engine), as an RGBA array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    fig.set_layout_engine("none")
+    ax.set_position([0.22, 0.3, 0.6, 0.55])
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_update_phase_durations_draws_what_a_fresh_chart_draws(sample, lang):
+    """Second method: a chart updated in place and a chart drawn afresh from the same table hold the same
+    marks, texts and range, and render to the same pixels."""
+    _log, cases = sample
+    tables = [chartdata.phase_quartiles(cases[(cases["office"] == office).to_numpy()])
+              for office in sorted(cases["office"].astype(str).unique())[:6]]
+    first = plt.figure(figsize=(9.6, 4.6)).add_subplot()
+    plots.plot_phase_durations(tables[0], lang=lang, ax=first)
+    updated = 0
+    for table in tables[1:]:
+        if not plots.update_phase_durations(first, table, lang=lang):
+            continue
+        updated += 1
+        fresh = plt.figure(figsize=(9.6, 4.6)).add_subplot()
+        plots.plot_phase_durations(table, lang=lang, ax=fresh)
+        assert first.get_title() == fresh.get_title() and first.get_xlim() == fresh.get_xlim()
+        assert [t.get_text() for t in first.texts] == [t.get_text() for t in fresh.texts]
+        for phase in PHASES:
+            for kind in ("_median", "_completed"):
+                assert list(labelled(first.get_lines(), f"{kind}|{phase}").get_xdata()) == \
+                    list(labelled(fresh.get_lines(), f"{kind}|{phase}").get_xdata())
+            old, new = labelled(first.patches, f"_iqr|{phase}"), labelled(fresh.patches, f"_iqr|{phase}")
+            assert (old.get_x(), old.get_width()) == (new.get_x(), new.get_width())
+        np.testing.assert_array_equal(drawn_pixels(first), drawn_pixels(fresh))
+    assert updated >= 3
+
+
+def test_update_phase_durations_leaves_other_charts_alone(cases):
+    table = chartdata.phase_quartiles(cases)  # card: median not reached (an arrow, not a bar)
+    ax = plots.plot_phase_durations(table)
+    before = [t.get_text() for t in ax.texts], ax.get_title()
+    finite = table.copy()
+    finite.loc[~np.isfinite(finite["median_days"]), "median_days"] = 5.0
+    assert not plots.update_phase_durations(ax, finite)  # the arrow cannot become a bar in place
+    assert ([t.get_text() for t in ax.texts], ax.get_title()) == before
+    assert not plots.update_phase_durations(ax, table.iloc[0:0])  # nothing to show
+    assert not plots.update_phase_durations(ax, chartdata.phase_quartiles(cases, by="channel"))  # cohorts
+    assert not plots.update_phase_durations(plots.plot_phase_durations(table, lang="fr"), table)  # language
+    assert not plots.update_phase_durations(plots.plot_phase_durations(table.iloc[0:0]), table)
+
+
 def test_phase_durations_from_phase_summary_draw_median_to_p75(sample):
     _log, cases = sample
     table = va.phase_summary(cases)
@@ -290,6 +346,124 @@ def test_stalled_heatmap_from_stalled(log, cases):
     np.testing.assert_array_equal(ax.images[0].get_array().filled(0), matrix.to_numpy())
     assert ax.get_title().endswith("1 stalled of 5 open dossiers (days in phase above its threshold), "
                                    "as of 1 March 2025")
+
+
+class _Grid(HTMLParser):
+    """The rows of an HTML table as (tag, style, text) cells, and the caption's text."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.rows, self.caption, self._cell, self._in_caption = [], "", None, False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = [tag, dict(attrs).get("style", ""), ""]
+        elif tag == "caption":
+            self._in_caption = True
+        elif tag == "br" and self._cell is not None:
+            self._cell[2] += "\n"
+        elif tag == "br" and self._in_caption:
+            self.caption += "\n"
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.rows[-1].append(tuple(self._cell))
+            self._cell = None
+        elif tag == "caption":
+            self._in_caption = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[2] += data
+        elif self._in_caption:
+            self.caption += data
+
+
+def background(style: str) -> str:
+    return re.search(r"background:(#[0-9a-f]{6})", style).group(1)
+
+
+def ink(style: str) -> str | None:
+    found = re.search(r";color:(#[0-9a-f]{6})", style)
+    return found.group(1) if found else None
+
+
+def test_stalled_heatmap_html_worked_out_by_hand():
+    # hand_worklist: CPAM 13 has 2 stalled in rights and 1 in ssn, CPAM 75 1 in rights; the largest count is 2.
+    matrix = chartdata.stalled_matrix(hand_worklist())
+    grid = _Grid(plots.stalled_heatmap_html(matrix))
+    header, *rows = grid.rows
+    assert [text for _tag, _style, text in header] == [
+        "Office", "Registration", "Social\nsecurity\nnumber\n> 60 d", "Dossier\npreparation",
+        "Rights opening\n> 45 d", "Card issuance", "Card\nactivation", "First\nreimbursement"]
+    assert [[cell[0] for cell in row] for row in rows] == [["th"] + ["td"] * 7] * 2
+    assert [row[0][2] for row in rows] == ["CPAM 13", "CPAM 75"]
+    # Zero cells: white, no number shown (a "0" kept for screen readers only).
+    texts = [[text for _tag, _style, text in row[1:]] for row in rows]
+    assert texts == [["0", "1", "0", "2", "0", "0", "0"], ["0", "0", "0", "1", "0", "0", "0"]]
+    assert grid.rows[2][1][1] == "background:#ffffff"
+    # The largest count gets the darkest blue of ColorBrewer's "Blues" (#08306b) and white text;
+    # a count of 1 (half the largest) the middle blue (ColorBrewer #6baed6, give or take the
+    # 256-step table) and black text: 1 is not above 0.55 × 2.
+    two, one = rows[0][4][1], rows[0][2][1]
+    assert background(two) == "#08306b" and ink(two) == "#ffffff"
+    middle = [int(background(one)[i:i + 2], 16) for i in (1, 3, 5)]
+    assert np.abs(np.array(middle) - [0x6b, 0xae, 0xd6]).max() <= 2 and ink(one) == "#000000"
+    assert rows[1][4][1] == one
+    assert grid.caption == ("Where dossiers stall now: stalled dossiers by office and phase\n"
+                            "4 stalled dossiers (days in phase above its threshold), as of 1 March 2025")
+
+
+def test_stalled_heatmap_html_says_what_the_chart_draws(log, cases):
+    """Second method: every label, number and colour against plot_stalled_heatmap's Axes and image."""
+    worklist = va.stalled(log, cases=cases, thresholds={"rights": 20, "card": 100})
+    for lang in ("en", "fr"):
+        matrix = chartdata.stalled_matrix(worklist, cases=cases)
+        ax = plots.plot_stalled_heatmap(matrix, lang=lang)
+        grid = _Grid(plots.stalled_heatmap_html(matrix, lang=lang))
+        header, *rows = grid.rows
+        assert [text for _tag, _style, text in header[1:]] == ticks(ax, "x")
+        assert header[0][2].lower() == ax.get_ylabel()
+        assert [row[0][2] for row in rows] == ticks(ax)
+        assert grid.caption == ax.get_title()
+        image = ax.images[0]
+        colours = image.to_rgba(image.get_array(), bytes=True)
+        drawn = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+        for i, row in enumerate(rows):
+            for j, (_tag, style, text) in enumerate(row[1:]):
+                if matrix.iloc[i, j] == 0:
+                    assert style == "background:#ffffff" and text == "0" and (i, j) not in drawn
+                    continue
+                assert background(style) == "#{:02x}{:02x}{:02x}".format(*colours[i, j][:3])
+                assert text == drawn[i, j].get_text()
+                assert to_rgba(ink(style)) == to_rgba(drawn[i, j].get_color())
+
+
+def test_stalled_heatmap_html_in_french_escaped_and_masked():
+    worklist = pd.DataFrame({
+        "case_id": [f"c{i}" for i in range(1235)],
+        "office": ["<b>CPAM</b> 2 95 05 75 123 456 93"] + ["CPAM 75"] * 1234,
+        "phase": ["card"] * 1235,
+    })
+    worklist.attrs.update(as_of=pd.Timestamp("2025-03-01 09:00"))
+    html = plots.stalled_heatmap_html(chartdata.stalled_matrix(worklist), lang="fr")
+    grid = _Grid(html)
+    assert [row[0][2] for row in grid.rows[1:]] == ["CPAM 75", "<b>CPAM</b> 2 95 •• •• ••• ••• 93"]
+    assert "<b>CPAM</b>" not in html and "123 456" not in html  # escaped; the number masked
+    assert grid.rows[1][5][2] == f"1{NNBSP}234"
+    assert grid.rows[0][0][2] == "Caisse" and grid.rows[0][5][2] == "Délivrance de\nla carte"  # wrapped as on the chart
+    assert grid.caption.startswith("Où les dossiers bloquent : dossiers bloqués par caisse et par phase\n"
+                                   f"1{NNBSP}235 dossiers bloqués")
+
+
+def test_stalled_heatmap_html_nothing_to_show(log, cases):
+    few = cases[cases["case_id"] == "R2"]
+    matrix = chartdata.stalled_matrix(va.stalled(log, cases=few), cases=few)
+    html = plots.stalled_heatmap_html(matrix, lang="fr")
+    assert "<td" not in html and f"Rien à afficher</b>{NNBSP}: aucun dossier bloqué" in html
 
 
 def test_open_by_age_bars_equal_the_table(cases):

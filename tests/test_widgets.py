@@ -21,11 +21,12 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from openpyxl import load_workbook
 from pandas.testing import assert_frame_equal
 
 import vitale_analysis as va
-from vitale_analysis import chartdata
+from vitale_analysis import chartdata, plots
 from vitale_analysis.km import km_quantiles
 from vitale_analysis.privacy import mask_identifier
 from vitale_analysis.report import HEADERS
@@ -173,6 +174,17 @@ def test_caseload_explorer_keeps_a_few_case_tables_and_their_months_right(log):
     assert_frame_equal(explorer.cases, va.case_table(log, as_of="2025-05-01"))
 
 
+def test_caseload_start_months_are_paris_months_worked_out_by_hand(log):
+    """The start-period filter's month of a dossier started in UTC is its Paris month (the start_month
+    cohort's definition), worked out here by hand around midnight at month ends, summer and winter."""
+    explorer = CaseloadExplorer(log)
+    utc = pd.DataFrame({"started_at": pd.to_datetime([
+        "2025-01-31 23:30", "2024-12-31 22:59", "2024-06-30 22:30", "2024-06-30 21:59"]).tz_localize("UTC")})
+    assert explorer._month_numbers(utc).tolist() == [2025 * 12 + 1, 2024 * 12 + 11, 2024 * 12 + 6, 2024 * 12 + 5]
+    naive = pd.DataFrame({"started_at": pd.to_datetime(["2025-03-15 09:00", "2024-01-01 00:00"])})
+    assert explorer._month_numbers(naive).tolist() == [2025 * 12 + 2, 2024 * 12]
+
+
 def test_caseload_explorer_in_french(log, cases):
     explorer = CaseloadExplorer(log, lang="fr")
     c = explorer.controls
@@ -185,6 +197,101 @@ def test_caseload_explorer_in_french(log, cases):
     table = find(explorer.widget, "vitale-table").value
     assert "Ouverture des droits" in table and HEADERS["fr"]["median_days"] in table
     assert "au 30 juin 2025" in find(explorer.widget, "vitale-status").value
+
+
+def texts_outside(figure) -> list[str]:
+    """Texts of a drawn figure that do not lie wholly inside it (a label cut at the edge)."""
+    renderer = figure.canvas.get_renderer()
+    box = figure.bbox
+    out = []
+    for text in figure.findobj(lambda a: hasattr(a, "get_window_extent") and hasattr(a, "get_text")):
+        if not text.get_visible() or not text.get_text():
+            continue
+        extent = text.get_window_extent(renderer)
+        if extent.x0 < box.x0 - 0.5 or extent.x1 > box.x1 + 0.5 or extent.y0 < box.y0 - 0.5 or extent.y1 > box.y1 + 0.5:
+            out.append(text.get_text())
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_caseload_charts_keep_their_frame_and_cut_no_label(log, cases, lang):
+    """The phase chart of a filter change is placed where constrained layout placed the first one
+    (the frame stays still), and none of its texts is cut at the figure's edge; an empty selection
+    ("Nothing to show") is laid out on its own."""
+    explorer = CaseloadExplorer(log, lang=lang)
+    first = explorer.figure.axes[0].get_position().bounds
+    assert texts_outside(explorer.figure) == []
+    for office in [value for _label, value in explorer.controls["office"].options[1:]]:
+        explorer.controls["office"].value = office
+        assert not isinstance(explorer.figure.get_layout_engine(), ConstrainedLayoutEngine)  # the kept frame
+        assert explorer.figure.axes[0].get_position().bounds == pytest.approx(first)
+        assert texts_outside(explorer.figure) == []
+    explorer.controls["as_of"].value = date(2025, 1, 31)
+    assert texts_outside(explorer.figure) == []
+    months = [value for _label, value in explorer.controls["start_period"].options]
+    explorer.controls["start_period"].value = (months[-1], months[-1])
+    explorer.controls["as_of"].value = date(2024, 1, 31)  # nobody started in the last month yet
+    assert explorer.figure.axes[0].get_gid() == "nothing-to-show"
+    assert texts_outside(explorer.figure) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_caseload_chart_image_equals_a_full_drawing_of_its_figure(log, lang):
+    """Second method: the image shown after a change (the kept figure given new numbers, the unchanged
+    labels and legend pasted back) has the pixels of the same figure drawn in full, and that figure
+    holds the selection's medians."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from vitale_analysis.widgets import _png
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(BytesIO(data)).convert("RGBA"))
+
+    explorer = CaseloadExplorer(log, lang=lang)
+    offices = [value for _label, value in explorer.controls["office"].options[1:]]
+    pasted = 0
+    for office in offices[:6]:
+        explorer.controls["office"].value = office
+        pasted += explorer._static is not None and explorer._static.fig is explorer.figure
+        shown = pixels(base64.b64decode(png_of(explorer)))
+        np.testing.assert_array_equal(shown, pixels(_png(explorer.figure)))
+        assert median_lines(explorer.figure) == pytest.approx(
+            {p: m for p, m in zip(explorer.result["phase"].astype(str), explorer.result["median_days"])
+             if np.isfinite(m)})
+    assert pasted >= 3  # the quick way was taken
+
+
+def test_frozen_layout_lays_out_again_when_a_text_is_wider():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from vitale_analysis.widgets import _FrozenLayout
+
+    def chart(note: str, title: str = "Title"):
+        fig = Figure(figsize=(6, 3), dpi=90)
+        ax = fig.add_subplot()
+        ax.set_title(title)
+        ax.set_yticks([0], ["a row label"])
+        ax.annotate(note, xy=(1.03, 0), xycoords=("axes fraction", "data"))
+        return fig, ax
+
+    layout = _FrozenLayout(90)
+    fig, ax = chart("n = 1,000")
+    assert layout.apply(fig, ax) is False and fig.get_layout_engine() is not None  # nothing kept yet
+    FigureCanvasAgg(fig).draw()
+    layout.keep(fig, ax)
+    kept = ax.get_position().bounds
+    narrower, ax2 = chart("n = 99")
+    assert layout.apply(narrower, ax2) is True and ax2.get_position().bounds == pytest.approx(kept)
+    wider, ax3 = chart("n = 1,000 · and much more text")
+    assert layout.apply(wider, ax3) is False  # the note would not fit: laid out again
+    FigureCanvasAgg(wider).draw()
+    layout.keep(wider, ax3)
+    assert ax3.get_position().width < kept[2]  # constrained layout made room for the longer note
+    long_title, ax4 = chart("n = 99", title="A title much wider than the axes it sits on, by far, " * 2)
+    assert layout.apply(long_title, ax4) is False
 
 
 def test_caseload_explorer_with_nobody_selected(log, cases):
@@ -217,14 +324,21 @@ def test_stall_explorer_default_equals_stalled(log, cases, tmp_path):
     assert expected["case_id"].iloc[0] in table and expected["case_id"].iloc[30] not in table
 
 
+def heatmap_of(explorer) -> str:
+    """The stall heat map the explorer shows (an HTML table in the widget with ``vitale-chart``)."""
+    chart = find(explorer.widget, "vitale-chart")
+    assert isinstance(chart, W.HTML) and '<div class="vitale-heatmap"><table>' in chart.value
+    return chart.value
+
+
 def test_stall_explorer_controls(log, cases, tmp_path):
     explorer = StallExplorer(log, output_dir=tmp_path)
-    before = png_of(explorer)
+    before = heatmap_of(explorer)
     explorer.controls["percentile"].value = 75
     explorer.controls["followup_days"].value = 30
     worklist = va.stalled(log, cases=cases, percentile=75, followup_days=30)
     assert_frame_equal(explorer.result, worklist)
-    assert png_of(explorer) != before
+    assert heatmap_of(explorer) != before
     assert explorer.result.attrs["followup_days"] == 30
 
     explorer.controls["phase"].value = "rights"
@@ -234,6 +348,29 @@ def test_stall_explorer_controls(log, cases, tmp_path):
     # The heat map now counts the rights column only.
     matrix = explorer.matrix
     assert matrix["rights"].sum() == len(expected) and matrix.drop(columns="rights").to_numpy().sum() == 0
+    assert heatmap_of(explorer) == plots.stalled_heatmap_html(matrix)
+
+
+def test_stall_explorer_heat_map_is_the_matrix_as_a_table(log, cases, tmp_path):
+    """What the heat map shows is plots.stalled_heatmap_html of the matrix, whose counts are the worklist's,
+    counted here by office and phase in plain pandas; the figure, drawn when asked for, holds the same."""
+    for lang in ("en", "fr"):
+        explorer = StallExplorer(log, output_dir=tmp_path, lang=lang)
+        explorer.controls["percentile"].value = 80
+        worklist = va.stalled(log, cases=cases, percentile=80, lang=lang)
+        counted = worklist.groupby(["office", "phase"], observed=True).size()
+        matrix = explorer.matrix
+        assert matrix.to_numpy().sum() == len(worklist)
+        for (office, phase), n in counted.items():
+            assert matrix.loc[office, phase] == n
+        assert heatmap_of(explorer) == plots.stalled_heatmap_html(matrix, lang=lang, process=log.process)
+        assert set(matrix.index) == set(cases["office"].astype(str))  # every office gets a row, zeros included
+        figure = explorer.figure
+        np.testing.assert_array_equal(np.ma.filled(figure.axes[0].images[0].get_array(), 0), matrix.to_numpy())
+        assert explorer.figure is figure  # drawn once per matrix
+        explorer.controls["phase"].value = "rights"
+        assert explorer.figure is not figure and explorer.figure.axes[0].images[0].get_array().sum() == \
+            explorer.matrix["rights"].sum()
 
 
 def test_save_button_writes_the_worklist(log, cases, tmp_path):

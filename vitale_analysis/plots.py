@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -66,6 +67,8 @@ __all__ = [
     "plot_waiting_on",
     "plot_wip",
     "save_figure",
+    "stalled_heatmap_html",
+    "update_phase_durations",
 ]
 
 # ============================================================================ palette
@@ -586,21 +589,17 @@ def plot_phase_durations(
     group_values = (table[groups].drop_duplicates().reset_index(drop=True) if groups
                     else pd.DataFrame(index=[0]))
     n_groups = len(group_values)
-    phases = [p for p in process.phase_keys if p in set(table["phase"].astype(object))]
+    present = set(table["phase"].astype(object))  # once, not once per phase
+    phases = [p for p in process.phase_keys if p in present]
     n_rows = len(phases) * (n_groups + (1 if groups else 0))
     ax = _new_axes(ax, (8.5, max(3.2, 0.34 * n_rows + 2.2)))
     pop = _population(table, population)
     _title(ax, f"{_t('phase_title', lang)} ({days_word})", _population_text(pop, lang, table.attrs.get("as_of")))
-    empty = len(table) == 0 or ("n" in table.columns and not (table["n"] > 0).any())
-    reason = _too_few(pop) or ("no_dossier" if empty else None)
+    reason = _phase_reason(table, pop)
     if reason:
         return _nothing_to_show(ax, lang, reason)
 
-    values = table[[c for c in ("p25_days", "median_days", "p75_days", "median_days_completed_only") if c in table]]
-    finite = values.to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
-    right = float(finite.max()) * 1.12 if finite.size else 10.0
-    right = max(right, 1.0)
+    right = _phase_right(table)
 
     # Rows: top to bottom, one per phase; with cohorts, a header row per phase then one row per cohort.
     y_ticks, y_labels, bold = [], [], []
@@ -659,8 +658,7 @@ def plot_phase_durations(
         if np.isfinite(completed):
             ax.plot([completed], [y], linestyle="none", marker="o", markersize=6.5, markerfacecolor="white",
                     markeredgecolor="black", markeredgewidth=1.2, zorder=4, label=f"_completed|{key}")
-        n_text = _t("row_n", lang, n=_fmt_num(int(rec.get("n", 0)), lang), open=_fmt_num(int(rec.get("n_open", 0)), lang))
-        ax.annotate(n_text, xy=(1.03, y), xycoords=("axes fraction", "data"), va="center", ha="left",
+        ax.annotate(_phase_note(rec, lang), xy=(1.03, y), xycoords=("axes fraction", "data"), va="center", ha="left",
                     fontsize=8, color=_MUTED)
 
     ax.set_yticks(y_ticks, y_labels)
@@ -683,6 +681,102 @@ def plot_phase_durations(
                               markeredgecolor="#333333", label=_t("beyond", lang)))
     _legend_below(ax, handles, ncol=3 if len(handles) == 3 else 2)
     return ax
+
+
+def _phase_reason(table: pd.DataFrame, pop: Population | None) -> str | None:
+    empty = len(table) == 0 or ("n" in table.columns and not (table["n"] > 0).any())
+    return _too_few(pop) or ("no_dossier" if empty else None)
+
+
+def _phase_right(table: pd.DataFrame) -> float:
+    """The x axis' right end: the largest finite day drawn, plus room."""
+    values = table[[c for c in ("p25_days", "median_days", "p75_days", "median_days_completed_only") if c in table]]
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    right = float(finite.max()) * 1.12 if finite.size else 10.0
+    return max(right, 1.0)
+
+
+def _phase_note(rec, lang: str) -> str:
+    return _t("row_n", lang, n=_fmt_num(int(rec.get("n", 0)), lang), open=_fmt_num(int(rec.get("n_open", 0)), lang))
+
+
+def update_phase_durations(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    lang: str = "en",
+    process: ProcessModel | None = None,
+) -> bool:
+    """Show another table on a chart :func:`plot_phase_durations` drew, in place, when it can.
+
+    Moving the boxes, bars and dots of a chart already drawn, and changing its
+    notes and title, is much quicker than drawing a new chart (an explorer does
+    it on each filter change). It is done only when the result is the chart
+    ``plot_phase_durations(table, lang=lang, process=process, ax=fresh_axes)``
+    would draw: both the table and the chart on ``ax`` are of
+    :func:`~vitale_analysis.chartdata.phase_quartiles` (with ``p25_days``),
+    without cohorts, with the same phases, language and days, and every row
+    of both has a box, a median bar and a finished-only dot (no "not
+    reached" mark, no "Nothing to show").
+
+    Parameters
+    ----------
+    ax : Axes
+        Drawn by :func:`plot_phase_durations` (no ``by``, no ``population``).
+    table : DataFrame
+        As for :func:`plot_phase_durations`, without cohort columns.
+    lang, process
+        As ``ax`` was drawn with.
+
+    Returns
+    -------
+    bool
+        True when ``ax`` now shows ``table``; False when it was left as it was
+        (draw the table on a new Axes instead).
+    """
+    process = _check(lang, process)
+    if not isinstance(table, pd.DataFrame) or ax.get_gid() == "nothing-to-show":
+        return False
+    if [c for c in table.columns if c not in _PHASE_SUMMARY_COLUMNS] or "p25_days" not in table.columns:
+        return False
+    days_word = _days_word(table.attrs, lang)
+    if ax.get_xlabel() != _t("phase_x", lang, days=days_word.capitalize()):
+        return False
+    pop = _population(table, None)
+    if _phase_reason(table, pop):
+        return False
+    labels = process.phase_labels(lang)
+    rows = {str(phase): rec for phase, rec in zip(table["phase"].astype(object), table.to_dict("records"))}
+    phases = [p for p in process.phase_keys if p in rows]
+    if len(rows) != len(table) or [t.get_text() for t in ax.get_yticklabels()] != [labels[p] for p in phases]:
+        return False
+    marks = {}
+    for artist in [*ax.patches, *ax.lines]:
+        kind, _, key = artist.get_label().partition("|")
+        if kind.startswith("_") and key:
+            marks[kind, key] = artist
+    if set(marks) != {(kind, p) for p in phases for kind in ("_iqr", "_median", "_completed")}:
+        return False  # a "not reached" mark, or a row without a box, bar or dot
+    notes = {round(t.xy[1]): t for t in ax.texts if getattr(t, "xy", None) is not None and t.xy[0] == 1.03}
+    if len(notes) != len(phases):
+        return False
+    values = {p: [float(rows[p][c]) for c in ("p25_days", "median_days", "p75_days", "median_days_completed_only")]
+              for p in phases}
+    if not all(np.isfinite(v).all() for v in values.values()):
+        return False
+
+    for y, phase in enumerate(phases):
+        low, median, high, completed = values[phase]
+        box = marks["_iqr", phase]
+        box.set_x(low)
+        box.set_width(high - low)
+        marks["_median", phase].set_xdata([median, median])
+        marks["_completed", phase].set_xdata([completed])
+        notes[y].set_text(_phase_note(rows[phase], lang))
+    _title(ax, f"{_t('phase_title', lang)} ({days_word})", _population_text(pop, lang, table.attrs.get("as_of")))
+    ax.set_xlim(0, _phase_right(table))
+    return True
 
 
 # ============================================================================ survival curves
@@ -776,6 +870,69 @@ def plot_survival(
 
 
 # ============================================================================ stalls
+@dataclass(frozen=True)
+class _HeatmapWords:
+    """What the stall heat map says, worked out once for the Agg and the HTML versions."""
+
+    title: str
+    who: str
+    rows_word: str
+    reason: str | None  # "no_dossier" / "no_stalled": a message instead of the grid
+    column_labels: list[list[str]]  # per phase: its label's lines, then its threshold
+    row_labels: list[str]
+    counts: np.ndarray  # float, as the image holds it
+    vmax: float
+
+
+def _stalled_heatmap_words(matrix: pd.DataFrame, lang: str, process: ProcessModel, population) -> _HeatmapWords:
+    if not isinstance(matrix, pd.DataFrame):
+        raise CaseLogError(f"matrix: expected a DataFrame from chartdata.stalled_matrix(), got {type(matrix).__name__}.")
+    unknown = [c for c in matrix.columns if c not in process.phase_keys]
+    if unknown:
+        raise CaseLogError(f"matrix: column(s) {unknown} are not phases of {process.name!r}; "
+                           "expected a table from chartdata.stalled_matrix().")
+    attrs = matrix.attrs
+    rows_name = attrs.get("rows", matrix.index.name or "office")
+    rows_word = _column_label(rows_name, lang)
+    pop = _population(matrix, population)
+    n_stalled = int(attrs.get("n_stalled", 0))
+    if pop is not None and pop.n_open is not None:
+        who = _t("stall_pop", lang, n=_fmt_num(n_stalled, lang), open=_fmt_num(pop.n_open, lang))
+    else:
+        who = _t("stall_pop_plain", lang, n=_fmt_num(n_stalled, lang))
+    as_of = attrs.get("as_of", pop.as_of if pop else None)
+    if as_of is not None:
+        who += (", as of " if lang == "en" else ", au ") + _fmt_date(as_of, lang)
+    counts = matrix.to_numpy(dtype=float)
+    reason = None
+    if pop is not None and pop.n_cases == 0:
+        reason = "no_dossier"
+    elif len(matrix) == 0 or not (counts > 0).any():
+        reason = "no_stalled"
+    thresholds = attrs.get("thresholds", {})
+    column_labels = []
+    for key in matrix.columns:
+        lines = _wrap(process.phase(key).label_in(lang), 14).split("\n")
+        if key in thresholds and np.isfinite(thresholds[key]):
+            lines.append(_t("threshold", lang, days=_fmt_num(thresholds[key], lang)))
+        column_labels.append(lines)
+    return _HeatmapWords(
+        title=_t("stall_title", lang, rows=rows_word), who=who, rows_word=rows_word, reason=reason,
+        column_labels=column_labels, row_labels=[_cohort_label(v, rows_name, lang) for v in matrix.index],
+        counts=counts, vmax=max(1.0, float(counts.max())) if counts.size else 1.0,
+    )
+
+
+def _heatmap_cmap():
+    # Zero cells are masked (white): "no stalled dossier here" must not look like "a few".
+    return matplotlib.colormaps[_SEQUENTIAL].with_extremes(bad="white")
+
+
+def _dark_cell(value: float, vmax: float) -> bool:
+    """White text on the cells dark enough for it (the same rule in both versions)."""
+    return value > 0.55 * vmax
+
+
 def plot_stalled_heatmap(
     matrix: pd.DataFrame,
     *,
@@ -799,56 +956,32 @@ def plot_stalled_heatmap(
         An image whose array equals ``matrix.to_numpy()``, each cell written
         out (blank for 0), columns labelled with the phase and its threshold
         in days, and a colour bar.
+
+    See Also
+    --------
+    stalled_heatmap_html : the same table as an HTML heat map (what the
+        StallExplorer shows: drawn in a millisecond, text a screen reader reads).
     """
     process = _check(lang, process)
-    if not isinstance(matrix, pd.DataFrame):
-        raise CaseLogError(f"matrix: expected a DataFrame from chartdata.stalled_matrix(), got {type(matrix).__name__}.")
-    unknown = [c for c in matrix.columns if c not in process.phase_keys]
-    if unknown:
-        raise CaseLogError(f"matrix: column(s) {unknown} are not phases of {process.name!r}; "
-                           "expected a table from chartdata.stalled_matrix().")
-    attrs = matrix.attrs
-    rows_name = attrs.get("rows", matrix.index.name or "office")
-    rows_word = _column_label(rows_name, lang)
+    words = _stalled_heatmap_words(matrix, lang, process, population)
     n_rows = len(matrix)
     ax = _new_axes(ax, (8.5, max(3.5, 0.3 * n_rows + 2.6)))
-    pop = _population(matrix, population)
-    n_stalled = int(attrs.get("n_stalled", 0))
-    if pop is not None and pop.n_open is not None:
-        who = _t("stall_pop", lang, n=_fmt_num(n_stalled, lang), open=_fmt_num(pop.n_open, lang))
-    else:
-        who = _t("stall_pop_plain", lang, n=_fmt_num(n_stalled, lang))
-    as_of = attrs.get("as_of", pop.as_of if pop else None)
-    if as_of is not None:
-        who += (", as of " if lang == "en" else ", au ") + _fmt_date(as_of, lang)
-    _title(ax, _t("stall_title", lang, rows=rows_word), who)
-    if pop is not None and pop.n_cases == 0:
-        return _nothing_to_show(ax, lang, "no_dossier")
-    if n_rows == 0 or not (matrix.to_numpy() > 0).any():
-        return _nothing_to_show(ax, lang, "no_stalled")
+    _title(ax, words.title, words.who)
+    if words.reason:
+        return _nothing_to_show(ax, lang, words.reason)
 
-    counts = matrix.to_numpy(dtype=float)
-    vmax = max(1.0, float(counts.max()))
-    cmap = matplotlib.colormaps[_SEQUENTIAL].with_extremes(bad="white")
-    # Zero cells are masked (white): "no stalled dossier here" must not look like "a few".
-    image = ax.imshow(np.ma.masked_equal(counts, 0), cmap=cmap, vmin=0, vmax=vmax, aspect="auto",
+    counts, vmax = words.counts, words.vmax
+    image = ax.imshow(np.ma.masked_equal(counts, 0), cmap=_heatmap_cmap(), vmin=0, vmax=vmax, aspect="auto",
                       interpolation="nearest")
     for (i, j), value in np.ndenumerate(counts):
         if value > 0:
             ax.text(j, i, _fmt_num(value, lang), ha="center", va="center", fontsize=8.5,
-                    color="white" if value > 0.55 * vmax else "black",
+                    color="white" if _dark_cell(value, vmax) else "black",
                     in_layout=False)  # inside its cell: the layout need not measure it (hundreds of cells)
-    thresholds = attrs.get("thresholds", {})
-    labels = []
-    for key in matrix.columns:
-        label = _wrap(process.phase(key).label_in(lang), 14)
-        if key in thresholds and np.isfinite(thresholds[key]):
-            label += "\n" + _t("threshold", lang, days=_fmt_num(thresholds[key], lang))
-        labels.append(label)
-    ax.set_xticks(range(len(matrix.columns)), labels, fontsize=8.5)
+    ax.set_xticks(range(len(matrix.columns)), ["\n".join(lines) for lines in words.column_labels], fontsize=8.5)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(n_rows), [_cohort_label(v, rows_name, lang) for v in matrix.index], fontsize=8.5)
-    ax.set_ylabel(rows_word)
+    ax.set_yticks(range(n_rows), words.row_labels, fontsize=8.5)
+    ax.set_ylabel(words.rows_word)
     ax.set_xticks(np.arange(-0.5, len(matrix.columns)), minor=True)
     ax.set_yticks(np.arange(-0.5, n_rows), minor=True)
     ax.grid(which="minor", color=_GRID, linewidth=0.8)
@@ -861,6 +994,109 @@ def plot_stalled_heatmap(
     bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _number_axis(bar.ax.yaxis, lang)
     return ax
+
+
+_HEATMAP_CSS = (
+    "<style>"
+    ".vitale-heatmap table{border-collapse:collapse;font-size:12px;margin:4px 0}"
+    ".vitale-heatmap caption{caption-side:top;text-align:left;padding:2px 0 6px}"
+    ".vitale-heatmap caption b{font-size:14px}"
+    ".vitale-heatmap th{font-weight:normal;padding:2px 6px;vertical-align:bottom}"
+    ".vitale-heatmap thead th{text-align:center;line-height:1.25}"
+    ".vitale-heatmap tbody th{text-align:right;white-space:nowrap}"
+    ".vitale-heatmap td{border:1px solid #DDDDDD;min-width:64px;padding:2px 6px;text-align:center;"
+    "font-variant-numeric:tabular-nums}"
+    ".vitale-heatmap .vitale-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);"
+    "white-space:nowrap}"
+    ".vitale-heatmap .vitale-scale{display:flex;align-items:center;gap:6px;font-size:12px;margin:2px 0 4px}"
+    ".vitale-heatmap .vitale-ramp{display:inline-block;width:160px;height:10px;border:1px solid #DDDDDD}"
+    "</style>"
+)
+
+
+def stalled_heatmap_html(
+    matrix: pd.DataFrame,
+    *,
+    lang: str = "en",
+    process: ProcessModel | None = None,
+    population=None,
+) -> str:
+    """The stall heat map as an HTML table: what :func:`plot_stalled_heatmap` draws, as text.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        From :func:`vitale_analysis.chartdata.stalled_matrix`.
+    lang, process, population
+        As in :func:`plot_stalled_heatmap`.
+
+    Returns
+    -------
+    str
+        A ``<div class="vitale-heatmap">`` holding a ``<table>``: its caption
+        is the chart's title and population; one column per phase (its label
+        and threshold, as the chart's axis), one row per office (``th``
+        cells); each count in its cell, on the background colour the chart
+        gives it (the same colour map and scale, ``vmin`` 0, ``vmax`` the
+        largest count) with white text on the dark cells. A zero cell is white
+        and shows nothing, as in the chart (a "0" is kept for screen readers).
+        Below the table, the colour scale from 0 to the largest count. When
+        there is nothing to show, the caption and the chart's message instead.
+        All text is escaped; numbers that look like a social security number
+        are masked.
+
+    Examples
+    --------
+    >>> import vitale_analysis as va
+    >>> from vitale_analysis import chartdata, plots
+    >>> log = va.load("data/sample_caselog.csv")  # doctest: +SKIP
+    >>> cases = va.case_table(log)  # doctest: +SKIP
+    >>> html = plots.stalled_heatmap_html(chartdata.stalled_matrix(va.stalled(log, cases=cases), cases=cases))  # doctest: +SKIP
+    """
+    from html import escape
+
+    from matplotlib.colors import Normalize, to_hex
+
+    from .privacy import mask_text
+
+    process = _check(lang, process)
+    words = _stalled_heatmap_words(matrix, lang, process, population)
+
+    def text(value: str) -> str:
+        return escape(mask_text(str(value)))
+
+    colon = f"{_NNBSP}:" if lang == "fr" else ":"
+
+    caption = f"<caption><b>{text(words.title)}</b><br>{text(words.who)}</caption>"
+    if words.reason:
+        return (f'{_HEATMAP_CSS}<div class="vitale-heatmap"><table>{caption}</table>'
+                f'<p><b>{text(_t("nothing", lang))}</b>{colon} {text(_t(words.reason, lang))}</p></div>')
+
+    cmap, vmax = _heatmap_cmap(), words.vmax
+    # The colour map over the whole grid at once, as imshow maps it (one call, not one per cell).
+    rgb = np.rint(cmap(Normalize(vmin=0, vmax=vmax)(words.counts))[..., :3] * 255).astype(int)
+    corner = words.rows_word[:1].upper() + words.rows_word[1:]
+    head = "".join(f'<th scope="col">{"<br>".join(text(line) for line in lines)}</th>'
+                   for lines in words.column_labels)
+    rows = []
+    for label, values, colours in zip(words.row_labels, words.counts, rgb):
+        cells = []
+        for value, (red, green, blue) in zip(values, colours):
+            if value > 0:
+                ink = "#ffffff" if _dark_cell(value, vmax) else "#000000"
+                cells.append(f'<td style="background:#{red:02x}{green:02x}{blue:02x};color:{ink}">'
+                             f"{text(_fmt_num(value, lang))}</td>")
+            else:
+                cells.append('<td style="background:#ffffff"><span class="vitale-sr">0</span></td>')
+        rows.append(f'<tr><th scope="row">{text(label)}</th>{"".join(cells)}</tr>')
+    ramp = ", ".join(to_hex(colour) for colour in cmap(np.linspace(0, 1, 9)))
+    scale = (f'<div class="vitale-scale" aria-hidden="true"><span>{text(_t("stall_bar", lang))}{colon}</span>'
+             f"<span>0</span>"
+             f'<span class="vitale-ramp" style="background:linear-gradient(to right, {ramp})"></span>'
+             f"<span>{text(_fmt_num(vmax, lang))}</span></div>")
+    return (f'{_HEATMAP_CSS}<div class="vitale-heatmap"><table>{caption}'
+            f'<thead><tr><th scope="col">{text(corner)}</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>{scale}</div>')
 
 
 def plot_open_by_age(
@@ -889,7 +1125,8 @@ def plot_open_by_age(
     process = _check(lang, process)
     _require(table, ["phase", "days_from", "days_to", "n", "n_phase"], "chartdata.open_by_age()")
     days_word = _days_word(table.attrs, lang)
-    phases = [p for p in process.phase_keys if p in set(table["phase"].astype(object))]
+    present = set(table["phase"].astype(object))  # once, not once per phase
+    phases = [p for p in process.phase_keys if p in present]
     ax = _new_axes(ax, (8.5, max(3.2, 0.45 * len(phases) + 2.4)))
     pop = _population(table, population)
     _title(ax, _t("age_title", lang), _population_text(pop, lang, table.attrs.get("as_of")))

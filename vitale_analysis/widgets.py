@@ -24,15 +24,18 @@ matplotlib Figure). Tests and scripts can set
 Charts are drawn without pyplot (a plain :class:`matplotlib.figure.Figure`,
 rendered by Agg) and shown as a static PNG image in an ``ipywidgets.Output``:
 they look the same whatever ``%matplotlib`` backend the notebook uses, and
-Voilà needs no extension. Tables are HTML. Identifiers that look like a social
-security number are masked in every table, chart and picker.
+Voilà needs no extension. Tables are HTML, and so is the stall heat map (a
+table of coloured cells, ``plots.stalled_heatmap_html``: hundreds of numbers
+drawn by Agg took longer than a control change may). Identifiers that look
+like a social security number are masked in every table, chart and picker.
 
 Classes a browser test can rely on: the root box has ``vitale-explorer`` and
 ``vitale-<kind>`` (``vitale-caseload-explorer``, ``vitale-stall-explorer``,
 ``vitale-trigger-explorer``, ``vitale-case-viewer``); each control has
 ``vitale-control-<key>`` (its ``.controls`` key with ``_`` as ``-``); the chart
-Output has ``vitale-chart`` (the image is ``.vitale-chart img``); tables are
-in HTML widgets with ``vitale-table``; one-line summaries in ``vitale-status``.
+Output has ``vitale-chart`` (the image is ``.vitale-chart img``; the stall heat
+map's HTML widget has it too, its table is ``.vitale-heatmap table``); tables
+are in HTML widgets with ``vitale-table``; one-line summaries in ``vitale-status``.
 
 Examples
 --------
@@ -57,10 +60,10 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation
 
 from . import chartdata, plots
 from .cases import case_table
-from .cohorts import cohort_columns
 from .errors import CaseLogError
 from .privacy import mask_identifiers, mask_text
 from .process import _lang
@@ -244,19 +247,89 @@ def _png(fig: Figure) -> bytes:
     """The figure as PNG bytes, drawn once.
 
     ``savefig`` lays a constrained-layout figure out in an extra drawing pass
-    before the real one; the canvas's own ``print_png`` draws once (layout
-    included), and a light compression suits an image sent to the browser
-    right away (measured on the stall heat map of 100,000 dossiers: 480 →
-    about 200 ms). The figures are sized so that their legends fit (see
-    _PHASE_CHART_WIDTH), so no "tight" bounding box either.
+    before the real one; drawing on the canvas once (layout included) and
+    encoding its pixels with a light compression, as the canvas's own
+    ``print_png`` does, suits an image sent to the browser right away
+    (measured on the stall heat map of 100,000 dossiers: 480 → about 200 ms).
+    The figures are sized so that their legends fit (see _PHASE_CHART_WIDTH),
+    so no "tight" bounding box either.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    buffer = io.BytesIO()
     fig.set_dpi(_DPI)
     fig.set_facecolor("white")
-    FigureCanvasAgg(fig).print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
+    # A figure drawn again keeps its canvas (and the canvas its renderer, which remembers text sizes).
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    return _encoded(canvas)
+
+
+def _encoded(canvas) -> bytes:
+    """What the canvas holds, as PNG bytes (what its ``print_png`` writes after drawing)."""
+    from matplotlib.image import imsave
+
+    buffer = io.BytesIO()
+    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=canvas.figure.dpi,
+           metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
+
+
+class _StaticParts:
+    """The parts of a kept phase chart that a new selection leaves as they are, drawn once and pasted back.
+
+    Once an explorer's chart is shown new numbers in place, its row labels, the
+    x axis' title and the legend are the same text at the same place; drawing
+    text is most of the cost of a chart. So after a full draw their pixels are
+    kept, and the next draws leave them out and paste them back. Only regions
+    that nothing else can reach are kept: the row labels lie left of the axes,
+    between the tick numbers under it and the title above it; the axis title
+    and the legend lie below the tick numbers (which move only sideways).
+    Otherwise nothing is kept and every draw is a full one.
+    """
+
+    def __init__(self, fig: Figure, ax, regions: list):
+        self.fig, self.ax, self.regions = fig, ax, regions
+        self.position = ax.get_position().bounds
+
+    @classmethod
+    def capture(cls, fig: Figure, ax):
+        """From a figure just drawn in full; None when a region could meet a changing part."""
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend()
+        row_labels = [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+        ticks = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        if ax.get_gid() == "nothing-to-show" or legend is None or not row_labels or not ticks:
+            return None
+        from matplotlib.transforms import Bbox
+
+        def extent(artists):
+            return Bbox.union([a.get_window_extent(renderer) for a in artists]).padded(2)
+
+        axes, title = ax.get_window_extent(renderer), ax.title.get_window_extent(renderer)
+        tick_band = extent(ticks)
+        rows, below = extent(row_labels), [extent([ax.xaxis.label]), extent([legend])]
+        if not (rows.x1 < axes.x0 and rows.y0 > tick_band.y1 and rows.y1 < title.y0
+                and all(box.y1 < tick_band.y0 for box in below)):
+            return None
+        canvas = fig.canvas
+        return cls(fig, ax, [canvas.copy_from_bbox(box) for box in (rows, *below)])
+
+    def png(self) -> bytes:
+        """Draw the figure without the kept parts, paste them back, and encode it."""
+        ax, legend, label = self.ax, self.ax.get_legend(), self.ax.xaxis.label
+        ax.yaxis.set_tick_params(labelleft=False)
+        legend.set_visible(False)
+        label.set_visible(False)
+        try:
+            canvas = self.fig.canvas
+            canvas.draw()
+            for region in self.regions:
+                canvas.restore_region(region)
+        finally:
+            ax.yaxis.set_tick_params(labelleft=True)
+            legend.set_visible(True)
+            label.set_visible(True)
+        return _encoded(canvas)
 
 
 def _show_png(out: W.Output, png: bytes, alt: str) -> None:
@@ -275,11 +348,78 @@ def _show_png(out: W.Output, png: bytes, alt: str) -> None:
     )
 
 
-def _new_figure(width: float, height: float):
+def _new_figure(width: float, height: float, layout: str | None = "constrained"):
     # Not pyplot: nothing is registered with the notebook's backend, so the
     # chart only appears where the explorer puts it, and nothing is left open.
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout=layout)
     return fig, fig.add_subplot()
+
+
+class _FrozenLayout:
+    """One constrained layout per kind of chart, reused by the charts that fit it.
+
+    Constrained layout measures every label of a figure before drawing it,
+    which on the phase chart cost about as much as drawing it. An explorer's
+    successive charts differ only in numbers: same rows, same axis label and
+    legend, a title and ``n = …`` notes of about the same width. So the axes'
+    place that constrained layout found for the first chart of a kind (its
+    legend entries) is kept and given to the next ones, as long as their
+    variable texts (the title's lines, the notes beside the rows) are no wider
+    than those it was found for (or, for the title, than the axes); a wider
+    one is laid out afresh, and its place kept instead. The frame stays still
+    while filters change, and no label is cut.
+    """
+
+    def __init__(self, dpi: float):
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        self._renderer = RendererAgg(1, 1, dpi)  # measures text only (its metrics at the charts' dpi)
+        self._frames: dict = {}  # kind → (axes position, widest note, widest title line, axes width), pixels
+        self._measured: dict = {}  # (line, font) → width in pixels: titles and notes repeat
+
+    def _line_width(self, line: str, prop) -> float:
+        key = line, prop
+        if key not in self._measured:
+            if len(self._measured) > 4096:
+                self._measured.clear()
+            self._measured[key] = self._renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+        return self._measured[key]
+
+    def _widths(self, ax) -> tuple[float, float]:
+        def width(text) -> float:
+            prop = text.get_fontproperties().copy()  # a snapshot: the key must not change under the cache
+            return max((self._line_width(line, prop) for line in text.get_text().split("\n") if line),
+                       default=0.0)
+
+        notes = [child for child in ax.get_children() if isinstance(child, Annotation) and child.get_text()]
+        return max((width(t) for t in notes), default=0.0), width(ax.title)
+
+    @staticmethod
+    def _kind(ax) -> tuple:
+        legend = ax.get_legend()
+        return (ax.get_gid(), len(legend.legend_handles) if legend is not None else 0)
+
+    def apply(self, fig: Figure, ax) -> bool:
+        """Place ``ax`` (of a figure made without a layout engine) as the kept frame of its kind if its
+        texts fit it; else give the figure constrained layout.
+
+        Returns True when the kept frame was used. After a fresh layout, call :meth:`keep` once drawn.
+        """
+        frame = self._frames.get(self._kind(ax))
+        notes, title = self._widths(ax)
+        if frame is not None:
+            position, widest_note, widest_title, axes_width = frame
+            if notes <= widest_note and title <= max(widest_title, axes_width):
+                ax.set_position(position)
+                return True
+        fig.set_layout_engine("constrained")
+        return False
+
+    def keep(self, fig: Figure, ax) -> None:
+        """Keep the place constrained layout gave ``ax`` (call after the figure was drawn)."""
+        notes, title = self._widths(ax)
+        position = ax.get_position()
+        self._frames[self._kind(ax)] = (position, notes, title, position.width * fig.bbox.width)
 
 
 def _chart_title(ax) -> str:
@@ -383,6 +523,7 @@ class _Explorer:
     """What every explorer shares: the log, the language, cached case tables, display hooks."""
 
     kind = "explorer"
+    figure: Figure | None = None  # the chart's last matplotlib Figure, where a chart is drawn
 
     def __init__(self, log: CaseLog, *, lang: str = "en"):
         if not isinstance(log, CaseLog):
@@ -396,7 +537,6 @@ class _Explorer:
         self.controls: dict[str, W.Widget] = {}
         self.result: pd.DataFrame | None = None
         self.shown: pd.DataFrame | None = None
-        self.figure: Figure | None = None
         self.widget: W.Box | None = None
         self._case_tables: OrderedDict = OrderedDict()
 
@@ -495,7 +635,7 @@ class CaseloadExplorer(_Explorer):
     shown : DataFrame
         ``result`` as the table shows it (phase names, readable headers).
     figure : Figure
-        The time-per-phase chart (``plots.plot_phase_durations``).
+        The time-per-phase chart of ``quartiles`` (``plots.plot_phase_durations``).
     widget : ipywidgets.VBox
         What the notebook shows.
 
@@ -505,7 +645,12 @@ class CaseloadExplorer(_Explorer):
     rows and summarise them. The table comes from ``phase_quartiles``, which
     is ``phase_summary`` plus one column, so the Kaplan–Meier medians are
     computed once per change; the last views are kept, so going back to an
-    earlier selection is immediate.
+    earlier selection is immediate. One chart figure is kept and given each
+    new selection's numbers in place (``plots.update_phase_durations``), in
+    the frame the first chart was laid out in; its row labels, axis title and
+    legend, which do not change, are drawn once and pasted back (a chart
+    drawn anew, laid out and all its text drawn, took about 150 ms on
+    100,000 dossiers, most of a change's time).
 
     Examples
     --------
@@ -527,7 +672,10 @@ class CaseloadExplorer(_Explorer):
         day = self._last_day if as_of is None else _as_of_day(_stored_as_of(as_of))
         self._given = (day, as_of)  # the as_of asked for, exactly, on its own day
         self._views: OrderedDict = OrderedDict()
-        self._months: dict = {}
+        self._per_table: dict = {}
+        self._layout = _FrozenLayout(_DPI)
+        self._drawn: tuple | None = None  # (quartiles, Figure): the chart drawn last
+        self._static: _StaticParts | None = None  # what its next draws need not draw again
         cases = self._case_table(self._as_of_argument(day))
         t = self._t
 
@@ -583,32 +731,37 @@ class CaseloadExplorer(_Explorer):
     def _cached(self, kind: str, cases: pd.DataFrame, make):
         """``make(cases)``, kept while that case table is kept (the entry holds the table, so its id stays its own)."""
         key = kind, id(cases)
-        entry = self._months.get(key)
+        entry = self._per_table.get(key)
         if entry is None or entry[0] is not cases:
-            entry = self._months[key] = (cases, make(cases))
+            entry = self._per_table[key] = (cases, make(cases))
             live = {id(table) for table in self._case_tables.values()}
-            for stale in [k for k in self._months if k[1] not in live and k != key]:
-                del self._months[stale]
+            for stale in [k for k in self._per_table if k[1] not in live and k != key]:
+                del self._per_table[stale]
         return entry[1]
 
-    def _start_months(self, cases: pd.DataFrame) -> np.ndarray:
-        """Start month ("YYYY-MM") of each dossier, as the ``start_month`` cohort defines it."""
-        def make(table):
-            derived, _ = cohort_columns(table[["started_at"]], "start_month")
-            return derived["start_month"].to_numpy(dtype=object)
-
-        return self._cached("months", cases, make)
-
     def _month_numbers(self, cases: pd.DataFrame) -> np.ndarray:
-        """The start months as integers (year × 12 + month − 1): comparing them is fast on a large caseload."""
+        """Start month of each dossier as an integer (year × 12 + month − 1), as the ``start_month`` cohort
+        defines it (the month of ``started_at``, in Paris time for UTC times): comparing integers is fast
+        on a large caseload, and they are read straight from the times (no text in between)."""
         def make(table):
-            months = pd.Series(self._start_months(table), dtype="string")
-            if not len(months):
-                return np.zeros(0, dtype=np.int64)
-            return (months.str.slice(0, 4).astype("int64") * 12 + months.str.slice(5, 7).astype("int64") - 1) \
-                .to_numpy(dtype=np.int64)
+            started = table["started_at"]
+            if started.dt.tz is not None:
+                started = started.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+            months = started.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+            return months + 1970 * 12  # months since January 1970 → year × 12 + month − 1
 
         return self._cached("numbers", cases, make)
+
+    def _codes(self, cases: pd.DataFrame, column: str) -> tuple[np.ndarray, dict]:
+        """A column as integer codes and value → code (missing values: -1), once per case table.
+
+        Comparing codes is a few times faster than comparing the column's values on every change.
+        """
+        def make(table):
+            codes, uniques = pd.factorize(table[column].astype(object))
+            return codes, {value: code for code, value in enumerate(uniques)}
+
+        return self._cached(f"codes:{column}", cases, make)
 
     def _month_label(self, month: str) -> str:
         year, number = month.split("-")
@@ -627,15 +780,55 @@ class CaseloadExplorer(_Explorer):
     def _filter(self, cases: pd.DataFrame, selection: tuple) -> pd.DataFrame:
         _as_of, office, channel, born, (first, last) = selection
         keep = np.ones(len(cases), dtype=bool)
-        if office != ALL:
-            keep &= (cases["office"].astype(object) == office).to_numpy(dtype=bool, na_value=False)
-        if channel != ALL:
-            keep &= (cases["channel"].astype(object) == channel).to_numpy(dtype=bool, na_value=False)
+        for column, value in (("office", office), ("channel", channel)):
+            if value != ALL:
+                codes, code_of = self._codes(cases, column)
+                keep &= codes == code_of.get(value, -2)  # -2: no such value, nothing kept
         if born != ALL:
             keep &= (cases["born_abroad"] == born).to_numpy(dtype=bool, na_value=False)
         months = self._month_numbers(cases)
         keep &= (months >= _month_number(first)) & (months <= _month_number(last))
         return cases[keep]
+
+    # ------------------------------------------------------------------ chart
+    def _draw(self, quartiles: pd.DataFrame) -> tuple[bytes, str]:
+        """The phase chart of ``quartiles`` as PNG bytes, and its title (the image's text).
+
+        The figure drawn last is kept and, when it can be, shown the new numbers
+        in place (``plots.update_phase_durations``) rather than drawn anew:
+        making the axes, ticks and legend of a new chart cost as much as the
+        data work. Its place in the figure is the kept frame (:class:`_FrozenLayout`).
+        """
+        fig = self._drawn[1] if self._drawn is not None else None
+        updated = fig is not None and plots.update_phase_durations(fig.axes[0], quartiles, lang=self.lang,
+                                                                   process=self.process)
+        if not updated:
+            fig, ax = _new_figure(_PHASE_CHART_WIDTH, max(3.2, 0.34 * len(self.process.phases) + 2.2), layout=None)
+            plots.plot_phase_durations(quartiles, lang=self.lang, process=self.process, ax=ax)
+        ax = fig.axes[0]
+        kept = self._layout.apply(fig, ax)
+        static = self._static
+        if updated and kept and static is not None and static.fig is fig and static.position == ax.get_position().bounds:
+            png = static.png()
+        else:
+            png = _png(fig)
+            if not kept:
+                self._layout.keep(fig, ax)
+                fig.set_layout_engine("none")  # its next draws keep this place
+            self._static = _StaticParts.capture(fig, ax)
+        self._drawn = (quartiles, fig)
+        return png, _chart_title(ax)
+
+    @property
+    def figure(self) -> Figure:
+        """The time-per-phase chart of :attr:`quartiles` (``plots.plot_phase_durations``).
+
+        The explorer keeps one figure and redraws it for each new selection; after a
+        selection already seen (its image kept), the figure is brought up to date when asked for.
+        """
+        if self._drawn is None or self._drawn[0] is not self.quartiles:
+            self._draw(self.quartiles)
+        return self._drawn[1]
 
     # ------------------------------------------------------------------ callback
     def _update(self, _change=None) -> None:
@@ -649,15 +842,13 @@ class CaseloadExplorer(_Explorer):
         view = self._views.get(selection)
         if view is None:
             quartiles = chartdata.phase_quartiles(self.filtered_cases, process=self.process)
-            fig, ax = _new_figure(_PHASE_CHART_WIDTH, max(3.2, 0.34 * len(self.process.phases) + 2.2))
-            plots.plot_phase_durations(quartiles, lang=self.lang, process=self.process, ax=ax)
-            view = (quartiles, fig, _png(fig), _chart_title(ax))
+            view = (quartiles, *self._draw(quartiles))
             self._views[selection] = view
             if len(self._views) > _CACHE_SIZE:
                 self._views.popitem(last=False)
         else:
             self._views.move_to_end(selection)
-        self.quartiles, self.figure, png, alt = view
+        self.quartiles, png, alt = view
         self.result = self.quartiles.drop(columns="p25_days")
         labels = self.process.phase_labels(self.lang)
         self.shown = _display(self.result.assign(phase=self.result["phase"].astype(str).map(labels)), self.lang,
@@ -711,11 +902,19 @@ class StallExplorer(_Explorer):
         The first ``top`` rows as the table shows them (masked ids, events
         in words, readable headers, as in the report).
     matrix : DataFrame
-        ``chartdata.stalled_matrix(result, cases=cases)``: what the heat map draws.
+        ``chartdata.stalled_matrix(result, cases=cases)``: what the heat map shows.
     figure : Figure
-        Stalled dossiers by office × phase (``plots.plot_stalled_heatmap``).
+        The same heat map drawn by matplotlib (``plots.plot_stalled_heatmap``
+        of ``matrix``), for saving or a report; drawn when first asked for.
     last_saved : Path or None
         The file the button wrote last.
+
+    Notes
+    -----
+    The heat map on screen is an HTML table (``plots.stalled_heatmap_html``:
+    the chart's colours, numbers and labels, in text a screen reader reads),
+    not a picture: drawing the picture's few hundred numbers took Agg
+    250–450 ms per change on 100,000 dossiers, the table takes a few ms.
 
     Examples
     --------
@@ -735,8 +934,10 @@ class StallExplorer(_Explorer):
         self.top = int(top)
         self.last_saved: Path | None = None
         self.cases = self._case_table(as_of)
+        self._n_open = int((self.cases["status"] == "open").sum())
         self._worklists: OrderedDict = OrderedDict()
         self._views: OrderedDict = OrderedDict()
+        self._drawn: tuple | None = None  # (matrix, Figure): the last heat map asked for as a figure
         t = self._t
         style = {"description_width": "initial"}
         percentile = self._control("percentile", W.IntSlider(value=90, min=50, max=99, step=1,
@@ -752,7 +953,7 @@ class StallExplorer(_Explorer):
                                               layout=W.Layout(width="auto")))
         self._status = self._html("vitale-status")
         self._saved = self._html("vitale-save-status")
-        self._chart = self._chart_output()
+        self._chart = self._html("vitale-chart")
         self._table = self._html("vitale-table")
         self.widget = self._root([
             W.HBox([percentile, followup]),
@@ -766,6 +967,15 @@ class StallExplorer(_Explorer):
     @property
     def as_of(self) -> pd.Timestamp:
         return self.cases.attrs["as_of"]
+
+    @property
+    def figure(self) -> Figure:
+        """The heat map of :attr:`matrix` drawn by ``plots.plot_stalled_heatmap`` (once per matrix shown)."""
+        if self._drawn is None or self._drawn[0] is not self.matrix:
+            fig, ax = _new_figure(8.5, max(3.5, 0.3 * len(self.matrix) + 2.6))
+            plots.plot_stalled_heatmap(self.matrix, lang=self.lang, process=self.process, ax=ax)
+            self._drawn = (self.matrix, fig)
+        return self._drawn[1]
 
     def _worklist(self, percentile: int, followup_days: int) -> pd.DataFrame:
         key = (percentile, followup_days)
@@ -802,20 +1012,17 @@ class StallExplorer(_Explorer):
                     matrix = chartdata.stalled_matrix(result, cases=self.cases, process=self.process)
                 else:  # a log without offices: where they stall by next-action reason instead
                     matrix = chartdata.stalled_matrix(result, rows="reason", process=self.process)
-                fig, ax = _new_figure(8.5, max(3.5, 0.3 * len(matrix) + 2.6))
-                plots.plot_stalled_heatmap(matrix, lang=self.lang, process=self.process, ax=ax)
-                chart = (matrix, fig, _png(fig), _chart_title(ax))
+                chart = (matrix, plots.stalled_heatmap_html(matrix, lang=self.lang, process=self.process))
             view = (worklist, result, *chart)
             self._views[key] = view
             if len(self._views) > _CACHE_SIZE:
                 self._views.popitem(last=False)
         else:
             self._views.move_to_end(key)
-        self.worklist, self.result, self.matrix, self.figure, png, alt = view
+        self.worklist, self.result, self.matrix, heatmap = view
         self.shown = self._display(self.result.head(self.top), numbers=False)  # what the table shows
-        n_open = int((self.cases["status"] == "open").sum())
         if len(self.result):
-            text = self._t("worklist", n=_num(len(self.result), self.lang), open=_num(n_open, self.lang),
+            text = self._t("worklist", n=_num(len(self.result), self.lang), open=_num(self._n_open, self.lang),
                            day=_fmt_day(_as_of_day(self.as_of), self.lang))
             if len(self.result) > self.top:
                 text += self._t("worklist_top", top=self.top)
@@ -823,7 +1030,7 @@ class StallExplorer(_Explorer):
             text = self._t("no_stalled")
         self._status.value = _paragraph(text)
         self._table.value = _html_table(self.shown)
-        _show_png(self._chart, png, alt)
+        self._chart.value = heatmap
 
     def _display(self, worklist: pd.DataFrame, *, numbers: bool) -> pd.DataFrame:
         """The worklist as an advisor reads it (masked ids, readable headers), as the report shows it."""
