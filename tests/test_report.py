@@ -161,3 +161,23 @@ def test_formula_like_text_stays_text_in_the_workbook(tmp_path):
              if isinstance(c.value, str) and c.value[:1] in "=+-@"]
     assert {c.value for c in cells} >= {"=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@A1"}
     assert all(c.data_type == "s" for c in cells)
+
+
+def test_figure_png_draws_the_whole_figure_at_the_dpi_asked_and_leaves_it_as_it_was():
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from vitale_analysis.report import figure_png
+
+    fig = Figure(figsize=(4, 2.5), dpi=72, layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(["a", "b"], [3, 5])
+    canvas_before = fig.canvas
+    image = Image.open(io.BytesIO(figure_png(fig, dpi=100)))
+    assert image.format == "PNG" and image.size == (400, 250)  # 4 × 2.5 inches at 100 dpi
+    assert not image.info  # no text chunk (no tool version)
+    pixels = np.asarray(image.convert("RGB"))
+    assert (pixels[0, 0] == 255).all() and (pixels < 250).any()  # white margin, something drawn
+    assert fig.dpi == 72 and fig.canvas is canvas_before
