@@ -784,3 +784,26 @@ def test_make_charts_draws_every_chart_from_the_sample(tmp_path):
     assert len(written) == 12 and all(p.exists() and p.stat().st_size > 0 for p in written)
     committed = sorted(p.name for p in (ROOT / "docs" / "charts").glob("*.png"))
     assert committed == sorted([p.name.replace("_fr.png", f"_{lang}.png") for p in written for lang in ("en", "fr")])
+
+
+def test_save_figure_png_of_a_constrained_chart_is_the_figure_drawn_once(tmp_path, cases):
+    """The PNG of a chart laid out by constrained layout: the whole figure at the dpi asked,
+    its pixels those savefig draws without a tight box, and the figure left as it was."""
+    import io
+
+    from PIL import Image
+
+    table = chartdata.phase_quartiles(cases)
+    fig = plots.plot_phase_durations(table).figure
+    width, height = fig.get_size_inches()
+    dpi_before, canvas_before = fig.dpi, fig.canvas
+    path = plots.save_figure(fig, tmp_path / "phases.png", dpi=120)
+    assert fig.dpi == dpi_before and fig.canvas is canvas_before
+    reference = io.BytesIO()  # the same chart, saved matplotlib's own way without a tight box
+    plots.plot_phase_durations(table).figure.savefig(reference, format="png", dpi=120, facecolor="white")
+    with Image.open(path) as ours, Image.open(reference) as theirs:
+        assert ours.size == theirs.size
+        assert abs(ours.size[0] - width * 120) < 1 and abs(ours.size[1] - height * 120) < 1  # the whole figure
+        assert tuple(round(d) for d in ours.info["dpi"]) == (120, 120)
+        assert "Software" not in ours.info
+        assert np.array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs.convert("RGBA")))

@@ -412,28 +412,9 @@ def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
 
 
 def figure_png(fig, *, dpi: int = 150) -> bytes:
-    """PNG bytes of a matplotlib figure, for embedding: drawn once, at ``dpi``.
+    """PNG bytes of a matplotlib figure, for embedding (:func:`vitale_analysis.plots.figure_png`: drawn once)."""
+    from .plots import figure_png as draw
 
-    ``savefig(bbox_inches="tight")`` draws a figure twice, once to measure it.
-    The charts are laid out by constrained layout, which already keeps every
-    artist inside the figure with a small pad, so the figure is drawn once on
-    an Agg canvas and its pixels encoded (the 8 charts of the sample's report:
-    2.6 → 1.4 s). The PNG has no text chunks (no tool version): regenerated
-    charts change only when the data do.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    original, old_dpi = fig.canvas, fig.dpi
-    try:
-        fig.set_dpi(dpi)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png")
-    finally:
-        fig.set_dpi(old_dpi)
-        fig.set_canvas(original)
-    return buffer.getvalue()
+    return draw(fig, dpi=dpi)
 
 
