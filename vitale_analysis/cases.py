@@ -77,11 +77,15 @@ def _violation_counts(times: np.ndarray) -> np.ndarray:
     (the count of :func:`_violations_from_times`' ``viol``, without the culprits):
     milestone ``j`` is compared with the latest first time of milestones ``0 … j-1``."""
     n_cases, n_m = times.shape
+    counts = np.zeros(n_cases, dtype=np.int64)
     if n_m < 2:
-        return np.zeros(n_cases, dtype=np.int64)
-    latest_before = np.maximum.accumulate(times[:, :-1], axis=1)  # NaT is the smallest int64: never wins
-    later = times[:, 1:]
-    return ((later != _NAT) & (later < latest_before)).sum(axis=1)
+        return counts
+    by_milestone = np.ascontiguousarray(times.T)  # one row per milestone: contiguous passes
+    latest = by_milestone[0].copy()  # NaT is the smallest int64: never the latest
+    for t in by_milestone[1:]:
+        counts += (t != _NAT) & (t < latest)
+        np.maximum(latest, t, out=latest)
+    return counts
 
 
 def _violations_from_times(times: np.ndarray):
