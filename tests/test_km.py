@@ -80,6 +80,19 @@ def test_grouped_equals_one_group_at_a_time(seed):
         np.testing.assert_array_equal(grouped[g], expected)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_one_group_without_codes_equals_km_quantiles(seed):
+    """group_codes=None (every row in the one group): what km_quantiles gives, missing days ignored."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    days = rng.integers(0, 30, n).astype(float)
+    days[rng.random(n) < 0.1] = np.nan
+    observed = rng.random(n) < 0.6
+    expected = km_quantiles(days, observed, LEVELS)  # (drops the missing days itself)
+    np.testing.assert_array_equal(km_grouped_quantiles(days, observed, None, 1, LEVELS)[0], expected)
+    np.testing.assert_array_equal(km_grouped_quantiles(days, observed, np.zeros(n, dtype=int), 1, LEVELS)[0], expected)
+
+
 def test_hand_computation():
     # 10 (done), 15 (open), 20 (done), 25 (open), 30 (done):
     # S(10) = 4/5 = 0.8; at 15 one leaves censored; S(20) = 0.8 × 2/3 = 0.533;

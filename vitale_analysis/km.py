@@ -140,25 +140,41 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
     """:func:`km_quantiles` for many groups at once: an ``(n_groups, len(levels))`` array.
 
     ``group_codes`` are integers in ``[0, n_groups)``; rows with a negative
-    code or a missing duration are ignored.
+    code or a missing duration are ignored. ``group_codes=None``: every row is
+    in the one group (``n_groups=1``), and no per-row codes are made at all (a
+    national caseload's phase: 40 MB less per array of codes).
     """
     days = np.asarray(days, dtype=float)
     observed = np.asarray(observed, dtype=bool)
-    codes = np.asarray(group_codes, dtype=np.int64)
     out = np.full((n_groups, len(levels)), np.nan)
-    keep = (codes >= 0) & ~np.isnan(days)
-    if not keep.any():
-        return out
-    days, observed, codes = _group_time_sorted(days[keep], observed[keep], codes[keep], n_groups)
-    size = np.bincount(codes, minlength=n_groups)
-    group_start = np.r_[0, np.cumsum(size)[:-1]]
-    # Runs of equal (group, time): the distinct times of each group's curve.
-    new_run = np.r_[True, (codes[1:] != codes[:-1]) | (days[1:] != days[:-1])]
-    run_start = np.flatnonzero(new_run)
-    run_code = codes[run_start]
+    if group_codes is None:
+        if n_groups != 1:
+            raise ValueError("group_codes=None needs n_groups=1")
+        keep = ~np.isnan(days)
+        if not keep.any():
+            return out
+        days, observed = sort_durations(days[keep], observed[keep])
+        new_run = np.empty(len(days), dtype=bool)
+        new_run[0] = True
+        np.not_equal(days[1:], days[:-1], out=new_run[1:])
+        run_start = np.flatnonzero(new_run)
+        run_code = np.zeros(len(run_start), dtype=np.int8)
+        at_risk = len(days) - run_start
+    else:
+        codes = np.asarray(group_codes, dtype=np.int64)
+        keep = (codes >= 0) & ~np.isnan(days)
+        if not keep.any():
+            return out
+        days, observed, codes = _group_time_sorted(days[keep], observed[keep], codes[keep], n_groups)
+        size = np.bincount(codes, minlength=n_groups)
+        group_start = np.r_[0, np.cumsum(size)[:-1]]
+        # Runs of equal (group, time): the distinct times of each group's curve.
+        new_run = np.r_[True, (codes[1:] != codes[:-1]) | (days[1:] != days[:-1])]
+        run_start = np.flatnonzero(new_run)
+        run_code = codes[run_start]
+        at_risk = size[run_code] - (run_start - group_start[run_code])
     run_days = days[run_start]
-    run_events = np.add.reduceat(observed.astype(np.int64), run_start)
-    at_risk = size[run_code] - (run_start - group_start[run_code])
+    run_events = np.add.reduceat(observed, run_start, dtype=np.int64)
     with np.errstate(divide="ignore"):
         log_terms = np.log(at_risk - run_events) - np.log(at_risk)
     # Sequential sums restarted per group, as each group's own curve would be summed.

@@ -116,6 +116,8 @@ def phase_summary(
         cells = np.arange(n_groups) * n_phases + j  # where this phase's groups go in the output
 
         def count(mask):
+            if n_groups == 1:  # (no cohorts) no per-row codes to gather
+                return np.array([np.count_nonzero(mask)])
             return np.bincount(group_codes[mask], minlength=n_groups)
 
         timed = np.isin(state, _DURATION_CODES)
@@ -125,7 +127,8 @@ def phase_summary(
         stats["n_open"][cells] = count(state == open_code)
         stats["n_closed"][cells] = count(state == closed_code)
         stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
-        km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels)
+        km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], None if n_groups == 1 else group_codes[timed],
+                                         n_groups, levels=levels)
         if finished.any() and n_groups == 1:
             completed[cells[0]] = np.median(days_j[finished])
         elif finished.any():
