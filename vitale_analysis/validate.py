@@ -786,8 +786,13 @@ def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names
     # Rows are time-sorted within a case: a case whose first milestone rows come in
     # process order has no violation; only cases where the order goes back are
     # checked on their times.
-    seen = np.maximum.accumulate(first_row, axis=1) if n_m else first_row
-    back = ((first_row[:, 1:] >= 0) & (first_row[:, 1:] < seen[:, :-1])).any(axis=1) if n_m > 1 else np.zeros(n_cases, bool)
+    back = np.zeros(n_cases, dtype=bool)
+    if n_m > 1:  # milestone by milestone, on contiguous columns
+        by_milestone = np.ascontiguousarray(first_row.T)
+        latest = by_milestone[0].copy()  # the latest first row of the milestones so far (-1: none)
+        for rows_m in by_milestone[1:]:
+            back |= (rows_m >= 0) & (rows_m < latest)
+            np.maximum(latest, rows_m, out=latest)
     suspects = np.flatnonzero(back)
     if not len(suspects):
         return mask, lambda idx: []
