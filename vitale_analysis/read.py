@@ -519,20 +519,26 @@ def arrow_to_frame(table) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)  # the arrays are fresh: no need to copy them again
 
 
-def _chunk_codes(chunks, lookups) -> np.ndarray:
+def _chunk_codes(chunks, lookups, n_categories: int) -> np.ndarray:
+    """The chunks' dictionary indices (through each one's lookup, if any) as one array of codes,
+    -1 for a null, in the width pandas keeps codes for ``n_categories`` (8 bits for a few
+    dozen names): one pass, no second conversion by pandas."""
     import pyarrow.compute as pc
 
-    return np.concatenate([
-        lookup[pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)] if lookup is not None
-        else pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
-        for chunk, lookup in zip(chunks, lookups)
-    ]).astype(np.int32, copy=False)
+    width = np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
+    parts = []
+    for chunk, lookup in zip(chunks, lookups):
+        indices = chunk.indices
+        codes = (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy(zero_copy_only=False)
+        parts.append(codes if lookup is None else lookup[codes])
+    return np.concatenate(parts, dtype=width, casting="same_kind") if parts else np.zeros(0, dtype=width)
 
 
 def _unified_categorical(col) -> pd.Categorical:
     col = col.unify_dictionaries()
-    codes = _chunk_codes(col.chunks, [None] * col.num_chunks)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(col.chunks[0].dictionary.to_pandas()), validate=False)
+    categories = pd.Index(col.chunks[0].dictionary.to_pandas())
+    codes = _chunk_codes(col.chunks, [None] * col.num_chunks, len(categories))
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
 def _sorted_chunks_categorical(col) -> pd.Categorical | None:
@@ -575,7 +581,8 @@ def _sorted_chunks_categorical(col) -> pd.Categorical | None:
     per_dictionary = [np.append(position[s:s + len(d)], np.int32(-1)) for s, (_, d) in zip(starts, dictionaries)]
     lookups = [per_dictionary[k] for k in which]
     categories = pd.Index(merged.filter(pa.array(new)).to_pandas())
-    return pd.Categorical.from_codes(_chunk_codes(chunks, lookups), categories=categories, validate=False)
+    return pd.Categorical.from_codes(_chunk_codes(chunks, lookups, len(categories)), categories=categories,
+                                     validate=False)
 
 
 # --------------------------------------------------------------------------- XES
