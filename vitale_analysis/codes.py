@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case", "first_value_per_case",
-           "earliest_per_milestone", "drop_unused", "sort_order", "case_positions"]
+__all__ = ["distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
+           "first_value_per_case", "earliest_per_milestone", "drop_unused", "sort_order", "case_positions"]
 
 
 def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:

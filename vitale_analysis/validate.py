@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import drop_unused, earliest_per_milestone, first_value_per_case, labels, sort_order, text_codes, used_text_codes
+from .codes import (drop_unused, earliest_per_milestone, first_value_per_case, labels, sort_order, text_codes,
+                    used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -587,6 +588,7 @@ def validate(
         if isinstance(values.dtype, np.dtype) and values.dtype != object:
             return pd.Series(pick(values.to_numpy()), dtype=values.dtype, copy=False)
         return values[alive].reset_index(drop=True) if in_file_order else values.take(order).reset_index(drop=True)
+
     if n_kept == 0 and not _allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
         raise CaseLogError(
@@ -723,8 +725,8 @@ def validate(
 def _may_hold_nir(values: pd.Series, positions: np.ndarray) -> bool:
     """False when no value of a column as read, at these positions, can be a
     social-security-like number: times and booleans (their text never has 13 digits in
-    a row), or a categorical none of whose categories there is one (checked once per
-    distinct value, not once per row)."""
+    a row), or a categorical whose values there include none (each distinct value is
+    checked once, not each row)."""
     dtype = values.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return False
@@ -770,7 +772,8 @@ def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.nda
     names = list(known) + unknown
     position.update({name: len(known) + i for i, name in enumerate(unknown)})
     # 8-bit codes for a vocabulary of a few dozen names: the width pandas keeps them in.
-    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=np.int8 if len(names) < 127 else np.int32)
+    width = np.int8 if len(names) < 127 else np.int32
+    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=width)
     return lookup[codes], names
 
 
