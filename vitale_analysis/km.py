@@ -151,8 +151,12 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
         if n_groups != 1:
             raise ValueError("group_codes=None needs n_groups=1")
         keep = ~np.isnan(days)
-        if not keep.any():
-            return out
+    else:
+        codes = np.asarray(group_codes, dtype=np.int64)
+        keep = (codes >= 0) & ~np.isnan(days)
+    if not keep.any():
+        return out
+    if n_groups == 1:  # (no cohorts: the common case) one sort, runs of equal times, no codes
         days, observed = sort_durations(days[keep], observed[keep])
         new_run = np.empty(len(days), dtype=bool)
         new_run[0] = True
@@ -161,10 +165,6 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
         run_code = np.zeros(len(run_start), dtype=np.int8)
         at_risk = len(days) - run_start
     else:
-        codes = np.asarray(group_codes, dtype=np.int64)
-        keep = (codes >= 0) & ~np.isnan(days)
-        if not keep.any():
-            return out
         days, observed, codes = _group_time_sorted(days[keep], observed[keep], codes[keep], n_groups)
         size = np.bincount(codes, minlength=n_groups)
         group_start = np.r_[0, np.cumsum(size)[:-1]]
@@ -196,9 +196,6 @@ def _group_time_sorted(days: np.ndarray, observed: np.ndarray, codes: np.ndarray
     then one :func:`sort_durations` per group: several times faster than
     ``np.lexsort((days, codes))`` on millions of rows.
     """
-    if n_groups == 1:  # (no cohorts: the common case) one sort, no partition
-        days, observed = sort_durations(days, observed)
-        return days, observed, np.zeros(len(days), dtype=np.int64)
     small = np.int16 if n_groups < np.iinfo(np.int16).max else np.int64
     by_group = np.argsort(codes.astype(small), kind="stable")
     days, observed = days[by_group], observed[by_group]
