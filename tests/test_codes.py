@@ -46,21 +46,24 @@ def test_used_text_codes_matches_a_python_loop(kind):
 
 
 def test_violation_counts_match_a_python_loop():
-    """Per case: milestones first reached strictly before the latest first time of the earlier ones."""
-    from vitale_analysis.cases import _NAT, _violation_counts
+    """Per case: milestones first reached strictly before the latest first time of the earlier ones,
+    with times (missing: NaT, the smallest int64) or first rows (missing: -1)."""
+    from vitale_analysis.cases import _NAT
+    from vitale_analysis.codes import order_violation_counts
 
     rng = np.random.default_rng(5)
-    for n_m in (1, 2, 3, 8):
-        times = rng.integers(0, 6, size=(300, n_m)).astype(np.int64)
-        times[rng.random((300, n_m)) < 0.3] = _NAT  # milestones never reached
-        want = []
-        for row in times.tolist():
-            reached_before = []
-            count = 0
-            for t in row:
-                if t != _NAT and reached_before and t < max(reached_before):
-                    count += 1
-                if t != _NAT:
-                    reached_before.append(t)
-            want.append(count)
-        assert _violation_counts(times).tolist() == want
+    for missing in (_NAT, -1):
+        for n_m in (1, 2, 3, 8):
+            first = rng.integers(0, 6, size=(300, n_m)).astype(np.int64)
+            first[rng.random((300, n_m)) < 0.3] = missing  # milestones never reached
+            want = []
+            for row in first.tolist():
+                reached_before = []
+                count = 0
+                for value in row:
+                    if value != missing and reached_before and value < max(reached_before):
+                        count += 1
+                    if value != missing:
+                        reached_before.append(value)
+                want.append(count)
+            assert order_violation_counts(first, missing).tolist() == want

@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import CaseLogError
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
-from .codes import drop_unused, earliest_per_milestone, first_per_case, first_row_per_case
+from .codes import drop_unused, earliest_per_milestone, first_per_case, first_row_per_case, order_violation_counts
 from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
@@ -70,22 +70,6 @@ def _state_codes(cases: pd.DataFrame, phases: list[str]) -> np.ndarray:
             state = state.array
         columns.append(np.asarray(state.codes))
     return np.column_stack(columns)
-
-
-def _violation_counts(times: np.ndarray) -> np.ndarray:
-    """Per case, how many milestones were first reached strictly before an earlier one
-    (the count of :func:`_violations_from_times`' ``viol``, without the culprits):
-    milestone ``j`` is compared with the latest first time of milestones ``0 … j-1``."""
-    n_cases, n_m = times.shape
-    counts = np.zeros(n_cases, dtype=np.int64)
-    if n_m < 2:
-        return counts
-    by_milestone = np.ascontiguousarray(times.T)  # one row per milestone: contiguous passes
-    latest = by_milestone[0].copy()  # NaT is the smallest int64: never the latest
-    for t in by_milestone[1:]:
-        counts += (t != _NAT) & (t < latest)
-        np.maximum(latest, t, out=latest)
-    return counts
 
 
 def _violations_from_times(times: np.ndarray):
@@ -353,7 +337,7 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     out["closed_at"] = _to_time(core.closed_ns, like)
     out["completed_at"] = _to_time(core.times[:, -1], like)
     out["n_events"] = counts
-    out["order_violations"] = _violation_counts(core.times)
+    out["order_violations"] = order_violation_counts(core.times, _NAT)
 
     def code(name):
         return ev_names.index(name) if name in ev_names else -2  # -2 matches no event

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
-           "first_value_per_case", "earliest_per_milestone", "drop_unused", "sort_order", "case_positions"]
+           "first_value_per_case", "earliest_per_milestone", "order_violation_counts", "drop_unused", "sort_order", "case_positions"]
 
 
 def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -162,6 +162,27 @@ def earliest_per_milestone(values: np.ndarray | None, case_codes: np.ndarray, n_
     cell += row_milestone[rows]
     np.minimum.at(out, cell, rows if values is None else values[rows])
     return np.where(out == none, missing, out).reshape(n_cases, n_m), rows
+
+
+def order_violation_counts(first: np.ndarray, missing: int) -> np.ndarray:
+    """Per case, how many milestones were first reached strictly before an earlier one.
+
+    ``first`` is ``(n_cases, n_milestones)``: each milestone's first time, or
+    first row (both ascending within a case), ``missing`` where never reached,
+    a value below every real one. Milestone ``j`` counts when it was reached
+    and is below the latest of milestones ``0 … j-1``. Milestone by milestone,
+    on contiguous columns (one running maximum, no matrix of them).
+    """
+    n_cases, n_m = first.shape
+    counts = np.zeros(n_cases, dtype=np.int64)
+    if n_m < 2:
+        return counts
+    by_milestone = np.ascontiguousarray(first.T)
+    latest = by_milestone[0].copy()  # (missing never wins: it is below every real value)
+    for values in by_milestone[1:]:
+        counts += (values != missing) & (values < latest)
+        np.maximum(latest, values, out=latest)
+    return counts
 
 
 def drop_unused(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import (drop_unused, earliest_per_milestone, first_value_per_case, labels, sort_order, text_codes,
-                    used_text_codes)
+from .codes import (drop_unused, earliest_per_milestone, first_value_per_case, labels, order_violation_counts,
+                    sort_order, text_codes, used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -782,21 +782,13 @@ def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names
     """Rows of milestones first reached before an earlier milestone's first time, and their text."""
     from .cases import _violations_from_times  # shared with the case table
 
-    n_m = len(process.milestones)
     # Per case, the row where it first reaches each milestone (-1: never).
     first_row, _ = earliest_per_milestone(None, c, n_cases, ev, ev_names, process.milestones, missing=-1)
     mask = np.zeros(len(c), dtype=bool)
     # Rows are time-sorted within a case: a case whose first milestone rows come in
     # process order has no violation; only cases where the order goes back are
     # checked on their times.
-    back = np.zeros(n_cases, dtype=bool)
-    if n_m > 1:  # milestone by milestone, on contiguous columns
-        by_milestone = np.ascontiguousarray(first_row.T)
-        latest = by_milestone[0].copy()  # the latest first row of the milestones so far (-1: none)
-        for rows_m in by_milestone[1:]:
-            back |= (rows_m >= 0) & (rows_m < latest)
-            np.maximum(latest, rows_m, out=latest)
-    suspects = np.flatnonzero(back)
+    suspects = np.flatnonzero(order_violation_counts(first_row, -1))
     if not len(suspects):
         return mask, lambda idx: []
     first_row = first_row[suspects]
