@@ -31,7 +31,7 @@ from pandas.api.types import union_categoricals
 from .cases import case_table
 from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, ProcessModel
-from .read import ATTRS_KEY, REQUIRED_COLUMNS, arrow_to_frame
+from .read import ATTRS_KEY, REQUIRED_COLUMNS, arrow_to_frame, number_rows
 from .validate import QualityReport, validate
 
 __all__ = ["case_table_batched", "iter_case_batches"]
@@ -155,7 +155,7 @@ def _first_step_back(ids, last_id) -> str:
 def _frame(table, offset: int) -> pd.DataFrame:
     frame = arrow_to_frame(table)
     frame.columns = [str(c) for c in frame.columns]
-    frame["row"] = pd.Series(np.arange(offset + 1, offset + len(frame) + 1), copy=False)  # (an ndarray would be copied)
+    number_rows(frame, offset + 1)
     return frame
 
 

@@ -185,13 +185,22 @@ def read_caselog(
 
 
 # --------------------------------------------------------------------------- per format
+def number_rows(frame: pd.DataFrame, first: int = 1) -> None:
+    """Give ``frame`` its ``row`` column: ``first``, ``first + 1``, … in its order (in place).
+
+    Handed to pandas as a Series: an ndarray set as a column is copied (80 MB
+    for ten million rows).
+    """
+    frame["row"] = pd.Series(np.arange(first, first + len(frame)), index=frame.index, copy=False)
+
+
 def _read_any(source, *, sheet, delimiter, encoding):
     """Return (frame with a `row` column, source name, malformed rows, notes, declared case attributes)."""
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
         frame.columns = [str(c) for c in frame.columns]
         frame = frame.reset_index(drop=True)
-        frame["row"] = np.arange(1, len(frame) + 1)
+        number_rows(frame)
         return frame, "DataFrame", [], [], ()
     if not isinstance(source, (str, Path)):
         raise CaseLogError(
@@ -367,10 +376,11 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
         # Rows with a wrong number of fields: split them with the csv module so
         # each bad row is set aside with its line number instead of lost.
         frame, malformed = _read_csv_tolerant(text, delim, name)
-    frame["row"] = np.arange(1, len(frame) + 1)
     if malformed:
         # Rows set aside keep their place in the row numbering of the file.
         frame["row"] = _renumber_around(len(frame), [m["row"] for m in malformed])
+    else:
+        number_rows(frame)
     return frame, malformed, notes
 
 
@@ -458,7 +468,7 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
     for column in frame.columns:
         frame[column] = frame[column].map(_excel_cell)
     # Number rows before dropping blank ones, so row numbers match the sheet's.
-    frame["row"] = np.arange(1, len(frame) + 1)
+    number_rows(frame)
     blank = frame.drop(columns="row").isna().all(axis=1)
     return frame[~blank].reset_index(drop=True)
 
@@ -500,7 +510,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             "The file may be truncated or not Parquet."
         ) from None
     frame.columns = [str(c) for c in frame.columns]
-    frame["row"] = pd.Series(np.arange(1, len(frame) + 1), copy=False)  # (an ndarray would be copied)
+    number_rows(frame)
     return frame
 
 
@@ -688,7 +698,7 @@ def _read_xes(path: Path) -> pd.DataFrame:
     for column in ("case_id", "event", "timestamp"):
         if column not in frame:
             frame[column] = None
-    frame["row"] = np.arange(1, len(frame) + 1)
+    number_rows(frame)
     return frame
 
 
