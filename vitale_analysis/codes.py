@@ -11,8 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
+__all__ = ["code_width", "distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
            "first_value_per_case", "earliest_per_milestone", "order_violation_counts", "drop_unused", "sort_order", "case_positions"]
+
+
+def code_width(n_categories: int) -> type:
+    """The integer type pandas keeps a categorical's codes in for ``n_categories`` (code -1
+    included): codes made in it are taken as they are, not converted again."""
+    return np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
 
 
 def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -58,8 +64,7 @@ def used_text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     composed = renumber[old_to_clean]
     if np.array_equal(composed[:n], np.arange(n)):  # every code stands as it is
         return codes, cats[np.flatnonzero(kept[:-1])]
-    width = np.int8 if len(cats) < 127 else np.int32
-    return composed.astype(width)[codes], cats[np.flatnonzero(kept[:-1])]
+    return composed.astype(code_width(len(cats)))[codes], cats[np.flatnonzero(kept[:-1])]
 
 
 def _text_lookup(uniques, sort: bool) -> tuple[np.ndarray | None, pd.Index]:
@@ -71,7 +76,7 @@ def _text_lookup(uniques, sort: bool) -> tuple[np.ndarray | None, pd.Index]:
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
     text = text.where(text != "")
     new, cats = pd.factorize(text, sort=sort, use_na_sentinel=True)
-    lookup = np.append(new, -1).astype(np.int8 if len(cats) < 127 else np.int32)  # old code -1 → the appended -1
+    lookup = np.append(new, -1).astype(code_width(len(cats)))  # old code -1 → the appended -1
     return lookup, pd.Index(np.asarray(cats, dtype=object), dtype="string")
 
 

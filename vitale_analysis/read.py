@@ -31,6 +31,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
+from .codes import code_width
 from .errors import CaseLogError, closest_names
 
 __all__ = ["read_caselog", "read_mapping", "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
@@ -535,7 +536,7 @@ def _chunk_codes(chunks, lookups, n_categories: int) -> np.ndarray:
     dozen names): one pass, no second conversion by pandas."""
     import pyarrow.compute as pc
 
-    width = np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
+    width = code_width(n_categories)
     parts = []
     for chunk, lookup in zip(chunks, lookups):
         indices = chunk.indices

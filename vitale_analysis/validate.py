@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import (drop_unused, earliest_per_milestone, first_value_per_case, labels, order_violation_counts,
-                    sort_order, text_codes, used_text_codes)
+from .codes import (code_width, drop_unused, earliest_per_milestone, first_value_per_case, labels,
+                    order_violation_counts, sort_order, text_codes, used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -771,9 +771,8 @@ def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.nda
         unknown = sorted(str(cats[i]) for i in outside if seen[i])
     names = list(known) + unknown
     position.update({name: len(known) + i for i, name in enumerate(unknown)})
-    # 8-bit codes for a vocabulary of a few dozen names: the width pandas keeps them in.
-    width = np.int8 if len(names) < 127 else np.int32
-    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=width)
+    # (8-bit codes for a vocabulary of a few dozen names: the width pandas keeps them in)
+    lookup = np.array([position.get(name, -1) for name in cats] + [-1], dtype=code_width(len(names)))
     return lookup[codes], names
 
 
