@@ -59,6 +59,7 @@ __all__ = [
     "PARTY_COLOURS",
     "PHASE_COLOURS",
     "phase_colours",
+    "canvas_png",
     "figure_png",
     "plot_dossier_timeline",
     "plot_open_by_age",
@@ -1668,7 +1669,6 @@ def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
     change only when the data do.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.image import imsave
 
     original, old_dpi, old_face = fig.canvas, fig.dpi, fig.get_facecolor()
     try:
@@ -1676,10 +1676,22 @@ def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
         fig.set_facecolor("white")
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
-        buffer = io.BytesIO()
-        imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=dpi, metadata={"Software": None})
+        return canvas_png(canvas)
     finally:
         fig.set_dpi(old_dpi)
         fig.set_facecolor(old_face)
         fig.set_canvas(original)
+
+
+def canvas_png(canvas, *, compress_level: int = 6) -> bytes:
+    """What an Agg canvas just drew, as PNG bytes: its dpi recorded, no text chunk.
+
+    ``compress_level`` is zlib's (6, PIL's default, for files; 1 for an image
+    sent to a browser at once).
+    """
+    from matplotlib.image import imsave
+
+    buffer = io.BytesIO()
+    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=canvas.figure.dpi,
+           metadata={"Software": None}, pil_kwargs={"compress_level": compress_level})
     return buffer.getvalue()

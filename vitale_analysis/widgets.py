@@ -50,7 +50,6 @@ Examples
 from __future__ import annotations
 
 import base64
-import io
 from collections import OrderedDict
 from datetime import date
 from html import escape
@@ -265,13 +264,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def _encoded(canvas) -> bytes:
-    """What the canvas holds, as PNG bytes (what its ``print_png`` writes after drawing)."""
-    from matplotlib.image import imsave
-
-    buffer = io.BytesIO()
-    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=canvas.figure.dpi,
-           metadata={"Software": None}, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+    """What the canvas holds, as PNG bytes, lightly compressed (what its ``print_png`` writes)."""
+    return plots.canvas_png(canvas, compress_level=1)
 
 
 class _StaticParts:
