@@ -24,7 +24,6 @@ from .validate import CaseLog, _to_as_of
 __all__ = ["phase_summary", "trigger_summary"]
 
 
-
 def _process_of(log_or_cases, process):
     if isinstance(log_or_cases, CaseLog):
         return log_or_cases.process
