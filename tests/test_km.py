@@ -139,7 +139,7 @@ def test_bootstrap_is_seeded_and_centred():
 
 def test_sort_durations_matches_lexsort():
     """The packed-key sort gives what np.lexsort((~observed, days)) gives, negatives and -0.0 included."""
-    from vitale_analysis.km import duration_order, sort_durations
+    from vitale_analysis.km import sort_durations
 
     rng = np.random.default_rng(11)
     for trial in range(50):
@@ -151,5 +151,33 @@ def test_sort_durations_matches_lexsort():
         order = np.lexsort((~observed, days))
         got_days, got_observed = sort_durations(days, observed)
         assert np.array_equal(got_days, days[order]) and np.array_equal(got_observed, observed[order])
-        pos = duration_order(days, observed)
-        assert np.array_equal(days[pos], days[order]) and np.array_equal(observed[pos], observed[order])
+
+
+def test_without_sorted_is_the_sorted_rest():
+    """Taking a part out of a sorted sample gives the rest, sorted: compared with sorting the rest
+    itself (np.lexsort), on samples with many ties, both flags at one time, and -0.0."""
+    from vitale_analysis.km import without_sorted
+
+    rng = np.random.default_rng(12)
+    for trial in range(60):
+        n = int(rng.integers(1, 300))
+        days = rng.choice([0.0, -0.0, 1.5, 2.0, 30.25], n) if trial % 2 else rng.exponential(20, n).round(1)
+        observed = rng.random(n) < 0.6
+        part = rng.random(n) < (0.0 if trial % 7 == 0 else 1.0 if trial % 11 == 0 else 0.3)
+        order = np.lexsort((~observed, days))
+        sub = np.lexsort((~observed[part], days[part]))
+        got = without_sorted(days[order], observed[order], days[part][sub], observed[part][sub])
+        rest = np.lexsort((~observed[~part], days[~part]))
+        # (compared as numbers: -0.0 == 0.0, as the estimate sees them)
+        assert np.array_equal(got[0], days[~part][rest]) and np.array_equal(got[1], observed[~part][rest])
+
+
+def test_without_sorted_refuses_what_is_not_in_the_sample():
+    from vitale_analysis.km import without_sorted
+
+    days, observed = np.array([1.0, 2.0, 2.0, 5.0]), np.array([True, True, False, True])
+    with pytest.raises(ValueError, match="not all in the sample"):
+        without_sorted(days, observed, np.array([2.0, 2.0]), np.array([False, False]))  # one censored 2.0 only
+    with pytest.raises(ValueError, match="not all in the sample"):
+        without_sorted(days, observed, np.array([6.0]), np.array([True]))
+    assert without_sorted(np.array([-1.0, 2.0]), np.array([True, True]), np.array([2.0]), np.array([True])) is None

@@ -332,3 +332,96 @@ def test_sample_worklist_against_a_plain_loop(sample):
     assert sorted(work["case_id"]) == expected
     assert (work["days_over"] > 0).all()
     assert work["days_over"].is_monotonic_decreasing
+
+
+def _lifelines_median(days, finished) -> float:
+    from lifelines import KaplanMeierFitter
+
+    if len(days) == 0:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(KaplanMeierFitter().fit(np.asarray(days, dtype=float), np.asarray(finished)).percentile(0.5))
+
+
+def _trigger_medians_by_loop(log, cases, key, phase, group=None):
+    """Affected / unaffected medians of one trigger, worked out dossier by dossier with lifelines.
+
+    Affected: dossiers with ``key`` raised while in ``phase`` (the furthest milestone reached
+    at the event's time starts it); unaffected: dossiers without ``key`` at all; both among
+    the dossiers of the group with a duration in the phase.
+    """
+    phases = list(CARTE_VITALE.phase_keys)
+    at = cases.set_index("case_id")
+    raised_in, raised_at_all = set(), set()
+    for row in log.events[log.events["trigger"] == key].itertuples():
+        reached = [j for j, m in enumerate(CARTE_VITALE.milestones)
+                   if pd.notna(at.loc[row.case_id, f"{m}_at"]) and at.loc[row.case_id, f"{m}_at"] <= row.timestamp]
+        raised_at_all.add(row.case_id)
+        if phases[min(max(reached, default=0), len(phases) - 1)] == phase:
+            raised_in.add(row.case_id)
+    affected, unaffected = ([], []), ([], [])
+    for case_id, row in at.iterrows():
+        if row[f"{phase}_state"] not in ("finished", "open", "closed") or (group and row[group[0]] != group[1]):
+            continue
+        pair = affected if case_id in raised_in else unaffected if case_id not in raised_at_all else None
+        if pair is not None:
+            pair[0].append(row[f"{phase}_days"])
+            pair[1].append(row[f"{phase}_state"] == "finished")
+    return _lifelines_median(*affected), _lifelines_median(*unaffected), len(affected[0])
+
+
+@pytest.mark.parametrize("by", [None, "channel"])
+def test_sample_trigger_medians_against_lifelines(sample, by):
+    """Each trigger's affected / unaffected medians (and the days attributable) equal lifelines'
+    on dossiers picked one by one, with and without cohorts."""
+    log, cases = sample
+    summary = trigger_summary(log, cases=cases, by=by, n_boot=0)
+    assert len(summary) >= 5
+    for row in summary.itertuples():
+        group = (by, getattr(row, by)) if by else None
+        aff, unaff, n_aff = _trigger_medians_by_loop(log, cases, row.trigger, row.phase, group)
+        assert (row.median_days_affected, row.median_days_unaffected) == pytest.approx((aff, unaff), nan_ok=True)
+        if np.isfinite(aff) and np.isfinite(unaff):
+            assert row.total_days_attributable == pytest.approx((aff - unaff) * n_aff)
+
+
+def test_trigger_medians_with_a_negative_duration(sample):
+    """A hand-edited case table with a negative duration (never made by case_table) takes the
+    plain sort for the unaffected dossiers: still lifelines' medians."""
+    log, cases = sample
+    cases = cases.copy()
+    summary = trigger_summary(log, cases=cases, n_boot=0)
+    row = summary.iloc[0]
+    phase = str(row.phase)
+    finished = cases.index[cases[f"{phase}_state"] == "finished"]
+    cases.loc[finished[:60], f"{phase}_days"] = -5.0
+    edited = trigger_summary(log, cases=cases, n_boot=0).set_index("trigger").loc[row.trigger]
+    aff, unaff, _ = _trigger_medians_by_loop(log, cases, row.trigger, phase)
+    assert (edited["median_days_affected"], edited["median_days_unaffected"]) == pytest.approx((aff, unaff))
+
+
+def test_the_shared_phase_sort_follows_edits_of_the_case_table(sample):
+    """The sorted per-phase sample phase_summary, trigger_summary and stalled share is made
+    again when the table is edited: results equal those of a fresh copy of the edited table."""
+    import gc
+
+    from vitale_analysis.cases import _SORTED, _sorted_phase
+
+    log, cases = sample
+    cases = cases.copy()
+    before = phase_summary(cases)
+    assert _sorted_phase(cases, "rights")[0] is _sorted_phase(cases, "rights")[0]  # (made once, then shared)
+    finished = cases.index[cases["rights_state"] == "finished"]
+    cases.loc[finished[: len(finished) // 2], "rights_days"] = 500.0
+    after = phase_summary(cases)
+    pd.testing.assert_frame_equal(after, phase_summary(cases.copy()))
+    assert after.set_index("phase").loc["rights", "median_days"] != before.set_index("phase").loc["rights", "median_days"]
+    assert phase_thresholds(cases, CARTE_VITALE.phase_keys) == phase_thresholds(cases.copy(), CARTE_VITALE.phase_keys)
+    cases["card_state"] = cases["card_state"].where(cases["card_state"] != "finished", "open")
+    assert phase_thresholds(cases, ["card"]) == phase_thresholds(cases.copy(), ["card"])
+    key = id(cases)
+    assert key in _SORTED
+    del cases, before, after
+    gc.collect()
+    assert key not in _SORTED  # (gone with its table)

@@ -24,12 +24,15 @@ array of nanosecond times; there is no Python loop per case.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .errors import CaseLogError
+from .km import sort_durations
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
 from .codes import drop_unused, earliest_per_milestone, first_per_case, first_row_per_case, order_violation_counts
@@ -70,6 +73,59 @@ def _state_codes(cases: pd.DataFrame, phases: list[str]) -> np.ndarray:
             state = state.array
         columns.append(np.asarray(state.codes))
     return np.column_stack(columns)
+
+
+_SORTED: dict[int, dict] = {}  # id(case table) → {phase: (days column, state column, sorted days, sorted flags)}
+_SORTED_LOCK = threading.Lock()
+
+
+def _sorted_phase(cases: pd.DataFrame, phase: str) -> tuple[np.ndarray, np.ndarray]:
+    """The durations of the dossiers timed in ``phase`` (finished, open or closed;
+    no NaN), sorted by :func:`.km.sort_durations`: ``(days, finished)``, read-only.
+
+    The phase summary, the trigger summary and the stall thresholds all start
+    from this sample; on a national case table each sort is tens of
+    milliseconds per phase, so it is kept for the life of the case table (it
+    goes when the table goes) and made again whenever the phase's days or
+    state column is not the one it was made from. Copy-on-write makes that
+    check safe: the snapshot of a column held here is never written in place,
+    so a table edited since (``cases.loc[i, "rights_days"] = …``) has a new
+    column and gets a new sort.
+    """
+    days_col, state_col = cases[f"{phase}_days"], cases[f"{phase}_state"]
+    entry = None
+    if len(cases):
+        with _SORTED_LOCK:
+            entry = _SORTED.get(id(cases))
+            if entry is None:
+                try:
+                    weakref.finalize(cases, _SORTED.pop, id(cases), None)
+                except TypeError:  # (a frame that takes no weak reference: no cache)
+                    pass
+                else:
+                    entry = _SORTED[id(cases)] = {}
+        kept = entry.get(phase) if entry is not None else None
+        if kept is not None and _same_column(kept[0], days_col) and _same_column(kept[1], state_col):
+            return kept[2], kept[3]
+    state = _state_codes(cases, [phase])[:, 0]
+    days = days_col.to_numpy(dtype=float)
+    timed = np.isin(state, _DURATION_CODES) & ~np.isnan(days)
+    sorted_days, sorted_finished = sort_durations(days[timed], state[timed] == _FINISHED)
+    sorted_days.flags.writeable = sorted_finished.flags.writeable = False
+    if entry is not None:
+        entry[phase] = (days_col, state_col, sorted_days, sorted_finished)
+    return sorted_days, sorted_finished
+
+
+def _same_column(kept: pd.Series, column: pd.Series) -> bool:
+    """Whether ``column`` holds the very values ``kept`` was taken from (same dtype, same memory)."""
+    if kept.dtype != column.dtype or len(kept) != len(column):
+        return False
+    a, b = kept.array, column.array
+    if isinstance(a, pd.Categorical):
+        a, b = a.codes, b.codes
+    a, b = np.asarray(a).__array_interface__, np.asarray(b).__array_interface__
+    return all(a[k] == b[k] for k in ("shape", "typestr", "strides")) and a["data"][0] == b["data"][0]
 
 
 def _violations_from_times(times: np.ndarray):

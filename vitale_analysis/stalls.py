@@ -24,11 +24,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .cases import _DURATION_CODES, _FINISHED, _state_codes, case_table
+from .cases import _sorted_phase, case_table
 from .codes import case_positions
 from .cohorts import as_cases
 from .errors import CaseLogError
-from .km import km_quantiles, thread_map
+from .km import km_quantiles_sorted, thread_map
 from .timeutil import elapsed_days
 from .validate import CaseLog
 
@@ -61,10 +61,8 @@ def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
     def estimate(phase: str) -> float:
         if phase in given:
             return float(given[phase])
-        state = _state_codes(cases, [phase])[:, 0]
-        timed = np.isin(state, _DURATION_CODES)
-        days = cases[f"{phase}_days"].to_numpy(dtype=float)[timed]
-        value = km_quantiles(days, (state == _FINISHED)[timed], (1 - percentile / 100,))[0]
+        days, finished = _sorted_phase(cases, phase)  # (sorted once, shared with phase_summary)
+        value = km_quantiles_sorted(days, finished, (1 - percentile / 100,))[0]
         if np.isinf(value):
             value = float(np.percentile(days, percentile))
         return float(value)

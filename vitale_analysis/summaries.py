@@ -11,13 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .cases import _DURATION_CODES, _FINISHED, _NO_DURATION_CODES, _STATES, _state_codes, case_table
+from .cases import _DURATION_CODES, _FINISHED, _NO_DURATION_CODES, _STATES, _sorted_phase, _state_codes, case_table
 from .codes import case_positions
 from .cohorts import as_cases, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .km import (duration_order, km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted,
-                 thread_map)
+from .km import (km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted, sort_durations,
+                 thread_map, without_sorted)
 from .timeutil import NAT, elapsed_days
 from .validate import CaseLog, _to_as_of
 
@@ -126,8 +126,10 @@ def phase_summary(
         stats["n_open"][cells] = count(state == open_code)
         stats["n_closed"][cells] = count(state == closed_code)
         stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
-        km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], None if n_groups == 1 else group_codes[timed],
-                                         n_groups, levels=levels)
+        if n_groups == 1:  # (no cohorts) the phase's sorted sample, which the trigger summary and stalls reuse
+            km[cells] = km_quantiles_sorted(*_sorted_phase(cases, phase), levels=levels)
+        else:
+            km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels)
         if finished.any() and n_groups == 1:
             completed[cells[0]] = np.median(days_j[finished])
         elif finished.any():
@@ -266,37 +268,37 @@ def trigger_summary(
     key_code = trig["trigger"].cat.codes.to_numpy()
     tg = group_codes[case_pos]
     group_size = np.bincount(group_codes, minlength=n_groups)
-    day_cols = np.column_stack([cases[f"{p}_days"].to_numpy(dtype=float) for p in phases])
-    state_cols = _state_codes(cases, phases)
-    in_phase = np.isin(state_cols, _DURATION_CODES) & ~np.isnan(day_cols)
-    finished = state_cols == _FINISHED
-
-    by_time: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def sorted_in_phase(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cases timed in phase p (positions, days, finished), by days then events before
-        censorings: sorted once per phase."""
-        if p not in by_time:
-            idx = np.flatnonzero(in_phase[:, p])
-            idx = idx[duration_order(day_cols[idx, p], finished[idx, p])]
-            by_time[p] = idx, day_cols[idx, p], finished[idx, p]
-        return by_time[p]
-
-    def sample(mask: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
-        idx, days_sorted, done_sorted = sorted_in_phase(p)
-        chosen = mask[idx]
-        return days_sorted[chosen], done_sorted[chosen]
 
     # Each trigger is compared within the phase it is most often raised in (ties → the
-    # earlier phase); those phases are sorted first, side by side.
+    # earlier phase).
     cells = {}
     for g in range(n_groups):
         for k in range(len(trig_keys)):
             sel = (tg == g) & (key_code == k)
             if sel.any():
                 cells[g, k] = sel, int(np.argmax(np.bincount(raised_in[sel], minlength=n_phases)))
-    thread_map(sorted_in_phase, sorted({p for _, p in cells.values()}))
+    used = sorted({p for _, p in cells.values()})
+    state_cols = _state_codes(cases, [phases[p] for p in used])
+    day_of = {p: cases[f"{phases[p]}_days"].to_numpy(dtype=float) for p in used}
+    in_phase = {p: np.isin(state_cols[:, j], _DURATION_CODES) & ~np.isnan(day_of[p]) for j, p in enumerate(used)}
+    done_of = {p: state_cols[:, j] == _FINISHED for j, p in enumerate(used)}
 
+    def timed_in(g: int, p: int) -> np.ndarray:
+        """Which dossiers of group g have a duration in phase p."""
+        return in_phase[p] if n_groups == 1 else in_phase[p] & (group_codes == g)
+
+    def sorted_sample(cell: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Durations of group g in phase p, sorted (without cohorts: the phase's own sorted
+        sample, which phase_summary may have made already)."""
+        g, p = cell
+        if n_groups == 1:
+            return _sorted_phase(cases, phases[p])
+        rows = np.flatnonzero(timed_in(g, p))
+        return sort_durations(day_of[p][rows], done_of[p][rows])
+
+    # The (group, phase) samples the cells compare against, sorted first, side by side.
+    wanted = sorted({(g, p) for (g, _), (_, p) in cells.items()})
+    samples = dict(zip(wanted, thread_map(sorted_sample, wanted)))
     lower, upper = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
 
     def cell_row(cell) -> dict:
@@ -305,16 +307,23 @@ def trigger_summary(
         (g, k), (sel, p) = cell
         key = trig_keys[k]
         next_median = km_quantiles(to_next[sel], has_next[sel])[0]
+        timed = timed_in(g, p)
         aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
         aff_mask[case_pos[sel & (raised_in == p)]] = True
         any_mask = np.zeros(len(cases), dtype=bool)  # raised at all
         any_mask[case_pos[sel]] = True
         n_affected = int(np.count_nonzero(any_mask))
-        base = (group_codes == g) & in_phase[:, p]
-        aff = base & aff_mask
-        unaff = base & ~any_mask
-        aff_days, aff_done = sample(aff, p)
-        unaff_days, unaff_done = sample(unaff, p)
+        days_p, done_p = day_of[p], done_of[p]
+        aff = np.flatnonzero(timed & aff_mask)  # affected: raised in the phase
+        aff_days, aff_done = sort_durations(days_p[aff], done_p[aff])
+        # Unaffected: the sample less the dossiers with the trigger raised at all (few, sorted
+        # on their own), which keeps it sorted; a sample with negative days is sorted anew.
+        raised = np.flatnonzero(timed & any_mask)
+        rest = without_sorted(*samples[g, p], *sort_durations(days_p[raised], done_p[raised]))
+        if rest is None:
+            unaff = np.flatnonzero(timed & ~any_mask)
+            rest = sort_durations(days_p[unaff], done_p[unaff])
+        unaff_days, unaff_done = rest
         med_aff = km_quantiles_sorted(aff_days, aff_done)[0]
         med_unaff = km_quantiles_sorted(unaff_days, unaff_done)[0]
         extra = med_aff - med_unaff if np.isfinite(med_aff) and np.isfinite(med_unaff) else np.nan
@@ -344,7 +353,7 @@ def trigger_summary(
             "extra_days": extra,
             "extra_days_ci_low": ci_low,
             "extra_days_ci_high": ci_high,
-            "total_days_attributable": extra * int(aff.sum()) if np.isfinite(extra) else np.nan,
+            "total_days_attributable": extra * len(aff) if np.isfinite(extra) else np.nan,
             "prevention": model.prevention[lang] if model else "",
         }
 
