@@ -55,8 +55,11 @@ def elapsed_days(start_ns, end_ns, *, days: str = "calendar", aware: bool = Fals
     out = np.full(start_ns.shape, np.nan)
     if not ok.any():
         return out
-    if days == "calendar":
-        out[ok] = (end_ns[ok] - start_ns[ok]) / DAY_NS
+    if days == "calendar":  # on every element, then NaN where either is missing (no gathers)
+        with np.errstate(over="ignore"):  # (NaT differences are garbage, overwritten below)
+            diff = np.subtract(end_ns, start_ns)
+        np.divide(diff, DAY_NS, out=out)
+        out[~ok] = np.nan
         return out
     s = _dates(start_ns[ok], aware)
     e = _dates(end_ns[ok], aware)
