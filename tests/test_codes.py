@@ -39,10 +39,13 @@ def test_used_text_codes_matches_a_python_loop(kind):
             clean = sorted({v.strip() for v in WORDS if v and v.strip()})
             values = [clean[i] for i in rng.integers(0, len(clean), n)]
             series = pd.Series(pd.Categorical(values, categories=clean if trial % 2 else clean + ["Zz"]))
-        codes, cats = used_text_codes(series)
         want_codes, want_cats = _reference(values)
-        assert list(cats) == want_cats, (kind, trial)
-        assert codes.tolist() == want_codes, (kind, trial)
+        # With a first look at some rows (as validation looks at each case's first row):
+        # all of them, none, or a few, which may or may not show every value.
+        for first_look in (None, np.arange(n), np.zeros(0, dtype=np.int64), np.arange(0, n, 3)):
+            codes, cats = used_text_codes(series, first_look=first_look)
+            assert list(cats) == want_cats, (kind, trial)
+            assert codes.tolist() == want_codes, (kind, trial)
 
 
 def test_violation_counts_match_a_python_loop():
@@ -67,3 +70,63 @@ def test_violation_counts_match_a_python_loop():
                         reached_before.append(value)
                 want.append(count)
             assert order_violation_counts(first, missing).tolist() == want
+
+
+def test_case_runs_match_a_python_loop():
+    """Sorted case codes: renumbered from 0 without the unused ones, the old codes present, each
+    case's first row; None for unsorted codes or a -1."""
+    from vitale_analysis.codes import case_runs
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n_codes = int(rng.integers(1, 30))
+        present = np.sort(rng.choice(n_codes, int(rng.integers(1, n_codes + 1)), replace=False))
+        if trial % 4 == 0:
+            present = np.arange(n_codes)  # every code used: they stand
+        codes = np.repeat(present, rng.integers(1, 5, len(present))).astype(np.int32)
+        got = case_runs(codes)
+        rank = {old: new for new, old in enumerate(sorted(set(codes.tolist())))}
+        firsts = [i for i in range(len(codes)) if i == 0 or codes[i] != codes[i - 1]]
+        assert got[0].tolist() == [rank[v] for v in codes.tolist()]
+        assert got[1].tolist() == sorted(set(codes.tolist()))
+        assert got[2].tolist() == firsts
+        if len(present) > 1:
+            assert case_runs(codes[::-1].copy()) is None  # (unsorted: a case comes back)
+    assert case_runs(np.array([-1, 0, 0, 1], dtype=np.int32)) is None
+    empty = case_runs(np.zeros(0, dtype=np.int32))
+    assert [len(a) for a in empty] == [0, 0, 0]
+
+
+def test_distinct_categorical_equals_the_checked_constructor(monkeypatch):
+    """The unchecked path makes what pandas' checked constructor makes; without pandas' fast
+    path (an older or newer pandas), the checked constructor is used."""
+    from vitale_analysis.codes import distinct_categorical
+
+    categories = pd.Index(["D001", "D002", "D010", "Évry"], dtype="string")
+    codes = np.array([0, 3, -1, 2, 2, 1], dtype=np.int8)
+    want = pd.Categorical.from_codes(codes, categories=categories)
+    got = distinct_categorical(codes, categories)
+    assert got.dtype == want.dtype and got.categories.dtype == want.categories.dtype
+    pd.testing.assert_extension_array_equal(got, want)
+    monkeypatch.delattr(pd.CategoricalDtype, "_from_fastpath")
+    pd.testing.assert_extension_array_equal(distinct_categorical(codes, categories), want)
+    with pytest.raises(ValueError, match="unique"):  # (the checked path does check)
+        distinct_categorical(codes, pd.Index(["a", "a", "b", "c"], dtype="string"))
+
+
+def test_set_aside_rows_as_objects_equal_pandas_astype_object():
+    """The set-aside rows' values, made from a categorical's codes, equal ``astype(object)``'s:
+    texts, a missing value, numbers, times, booleans."""
+    from vitale_analysis.validate import _as_objects
+
+    part = pd.DataFrame({
+        "case_id": pd.Categorical(["D2", None, "D1", "D2"], categories=["D1", "D2", "D3"]),
+        "office": pd.Series(["CPAM 75", None, "CPAM 13", "CPAM 75"], dtype="category"),
+        "timestamp": pd.to_datetime(["2025-01-02 09:00", None, "2025-03-01 00:00", "2025-01-02 09:00"]),
+        "amount": [1.5, np.nan, 3.0, 4.0],
+        "flag": [True, False, True, False],
+        "note": pd.Series(["a", None, "c", "d"], dtype="string"),
+    }, index=[7, 3, 9, 1])
+    got, want = _as_objects(part), part.astype(object)
+    pd.testing.assert_frame_equal(got, want)
+    assert [type(v) for v in got["case_id"]] == [type(v) for v in want["case_id"]]

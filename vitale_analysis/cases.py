@@ -35,7 +35,8 @@ from .errors import CaseLogError
 from .km import sort_durations
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
-from .codes import drop_unused, earliest_per_milestone, first_per_case, first_row_per_case, order_violation_counts
+from .codes import (case_runs, drop_unused, earliest_per_milestone, first_per_case, first_row_per_case,
+                    order_violation_counts)
 from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
@@ -203,12 +204,10 @@ def _core(log: CaseLog, as_of) -> _Core:
     as_of_naive = as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts
     as_of_ns = int(pd.Timestamp(as_of_naive).as_unit("ns").value)
 
-    codes, case_ids = _case_codes(ev["case_id"])  # ev is sorted by case_id
+    codes, case_ids, first_idx = _case_codes(ev["case_id"])  # ev is sorted by case_id
     n = len(case_ids)
     n_m = len(process.milestones)
-    boundary = np.flatnonzero(np.diff(codes)) + 1
-    first_idx = np.r_[0, boundary]
-    last_idx = np.r_[boundary - 1, len(codes) - 1]
+    last_idx = np.append(first_idx[1:] - 1, len(codes) - 1)
 
     ev_codes, ev_names = _event_codes(ev)
     code_of = {name: i for i, name in enumerate(ev_names)}
@@ -254,13 +253,20 @@ def _core(log: CaseLog, as_of) -> _Core:
     )
 
 
-def _case_codes(case_id: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Per event, the code of its case (0, 1, … in case order), and the case ids (a string Index)."""
+def _case_codes(case_id: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Per event, the code of its case (0, 1, … in case order), the case ids (a string Index)
+    and each case's first row (events are sorted by case)."""
     if isinstance(case_id.dtype, pd.CategoricalDtype):
-        codes, used = drop_unused(case_id.cat.codes.to_numpy())  # the as_of may cut some cases away
-        return codes.astype(np.int64, copy=False), pd.Index(case_id.cat.categories[used], dtype="string")
-    codes, uniques = pd.factorize(case_id, sort=False)
-    return codes, pd.Index(uniques, dtype="string")
+        runs = case_runs(case_id.cat.codes.to_numpy())  # (the as_of may cut some cases away)
+        if runs is not None:
+            codes, used, starts = runs
+            return codes.astype(np.int64, copy=False), pd.Index(case_id.cat.categories[used], dtype="string"), starts
+        codes, used = drop_unused(case_id.cat.codes.to_numpy())
+        codes, case_ids = codes.astype(np.int64, copy=False), pd.Index(case_id.cat.categories[used], dtype="string")
+    else:
+        codes, uniques = pd.factorize(case_id, sort=False)
+        case_ids = pd.Index(uniques, dtype="string")
+    return codes, case_ids, np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes[:0]
 
 
 def _event_codes(ev: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

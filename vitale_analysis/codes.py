@@ -11,14 +11,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["code_width", "distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
-           "first_value_per_case", "earliest_per_milestone", "order_violation_counts", "drop_unused", "sort_order", "case_positions"]
+__all__ = ["code_width", "distinct_categorical", "distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
+           "first_value_per_case", "earliest_per_milestone", "order_violation_counts", "drop_unused", "case_runs", "sort_order", "case_positions"]
 
 
 def code_width(n_categories: int) -> type:
     """The integer type pandas keeps a categorical's codes in for ``n_categories`` (code -1
     included): codes made in it are taken as they are, not converted again."""
     return np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
+
+
+def distinct_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """``pd.Categorical.from_codes(codes, categories)`` for codes and categories this package
+    made itself: categories known to be distinct (sorted strictly, or deduplicated) and
+    codes known to be in range.
+
+    pandas checks that categories are distinct by hashing them, which for a
+    string column turns each one into a Python string: for a million case ids,
+    70 ms and 60 MB, paid at reading and again at validation. Its own fast path
+    (``CategoricalDtype._from_fastpath``, used by pandas where it knows the same)
+    skips that check; if a pandas version has no such path, the checked
+    constructor is used.
+    """
+    try:
+        dtype = pd.CategoricalDtype._from_fastpath(categories, False)
+    except (AttributeError, TypeError):
+        dtype = pd.CategoricalDtype(categories, ordered=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -45,17 +64,23 @@ def text_codes(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     return lookup[codes], cats
 
 
-def used_text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def used_text_codes(values: pd.Series, first_look: np.ndarray | None = None) -> tuple[np.ndarray, pd.Index]:
     """``text_codes(values, sort=True)`` then :func:`drop_unused`, in one gather at most.
 
     The old-code → new-code maps of both steps are composed on the distinct
     values; the rows are read once to see which codes occur, and gathered only
-    if the composed map is not the identity. Returns ``(codes, categories)``.
+    if the composed map is not the identity. ``first_look``: positions of rows
+    to look at first (each case's first row, for a case attribute); when
+    every value occurs there, the other rows need not be read. Returns
+    ``(codes, categories)``.
     """
     codes, uniques = distinct_codes(values)
     n = len(uniques)
     seen = np.zeros(n + 1, dtype=bool)
-    seen[codes] = True  # code -1 marks the extra last slot
+    if first_look is not None:
+        seen[codes[first_look]] = True
+    if first_look is None or not seen[:n].all():
+        seen[codes] = True  # code -1 marks the extra last slot
     lookup, cats = _text_lookup(uniques, True)
     old_to_clean = np.append(np.arange(n), -1) if lookup is None else lookup.astype(np.int64)
     kept = np.zeros(len(cats) + 1, dtype=bool)
@@ -200,6 +225,30 @@ def drop_unused(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return codes, np.flatnonzero(used)
     new = np.append(np.cumsum(used, dtype=np.int32) - 1, np.int32(-1))  # code -1 → the appended -1
     return new[codes], np.flatnonzero(used)
+
+
+def case_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Of case codes in ascending order (rows sorted by case, no -1): ``(codes, used, starts)``.
+
+    ``codes`` renumbered without the unused ones (:func:`drop_unused`), the old
+    code of each case present, and each case's first row, all from one
+    comparison of neighbours: on sorted rows the cases present are the codes
+    where a run starts (no pass writing a flag per row, as in ``drop_unused``).
+    None when the codes are not in ascending order or have a -1.
+    """
+    n = len(codes)
+    new_run = np.empty(n, dtype=bool)
+    if n:
+        new_run[0] = True
+        np.not_equal(codes[1:], codes[:-1], out=new_run[1:])
+    starts = np.flatnonzero(new_run)
+    used = codes[starts].astype(np.int64)
+    if n and (used[0] < 0 or not (used[1:] > used[:-1]).all()):  # (unsorted rows repeat a case)
+        return None
+    if not n or used[-1] == len(used) - 1:  # every code from 0 is used: they stand
+        return codes, used, starts
+    run_length = np.diff(np.append(starts, n))
+    return np.repeat(np.arange(len(used), dtype=codes.dtype), run_length), used, starts
 
 
 def sort_order(case: np.ndarray, time: np.ndarray, event: np.ndarray, event_rank: np.ndarray,

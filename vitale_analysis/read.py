@@ -31,7 +31,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from .codes import code_width
+from .codes import code_width, distinct_categorical
 from .errors import CaseLogError, closest_names
 
 __all__ = ["read_caselog", "read_mapping", "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
@@ -592,8 +592,8 @@ def _sorted_chunks_categorical(col) -> pd.Categorical | None:
     per_dictionary = [np.append(position[s:s + len(d)], np.int32(-1)) for s, (_, d) in zip(starts, dictionaries)]
     lookups = [per_dictionary[k] for k in which]
     categories = pd.Index(merged.filter(pa.array(new)).to_pandas())
-    return pd.Categorical.from_codes(_chunk_codes(chunks, lookups, len(categories)), categories=categories,
-                                     validate=False)
+    # (distinct: sorted, and each repeat dropped)
+    return distinct_categorical(_chunk_codes(chunks, lookups, len(categories)), categories)
 
 
 # --------------------------------------------------------------------------- XES

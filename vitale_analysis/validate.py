@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import (code_width, drop_unused, earliest_per_milestone, first_value_per_case, labels,
+from .codes import (case_runs, code_width, distinct_categorical, drop_unused, earliest_per_milestone, first_value_per_case, labels,
                     order_violation_counts, sort_order, text_codes, used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
@@ -550,7 +550,9 @@ def validate(
                    "trigger": trig_codes[cand]}
         for column in frame.columns:
             if column not in content and column != "row":
-                content[column] = frame[column].iloc[cand].to_numpy()
+                values = frame[column]  # (a categorical's codes: equal codes, equal values)
+                content[column] = (values.cat.codes.to_numpy()[cand] if isinstance(values.dtype, pd.CategoricalDtype)
+                                   else values.iloc[cand].to_numpy())
         dup = np.zeros(n_in, dtype=bool)
         dup[cand[pd.DataFrame(content).duplicated(keep="first").to_numpy()]] = True
         set_aside(dup, "duplicate_row", "(whole row)", lambda idx: labels(event_codes[idx], event_cats))
@@ -597,7 +599,8 @@ def validate(
         )
 
     # The kept events, typed, in order.
-    c, used = drop_unused(pick(case_codes))
+    runs = case_runs(pick(case_codes))  # (kept rows are in case order)
+    c, used, case_starts = runs if runs is not None else (*drop_unused(pick(case_codes)), None)
     case_cats = case_cats[used]
     n_cases = len(case_cats)
     t = pick(t_ns)
@@ -607,7 +610,7 @@ def validate(
     out_rows = pick(rows)
     events = pd.DataFrame(
         {
-            "case_id": pd.Categorical.from_codes(c, categories=case_cats),
+            "case_id": distinct_categorical(c, case_cats),  # (distinct: text_codes sorted them strictly)
             "event": pd.Categorical.from_codes(ev_final, categories=ev_names),
             "timestamp": _ns_to_times(t, parsed.aware),
             "trigger": pd.Categorical.from_codes(tr_final, categories=tr_names),
@@ -629,8 +632,10 @@ def validate(
     flag(ev_final >= len(vocabulary), "unknown_event", "event", lambda idx: labels(ev_final[idx], ev_names))
     flag(tr_final >= len(trigger_names), "unknown_trigger", "trigger", lambda idx: labels(tr_final[idx], tr_names))
 
-    same_case = np.zeros(len(c), dtype=bool)
-    same_case[1:] = c[1:] == c[:-1]
+    if case_starts is None:
+        case_starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+    same_case = np.ones(len(c), dtype=bool)
+    same_case[case_starts] = False
     tie = same_case.copy()
     tie[1:] &= (t[1:] == t[:-1]) & (ev_final[1:] != ev_final[:-1])
     flag(tie, "same_time_tie", "timestamp",
@@ -644,7 +649,8 @@ def validate(
     mask, culprit_text = _order_violation_rows(c, t, ev_final, ev_names, n_cases, process)
     flag(mask, "order_violation", "event", culprit_text)
 
-    events, attr_flags, case_attributes = _type_attributes(events, c, n_cases, tuple(info.get("case_attributes", ())))
+    events, attr_flags, case_attributes = _type_attributes(events, c, case_starts, n_cases,
+                                                          tuple(info.get("case_attributes", ())))
     for mask, check, column, value in attr_flags:
         flag(mask, check, column, value)
 
@@ -688,7 +694,7 @@ def validate(
         aside_parts.append(pd.DataFrame({"row": [m["row"] for m in malformed], "reason": "malformed_row",
                                          "raw_text": [m["value"] for m in malformed]}))
     aside_rows = (
-        pd.concat([p.astype(object) for p in aside_parts], ignore_index=True).sort_values("row", kind="mergesort")
+        pd.concat([_as_objects(p) for p in aside_parts], ignore_index=True).sort_values("row", kind="mergesort")
         .reset_index(drop=True)
         if aside_parts else pd.DataFrame(columns=["row", "reason"])
     )
@@ -720,6 +726,23 @@ def validate(
             stacklevel=_stacklevel,  # the user's line, through load() too
         )
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
+
+
+def _as_objects(part: pd.DataFrame) -> pd.DataFrame:
+    """``part.astype(object)``, but a categorical column's values are made from its codes:
+    pandas would first turn every category into a Python object (a million case ids for a
+    few set-aside rows)."""
+    columns = {}
+    for column in part.columns:
+        values = part[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            out = np.full(len(codes), np.nan, dtype=object)
+            out[codes >= 0] = np.asarray(values.cat.categories.take(codes[codes >= 0]), dtype=object)
+            columns[column] = out
+        else:
+            columns[column] = values.astype(object).to_numpy()
+    return pd.DataFrame(columns, index=part.index, columns=part.columns, dtype=object)
 
 
 def _may_hold_nir(values: pd.Series, positions: np.ndarray) -> bool:
@@ -836,7 +859,8 @@ def _differs_from_first(codes: np.ndarray, c: np.ndarray, case_starts: np.ndarra
     return differs
 
 
-def _type_attributes(events: pd.DataFrame, c: np.ndarray, n_cases: int, declared: tuple[str, ...]):
+def _type_attributes(events: pd.DataFrame, c: np.ndarray, case_starts: np.ndarray, n_cases: int,
+                     declared: tuple[str, ...]):
     """Type known attributes, tell case attributes from event attributes, flag conflicts.
 
     Case attributes are the known ones (office, channel, route, born_abroad,
@@ -850,7 +874,6 @@ def _type_attributes(events: pd.DataFrame, c: np.ndarray, n_cases: int, declared
     flags = []
     case_attributes = []
     attrs = [col for col in events.columns if col not in (*CANONICAL_COLUMNS, "row")]
-    case_starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
     for column in attrs:
         values = events[column]
         if column in _BOOLEAN_ATTRIBUTES:
@@ -870,7 +893,7 @@ def _type_attributes(events: pd.DataFrame, c: np.ndarray, n_cases: int, declared
                 typed[codes < 0] = pd.NA
             events[column] = typed
         elif column in _CATEGORY_ATTRIBUTES:
-            codes, cats = used_text_codes(values)
+            codes, cats = used_text_codes(values, first_look=case_starts)  # (each value is usually some case's first)
             events[column] = pd.Categorical.from_codes(codes, categories=cats)
         elif isinstance(values.dtype, pd.CategoricalDtype):
             codes = values.cat.codes.to_numpy()
