@@ -7,6 +7,7 @@ has lasted (2025-07-01 - D) days minus 9 hours, i.e. ``whole_days - 0.375``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -88,9 +89,13 @@ def raw_frame(rows=ROWS) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["case_id", "event", "timestamp", "trigger", "office", "route"])
 
 
-@pytest.fixture(scope="module")
-def log():
-    return validate(read_caselog(raw_frame()))
+@pytest.fixture(scope="module", params=["as validated", "found again"])
+def log(request):
+    """The validated log; and the same log without what validation found of its milestone
+    rows, so that the case table finds them itself: every answer below holds for both."""
+    validated = validate(read_caselog(raw_frame()))
+    assert validated._milestone_rows is not None
+    return validated if request.param == "as validated" else dataclasses.replace(validated, _milestone_rows=None)
 
 
 @pytest.fixture(scope="module")
@@ -384,3 +389,19 @@ def test_user_process_from_toml(tmp_path):
     assert table.loc["P2", "days_in_phase"] == pytest.approx(9 + 14 / 24)  # to 2024-05-12 00:00
     assert phase_durations(log)["days"].tolist()[:2] == [2.0, 7.25]
     assert "number_status" not in table.columns and "waiting_on" not in table.columns
+
+
+def test_validation_milestone_rows_stop_holding_when_the_events_change():
+    """The case table uses validation's milestone rows only while the events' case, event and
+    time columns are those validated: after an edit it finds them again (results equal to a
+    log without them), and the edit shows in the table."""
+    log = validate(read_caselog(raw_frame()))
+    before = case_table(log, as_of=AS_OF)
+    assert log._milestone_rows.holds_for(log.events)
+    row = log.events.index[log.events["event"] == "rights_opened"][0]
+    case = log.events.loc[row, "case_id"]
+    log.events.loc[row, "event"] = "followup_message"  # (a known name: the order is unchanged)
+    assert not log._milestone_rows.holds_for(log.events)
+    after = case_table(log, as_of=AS_OF)
+    pd.testing.assert_frame_equal(after, case_table(dataclasses.replace(log, _milestone_rows=None), as_of=AS_OF))
+    assert before.set_index("case_id").loc[case, "rights_opened_at"] != after.set_index("case_id").loc[case, "rights_opened_at"]

@@ -37,7 +37,7 @@ from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
 from .codes import (case_runs, drop_unused, earliest_per_milestone, first_per_case, first_row_per_case,
                     order_violation_counts)
-from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of
+from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of, _same_column
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
 
@@ -118,17 +118,6 @@ def _sorted_phase(cases: pd.DataFrame, phase: str) -> tuple[np.ndarray, np.ndarr
     return sorted_days, sorted_finished
 
 
-def _same_column(kept: pd.Series, column: pd.Series) -> bool:
-    """Whether ``column`` holds the very values ``kept`` was taken from (same dtype, same memory)."""
-    if kept.dtype != column.dtype or len(kept) != len(column):
-        return False
-    a, b = kept.array, column.array
-    if isinstance(a, pd.Categorical):
-        a, b = a.codes, b.codes
-    a, b = np.asarray(a).__array_interface__, np.asarray(b).__array_interface__
-    return all(a[k] == b[k] for k in ("shape", "typestr", "strides")) and a["data"][0] == b["data"][0]
-
-
 def _violations_from_times(times: np.ndarray):
     """Order violations from an int64 array of first milestone times (NaT = int64 min).
 
@@ -204,20 +193,28 @@ def _core(log: CaseLog, as_of) -> _Core:
     as_of_naive = as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts
     as_of_ns = int(pd.Timestamp(as_of_naive).as_unit("ns").value)
 
-    codes, case_ids, first_idx = _case_codes(ev["case_id"])  # ev is sorted by case_id
-    n = len(case_ids)
     n_m = len(process.milestones)
-    last_idx = np.append(first_idx[1:] - 1, len(codes) - 1)
-
     ev_codes, ev_names = _event_codes(ev)
     code_of = {name: i for i, name in enumerate(ev_names)}
     # Per (case, milestone) the earliest time, which is the first occurrence (events are
     # sorted by time within a case), and per case the latest time of any milestone row
     # (a repeated one included).
-    times, rows = earliest_per_milestone(t_ns, codes, n, ev_codes, ev_names, process.milestones, missing=_NAT)
-    last_ms_any = np.full(n, _NAT, dtype=np.int64)
-    np.maximum.at(last_ms_any, codes[rows], t_ns[rows])
-    del rows
+    known = log._milestone_rows
+    if ev is events and known is not None and known.holds_for(ev):  # found by validation: its rows' times
+        codes = ev["case_id"].cat.codes.to_numpy()  # (validated: every case id is used)
+        case_ids = pd.Index(ev["case_id"].cat.categories, dtype="string")
+        first_idx = known.starts
+        times = np.where(known.first >= 0, t_ns[known.first], _NAT)
+        last_ms_any = np.where(known.last >= 0, t_ns[known.last], _NAT)
+    else:
+        codes, case_ids, first_idx = _case_codes(ev["case_id"])  # ev is sorted by case_id
+        times, rows = earliest_per_milestone(t_ns, codes, len(case_ids), ev_codes, ev_names, process.milestones,
+                                             missing=_NAT)
+        last_ms_any = np.full(len(case_ids), _NAT, dtype=np.int64)
+        np.maximum.at(last_ms_any, codes[rows], t_ns[rows])
+        del rows
+    n = len(case_ids)
+    last_idx = np.append(first_idx[1:] - 1, len(codes) - 1)
 
     reached = times != _NAT
     furthest = np.where(reached.any(axis=1), n_m - 1 - np.argmax(reached[:, ::-1], axis=1), -1)
@@ -382,7 +379,7 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     phase_end = np.where(core.status == "open", core.as_of_ns, core.closed_ns)
     days_in_phase = elapsed_days(np.where(in_phase, phase_start, _NAT), phase_end, days=days, aware=core.aware)
 
-    counts = np.bincount(core.codes, minlength=n)
+    counts = np.diff(np.append(core.first_idx, len(core.codes)))  # (events are sorted by case: run lengths)
 
     # The columns are gathered in a dict and made a frame once, without copying them
     # (a column assigned to a frame as an ndarray is copied).

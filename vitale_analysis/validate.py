@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import (case_runs, code_width, distinct_categorical, drop_unused, earliest_per_milestone, first_value_per_case, labels,
-                    order_violation_counts, sort_order, text_codes, used_text_codes)
+from .codes import (case_runs, code_width, distinct_categorical, drop_unused, earliest_per_milestone,
+                    first_value_per_case, labels, order_violation_counts, sort_order, text_codes, used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -180,6 +180,41 @@ def _fmt_time(value) -> str:
 
 
 @dataclass(frozen=True)
+class _MilestoneRows:
+    """Where each case's milestones are among the validated events, as validation found them.
+
+    The case table needs each milestone's first time per case, which validation
+    has already found (for its order check): on a national log, finding them
+    again is a pass over millions of events. They hold for the events as
+    validated: :meth:`holds_for` checks that the case, event and time columns
+    are still those very columns (copy-on-write: a column edited since is a new
+    column), and the case table finds them again otherwise.
+    """
+
+    columns: tuple[pd.Series, pd.Series, pd.Series]  # case_id, event, timestamp as validated
+    first: np.ndarray  # (n_cases, n_milestones): the row first reaching each milestone, -1 never
+    last: np.ndarray  # (n_cases,): the case's last milestone row (a repeated one included), -1 none
+    starts: np.ndarray  # (n_cases,): the case's first row
+
+    def holds_for(self, events: pd.DataFrame) -> bool:
+        return all(name in events.columns and _same_column(kept, events[name])
+                   for name, kept in zip(("case_id", "event", "timestamp"), self.columns))
+
+
+def _same_column(kept: pd.Series, column: pd.Series) -> bool:
+    """Whether ``column`` holds the very values ``kept`` was taken from (same dtype, same
+    memory). Safe under copy-on-write: while ``kept`` lives, pandas copies a column before
+    writing to it, so the same memory means the same values."""
+    if kept.dtype != column.dtype or len(kept) != len(column):
+        return False
+    a, b = kept.array, column.array
+    if isinstance(a, pd.Categorical):
+        a, b = a.codes, b.codes
+    a, b = np.asarray(a).__array_interface__, np.asarray(b).__array_interface__
+    return all(a[k] == b[k] for k in ("shape", "typestr", "strides")) and a["data"][0] == b["data"][0]
+
+
+@dataclass(frozen=True)
 class CaseLog:
     """Validated events with their quality report and the process model.
 
@@ -193,6 +228,8 @@ class CaseLog:
     quality: QualityReport
     process: ProcessModel = CARTE_VITALE
     case_attributes: tuple[str, ...] = ()
+    # What validation found of the milestone rows, for case_table (not part of the log's value).
+    _milestone_rows: _MilestoneRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def last_timestamp(self) -> pd.Timestamp:
@@ -642,11 +679,21 @@ def validate(
          lambda idx: (pd.Series(labels(ev_final[idx - 1], ev_names)) + " and " + pd.Series(labels(ev_final[idx], ev_names))
                       + " at " + pd.Series(_times_text(t[idx], parsed.aware), dtype="string")).to_numpy())
 
+    # Per case, the row where it first reaches each milestone (-1: never), and its last milestone row.
+    first_row, milestone_rows = earliest_per_milestone(None, c, n_cases, ev_final, ev_names, process.milestones,
+                                                       missing=-1)
+    last_row = np.full(n_cases, -1, dtype=np.int64)
+    if len(milestone_rows):  # (rows ascending, so cases ascending: the last row of each run)
+        run_case = c[milestone_rows]
+        run_end = np.append(np.flatnonzero(run_case[1:] != run_case[:-1]), len(run_case) - 1)
+        last_row[run_case[run_end]] = milestone_rows[run_end]
+    del milestone_rows
+
     start = process.milestones[0]
-    has_start = np.bincount(c[ev_final == ev_names.index(start)], minlength=n_cases) > 0
+    has_start = first_row[:, 0] >= 0
     flag(~same_case & ~has_start[c], "no_start_milestone", "event", lambda idx: [f"no {start}"] * len(idx))
 
-    mask, culprit_text = _order_violation_rows(c, t, ev_final, ev_names, n_cases, process)
+    mask, culprit_text = _order_violation_rows(first_row, t, len(c), process)
     flag(mask, "order_violation", "event", culprit_text)
 
     events, attr_flags, case_attributes = _type_attributes(events, c, case_starts, n_cases,
@@ -725,7 +772,10 @@ def validate(
             DataQualityWarning,
             stacklevel=_stacklevel,  # the user's line, through load() too
         )
-    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
+    known = _MilestoneRows(columns=(events["case_id"], events["event"], events["timestamp"]), first=first_row,
+                          last=last_row, starts=case_starts)
+    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes,
+                   _milestone_rows=known)
 
 
 def _as_objects(part: pd.DataFrame) -> pd.DataFrame:
@@ -799,14 +849,14 @@ def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.nda
     return lookup[codes], names
 
 
-def _order_violation_rows(c: np.ndarray, t: np.ndarray, ev: np.ndarray, ev_names: list[str], n_cases: int,
-                          process: ProcessModel):
-    """Rows of milestones first reached before an earlier milestone's first time, and their text."""
+def _order_violation_rows(first_row: np.ndarray, t: np.ndarray, n_rows: int, process: ProcessModel):
+    """Rows of milestones first reached before an earlier milestone's first time, and their text.
+
+    ``first_row``: per case, the row where it first reaches each milestone (-1: never).
+    """
     from .cases import _violations_from_times  # shared with the case table
 
-    # Per case, the row where it first reaches each milestone (-1: never).
-    first_row, _ = earliest_per_milestone(None, c, n_cases, ev, ev_names, process.milestones, missing=-1)
-    mask = np.zeros(len(c), dtype=bool)
+    mask = np.zeros(n_rows, dtype=bool)
     # Rows are time-sorted within a case: a case whose first milestone rows come in
     # process order has no violation; only cases where the order goes back are
     # checked on their times.
