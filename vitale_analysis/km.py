@@ -59,7 +59,10 @@ def _packed_keys(days: np.ndarray, observed: np.ndarray) -> np.ndarray | None:
     """
     if len(days) == 0 or days.min() < 0:
         return None
-    return ((days + 0.0).view(np.uint64) << np.uint64(1)) | (~observed).view(np.uint8).astype(np.uint64)
+    key = np.add(days, 0.0).view(np.uint64)  # (one new array, shifted and marked in place)
+    key <<= np.uint64(1)
+    np.bitwise_or(key, ~observed, out=key, casting="unsafe")
+    return key
 
 
 def sort_durations(days: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +80,9 @@ def sort_durations(days: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, 
         order = np.lexsort((~observed, days))
         return days[order], observed[order]
     key.sort()
-    return (key >> np.uint64(1)).view(np.float64), (key & np.uint64(1)) == 0
+    observed = (key.astype(np.uint8) & 1) == 0  # (the low byte: no second array of keys)
+    key >>= np.uint64(1)
+    return key.view(np.float64), observed
 
 
 def without_sorted(days: np.ndarray, observed: np.ndarray, sub_days: np.ndarray,
@@ -132,7 +137,7 @@ def _sorted_curve(days: np.ndarray, observed: np.ndarray):
     new_run[1:] = days[1:] != days[:-1]
     first = np.flatnonzero(new_run)
     counts = np.diff(np.r_[first, len(days)])
-    events = np.add.reduceat(observed.astype(np.int64), first)
+    events = np.add.reduceat(observed, first, dtype=np.int64)
     at_risk = len(days) - first
     with np.errstate(divide="ignore"):
         survival = np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
