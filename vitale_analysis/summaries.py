@@ -127,12 +127,13 @@ def phase_summary(
         stats["n_closed"][cells] = count(state == closed_code)
         stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
         if n_groups == 1:  # (no cohorts) the phase's sorted sample, which the trigger summary and stalls reuse
-            km[cells] = km_quantiles_sorted(*_sorted_phase(cases, phase), levels=levels)
+            days_sorted, finished_sorted = _sorted_phase(cases, phase)
+            km[cells] = km_quantiles_sorted(days_sorted, finished_sorted, levels=levels)
+            if finished.any():  # (the finished ones, in order: the median is the middle, no second sort)
+                completed[cells[0]] = _median_of_sorted(days_sorted[finished_sorted])
         else:
             km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels)
-        if finished.any() and n_groups == 1:
-            completed[cells[0]] = np.median(days_j[finished])
-        elif finished.any():
+        if finished.any() and n_groups > 1:
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
@@ -365,6 +366,14 @@ def trigger_summary(
     out = out.sort_values(sort_cols, ascending=ascending, na_position="last", kind="mergesort").reset_index(drop=True)
     out.attrs.update(as_of=as_of_ts, days=days, n_cases=len(cases))
     return out
+
+
+def _median_of_sorted(values: np.ndarray) -> float:
+    """``np.median`` of values sorted ascending (no NaN): the middle one, or the mean of the two."""
+    n = len(values)
+    if n == 0:
+        return float("nan")
+    return float(values[n // 2]) if n % 2 else float(np.mean(values[n // 2 - 1:n // 2 + 1]))
 
 
 def _naive_utc(ts: pd.Timestamp) -> pd.Timestamp:
