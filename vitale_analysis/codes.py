@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["code_width", "distinct_categorical", "distinct_codes", "text_codes", "used_text_codes", "labels", "first_per_case", "first_row_per_case",
-           "first_value_per_case", "earliest_per_milestone", "order_violation_counts", "drop_unused", "case_runs", "sort_order", "case_positions"]
+__all__ = ["code_width", "distinct_categorical", "distinct_codes", "text_codes", "used_text_codes", "labels",
+           "first_per_case", "first_row_per_case", "first_value_per_case", "earliest_per_milestone",
+           "order_violation_counts", "drop_unused", "case_runs", "sort_order", "case_positions"]
 
 
 def code_width(n_categories: int) -> type:

@@ -132,7 +132,8 @@ def phase_summary(
             if finished.any():  # (the finished ones, in order: the median is the middle, no second sort)
                 completed[cells[0]] = _median_of_sorted(days_sorted[finished_sorted])
         else:
-            km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups, levels=levels)
+            km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups,
+                                             levels=levels)
         if finished.any() and n_groups > 1:
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()

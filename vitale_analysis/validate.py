@@ -204,14 +204,29 @@ class _MilestoneRows:
 def _same_column(kept: pd.Series, column: pd.Series) -> bool:
     """Whether ``column`` holds the very values ``kept`` was taken from (same dtype, same
     memory). Safe under copy-on-write: while ``kept`` lives, pandas copies a column before
-    writing to it, so the same memory means the same values."""
+    writing to it, so the same memory means the same values. Columns not backed by one
+    NumPy array (Arrow, masked) are never called the same."""
     if kept.dtype != column.dtype or len(kept) != len(column):
         return False
-    a, b = kept.array, column.array
-    if isinstance(a, pd.Categorical):
-        a, b = a.codes, b.codes
-    a, b = np.asarray(a).__array_interface__, np.asarray(b).__array_interface__
+    a, b = _memory_of(kept), _memory_of(column)
+    if a is None or b is None:
+        return False
+    a, b = a.__array_interface__, b.__array_interface__
     return all(a[k] == b[k] for k in ("shape", "typestr", "strides")) and a["data"][0] == b["data"][0]
+
+
+def _memory_of(column: pd.Series) -> np.ndarray | None:
+    """A view of the NumPy array holding a column's values (a categorical's codes, a time
+    column's int64 nanoseconds), or None; never a copy (an aware time column as an
+    ndarray would be millions of Timestamp objects)."""
+    array = column.array
+    if isinstance(array, pd.Categorical):
+        return array.codes
+    if isinstance(array, (pd.arrays.DatetimeArray, pd.arrays.TimedeltaArray)):
+        return array.view("i8")
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        return array.to_numpy()
+    return None
 
 
 @dataclass(frozen=True)
