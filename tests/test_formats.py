@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -590,3 +591,14 @@ def test_parquet_text_columns_read_as_categoricals_equal_the_text(tmp_path, orde
     for column, expected in (("case_id", ids), ("event", events)):
         got = raw[column].astype(object).where(raw[column].notna(), None).tolist()
         assert got == expected
+
+
+def test_row_numbers_are_32_bit_while_they_fit():
+    """Row numbers take 32 bits up to 2,147,483,647 and 64 past it (a batch far into a huge file)."""
+    from vitale_analysis.read import number_rows
+
+    frame = pd.DataFrame({"x": [1, 2, 3]})
+    number_rows(frame)
+    assert frame["row"].tolist() == [1, 2, 3] and frame["row"].dtype == np.int32
+    number_rows(frame, first=2**31 - 2)
+    assert frame["row"].tolist() == [2**31 - 2, 2**31 - 1, 2**31] and frame["row"].dtype == np.int64

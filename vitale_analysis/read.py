@@ -189,10 +189,14 @@ def read_caselog(
 def number_rows(frame: pd.DataFrame, first: int = 1) -> None:
     """Give ``frame`` its ``row`` column: ``first``, ``first + 1``, … in its order (in place).
 
-    Handed to pandas as a Series: an ndarray set as a column is copied (80 MB
-    for ten million rows).
+    32-bit integers while the numbers fit (files of up to two billion rows):
+    half the memory of 64-bit ones, on every copy validation makes. Handed to
+    pandas as a Series: an ndarray set as a column is copied (80 MB for ten
+    million rows).
     """
-    frame["row"] = pd.Series(np.arange(first, first + len(frame)), index=frame.index, copy=False)
+    last = first + len(frame)
+    dtype = np.int32 if last <= np.iinfo(np.int32).max else np.int64
+    frame["row"] = pd.Series(np.arange(first, last, dtype=dtype), index=frame.index, copy=False)
 
 
 def _read_any(source, *, sheet, delimiter, encoding):
