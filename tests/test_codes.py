@@ -130,3 +130,13 @@ def test_set_aside_rows_as_objects_equal_pandas_astype_object():
     got, want = _as_objects(part), part.astype(object)
     pd.testing.assert_frame_equal(got, want)
     assert [type(v) for v in got["case_id"]] == [type(v) for v in want["case_id"]]
+
+
+def test_run_starts_match_a_python_loop():
+    from vitale_analysis.codes import run_starts
+
+    rng = np.random.default_rng(9)
+    for n in range(0, 40):
+        values = rng.integers(0, 3, n).astype(np.int16)
+        want = [i for i in range(n) if i == 0 or values[i] != values[i - 1]]
+        assert run_starts(values).tolist() == want

@@ -36,7 +36,7 @@ from .km import sort_durations
 from .process import ProcessModel
 from .timeutil import NAT, check_days, elapsed_days
 from .codes import (case_runs, drop_unused, earliest_per_milestone, first_per_case, first_row_per_case,
-                    order_violation_counts)
+                    order_violation_counts, run_starts)
 from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of, _same_column
 
 __all__ = ["case_table", "phase_durations", "PHASE_STATES"]
@@ -263,7 +263,7 @@ def _case_codes(case_id: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     else:
         codes, uniques = pd.factorize(case_id, sort=False)
         case_ids = pd.Index(uniques, dtype="string")
-    return codes, case_ids, np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes[:0]
+    return codes, case_ids, run_starts(codes)
 
 
 def _event_codes(ev: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

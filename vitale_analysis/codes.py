@@ -13,7 +13,7 @@ import pandas as pd
 
 __all__ = ["code_width", "distinct_categorical", "distinct_codes", "text_codes", "used_text_codes", "labels",
            "first_per_case", "first_row_per_case", "first_value_per_case", "earliest_per_milestone",
-           "order_violation_counts", "drop_unused", "case_runs", "sort_order", "case_positions"]
+           "order_violation_counts", "drop_unused", "run_starts", "case_runs", "sort_order", "case_positions"]
 
 
 def code_width(n_categories: int) -> type:
@@ -228,6 +228,16 @@ def drop_unused(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return new[codes], np.flatnonzero(used)
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal neighbours starts (0 first; none for no values): on
+    rows sorted by case, each case's first row; on sorted durations, each distinct time's."""
+    new_run = np.empty(len(values), dtype=bool)
+    if len(values):
+        new_run[0] = True
+        np.not_equal(values[1:], values[:-1], out=new_run[1:])
+    return np.flatnonzero(new_run)
+
+
 def case_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Of case codes in ascending order (rows sorted by case, no -1): ``(codes, used, starts)``.
 
@@ -238,11 +248,7 @@ def case_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     None when the codes are not in ascending order or have a -1.
     """
     n = len(codes)
-    new_run = np.empty(n, dtype=bool)
-    if n:
-        new_run[0] = True
-        np.not_equal(codes[1:], codes[:-1], out=new_run[1:])
-    starts = np.flatnonzero(new_run)
+    starts = run_starts(codes)
     used = codes[starts].astype(np.int64)
     if n and (used[0] < 0 or not (used[1:] > used[:-1]).all()):  # (unsorted rows repeat a case)
         return None

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .codes import run_starts
+
 __all__ = ["km_quantiles", "km_quantiles_sorted", "km_survival", "km_grouped_quantiles", "sort_durations",
            "without_sorted", "thread_map"]
 
@@ -103,11 +105,8 @@ def without_sorted(days: np.ndarray, observed: np.ndarray, sub_days: np.ndarray,
     if full is None or part is None:
         return None
     pos = np.searchsorted(full, part, side="left")  # the first copy of each value…
-    new_value = np.empty(len(part), dtype=bool)
-    new_value[0] = True
-    np.not_equal(part[1:], part[:-1], out=new_value[1:])
-    starts = np.flatnonzero(new_value)
-    pos += np.arange(len(part)) - starts[np.cumsum(new_value) - 1]  # …then the next ones for repeats
+    starts = run_starts(part)
+    pos += np.arange(len(part)) - np.repeat(starts, np.diff(np.append(starts, len(part))))  # …then the next ones
     if pos[-1] >= len(full) or not np.array_equal(full[pos], part):
         raise ValueError("without_sorted: the durations to take out are not all in the sample")
     keep = np.ones(len(full), dtype=bool)
@@ -133,9 +132,7 @@ def km_survival(days, observed) -> pd.DataFrame:
 
 def _sorted_curve(days: np.ndarray, observed: np.ndarray):
     """The curve of durations sorted ascending: distinct times, at risk, events, counts, survival."""
-    new_run = np.ones(len(days), dtype=bool)
-    new_run[1:] = days[1:] != days[:-1]
-    first = np.flatnonzero(new_run)
+    first = run_starts(days)
     counts = np.diff(np.r_[first, len(days)])
     events = np.add.reduceat(observed, first, dtype=np.int64)
     at_risk = len(days) - first
@@ -185,10 +182,7 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
         return out
     if n_groups == 1:  # (no cohorts: the common case) one sort, runs of equal times, no codes
         days, observed = sort_durations(days[keep], observed[keep])
-        new_run = np.empty(len(days), dtype=bool)
-        new_run[0] = True
-        np.not_equal(days[1:], days[:-1], out=new_run[1:])
-        run_start = np.flatnonzero(new_run)
+        run_start = run_starts(days)
         run_code = np.zeros(len(run_start), dtype=np.int8)
         at_risk = len(days) - run_start
     else:
@@ -207,7 +201,7 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
     # Sequential sums restarted per group, as each group's own curve would be summed.
     log_s = pd.Series(log_terms, copy=False).groupby(run_code).cumsum().to_numpy()
     survival = np.exp(log_s)
-    run_bounds = np.r_[np.flatnonzero(np.r_[True, run_code[1:] != run_code[:-1]]), len(run_code)]
+    run_bounds = np.append(run_starts(run_code), len(run_code))
     for k in range(len(run_bounds) - 1):
         lo, hi = run_bounds[k], run_bounds[k + 1]
         g = run_code[lo]

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .codes import (case_runs, code_width, distinct_categorical, drop_unused, earliest_per_milestone,
-                    first_value_per_case, labels, order_violation_counts, sort_order, text_codes, used_text_codes)
+                    first_per_case, first_value_per_case, labels, order_violation_counts, run_starts, sort_order,
+                    text_codes, used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
 from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
@@ -685,7 +686,7 @@ def validate(
     flag(tr_final >= len(trigger_names), "unknown_trigger", "trigger", lambda idx: labels(tr_final[idx], tr_names))
 
     if case_starts is None:
-        case_starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+        case_starts = run_starts(c)
     same_case = np.ones(len(c), dtype=bool)
     same_case[case_starts] = False
     tie = same_case.copy()
@@ -698,11 +699,9 @@ def validate(
     first_row, milestone_rows = earliest_per_milestone(None, c, n_cases, ev_final, ev_names, process.milestones,
                                                        missing=-1)
     last_row = np.full(n_cases, -1, dtype=np.int64)
-    if len(milestone_rows):  # (rows ascending, so cases ascending: the last row of each run)
-        run_case = c[milestone_rows]
-        run_end = np.append(np.flatnonzero(run_case[1:] != run_case[:-1]), len(run_case) - 1)
-        last_row[run_case[run_end]] = milestone_rows[run_end]
-    del milestone_rows
+    last = first_per_case(milestone_rows[::-1], c)  # (rows sorted by case: the first from the end)
+    last_row[c[last]] = last
+    del milestone_rows, last
 
     start = process.milestones[0]
     has_start = first_row[:, 0] >= 0
