@@ -140,3 +140,18 @@ def test_run_starts_match_a_python_loop():
         values = rng.integers(0, 3, n).astype(np.int16)
         want = [i for i in range(n) if i == 0 or values[i] != values[i - 1]]
         assert run_starts(values).tolist() == want
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32])
+def test_flat_index_never_wraps_around_at_the_narrow_types_edges(dtype):
+    from vitale_analysis.codes import flat_index, widen
+
+    top = np.iinfo(dtype).max
+    outer = np.array([0, 1, top - 1, top], dtype=dtype)
+    inner = np.array([0, 3, 1, 4], dtype=dtype)
+    expected = [0 * 5 + 0, 1 * 5 + 3, (int(top) - 1) * 5 + 1, int(top) * 5 + 4]  # worked out in Python ints
+    got = flat_index(outer, 5, inner)
+    assert got.dtype == np.int64 and got.tolist() == expected
+    assert widen(outer).dtype == np.int64 and widen(outer).tolist() == outer.tolist()
+    wide = np.arange(3, dtype=np.int64)
+    assert widen(wide) is wide  # (no copy when already wide)

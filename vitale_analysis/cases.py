@@ -493,7 +493,7 @@ def phase_durations(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.D
             "start": _to_time(matrix.starts[keep], like),
             "end": _to_time(matrix.ends[keep], like),
             "days": matrix.days[keep],
-            "finished": (matrix.ends != _NAT)[keep],
+            "finished": (matrix.state == _FINISHED)[keep],
             "state": pd.Categorical.from_codes(matrix.state[keep], categories=list(PHASE_STATES)),
         }
     )

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .codes import flat_index
 from .cohorts import as_cases, cohort_columns, group_codes
 from .errors import CaseLogError, closest_names
 from .km import km_quantiles, km_survival
@@ -444,7 +445,7 @@ def open_by_age(
     phase_idx = pd.Index(phases).get_indexer(phase)
     bin_idx = np.clip(np.searchsorted(edges, days, side="right") - 1, 0, len(edges) - 1)
     ok = phase_idx >= 0
-    counts = np.bincount(phase_idx[ok] * len(edges) + bin_idx[ok], minlength=len(phases) * len(edges))
+    counts = np.bincount(flat_index(phase_idx[ok], len(edges), bin_idx[ok]), minlength=len(phases) * len(edges))
     counts = counts.reshape(len(phases), len(edges))
     out = pd.DataFrame({
         "phase": pd.Categorical(np.repeat(phases, len(edges)), categories=phases, ordered=True),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["code_width", "distinct_categorical", "distinct_codes", "text_codes", "used_text_codes", "labels",
+__all__ = ["code_width", "widen", "flat_index", "distinct_categorical", "distinct_codes", "text_codes", "used_text_codes", "labels",
            "first_per_case", "first_row_per_case", "first_value_per_case", "earliest_per_milestone",
            "order_violation_counts", "drop_unused", "run_starts", "case_runs", "sort_order", "case_positions"]
 
@@ -20,6 +20,25 @@ def code_width(n_categories: int) -> type:
     """The integer type pandas keeps a categorical's codes in for ``n_categories`` (code -1
     included): codes made in it are taken as they are, not converted again."""
     return np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
+
+
+def widen(codes) -> np.ndarray:
+    """Codes as int64, for arithmetic.
+
+    Codes are stored narrow (a categorical of a hundred dossiers has 8-bit
+    codes), but a product, an offset, a packed key or an index made from
+    them can pass the narrow type's range and wrap around silently. Every
+    such computation starts from ``widen(codes)`` (no copy when already int64).
+    """
+    return np.asarray(codes).astype(np.int64, copy=False)
+
+
+def flat_index(outer, n_inner: int, inner) -> np.ndarray:
+    """``outer * n_inner + inner`` in int64: one index per (outer, inner) pair of codes,
+    e.g. (case, milestone) or (group, period), whatever width the codes are stored in."""
+    out = np.multiply(widen(outer), np.int64(n_inner), dtype=np.int64)
+    out += widen(inner)
+    return out
 
 
 def distinct_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
@@ -189,8 +208,7 @@ def earliest_per_milestone(values: np.ndarray | None, case_codes: np.ndarray, n_
     rows = np.flatnonzero(row_milestone >= 0)
     none = np.iinfo(np.int64).max
     out = np.full(n_cases * n_m, none, dtype=np.int64)
-    cell = np.multiply(case_codes[rows], n_m, dtype=np.int64)  # (case, milestone) → one flat index
-    cell += row_milestone[rows]
+    cell = flat_index(case_codes[rows], n_m, row_milestone[rows])
     np.minimum.at(out, cell, rows if values is None else values[rows])
     return np.where(out == none, missing, out).reshape(n_cases, n_m), rows
 

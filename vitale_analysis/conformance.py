@@ -16,6 +16,7 @@ import pandas as pd
 
 from .cases import _NAT, _core, _violations_from_times
 from .flow import _case_values, _code_of, _cohorts, _event_codes, _event_ns, _first_per_case, _first_time_of
+from .codes import run_starts
 from .process import ProcessModel
 from .timeutil import check_days, elapsed_days
 from .validate import CaseLog
@@ -237,7 +238,7 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
     if case.size:
         has_trigger = trigger_pos[case] >= 0
         # The event where it was detected; with the route alone, the dossier's first event.
-        first_row = np.where(has_trigger, trigger_pos[case], np.r_[0, np.flatnonzero(np.diff(core.codes)) + 1][case])
+        first_row = np.where(has_trigger, trigger_pos[case], run_starts(core.codes)[case])
         event_names = core.ev["event"].astype(object).to_numpy()[first_row]
         when = _dates(t_ns[first_row])
         reason = np.where(

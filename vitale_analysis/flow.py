@@ -23,6 +23,7 @@ import pandas as pd
 
 from .cases import _NAT, _core, _Core, _first_values
 from .codes import first_row_per_case as _first_per_case
+from .codes import flat_index, run_starts, widen
 from .cohorts import DERIVED_COHORTS, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
@@ -143,7 +144,7 @@ def _period_of(starts_ns: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
 
 def _count(group: np.ndarray, period: np.ndarray, n_groups: int, n_periods: int) -> np.ndarray:
     ok = period >= 0
-    flat = group[ok] * n_periods + period[ok]
+    flat = flat_index(group[ok], n_periods, period[ok])
     return np.bincount(flat, minlength=n_groups * n_periods).reshape(n_groups, n_periods)
 
 
@@ -158,7 +159,7 @@ def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.n
     process = core.process
     n_m = len(process.milestones)
     n_phases = n_m - 1
-    codes = core.codes
+    codes = widen(core.codes)  # (offsets below: never in the codes' narrow width)
     n_ev = len(codes)
     event_codes, categories = _event_codes(core)
     milestone_code = np.full(len(categories) + 1, -1, dtype=np.int64)  # last slot: code -1 (NaN)
@@ -170,7 +171,7 @@ def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.n
     close_codes = [_code_of(categories, c) for c in process.close_events]
     is_close = np.isin(event_codes, close_codes)
 
-    case_first = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    case_first = run_starts(codes)
     first_of_case = np.zeros(n_ev, dtype=bool)
     first_of_case[case_first] = True
     case_start_row = np.repeat(case_first, np.diff(np.r_[case_first, n_ev]))
@@ -178,8 +179,10 @@ def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.n
     # Running maxima within a case: offset by the case code so that a new case
     # always starts above the previous one (codes are increasing).
     width = n_m + 1
-    furthest = np.maximum.accumulate(codes * width + (m_idx + 1)) - codes * width - 1
-    done = np.maximum.accumulate(codes * 2 + (m_idx == n_m - 1)) - codes * 2
+    base = flat_index(codes, width, 0)
+    furthest = np.maximum.accumulate(base + (m_idx + 1)) - base - 1
+    base = flat_index(codes, 2, 0)
+    done = np.maximum.accumulate(base + (m_idx == n_m - 1)) - base
     arange = np.arange(n_ev)
     last_m_row = np.maximum.accumulate(np.where(is_m, arange, -1))
     last_c_row = np.maximum.accumulate(np.where(is_close, arange, -1))
@@ -293,8 +296,8 @@ def throughput(log: CaseLog, *, freq: str = "W", as_of=None, by=None) -> pd.Data
     n_states = n_phases + 2
     width = n_periods + 1
     g = group[case]
-    start_flat = (g * n_states + state) * width + period
-    stop_flat = (g * n_states + state) * width + until
+    start_flat = flat_index(flat_index(g, n_states, state), width, period)
+    stop_flat = flat_index(flat_index(g, n_states, state), width, until)
     size = n_groups * n_states * width
     steps = np.bincount(start_flat, minlength=size) - np.bincount(stop_flat, minlength=size)
     stock = np.cumsum(steps.reshape(n_groups, n_states, width), axis=2)[:, :, :n_periods]
@@ -338,7 +341,7 @@ def _party_per_event(core: _Core) -> np.ndarray:
     party = lookup[event_codes]
     n_ev = len(party)
     last_mapped = np.maximum.accumulate(np.where(party >= 0, np.arange(n_ev), -1))
-    case_first = np.r_[0, np.flatnonzero(np.diff(core.codes)) + 1]
+    case_first = run_starts(core.codes)
     case_start_row = np.repeat(case_first, np.diff(np.r_[case_first, n_ev]))
     unassigned = len(WAITING_PARTIES)
     return np.where(last_mapped >= case_start_row, party[np.maximum(last_mapped, 0)], unassigned)
@@ -418,7 +421,7 @@ def waiting_on(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) -> 
         length = (interval_stop - interval_start) / DAY_NS
     else:
         length = elapsed_days(interval_start, interval_stop, days="working", aware=core.aware)
-    sums = np.bincount(codes * n_parties + party, weights=length, minlength=n * n_parties).reshape(n, n_parties)
+    sums = np.bincount(flat_index(codes, n_parties, party), weights=length, minlength=n * n_parties).reshape(n, n_parties)
     assert n_ev == 0 or (interval_stop >= interval_start).all(), "negative interval"
 
     out = pd.DataFrame(
