@@ -10,9 +10,10 @@ rows are set aside, a :class:`DataQualityWarning`.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["CaseLogError", "DataQualityWarning"]
+__all__ = ["CaseLogError", "DataQualityWarning", "closest_names", "fold"]
 
 
 class CaseLogError(ValueError):
@@ -29,14 +30,13 @@ class DataQualityWarning(UserWarning):
 def closest_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Candidates that look like ``name`` (case and accents loosely ignored)."""
     candidates = [str(c) for c in candidates]
-    folded = {_fold(c): c for c in candidates}
-    hits = difflib.get_close_matches(_fold(name), list(folded), n=n, cutoff=0.6)
+    folded = {fold(c): c for c in candidates}
+    hits = difflib.get_close_matches(fold(name), list(folded), n=n, cutoff=0.6)
     return [folded[h] for h in hits]
 
 
-def _fold(text: str) -> str:
-    import unicodedata
-
+def fold(text: str) -> str:
+    """``text`` lower-cased, without accents, spaces or punctuation: how names are compared."""
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -28,7 +28,7 @@ from typing import Any
 
 from .errors import CaseLogError
 
-__all__ = ["CARTE_VITALE", "Phase", "ProcessModel", "Trigger", "WAITING_PARTIES"]
+__all__ = ["CARTE_VITALE", "Phase", "ProcessModel", "Trigger", "WAITING_PARTIES", "LANGUAGES", "check_lang"]
 
 #: Who a dossier can be waiting on after an event.
 WAITING_PARTIES = ("applicant", "office", "third_party")
@@ -67,7 +67,7 @@ class Phase:
     next_action: Mapping[str, str]
 
     def label_in(self, lang: str = "en") -> str:
-        return self.label[_lang(lang)]
+        return self.label[check_lang(lang)]
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,10 @@ class Trigger:
     prevention: Mapping[str, str]
 
     def label_in(self, lang: str = "en") -> str:
-        return self.label[_lang(lang)]
+        return self.label[check_lang(lang)]
 
 
-def _lang(lang: str) -> str:
+def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
         raise CaseLogError(f"lang={lang!r} is not supported; use one of {list(LANGUAGES)}.")
     return lang

@@ -1,4 +1,13 @@
-"""Elapsed time between event times, in calendar days or French working days.
+"""Time: the as-of cut every analysis shares, and elapsed days between event times.
+
+:class:`AsOf` is the one rule for ``as_of``, parsed once: a bare date
+(``"2025-06-30"``) means up to the end of that day (the next midnight, which
+belongs to the next day, is left out); a time (``"2025-06-30 17:58"``, a
+Timestamp) means up to and including that instant; no ``as_of`` means the
+log's latest event, included. Validation, the case table, every summary,
+chart, widget and the report take the same value.
+
+Elapsed time between event times, in calendar days or French working days:
 
 Calendar days are exact: ``(end - start) / 24 h`` as a float. Working days
 (``days="working"``) are whole *jours ouvrés*: Monday to Friday, French public
@@ -10,6 +19,9 @@ first converted to Europe/Paris dates.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 
 import numpy as np
@@ -17,11 +29,128 @@ import pandas as pd
 
 from .errors import CaseLogError
 
-__all__ = ["elapsed_days", "DAY_MODES"]
+__all__ = ["AsOf", "elapsed_days", "DAY_MODES", "check_days", "to_ns", "from_ns", "NAT", "DAY_NS"]
 
 DAY_MODES = ("calendar", "working")
 NAT = np.iinfo(np.int64).min
 DAY_NS = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The instant an analysis describes, and whether an event exactly then counts.
+
+    Attributes
+    ----------
+    at : Timestamp
+        The cut: naive (local wall-clock time, as the log's times) or UTC.
+    inclusive : bool
+        True: events at ``at`` count (an explicit time, or the latest event).
+        False: they do not (a bare date: ``at`` is the next midnight).
+
+    Examples
+    --------
+    >>> from vitale_analysis.timeutil import AsOf
+    >>> end_of_june = AsOf.parse("2025-06-30")
+    >>> end_of_june.at, end_of_june.inclusive, end_of_june.day()
+    (Timestamp('2025-07-01 00:00:00'), False, datetime.date(2025, 6, 30))
+    >>> AsOf.parse("2025-06-30 17:58").inclusive
+    True
+    """
+
+    at: pd.Timestamp
+    inclusive: bool
+
+    @classmethod
+    def parse(cls, value, *, aware: bool = False, latest=None) -> "AsOf":
+        """Read ``value`` (a date, a date and time, a Timestamp, an ``AsOf``, or None).
+
+        ``aware``: whether the log's times are in UTC (then a value without a
+        zone is read as UTC); ``latest``: the log's latest event, the default
+        when ``value`` is None.
+        """
+        if isinstance(value, AsOf):
+            return value._in_clock(aware)
+        if value is None:
+            if latest is None or pd.isna(latest):
+                raise CaseLogError("as_of: no date given and no event to take the latest from.")
+            return cls(pd.Timestamp(latest), True)._in_clock(aware)
+        if isinstance(value, str) and not _ISO_DAY.match(value.strip()):
+            # (pandas would read "2025-06" as 1 June and "01/02/2025" as 2 January)
+            raise CaseLogError(
+                f"as_of={value!r} is not a date written year-month-day; write it like '2025-06-30' "
+                "(the end of that day) or '2025-06-30 17:00' (that instant)."
+            )
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise CaseLogError(f"as_of={value!r} is not a date; write it like '2025-06-30'.") from None
+        if pd.isna(ts):
+            raise CaseLogError(f"as_of={value!r} is not a date; write it like '2025-06-30'.")
+        bare = _is_bare_date(value)
+        if bare:  # the end of that day: the next midnight, left out
+            ts = ts.normalize() + pd.Timedelta(days=1)
+        if not aware and ts.tzinfo is not None:
+            raise CaseLogError(
+                f"as_of={value!r} has a time zone but the log's times have none; give as_of without one."
+            )
+        return cls(ts, not bare)._in_clock(aware)
+
+    def _in_clock(self, aware: bool) -> "AsOf":
+        at = self.at
+        if aware:
+            at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+        elif at.tzinfo is not None:
+            raise CaseLogError(
+                f"as_of {at} has a time zone but the log's times have none; give as_of without one."
+            )
+        return self if at is self.at else AsOf(at, self.inclusive)
+
+    @property
+    def ns(self) -> int:
+        """The cut as int64 nanoseconds (UTC for an aware log), as :func:`to_ns` gives event times."""
+        at = self.at.tz_convert("UTC").tz_localize(None) if self.at.tzinfo is not None else self.at
+        return int(at.as_unit("ns").value)
+
+    def keeps(self, times) -> np.ndarray:
+        """Which times are on or before the cut: a Series of times, or int64 ns from :func:`to_ns`.
+
+        A missing time (NaT) is kept: it is not after the cut.
+        """
+        ns = to_ns(times) if isinstance(times, pd.Series) else np.asarray(times, dtype=np.int64)
+        return (ns <= self.ns) if self.inclusive else (ns < self.ns)
+
+    def day(self) -> date:
+        """The last day the cut covers, in the log's clock: a bare date's own day."""
+        last = self.at if self.inclusive else self.at - pd.Timedelta(1, "ns")
+        return last.date()
+
+    def __str__(self) -> str:
+        if not self.inclusive and self.at == self.at.normalize():
+            return f"{self.day():%Y-%m-%d} (end of day)"
+        return f"{self.at:%Y-%m-%d %H:%M:%S}".removesuffix(":00") + (" UTC" if self.at.tzinfo is not None else "")
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:$|[ T])")
+
+
+def _is_bare_date(value) -> bool:
+    if isinstance(value, str):
+        return len(value.strip()) <= 10
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def to_ns(times: pd.Series) -> np.ndarray:
+    """Event times as int64 nanoseconds (UTC for aware times), NaT as :data:`NAT`."""
+    if times.dt.tz is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def from_ns(ns: np.ndarray, aware: bool) -> pd.Series:
+    """int64 nanoseconds (:data:`NAT` = missing) back to times: UTC-aware when ``aware``."""
+    out = pd.Series(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"), copy=False)  # (a fresh array)
+    return out.dt.tz_localize("UTC") if aware else out
 
 
 def check_days(days: str) -> str:
