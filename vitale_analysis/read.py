@@ -1,17 +1,19 @@
 """Reading case logs: CSV, Excel, Parquet, XES or a DataFrame → raw events.
 
-This is the only module that touches files. It renames columns to the
+It reads case logs (batches.py reads Parquet in parts; simulate, report,
+plots and widgets write files of their own). It renames columns to the
 canonical names (``case_id``, ``event``, ``timestamp``, ``trigger``, ``note``
 plus case attributes), maps the file's labels to the process vocabulary, and
 keeps the timestamps as they were written: :func:`~vitale_analysis.validate`
 parses them, so that a value it cannot read is counted and listed in the
 quality report with the row it came from, not lost here.
 
-The raw frame has one extra column, ``row``: the 1-based number of the data
-row in the source (1 = the first row under the header; for XES, the event's
-position in the file). Reading facts that validation needs (the source's name,
-the day-first setting, rows that could not be split into fields) travel in
-``raw.attrs["vitale_analysis"]``.
+:func:`read_caselog` returns a :class:`RawLog`: the raw frame, which has one
+extra column, ``row`` (the 1-based number of the data row in the source: 1 =
+the first row under the header; for XES, the event's position in the file),
+and what reading found out that validation needs (the source's name, the
+day-first setting, rows that could not be split into fields, notes, declared
+case attributes), as plain fields.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 import tomllib
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -32,13 +35,90 @@ import numpy as np
 import pandas as pd
 
 from .codes import code_width, distinct_categorical
-from .errors import CaseLogError, closest_names
+from .errors import CaseLogError, closest_names, fold
+from .privacy import mask_frame, mask_text
 
-__all__ = ["read_caselog", "read_mapping", "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
+__all__ = ["RawLog", "read_caselog", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
+           "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
 
 REQUIRED_COLUMNS = ("case_id", "event", "timestamp")
 CANONICAL_COLUMNS = (*REQUIRED_COLUMNS, "trigger", "note")
-ATTRS_KEY = "vitale_analysis"
+
+
+@dataclass(frozen=True)
+class RawLog:
+    """Raw events as read, before validation, and what reading found out about them.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Canonical column names, case attributes, and ``row`` (source row
+        number). Timestamps as written: :func:`~vitale_analysis.validate`
+        parses them.
+    source : str
+        The file read, or ``"DataFrame"``.
+    dayfirst : bool or None
+        Whether ``01/02/2025`` is 1 February (None: detected at validation).
+    case_attributes : tuple of str
+        Columns the source declares as case attributes (XES trace
+        attributes, a cases table).
+    malformed_rows : tuple of dict
+        Lines that could not be split into the header's fields (``row``,
+        ``line``, ``fields``, ``expected``, ``value``): set aside at validation.
+    notes : tuple of str
+        How the file was read (encoding, delimiter, …).
+
+    A plain DataFrame can be validated too; ``dataclasses.replace(raw,
+    frame=...)`` keeps what was read about a frame you changed.
+    """
+
+    frame: pd.DataFrame
+    source: str = "DataFrame"
+    dayfirst: bool | None = None
+    case_attributes: tuple[str, ...] = ()
+    malformed_rows: tuple[Mapping[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, raw) -> "RawLog":
+        """``raw`` itself, or a DataFrame read as it is (canonical column names expected)."""
+        if isinstance(raw, RawLog):
+            return raw
+        if isinstance(raw, pd.DataFrame):
+            return cls(raw)
+        raise CaseLogError(
+            f"validate() takes what read_caselog() returns (or a DataFrame), got {type(raw).__name__}; "
+            "use load(path) to read and validate a file in one call."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The raw frame (a copy: changing it leaves this RawLog as it is)."""
+        return self.frame.copy(deep=False)
+
+    @property
+    def columns(self) -> pd.Index:
+        return self.frame.columns
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, column):
+        return self.frame[column]
+
+    def replace_frame(self, frame: pd.DataFrame) -> "RawLog":
+        """The same reading facts about another frame (e.g. pseudonymised)."""
+        return replace(self, frame=frame)
+
+    def __repr__(self) -> str:
+        return (f"RawLog: {len(self.frame):,} rows from {mask_text(self.source)}, columns "
+                f"{[c for c in self.frame.columns if c != 'row']}; "
+                f"{len(self.malformed_rows):,} malformed lines → validate(raw) checks them")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = mask_frame(self.frame.head(10))._repr_html_()
+        return f"<p>{escape(repr(self))}</p>{head}"
 
 # Header names other tools write for the canonical columns (PM4Py / XES style).
 _ALIASES = {
@@ -109,7 +189,7 @@ def read_caselog(
     cases: str | Path | pd.DataFrame | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
-) -> pd.DataFrame:
+) -> RawLog:
     """Read a case log into raw events with canonical column names.
 
     Parameters
@@ -143,9 +223,11 @@ def read_caselog(
 
     Returns
     -------
-    DataFrame
-        Canonical columns, case attributes, and ``row`` (source row number).
-        Timestamps are kept as written; :func:`validate` parses them.
+    RawLog
+        ``.frame``: canonical columns, case attributes, and ``row`` (source
+        row number); timestamps as written (:func:`validate` parses them).
+        And what reading found: ``.source``, ``.dayfirst``,
+        ``.malformed_rows``, ``.notes``, ``.case_attributes``.
 
     Examples
     --------
@@ -166,7 +248,7 @@ def read_caselog(
 
     frame, name, malformed, notes, declared = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding)
     frame = _canonical_columns(frame, columns, name)
-    _require(frame, REQUIRED_COLUMNS, name, columns)
+    require_columns(frame, REQUIRED_COLUMNS, name, columns)
     if values:
         frame = _map_values(frame, values, name)
     if cases is not None:
@@ -175,14 +257,8 @@ def read_caselog(
         declared = (*declared, *(c for c in frame.columns if c not in before))
     # Renamed declared attributes keep their new names.
     declared = tuple(columns.get(c, c) for c in declared)
-    frame.attrs[ATTRS_KEY] = {
-        "source": name,
-        "case_attributes": declared,
-        "dayfirst": dayfirst,
-        "malformed_rows": malformed,
-        "notes": notes,
-    }
-    return frame
+    return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
+                  malformed_rows=tuple(malformed), notes=tuple(notes))
 
 
 # --------------------------------------------------------------------------- per format
@@ -226,8 +302,8 @@ def _read_any(source, *, sheet, delimiter, encoding):
     suffixes = "".join(s.lower() for s in path.suffixes[-2:])
     suffix = path.suffix.lower()
     if suffixes.endswith(".xes.gz") or suffix == ".xes":
-        frame = _read_xes(path)
-        return frame, name, [], [], tuple(frame.attrs.pop("trace_keys", ()))
+        frame, trace_keys = _read_xes(path)
+        return frame, name, [], [], trace_keys
     if suffix in (".csv", ".txt", ".tsv"):
         frame, malformed, notes = _read_csv(path, delimiter=delimiter, encoding=encoding)
         return frame, name, malformed, notes, ()
@@ -624,8 +700,10 @@ def _xes_value(elem: ET.Element):
     return value  # string, date (parsed by validate), id
 
 
-def _read_xes(path: Path) -> pd.DataFrame:
+def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Stream an XES log: one row per event, trace attributes repeated as case attributes.
+
+    Returns the frame and the trace attributes' keys (case attributes).
 
     The trace's ``concept:name`` becomes ``case_id``; the event's
     ``concept:name`` and ``time:timestamp`` become ``event`` and ``timestamp``.
@@ -695,7 +773,6 @@ def _read_xes(path: Path) -> pd.DataFrame:
     if not rows:
         raise CaseLogError(f"{name}: the XES file holds no events (no <trace> with <event> inside).")
     frame = pd.DataFrame(rows)
-    frame.attrs["trace_keys"] = sorted(trace_keys)
     # Typed <date> case attributes (deadlines, planned end dates) become UTC times.
     for key in sorted(date_keys - {"concept:name"}):
         if key in frame.columns:
@@ -704,7 +781,7 @@ def _read_xes(path: Path) -> pd.DataFrame:
         if column not in frame:
             frame[column] = None
     number_rows(frame)
-    return frame
+    return frame, tuple(sorted(trace_keys))
 
 
 # --------------------------------------------------------------------------- columns and values
@@ -742,7 +819,9 @@ def _canonical_columns(frame: pd.DataFrame, columns: Mapping[str, str], name: st
     return frame
 
 
-def _require(frame: pd.DataFrame, required, name: str, columns: Mapping[str, str]) -> None:
+def require_columns(frame: pd.DataFrame, required, name: str, columns: Mapping[str, str]) -> None:
+    """Raise a :class:`CaseLogError` naming every required column ``frame`` lacks, the
+    headers that probably hold them, and the fix (``columns``: the mapping used so far)."""
     missing = [c for c in required if c not in frame.columns]
     if not missing:
         return
@@ -780,10 +859,8 @@ _SYNONYMS = {
 
 def _likely_headers(column: str, found: list[str]) -> list[str]:
     """Found headers that probably hold ``column``: known synonyms first, then spelling."""
-    from .errors import _fold
-
-    synonyms = {_fold(s) for s in _SYNONYMS.get(column, ())}
-    hits = [h for h in found if _fold(h) in synonyms]
+    synonyms = {fold(s) for s in _SYNONYMS.get(column, ())}
+    hits = [h for h in found if fold(h) in synonyms]
     return hits + [h for h in closest_names(column, found) if h not in hits]
 
 
@@ -815,7 +892,7 @@ def _join_cases(frame, cases, columns, values, *, sheet, delimiter, encoding, ev
     table = table.drop(columns="row")
     mapping = {k: v for k, v in columns.items() if k in table.columns}
     table = _canonical_columns(table, mapping, name)
-    _require(table, ("case_id",), name, columns)
+    require_columns(table, ("case_id",), name, columns)
     value_maps = {c: t for c, t in values.items() if c in table.columns and c != "case_id"}
     if value_maps:
         table = _map_values(table, value_maps, name)

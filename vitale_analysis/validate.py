@@ -1,10 +1,9 @@
-"""Validation: raw events → clean, typed, sorted events plus a QualityReport.
+"""Validation: raw events → clean, typed, sorted events plus a QualityReport (a :class:`CaseLog`).
 
 Nothing is dropped silently. Every row read is either kept or set aside with a
 reason, and ``rows_read == rows_kept + rows set aside`` always holds. Problems
 that do not stop the analysis are flagged (the row is kept) and listed in the
-report's tidy ``failures`` table: one row per problem with the source ``row``,
-``case_id``, ``column``, ``check``, ``value`` and ``action``.
+report's tidy ``failures`` table (see :mod:`vitale_analysis.caselog`).
 
 Time-zone policy
 ----------------
@@ -21,256 +20,32 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from html import escape
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .codes import (case_runs, code_width, distinct_categorical, drop_unused, earliest_per_milestone,
-                    first_per_case, first_value_per_case, labels, order_violation_counts, run_starts, sort_order,
-                    text_codes, used_text_codes)
+from .caselog import CHECKS, FAILURE_COLUMNS, CaseLog, QualityReport
+from .codes import (case_runs, code_width, distinct_categorical, drop_unused, first_value_per_case, labels,
+                    milestone_rows, order_violation_counts, order_violations, run_starts, sort_order, text_codes,
+                    used_text_codes)
 from .errors import CaseLogError, DataQualityWarning
-from .privacy import mask_identifiers, mask_text, nir_columns, nir_key_ok
+from .privacy import mask_identifiers, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
-from .read import ATTRS_KEY, CANONICAL_COLUMNS, REQUIRED_COLUMNS, _require, read_caselog
-from .timeutil import NAT
+from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, read_caselog, require_columns
+from .timeutil import NAT, AsOf, from_ns
 
-__all__ = ["CaseLog", "QualityReport", "validate", "load", "CHECKS"]
+__all__ = ["validate", "validate_part", "load"]
 
-#: Every check the report can list: name → (action, plain description).
-CHECKS: dict[str, tuple[str, str]] = {
-    "malformed_row": ("set aside", "the row could not be split into the header's columns"),
-    "empty_case_id": ("set aside", "no case id"),
-    "empty_event": ("set aside", "no event name"),
-    "missing_timestamp": ("set aside", "no timestamp"),
-    "unparseable_timestamp": ("set aside", "the timestamp is not a date and time that exists"),
-    "duplicate_row": ("set aside", "exact copy of an earlier row (removed, the first copy is kept)"),
-    "after_as_of": ("set aside", "event after the as_of date of the analysis"),
-    "unknown_event": ("flagged", "event name not in the process vocabulary (kept)"),
-    "unknown_trigger": ("flagged", "delay trigger not in the process model (kept)"),
-    "same_time_tie": ("flagged", "another event of the same case has the same timestamp (order by process)"),
-    "no_start_milestone": ("flagged", "the case never reaches the start milestone"),
-    "order_violation": ("flagged", "a milestone reached before an earlier one"),
-    "conflicting_attribute": ("flagged", "a case attribute differs between rows of one case (first value kept)"),
-    "unreadable_value": ("flagged", "a yes/no attribute that is neither (left empty)"),
-    "nir_bad_key": ("flagged", "a 15-character social security number whose key is wrong (kept; shown masked)"),
-}
-SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
-
-_FAILURE_COLUMNS = ["row", "case_id", "column", "check", "value", "action"]
 _BOOLEAN_ATTRIBUTES = ("born_abroad",)
 _CATEGORY_ATTRIBUTES = ("office", "channel", "route", "advisor")
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
-
-
-# --------------------------------------------------------------------------- report
-@dataclass(frozen=True)
-class QualityReport:
-    """What validation kept, set aside and flagged.
-
-    Attributes
-    ----------
-    source : str
-        The file (or "DataFrame") the rows came from.
-    rows_read, rows_kept : int
-    set_aside : dict
-        Reason → number of rows set aside; ``rows_read == rows_kept + sum``.
-    failures : DataFrame
-        One row per problem: ``row``, ``case_id``, ``column``, ``check``,
-        ``value``, ``action`` (``"set aside"`` or ``"flagged"``).
-    set_aside_rows : DataFrame
-        The raw rows that were set aside, as read, with a ``reason`` column.
-    n_cases : int
-    first_event, last_event : Timestamp or None
-    time_zone : str
-        ``"naive (local wall-clock time)"`` or ``"UTC (converted from offsets)"``.
-    notes : list of str
-        How the file was read and what was assumed (e.g. day-first dates).
-    """
-
-    source: str
-    rows_read: int
-    rows_kept: int
-    set_aside: dict[str, int]
-    failures: pd.DataFrame
-    set_aside_rows: pd.DataFrame
-    n_cases: int
-    first_event: Any = None
-    last_event: Any = None
-    time_zone: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def n_set_aside(self) -> int:
-        return int(sum(self.set_aside.values()))
-
-    def counts(self) -> pd.DataFrame:
-        """One row per check that found something: check, action, count, description."""
-        if self.failures.empty:
-            return pd.DataFrame(columns=["check", "action", "count", "description"])
-        counts = self.failures.groupby("check", observed=True).size()
-        order = [c for c in CHECKS if c in counts.index]
-        return pd.DataFrame(
-            {
-                "check": order,
-                "action": [CHECKS[c][0] for c in order],
-                "count": [int(counts[c]) for c in order],
-                "description": [CHECKS[c][1] for c in order],
-            }
-        )
-
-    def count(self, check: str) -> int:
-        """How many problems of one kind were found (0 if none)."""
-        if check not in CHECKS:
-            raise CaseLogError(f"No check {check!r}; checks are {list(CHECKS)}.")
-        return int((self.failures["check"] == check).sum())
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was set aside or flagged."""
-        return self.failures.empty
-
-    def __repr__(self) -> str:
-        lines = [
-            f"QualityReport for {mask_text(self.source)}",
-            f"  rows read {self.rows_read:,} = kept {self.rows_kept:,} + set aside {self.n_set_aside:,}",
-            f"  cases {self.n_cases:,}; events from {_fmt_time(self.first_event)} to {_fmt_time(self.last_event)}"
-            f"; times {self.time_zone}",
-        ]
-        counts = self.counts()
-        if counts.empty:
-            lines.append("  no problems found")
-        else:
-            width = max(len(c) for c in counts["check"])
-            for rec in counts.itertuples(index=False):
-                lines.append(f"  {rec.check:<{width}}  {rec.count:>7,}  {rec.action:<9}  {rec.description}")
-            lines.append("  → .failures lists every problem (row, case, column, value); "
-                         ".set_aside_rows holds the rows set aside.")
-        for note in self.notes:
-            lines.append(f"  note: {mask_text(note)}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        counts = self.counts()
-        head = (
-            f"<p><b>Quality report</b> for <code>{escape(mask_text(self.source))}</code>: "
-            f"{self.rows_read:,} rows read = {self.rows_kept:,} kept + {self.n_set_aside:,} set aside; "
-            f"{self.n_cases:,} cases, events from {escape(_fmt_time(self.first_event))} "
-            f"to {escape(_fmt_time(self.last_event))} ({escape(self.time_zone)}).</p>"
-        )
-        if counts.empty:
-            body = "<p>No problems found.</p>"
-        else:
-            body = counts.to_html(index=False, border=0) + (
-                "<p><code>.failures</code> lists every problem with its row, case, column and value; "
-                "<code>.set_aside_rows</code> holds the rows set aside.</p>"
-            )
-        notes = "".join(f"<li>{escape(mask_text(n))}</li>" for n in self.notes)
-        return head + body + (f"<ul>{notes}</ul>" if notes else "")
-
-
-def _fmt_time(value) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
-
-
-@dataclass(frozen=True)
-class _MilestoneRows:
-    """Where each case's milestones are among the validated events, as validation found them.
-
-    The case table needs each milestone's first time per case, which validation
-    has already found (for its order check): on a national log, finding them
-    again is a pass over millions of events. They hold for the events as
-    validated: :meth:`holds_for` checks that the case, event and time columns
-    are still those very columns (copy-on-write: a column edited since is a new
-    column), and the case table finds them again otherwise.
-    """
-
-    columns: tuple[pd.Series, pd.Series, pd.Series]  # case_id, event, timestamp as validated
-    first: np.ndarray  # (n_cases, n_milestones): the row first reaching each milestone, -1 never
-    last: np.ndarray  # (n_cases,): the case's last milestone row (a repeated one included), -1 none
-    starts: np.ndarray  # (n_cases,): the case's first row
-
-    def holds_for(self, events: pd.DataFrame) -> bool:
-        return all(name in events.columns and _same_column(kept, events[name])
-                   for name, kept in zip(("case_id", "event", "timestamp"), self.columns))
-
-
-def _same_column(kept: pd.Series, column: pd.Series) -> bool:
-    """Whether ``column`` holds the very values ``kept`` was taken from (same dtype, same
-    memory). Safe under copy-on-write: while ``kept`` lives, pandas copies a column before
-    writing to it, so the same memory means the same values. Columns not backed by one
-    NumPy array (Arrow, masked) are never called the same."""
-    if kept.dtype != column.dtype or len(kept) != len(column):
-        return False
-    a, b = _memory_of(kept), _memory_of(column)
-    if a is None or b is None:
-        return False
-    a, b = a.__array_interface__, b.__array_interface__
-    return all(a[k] == b[k] for k in ("shape", "typestr", "strides")) and a["data"][0] == b["data"][0]
-
-
-def _memory_of(column: pd.Series) -> np.ndarray | None:
-    """A view of the NumPy array holding a column's values (a categorical's codes, a time
-    column's int64 nanoseconds), or None; never a copy (an aware time column as an
-    ndarray would be millions of Timestamp objects)."""
-    array = column.array
-    if isinstance(array, pd.Categorical):
-        return array.codes
-    if isinstance(array, (pd.arrays.DatetimeArray, pd.arrays.TimedeltaArray)):
-        return array.view("i8")
-    if isinstance(array, pd.arrays.NumpyExtensionArray):
-        return array.to_numpy()
-    return None
-
-
-@dataclass(frozen=True)
-class CaseLog:
-    """Validated events with their quality report and the process model.
-
-    ``events`` has one row per kept event, sorted by ``case_id`` then time
-    (ties ordered by the process, then by source row), with typed columns:
-    ``case_id`` (string), ``event`` and ``trigger`` (categoricals), ``timestamp``
-    (naive, or UTC), ``note``, the case attributes, and ``row``.
-    """
-
-    events: pd.DataFrame
-    quality: QualityReport
-    process: ProcessModel = CARTE_VITALE
-    case_attributes: tuple[str, ...] = ()
-    # What validation found of the milestone rows, for case_table (not part of the log's value).
-    _milestone_rows: _MilestoneRows | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def last_timestamp(self) -> pd.Timestamp:
-        """The latest event time: the default ``as_of`` of every analysis."""
-        return self.events["timestamp"].max()
-
-    @property
-    def event_attributes(self) -> tuple[str, ...]:
-        """Other columns, whose value belongs to each event (e.g. who handled it)."""
-        return tuple(
-            c for c in self.events.columns
-            if c not in (*CANONICAL_COLUMNS, "row") and c not in self.case_attributes
-        )
-
-    def __repr__(self) -> str:
-        q = self.quality
-        return (
-            f"CaseLog: {len(self.events):,} events in {q.n_cases:,} cases "
-            f"({_fmt_time(q.first_event)} → {_fmt_time(q.last_event)}), process {self.process.name!r}; "
-            f"{q.n_set_aside:,} rows set aside, {len(q.failures) - q.n_set_aside:,} flagged "
-            "(see .quality)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{escape(repr(self))}</p>" + self.quality._repr_html_()
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -414,56 +189,19 @@ def _to_unit(times: pd.Series, unit: str) -> pd.Series:
     return out
 
 
-def _is_bare_date(value) -> bool:
-    if isinstance(value, str):
-        return len(value.strip()) <= 10
-    return isinstance(value, date) and not isinstance(value, datetime)
-
-
-def _to_as_of(as_of, aware: bool) -> pd.Timestamp | None:
-    if as_of is None:
-        return None
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise CaseLogError(f"as_of={as_of!r} is not a date; write it like '2025-06-30'.") from None
-    if pd.isna(ts):
-        raise CaseLogError(f"as_of={as_of!r} is not a date; write it like '2025-06-30'.")
-    if _is_bare_date(as_of):
-        # A bare date means the end of that day (midnight): its events count,
-        # events at that midnight do not (see _after_as_of).
-        ts = ts.normalize() + pd.Timedelta(days=1)
-    if aware:
-        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    if ts.tzinfo is not None:
-        raise CaseLogError(
-            f"as_of={as_of!r} has a time zone but the log's times have none; give as_of without one."
-        )
-    return ts
-
-
-def _after_as_of(times: pd.Series, as_of, as_of_ts: pd.Timestamp) -> np.ndarray:
-    """Events after as_of. A bare date ends at midnight, which itself belongs to the next day."""
-    if _is_bare_date(as_of):
-        return (times >= as_of_ts).to_numpy(dtype=bool)
-    return (times > as_of_ts).to_numpy(dtype=bool)
-
-
 # --------------------------------------------------------------------------- validate
 def validate(
-    raw: pd.DataFrame,
+    raw: RawLog | pd.DataFrame,
     process: ProcessModel = CARTE_VITALE,
     *,
     as_of=None,
     dayfirst: bool | None = None,
-    _stacklevel: int = 2,
-    _allow_empty: bool = False,
 ) -> CaseLog:
     """Clean, type and sort raw events; count and list every problem.
 
     Parameters
     ----------
-    raw : DataFrame
+    raw : RawLog or DataFrame
         From :func:`read_caselog` (or any frame with ``case_id``, ``event``,
         ``timestamp`` columns).
     process : ProcessModel
@@ -485,20 +223,29 @@ def validate(
         A required column is missing, times mix aware and naive values, or
         no usable row is left.
     """
-    if not isinstance(raw, pd.DataFrame):
-        raise CaseLogError(
-            f"validate() takes the DataFrame from read_caselog(), got {type(raw).__name__}; "
-            "use load(path) to read and validate a file in one call."
-        )
-    info = dict(raw.attrs.get(ATTRS_KEY, {}))
-    name = info.get("source", "DataFrame")
-    if dayfirst is None:
-        dayfirst = info.get("dayfirst")
-    _require(raw, REQUIRED_COLUMNS, name, {})
-    malformed = list(info.get("malformed_rows", []))
-    notes = list(info.get("notes", []))
+    return _validate(RawLog.of(raw), process, as_of=as_of, dayfirst=dayfirst, allow_empty=False, stacklevel=3)
 
-    frame = raw.reset_index(drop=True)  # the rows as read (copy-on-write: nothing is copied)
+
+def validate_part(raw: RawLog | pd.DataFrame, process: ProcessModel = CARTE_VITALE, *, as_of=None) -> CaseLog:
+    """:func:`validate` for one part of a larger log (a batch of whole cases).
+
+    A part may lose every row (its CaseLog then has no events) and no warning
+    is given: the caller reports once for the whole log.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        return _validate(RawLog.of(raw), process, as_of=as_of, dayfirst=None, allow_empty=True, stacklevel=3)
+
+
+def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empty: bool, stacklevel: int) -> CaseLog:
+    name = raw.source
+    if dayfirst is None:
+        dayfirst = raw.dayfirst
+    require_columns(raw.frame, REQUIRED_COLUMNS, name, {})
+    malformed = list(raw.malformed_rows)
+    notes = list(raw.notes)
+
+    frame = raw.frame.reset_index(drop=True)  # the rows as read (copy-on-write: nothing is copied)
     if "row" not in frame.columns:
         frame = frame.assign(row=np.arange(1, len(frame) + 1))
     n_in = len(frame)
@@ -610,12 +357,9 @@ def validate(
         dup[cand[pd.DataFrame(content).duplicated(keep="first").to_numpy()]] = True
         set_aside(dup, "duplicate_row", "(whole row)", lambda idx: labels(event_codes[idx], event_cats))
 
-    as_of_ts = _to_as_of(as_of, parsed.aware)
-    if as_of_ts is not None:
-        limit = (as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts)
-        limit_ns = pd.Timestamp(limit).as_unit("ns").value
-        late = (t_ns >= limit_ns) if _is_bare_date(as_of) else (t_ns > limit_ns)
-        set_aside(late & (t_ns != NAT), "after_as_of", "timestamp", time_text)
+    if as_of is not None:
+        cut = AsOf.parse(as_of, aware=parsed.aware)
+        set_aside(~cut.keeps(t_ns) & (t_ns != NAT), "after_as_of", "timestamp", time_text)
 
     if rows_read == 0:
         raise CaseLogError(
@@ -644,7 +388,7 @@ def validate(
             return pd.Series(pick(values.to_numpy()), dtype=values.dtype, copy=False)
         return values[alive].reset_index(drop=True) if in_file_order else values.take(order).reset_index(drop=True)
 
-    if n_kept == 0 and not _allow_empty:  # (batches: a batch may lose every row)
+    if n_kept == 0 and not allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
         raise CaseLogError(
             f"{name}: no usable rows: all {rows_read:,} rows were set aside ({reasons}). "
@@ -665,7 +409,7 @@ def validate(
         {
             "case_id": distinct_categorical(c, case_cats),  # (distinct: text_codes sorted them strictly)
             "event": pd.Categorical.from_codes(ev_final, categories=ev_names),
-            "timestamp": _ns_to_times(t, parsed.aware),
+            "timestamp": from_ns(t, parsed.aware),
             "trigger": pd.Categorical.from_codes(tr_final, categories=tr_names),
         },
         copy=False,  # the arrays are fresh: pandas would copy each one again (10 million rows: 0.2 s)
@@ -696,12 +440,7 @@ def validate(
                       + " at " + pd.Series(_times_text(t[idx], parsed.aware), dtype="string")).to_numpy())
 
     # Per case, the row where it first reaches each milestone (-1: never), and its last milestone row.
-    first_row, milestone_rows = earliest_per_milestone(None, c, n_cases, ev_final, ev_names, process.milestones,
-                                                       missing=-1)
-    last_row = np.full(n_cases, -1, dtype=np.int64)
-    last = first_per_case(milestone_rows[::-1], c)  # (rows sorted by case: the first from the end)
-    last_row[c[last]] = last
-    del milestone_rows, last
+    first_row, _ = milestone_rows(c, n_cases, ev_final, ev_names, process.milestones)
 
     start = process.milestones[0]
     has_start = first_row[:, 0] >= 0
@@ -710,8 +449,7 @@ def validate(
     mask, culprit_text = _order_violation_rows(first_row, t, len(c), process)
     flag(mask, "order_violation", "event", culprit_text)
 
-    events, attr_flags, case_attributes = _type_attributes(events, c, case_starts, n_cases,
-                                                          tuple(info.get("case_attributes", ())))
+    events, attr_flags, case_attributes = _type_attributes(events, c, case_starts, n_cases, raw.case_attributes)
     for mask, check, column, value in attr_flags:
         flag(mask, check, column, value)
 
@@ -738,12 +476,12 @@ def validate(
     if all_failures:
         table = pd.concat(all_failures, ignore_index=True)
     else:
-        table = pd.DataFrame(columns=_FAILURE_COLUMNS[:-1])
+        table = pd.DataFrame(columns=FAILURE_COLUMNS[:-1])
     table["action"] = table["check"].map({check: action for check, (action, *_) in CHECKS.items()})
     # Never a full social security number in the report (see privacy.py).
     table["case_id"] = mask_identifiers(table["case_id"].astype("string"))
     table["value"] = mask_identifiers(table["value"].astype("string"))
-    table = table[_FAILURE_COLUMNS].astype(
+    table = table[FAILURE_COLUMNS].astype(
         {"row": "Int64", "case_id": "string", "column": "string", "check": "string", "value": "string",
          "action": "string"}
     )
@@ -764,7 +502,7 @@ def validate(
         if column not in ("row", "reason") and aside_rows[column].dtype == object and (
                 column not in frame.columns or _may_hold_nir(frame[column], aside_positions)):
             aside_rows[column] = mask_identifiers(aside_rows[column])
-    span = _ns_to_times(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
+    span = from_ns(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
         source=name,
         rows_read=rows_read,
@@ -784,12 +522,9 @@ def validate(
             f"{name}: {report.n_set_aside:,} of {rows_read:,} rows set aside "
             f"({', '.join(f'{k}: {v}' for k, v in set_aside_counts.items())}); see .quality.",
             DataQualityWarning,
-            stacklevel=_stacklevel,  # the user's line, through load() too
+            stacklevel=stacklevel,  # the user's line, through load() too
         )
-    known = _MilestoneRows(columns=(events["case_id"], events["event"], events["timestamp"]), first=first_row,
-                          last=last_row, starts=case_starts)
-    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes,
-                   _milestone_rows=known)
+    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
 
 
 def _as_objects(part: pd.DataFrame) -> pd.DataFrame:
@@ -839,12 +574,7 @@ def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, cas
 
 
 def _times_text(ns: np.ndarray, aware: bool) -> np.ndarray:
-    return _ns_to_times(ns, aware).astype("string").to_numpy()
-
-
-def _ns_to_times(ns: np.ndarray, aware: bool) -> pd.Series:
-    out = pd.Series(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"), copy=False)  # (callers pass fresh arrays)
-    return out.dt.tz_localize("UTC") if aware else out
+    return from_ns(ns, aware).astype("string").to_numpy()
 
 
 def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -868,8 +598,6 @@ def _order_violation_rows(first_row: np.ndarray, t: np.ndarray, n_rows: int, pro
 
     ``first_row``: per case, the row where it first reaches each milestone (-1: never).
     """
-    from .cases import _violations_from_times  # shared with the case table
-
     mask = np.zeros(n_rows, dtype=bool)
     # Rows are time-sorted within a case: a case whose first milestone rows come in
     # process order has no violation; only cases where the order goes back are
@@ -879,7 +607,7 @@ def _order_violation_rows(first_row: np.ndarray, t: np.ndarray, n_rows: int, pro
         return mask, lambda idx: []
     first_row = first_row[suspects]
     times = np.where(first_row >= 0, t[first_row], NAT)
-    viol, culprit = _violations_from_times(times)
+    viol, culprit = order_violations(times, NAT)
     if not viol.any():
         return mask, lambda idx: []
     cases_idx, m_idx = np.nonzero(viol)
@@ -973,11 +701,24 @@ def _type_attributes(events: pd.DataFrame, c: np.ndarray, case_starts: np.ndarra
     return events, flags, tuple(case_attributes)
 
 
-def load(source, process: ProcessModel = CARTE_VITALE, *, as_of=None, **read_kw) -> CaseLog:
+def load(
+    source: str | Path | pd.DataFrame,
+    process: ProcessModel = CARTE_VITALE,
+    *,
+    as_of=None,
+    mapping: str | Path | Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[Any, Any]] | None = None,
+    cases: str | Path | pd.DataFrame | None = None,
+    dayfirst: bool | None = None,
+    sheet: str | int | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> CaseLog:
     """Read and validate a case log in one call (for notebooks).
 
-    ``read_kw`` goes to :func:`read_caselog` (``columns``, ``values``,
-    ``mapping``, ``cases``, ``dayfirst``, ``sheet``, ``delimiter``, ``encoding``).
+    The reading arguments are :func:`read_caselog`'s; ``process`` and
+    ``as_of`` are :func:`validate`'s.
 
     Examples
     --------
@@ -985,5 +726,6 @@ def load(source, process: ProcessModel = CARTE_VITALE, *, as_of=None, **read_kw)
     >>> log = load("data/sample_caselog.csv")  # doctest: +SKIP
     >>> log.quality  # doctest: +SKIP
     """
-    raw = read_caselog(source, **read_kw)
-    return validate(raw, process, as_of=as_of, _stacklevel=3)
+    raw = read_caselog(source, columns=columns, values=values, dayfirst=dayfirst, sheet=sheet, mapping=mapping,
+                       cases=cases, delimiter=delimiter, encoding=encoding)
+    return _validate(raw, process, as_of=as_of, dayfirst=None, allow_empty=False, stacklevel=3)

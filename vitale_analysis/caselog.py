@@ -1,0 +1,208 @@
+"""The validated case log and its quality report (what :func:`~vitale_analysis.validate` returns).
+
+Nothing is dropped silently. Every row read is either kept or set aside with a
+reason, and ``rows_read == rows_kept + rows set aside`` always holds. Problems
+that do not stop the analysis are flagged (the row is kept) and listed in the
+report's tidy ``failures`` table: one row per problem with the source ``row``,
+``case_id``, ``column``, ``check``, ``value`` and ``action``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from .errors import CaseLogError
+from .privacy import mask_text
+from .process import CARTE_VITALE, ProcessModel
+from .read import CANONICAL_COLUMNS
+from .timeutil import AsOf
+
+__all__ = ["CaseLog", "QualityReport", "CHECKS", "SET_ASIDE", "FAILURE_COLUMNS"]
+
+#: Every check the report can list: name → (action, plain description).
+CHECKS: dict[str, tuple[str, str]] = {
+    "malformed_row": ("set aside", "the row could not be split into the header's columns"),
+    "empty_case_id": ("set aside", "no case id"),
+    "empty_event": ("set aside", "no event name"),
+    "missing_timestamp": ("set aside", "no timestamp"),
+    "unparseable_timestamp": ("set aside", "the timestamp is not a date and time that exists"),
+    "duplicate_row": ("set aside", "exact copy of an earlier row (removed, the first copy is kept)"),
+    "after_as_of": ("set aside", "event after the as_of date of the analysis"),
+    "unknown_event": ("flagged", "event name not in the process vocabulary (kept)"),
+    "unknown_trigger": ("flagged", "delay trigger not in the process model (kept)"),
+    "same_time_tie": ("flagged", "another event of the same case has the same timestamp (order by process)"),
+    "no_start_milestone": ("flagged", "the case never reaches the start milestone"),
+    "order_violation": ("flagged", "a milestone reached before an earlier one"),
+    "conflicting_attribute": ("flagged", "a case attribute differs between rows of one case (first value kept)"),
+    "unreadable_value": ("flagged", "a yes/no attribute that is neither (left empty)"),
+    "nir_bad_key": ("flagged", "a 15-character social security number whose key is wrong (kept; shown masked)"),
+}
+SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
+
+FAILURE_COLUMNS = ["row", "case_id", "column", "check", "value", "action"]
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """What validation kept, set aside and flagged.
+
+    Attributes
+    ----------
+    source : str
+        The file (or "DataFrame") the rows came from.
+    rows_read, rows_kept : int
+    set_aside : dict
+        Reason → number of rows set aside; ``rows_read == rows_kept + sum``.
+    failures : DataFrame
+        One row per problem: ``row``, ``case_id``, ``column``, ``check``,
+        ``value``, ``action`` (``"set aside"`` or ``"flagged"``).
+    set_aside_rows : DataFrame
+        The raw rows that were set aside, as read, with a ``reason`` column.
+    n_cases : int
+    first_event, last_event : Timestamp or None
+    time_zone : str
+        ``"naive (local wall-clock time)"`` or ``"UTC (converted from offsets)"``.
+    notes : list of str
+        How the file was read and what was assumed (e.g. day-first dates).
+    """
+
+    source: str
+    rows_read: int
+    rows_kept: int
+    set_aside: dict[str, int]
+    failures: pd.DataFrame
+    set_aside_rows: pd.DataFrame
+    n_cases: int
+    first_event: Any = None
+    last_event: Any = None
+    time_zone: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_set_aside(self) -> int:
+        return int(sum(self.set_aside.values()))
+
+    def counts(self) -> pd.DataFrame:
+        """One row per check that found something: check, action, count, description."""
+        if self.failures.empty:
+            return pd.DataFrame(columns=["check", "action", "count", "description"])
+        counts = self.failures.groupby("check", observed=True).size()
+        order = [c for c in CHECKS if c in counts.index]
+        return pd.DataFrame(
+            {
+                "check": order,
+                "action": [CHECKS[c][0] for c in order],
+                "count": [int(counts[c]) for c in order],
+                "description": [CHECKS[c][1] for c in order],
+            }
+        )
+
+    def count(self, check: str) -> int:
+        """How many problems of one kind were found (0 if none)."""
+        if check not in CHECKS:
+            raise CaseLogError(f"No check {check!r}; checks are {list(CHECKS)}.")
+        return int((self.failures["check"] == check).sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was set aside or flagged."""
+        return self.failures.empty
+
+    def __repr__(self) -> str:
+        lines = [
+            f"QualityReport for {mask_text(self.source)}",
+            f"  rows read {self.rows_read:,} = kept {self.rows_kept:,} + set aside {self.n_set_aside:,}",
+            f"  cases {self.n_cases:,}; events from {fmt_time(self.first_event)} to {fmt_time(self.last_event)}"
+            f"; times {self.time_zone}",
+        ]
+        counts = self.counts()
+        if counts.empty:
+            lines.append("  no problems found")
+        else:
+            width = max(len(c) for c in counts["check"])
+            for rec in counts.itertuples(index=False):
+                lines.append(f"  {rec.check:<{width}}  {rec.count:>7,}  {rec.action:<9}  {rec.description}")
+            lines.append("  → .failures lists every problem (row, case, column, value); "
+                         ".set_aside_rows holds the rows set aside.")
+        for note in self.notes:
+            lines.append(f"  note: {mask_text(note)}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        counts = self.counts()
+        head = (
+            f"<p><b>Quality report</b> for <code>{escape(mask_text(self.source))}</code>: "
+            f"{self.rows_read:,} rows read = {self.rows_kept:,} kept + {self.n_set_aside:,} set aside; "
+            f"{self.n_cases:,} cases, events from {escape(fmt_time(self.first_event))} "
+            f"to {escape(fmt_time(self.last_event))} ({escape(self.time_zone)}).</p>"
+        )
+        if counts.empty:
+            body = "<p>No problems found.</p>"
+        else:
+            body = counts.to_html(index=False, border=0) + (
+                "<p><code>.failures</code> lists every problem with its row, case, column and value; "
+                "<code>.set_aside_rows</code> holds the rows set aside.</p>"
+            )
+        notes = "".join(f"<li>{escape(mask_text(n))}</li>" for n in self.notes)
+        return head + body + (f"<ul>{notes}</ul>" if notes else "")
+
+
+def fmt_time(value) -> str:
+    """A time for messages and reprs: ``YYYY-MM-DD HH:MM``, or a dash when missing."""
+    if value is None or pd.isna(value):
+        return "—"
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class CaseLog:
+    """Validated events with their quality report and the process model.
+
+    ``events`` has one row per kept event, sorted by ``case_id`` then time
+    (ties ordered by the process, then by source row), with typed columns:
+    ``case_id`` (string), ``event`` and ``trigger`` (categoricals), ``timestamp``
+    (naive, or UTC), ``note``, the case attributes, and ``row``.
+    """
+
+    events: pd.DataFrame
+    quality: QualityReport
+    process: ProcessModel = CARTE_VITALE
+    case_attributes: tuple[str, ...] = ()
+
+    @property
+    def last_timestamp(self) -> pd.Timestamp:
+        """The latest event time: the default ``as_of`` of every analysis."""
+        return self.events["timestamp"].max()
+
+    @property
+    def aware(self) -> bool:
+        """Whether the times are UTC (converted from offsets) rather than local wall-clock times."""
+        return self.events["timestamp"].dt.tz is not None
+
+    def as_of(self, value=None) -> AsOf:
+        """``value`` read as this log's as-of cut (None: its latest event, included); see :class:`AsOf`."""
+        return AsOf.parse(value, aware=self.aware, latest=self.last_timestamp if value is None else None)
+
+    @property
+    def event_attributes(self) -> tuple[str, ...]:
+        """Other columns, whose value belongs to each event (e.g. who handled it)."""
+        return tuple(
+            c for c in self.events.columns
+            if c not in (*CANONICAL_COLUMNS, "row") and c not in self.case_attributes
+        )
+
+    def __repr__(self) -> str:
+        q = self.quality
+        return (
+            f"CaseLog: {len(self.events):,} events in {q.n_cases:,} cases "
+            f"({fmt_time(q.first_event)} → {fmt_time(q.last_event)}), process {self.process.name!r}; "
+            f"{q.n_set_aside:,} rows set aside, {len(q.failures) - q.n_set_aside:,} flagged "
+            "(see .quality)"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{escape(repr(self))}</p>" + self.quality._repr_html_()
