@@ -15,283 +15,243 @@ Definitions every function shares
   reached the start milestone is taken to start, in the first phase, at its
   first event (validation flags it ``no_start_milestone``).
 * A milestone first reached before an earlier milestone is an **order
-  violation**: it is counted, and the phase it ends gets no duration (never a
-  negative one).
+  violation**: it is counted, and the phase it ends is ``out_of_order``: it
+  gets no duration (never a negative one) and is not finished.
 
-The vectorised core works on integer codes and an ``(n_cases, n_milestones)``
-array of nanosecond times; there is no Python loop per case.
+:func:`case_table` returns a :class:`CaseTable`: the table with what it was
+computed from (the as-of cut, the day count, the process model, the log), which
+every summary accepts in place of the log. ``table.to_frame()`` is a plain
+DataFrame for your own pandas work.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
-from dataclasses import dataclass
+from functools import cached_property
+from html import escape
 
 import numpy as np
 import pandas as pd
 
+from .caselog import CaseLog
+from .codes import case_positions, first_per_case, violating_milestones
 from .errors import CaseLogError
+from .eventcore import EventCore, code_of, event_codes, event_core, first_values, times_of
 from .km import sort_durations
-from .process import ProcessModel
-from .timeutil import NAT, check_days, elapsed_days
-from .codes import (case_runs, drop_unused, earliest_per_milestone, first_per_case, first_row_per_case,
-                    order_violation_counts, run_starts)
-from .validate import CaseLog, _after_as_of, _is_bare_date, _to_as_of, _same_column
+from .privacy import mask_frame
+from .process import WAITING_PARTIES, ProcessModel
+from .timeutil import NAT, AsOf, check_days, elapsed_days, from_ns, to_ns
 
-__all__ = ["case_table", "phase_durations", "PHASE_STATES"]
+__all__ = ["CaseTable", "case_table", "as_case_table", "phase_durations", "PHASE_STATES", "TIMED_STATES",
+           "UNTIMED_STATES"]
 
-_NAT = NAT
-
-#: States of a (case, phase) row in :func:`phase_durations`.
+#: States of a (case, phase) row in :func:`phase_durations` and the table's ``<phase>_state`` columns.
 PHASE_STATES = {
     "finished": "start and end milestones reached in order; days = end - start",
     "open": "start reached, still in this phase at as_of; days so far (censored)",
     "closed": "start reached, case closed in this phase; days until closing (censored)",
-    "out_of_order": "end milestone reached before the start milestone; no duration",
+    "out_of_order": "end milestone reached before the start milestone, or before another earlier milestone "
+                    "(an order violation); no duration",
     "start_missing": "end milestone reached, start milestone never recorded; no duration",
     "end_missing": "start reached, end never recorded but a later milestone was; no duration",
 }
-
+#: States with a duration (finished; open and closed ones censored) and without one.
+TIMED_STATES = ("finished", "open", "closed")
+UNTIMED_STATES = ("out_of_order", "start_missing", "end_missing")
 
 _STATES = list(PHASE_STATES)
-_DURATION_CODES = [_STATES.index(s) for s in ("finished", "open", "closed")]
-_NO_DURATION_CODES = [_STATES.index(s) for s in ("out_of_order", "start_missing", "end_missing")]
-_FINISHED = _STATES.index("finished")
-_STATUS_NAMES = ["open", "complete", "closed"]
+_CODE = {name: np.int8(k) for k, name in enumerate(_STATES)}
 
 
-def _state_codes(cases: pd.DataFrame, phases: list[str]) -> np.ndarray:
-    """(n_cases, n_phases) codes into PHASE_STATES (-1: never entered) of the case table's state columns."""
-    if not len(cases):
-        return np.zeros((0, len(phases)), dtype=np.int8)
-    columns = []
-    for p in phases:
-        state = cases[f"{p}_state"]
-        if not (isinstance(state.dtype, pd.CategoricalDtype) and list(state.cat.categories) == _STATES):
-            state = pd.Categorical(state.astype(object), categories=_STATES)
-        else:
-            state = state.array
-        columns.append(np.asarray(state.codes))
-    return np.column_stack(columns)
+class CaseTable:
+    """One row per dossier, with what it was computed from.
 
+    Made by :func:`case_table`; every summary (``phase_summary``,
+    ``trigger_summary``, ``stalled``, ``conformance``, ``throughput``,
+    ``waiting_on``, the chart tables) takes it in place of the log, and then
+    uses its ``as_of`` and ``days``.
 
-_SORTED: dict[int, dict] = {}  # id(case table) → {phase: (days column, state column, sorted days, sorted flags)}
-_SORTED_LOCK = threading.Lock()
+    Attributes
+    ----------
+    as_of : AsOf
+        The cut the table describes.
+    days : {"calendar", "working"}
+        How its durations are counted.
+    process : ProcessModel
+    log : CaseLog or None
+        The validated log it was made from (None for a table built in batches,
+        :func:`~vitale_analysis.case_table_batched`): the summaries that need
+        events read them there, for this table's dossiers only.
 
+    Working with it
+    ---------------
+    * ``table.to_frame()``: a plain DataFrame (a copy; changing it leaves the
+      table as it is).
+    * ``table["office"]``: one column; ``table[["case_id", "status"]]``: a frame.
+    * ``table[mask]`` or ``table.filter(mask)``: the dossiers where ``mask``
+      (a boolean Series or array, one value per row) holds, as a CaseTable,
+      e.g. ``table[table["office"] == "CPAM 75"]``.
+    * ``len(table)``, ``table.columns``, ``"office" in table``.
 
-def _sorted_phase(cases: pd.DataFrame, phase: str) -> tuple[np.ndarray, np.ndarray]:
-    """The durations of the dossiers timed in ``phase`` (finished, open or closed;
-    no NaN), sorted by :func:`.km.sort_durations`: ``(days, finished)``, read-only.
-
-    The phase summary, the trigger summary and the stall thresholds all start
-    from this sample; on a national case table each sort is tens of
-    milliseconds per phase, so it is kept for the life of the case table (it
-    goes when the table goes) and made again whenever the phase's days or
-    state column is not the one it was made from. Copy-on-write makes that
-    check safe: the snapshot of a column held here is never written in place,
-    so a table edited since (``cases.loc[i, "rights_days"] = …``) has a new
-    column and gets a new sort.
+    What the summaries derive from it (each phase's durations, sorted) is
+    computed once and kept on the table.
     """
-    days_col, state_col = cases[f"{phase}_days"], cases[f"{phase}_state"]
-    entry = None
-    if len(cases):
-        with _SORTED_LOCK:
-            entry = _SORTED.get(id(cases))
-            if entry is None:
-                try:
-                    weakref.finalize(cases, _SORTED.pop, id(cases), None)
-                except TypeError:  # (a frame that takes no weak reference: no cache)
-                    pass
-                else:
-                    entry = _SORTED[id(cases)] = {}
-        kept = entry.get(phase) if entry is not None else None
-        if kept is not None and _same_column(kept[0], days_col) and _same_column(kept[1], state_col):
-            return kept[2], kept[3]
-    state = _state_codes(cases, [phase])[:, 0]
-    days = days_col.to_numpy(dtype=float)
-    timed = np.isin(state, _DURATION_CODES) & ~np.isnan(days)
-    sorted_days, sorted_finished = sort_durations(days[timed], state[timed] == _FINISHED)
-    sorted_days.flags.writeable = sorted_finished.flags.writeable = False
-    if entry is not None:
-        entry[phase] = (days_col, state_col, sorted_days, sorted_finished)
-    return sorted_days, sorted_finished
+
+    def __init__(self, frame: pd.DataFrame, *, as_of: AsOf, days: str, process: ProcessModel,
+                 log: CaseLog | None, every_dossier: bool = True):
+        self._frame = frame  # never handed out: changes go to copies (copy-on-write)
+        self._as_of = as_of
+        self._days = check_days(days)
+        self._process = process
+        self._log = log
+        self._every_dossier = every_dossier  # all the dossiers of the log as of the cut
+        self._sorted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._sorted_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ what it is
+    as_of = property(lambda self: self._as_of, doc="The as-of cut the table describes (an AsOf).")
+    days = property(lambda self: self._days, doc='How durations are counted: "calendar" or "working".')
+    process = property(lambda self: self._process, doc="The process model.")
+    log = property(lambda self: self._log, doc="The validated log (None for a table built in batches).")
+
+    @property
+    def columns(self) -> pd.Index:
+        return self._frame.columns
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __contains__(self, column) -> bool:
+        return column in self._frame.columns
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table as a plain DataFrame (a copy-on-write copy: free until you change it)."""
+        out = self._frame.copy(deep=False)
+        out.attrs = {"as_of": self._as_of, "days": self._days, "process": self._process.name}  # (for display)
+        return out
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._frame[key]
+        if isinstance(key, list) and all(isinstance(k, str) for k in key):
+            return self._frame[key]
+        return self.filter(key)
+
+    def filter(self, mask) -> "CaseTable":
+        """The dossiers where ``mask`` holds (a boolean Series or array, one value per row)."""
+        keep = np.asarray(mask.to_numpy(dtype=bool, na_value=False) if isinstance(mask, pd.Series) else mask)
+        if keep.dtype != bool or keep.shape != (len(self),):
+            raise CaseLogError(
+                f"A case table is filtered by a boolean mask with one value per dossier ({len(self):,}); "
+                f"got {keep.dtype} of shape {keep.shape}. Select columns with table['office'] or "
+                "table[['case_id', 'office']]; for anything else use table.to_frame()."
+            )
+        frame = self._frame[keep].reset_index(drop=True)
+        return CaseTable(frame, as_of=self._as_of, days=self._days, process=self._process, log=self._log,
+                         every_dossier=self._every_dossier and bool(keep.all()))
+
+    # ------------------------------------------------------------------ derived, kept
+    def state_codes(self, phase: str) -> np.ndarray:
+        """Per dossier, the code of its state in ``phase`` (position in :data:`PHASE_STATES`; -1: never entered)."""
+        return np.asarray(self._frame[f"{phase}_state"].cat.codes.to_numpy())
+
+    def sorted_durations(self, phase: str) -> tuple[np.ndarray, np.ndarray]:
+        """The durations of the dossiers timed in ``phase`` (finished, open or closed), sorted by
+        :func:`~vitale_analysis.km.sort_durations`: ``(days, finished)``, read-only.
+
+        The phase summary, the trigger summary and the stall thresholds all
+        start from this sample: it is sorted once per table and kept.
+        """
+        kept = self._sorted.get(phase)
+        if kept is None:
+            state = self.state_codes(phase)
+            days = self._frame[f"{phase}_days"].to_numpy(dtype=float)
+            timed = np.isin(state, [_CODE[s] for s in TIMED_STATES]) & ~np.isnan(days)
+            sorted_days, finished = sort_durations(days[timed], state[timed] == _CODE["finished"])
+            sorted_days.flags.writeable = finished.flags.writeable = False
+            with self._sorted_lock:  # (phases are sorted side by side on threads)
+                kept = self._sorted.setdefault(phase, (sorted_days, finished))
+        return kept
+
+    @cached_property
+    def dossier_log(self) -> CaseLog:
+        """The log's events of this table's dossiers (all of them, up to any time: cut them with ``as_of``)."""
+        if self._log is None:
+            raise CaseLogError(
+                "This case table was built in batches (case_table_batched) and holds no events; "
+                "the analyses that read events (trigger_summary, stalled, conformance, throughput, "
+                "waiting_on) need a case table made by case_table(load(path))."
+            )
+        if self._every_dossier:
+            return self._log
+        events = self._log.events
+        mine = case_positions(events["case_id"], pd.Index(self._frame["case_id"].astype(object))) >= 0
+        return CaseLog(events=events[mine].reset_index(drop=True), quality=self._log.quality,
+                       process=self._log.process, case_attributes=self._log.case_attributes)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        status = self._frame["status"].value_counts() if len(self) else {}
+        counts = ", ".join(f"{int(status.get(s, 0)):,} {s}" for s in ("open", "complete", "closed"))
+        return (f"CaseTable: {len(self):,} dossiers ({counts}) as of {self._as_of}, {self._days} days, "
+                f"process {self._process.name!r} → .to_frame() for a DataFrame")
+
+    def _repr_html_(self) -> str:
+        return f"<p>{escape(repr(self))}</p>" + mask_frame(self._frame.head(10))._repr_html_()
 
 
-def _violations_from_times(times: np.ndarray):
-    """Order violations from an int64 array of first milestone times (NaT = int64 min).
+def as_case_table(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None) -> CaseTable:
+    """The case table an analysis works on: made from a CaseLog, or the one given.
 
-    Returns ``(viol, culprit)``: ``viol[c, j]`` is True when milestone ``j`` was
-    first reached strictly before some earlier milestone ``i < j``; ``culprit``
-    is the earlier milestone reached latest (the one it "jumped").
+    A given table keeps its own ``as_of`` and ``days``; asking for others is an
+    error rather than a silent mismatch.
     """
-    n_cases, n_m = times.shape
-    viol = np.zeros((n_cases, n_m), dtype=bool)
-    culprit = np.full((n_cases, n_m), -1, dtype=np.int64)
-    if n_m < 2:
-        return viol, culprit
-    run_max = times[:, 0].copy()
-    run_arg = np.zeros(n_cases, dtype=np.int64)
-    for j in range(1, n_m):
-        t = times[:, j]
-        reached = t != _NAT
-        viol[:, j] = reached & (run_max != _NAT) & (t < run_max)
-        culprit[:, j] = np.where(viol[:, j], run_arg, -1)
-        later = t > run_max
-        run_arg = np.where(later, j, run_arg)
-        run_max = np.maximum(run_max, t)
-    return viol, culprit
-
-
-@dataclass(frozen=True)
-class _Core:
-    """Per-case arrays shared by the case table and the phase durations."""
-
-    case_ids: pd.Index  # case id per case, sorted (string)
-    times: np.ndarray  # (n_cases, n_milestones) int64 ns, _NAT when not reached
-    first_ns: np.ndarray
-    last_ns: np.ndarray
-    first_idx: np.ndarray  # row of the first event per case (into ev)
-    last_idx: np.ndarray  # row of the last event per case (into ev)
-    closed_ns: np.ndarray  # time of the closing event, _NAT unless closed
-    status: pd.Categorical  # "open" / "complete" / "closed"
-    furthest: np.ndarray  # index of the furthest milestone reached, -1 if none
-    as_of_ns: int
-    as_of: pd.Timestamp
-    aware: bool
-    codes: np.ndarray  # case code per event of ev
-    ev: pd.DataFrame  # events up to as_of
-    process: ProcessModel
-
-
-def _core(log: CaseLog, as_of) -> _Core:
-    if not isinstance(log, CaseLog):
+    if isinstance(log_or_table, CaseTable):
+        table = log_or_table
+        if as_of is not None:
+            wanted = AsOf.parse(as_of, aware=table.as_of.at.tzinfo is not None)
+            if wanted != table.as_of:
+                raise CaseLogError(
+                    f"This case table was computed as of {table.as_of}; as_of={as_of!r} differs. "
+                    "Recompute it with case_table(log, as_of=...) or drop as_of."
+                )
+        if days is not None and check_days(days) != table.days:
+            raise CaseLogError(
+                f"This case table counts {table.days} days; days={days!r} differs. "
+                "Recompute it with case_table(log, days=...)."
+            )
+        return table
+    if isinstance(log_or_table, CaseLog):
+        return case_table(log_or_table, as_of=as_of, days=days or "calendar")
+    if isinstance(log_or_table, pd.DataFrame):
         raise CaseLogError(
-            f"Expected a CaseLog (from load() or validate()), got {type(log).__name__}. "
-            "Run vitale_analysis.load(path) first."
+            "Expected a CaseLog or a CaseTable; got a plain DataFrame, which does not say which as_of, "
+            "day count and process it describes. Pass the CaseTable from case_table(log), filtered with "
+            "table[mask] if needed (a DataFrame from .to_frame() is for your own pandas work)."
         )
-    process = log.process
-    events = log.events
-    tz = events["timestamp"].dt.tz
-    as_of_ts = _to_as_of(as_of, tz is not None)
-    if as_of_ts is None:
-        as_of_ts = events["timestamp"].max()
-    ev = events
-    if as_of is not None:
-        after = _after_as_of(events["timestamp"], as_of, as_of_ts)
-        if after.any():  # a copy only when the as_of cuts the log
-            ev = events[~after].reset_index(drop=True)
-    if ev.empty:
-        raise CaseLogError(
-            f"No event on or before as_of={as_of_ts}; the log starts on {events['timestamp'].min()}. "
-            "Choose a later as_of."
-        )
-    ts = ev["timestamp"]
-    if tz is not None:
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    t_ns = ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    as_of_naive = as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts
-    as_of_ns = int(pd.Timestamp(as_of_naive).as_unit("ns").value)
-
-    n_m = len(process.milestones)
-    ev_codes, ev_names = _event_codes(ev)
-    code_of = {name: i for i, name in enumerate(ev_names)}
-    # Per (case, milestone) the earliest time, which is the first occurrence (events are
-    # sorted by time within a case), and per case the latest time of any milestone row
-    # (a repeated one included).
-    known = log._milestone_rows
-    if ev is events and known is not None and known.holds_for(ev):  # found by validation: its rows' times
-        codes = ev["case_id"].cat.codes.to_numpy()  # (validated: every case id is used)
-        case_ids = pd.Index(ev["case_id"].cat.categories, dtype="string")
-        first_idx = known.starts
-        times = np.where(known.first >= 0, t_ns[known.first], _NAT)
-        last_ms_any = np.where(known.last >= 0, t_ns[known.last], _NAT)
-    else:
-        codes, case_ids, first_idx = _case_codes(ev["case_id"])  # ev is sorted by case_id
-        times, rows = earliest_per_milestone(t_ns, codes, len(case_ids), ev_codes, ev_names, process.milestones,
-                                             missing=_NAT)
-        last_ms_any = np.full(len(case_ids), _NAT, dtype=np.int64)
-        np.maximum.at(last_ms_any, codes[rows], t_ns[rows])
-        del rows
-    n = len(case_ids)
-    last_idx = np.append(first_idx[1:] - 1, len(codes) - 1)
-
-    reached = times != _NAT
-    furthest = np.where(reached.any(axis=1), n_m - 1 - np.argmax(reached[:, ::-1], axis=1), -1)
-    last_milestone_ns = times.max(axis=1)  # _NAT is the smallest int64: never wins
-
-    close_codes = [code_of[e] for e in process.close_events if e in code_of]
-    last_close = np.full(n, _NAT, dtype=np.int64)
-    if close_codes:
-        rows = np.flatnonzero(np.isin(ev_codes, close_codes))
-        last = first_per_case(rows[::-1], codes)
-        last_close[codes[last]] = t_ns[last]
-    complete = reached[:, -1]
-    closed = ~complete & (last_close != _NAT) & (last_close >= np.maximum(last_milestone_ns, last_ms_any))
-    status = pd.Categorical.from_codes(np.where(complete, 1, np.where(closed, 2, 0)).astype(np.int8),
-                                       categories=_STATUS_NAMES)
-    closed_ns = np.where(closed, last_close, _NAT)
-    return _Core(
-        case_ids=case_ids,
-        times=times,
-        first_ns=t_ns[first_idx],
-        last_ns=t_ns[last_idx],
-        first_idx=first_idx,
-        last_idx=last_idx,
-        closed_ns=closed_ns,
-        status=status,
-        furthest=furthest,
-        as_of_ns=as_of_ns,
-        as_of=as_of_ts,
-        aware=tz is not None,
-        codes=codes,
-        ev=ev,
-        process=process,
+    raise CaseLogError(
+        f"Expected a CaseLog (from load) or a CaseTable (from case_table), got {type(log_or_table).__name__}."
     )
 
 
-def _case_codes(case_id: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
-    """Per event, the code of its case (0, 1, … in case order), the case ids (a string Index)
-    and each case's first row (events are sorted by case)."""
-    if isinstance(case_id.dtype, pd.CategoricalDtype):
-        runs = case_runs(case_id.cat.codes.to_numpy())  # (the as_of may cut some cases away)
-        if runs is not None:
-            codes, used, starts = runs
-            return codes.astype(np.int64, copy=False), pd.Index(case_id.cat.categories[used], dtype="string"), starts
-        codes, used = drop_unused(case_id.cat.codes.to_numpy())
-        codes, case_ids = codes.astype(np.int64, copy=False), pd.Index(case_id.cat.categories[used], dtype="string")
-    else:
-        codes, uniques = pd.factorize(case_id, sort=False)
-        case_ids = pd.Index(uniques, dtype="string")
-    return codes, case_ids, run_starts(codes)
+def log_and_cut(log_or_table: CaseLog | CaseTable, *, as_of=None,
+                days: str | None = None) -> tuple[CaseLog, AsOf, str]:
+    """For the analyses that read events: the log (only a table's own dossiers), its cut and day count."""
+    if isinstance(log_or_table, CaseTable):
+        table = as_case_table(log_or_table, as_of=as_of, days=days)
+        return table.dossier_log, table.as_of, table.days
+    if isinstance(log_or_table, CaseLog):
+        return log_or_table, log_or_table.as_of(as_of), check_days(days or "calendar")
+    as_case_table(log_or_table)  # raises, worded for what was given
+    raise AssertionError
 
 
-def _event_codes(ev: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Per event, the code of its name, and the names (the categories)."""
-    events = ev["event"]
-    if not isinstance(events.dtype, pd.CategoricalDtype):
-        events = events.astype("category")
-    return events.cat.codes.to_numpy(), [str(c) for c in events.cat.categories]
+# ============================================================================ phases
+def _phase_matrix(core: EventCore, days: str, violating: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per (case, phase): the state code (-1: never entered) and the days (NaN: no duration).
 
-
-def _to_time(ns: np.ndarray, like: pd.Series) -> pd.Series:
-    out = pd.Series(ns.astype("datetime64[ns]"), copy=False)  # (astype made it fresh)
-    out[ns == _NAT] = pd.NaT
-    tz = like.dt.tz
-    return out.dt.tz_localize("UTC") if tz is not None else out
-
-
-@dataclass(frozen=True)
-class _Phases:
-    """Per (case, phase): state, days, start and end times (int64 ns)."""
-
-    state: np.ndarray  # (n_cases, n_phases) int8: position in PHASE_STATES, -1 = never entered
-    days: np.ndarray  # (n_cases, n_phases) float
-    starts: np.ndarray
-    ends: np.ndarray
-
-
-def _phase_matrix(core: _Core, days: str) -> _Phases:
+    ``violating``: :func:`~vitale_analysis.codes.violating_milestones` of the core's times.
+    """
     n_m = len(core.process.milestones)
     starts = core.times[:, :-1].copy()
     ends = core.times[:, 1:]
@@ -300,35 +260,36 @@ def _phase_matrix(core: _Core, days: str) -> _Phases:
     starts[no_milestone, 0] = core.first_ns[no_milestone]
     furthest = np.where(no_milestone, 0, core.furthest)
 
-    s_ok = starts != _NAT
-    e_ok = ends != _NAT
+    s_ok = starts != NAT
+    e_ok = ends != NAT
     current = np.arange(n_m - 1)[None, :] == furthest[:, None]
     is_open = (core.status == "open")[:, None]
     is_closed = (core.status == "closed")[:, None]
-    code = {name: np.int8(k) for k, name in enumerate(PHASE_STATES)}
+    ends_early = violating[1:].T  # the phase's end milestone came before an earlier milestone
     state = np.full(starts.shape, -1, dtype=np.int8)
-    state[s_ok & e_ok & (ends >= starts)] = code["finished"]
-    state[s_ok & e_ok & (ends < starts)] = code["out_of_order"]
-    state[~s_ok & e_ok] = code["start_missing"]
-    state[s_ok & ~e_ok & current & is_open] = code["open"]
-    state[s_ok & ~e_ok & current & is_closed] = code["closed"]
-    state[s_ok & ~e_ok & ~current] = code["end_missing"]
+    state[s_ok & e_ok & ~ends_early] = _CODE["finished"]
+    state[s_ok & e_ok & ends_early] = _CODE["out_of_order"]  # (an end before the start is such a case)
+    state[~s_ok & e_ok] = _CODE["start_missing"]
+    state[s_ok & ~e_ok & current & is_open] = _CODE["open"]
+    state[s_ok & ~e_ok & current & is_closed] = _CODE["closed"]
+    state[s_ok & ~e_ok & ~current] = _CODE["end_missing"]
 
-    until = np.where(state == code["finished"], ends, _NAT)
-    until = np.where(state == code["open"], core.as_of_ns, until)
-    until = np.where(state == code["closed"], core.closed_ns[:, None], until)
-    values = elapsed_days(np.where(until != _NAT, starts, _NAT), until, days=days, aware=core.aware)
-    return _Phases(state=state, days=values, starts=np.where(s_ok, starts, _NAT), ends=ends)
+    until = np.where(state == _CODE["finished"], ends, NAT)
+    until = np.where(state == _CODE["open"], core.as_of_ns, until)
+    until = np.where(state == _CODE["closed"], core.closed_ns[:, None], until)
+    values = elapsed_days(np.where(until != NAT, starts, NAT), until, days=days, aware=core.aware)
+    return state, values
 
 
-def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFrame:
+# ============================================================================ the table
+def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> CaseTable:
     """One row per dossier: status, current phase, days in phase, milestones, triggers.
 
     Parameters
     ----------
     log : CaseLog
         From :func:`load` or :func:`validate`.
-    as_of : date-like, optional
+    as_of : date-like or AsOf, optional
         The date the table describes; default the log's latest timestamp.
         A bare date (``"2025-06-30"``) means the end of that day.
     days : {"calendar", "working"}
@@ -336,8 +297,8 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
 
     Returns
     -------
-    DataFrame
-        Sorted by ``case_id``, with columns
+    CaseTable
+        ``.to_frame()`` gives the rows, sorted by ``case_id``, with columns
 
         ``case_id``; ``status`` (``open`` / ``complete`` / ``closed``);
         ``current_phase`` (phase key; empty when complete), ``phase_started_at``,
@@ -349,67 +310,70 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
         when the process defines them); ``waiting_on`` (after the last event
         that says so; open cases only); ``n_triggers``; ``<milestone>_at`` for
         each milestone (first time reached); ``trigger_<key>`` (bool) for each
-        trigger of the process; then the case attributes (first non-empty value).
-        ``df.attrs["as_of"]`` holds the as_of used.
+        trigger of the process; ``<phase>_days`` and ``<phase>_state`` for
+        each phase (see :data:`PHASE_STATES`); then the case attributes (first
+        non-empty value). ``.as_of`` is the cut used.
 
     Examples
     --------
     >>> from vitale_analysis import load, case_table
-    >>> cases = case_table(load("data/sample_caselog.csv"), as_of="2025-06-30")  # doctest: +SKIP
-    >>> cases["status"].value_counts()  # doctest: +SKIP
+    >>> cases = case_table(load("data/sample_caselog.csv"), as_of="2025-06-30")
+    >>> len(cases), str(cases.as_of)
+    (3000, '2025-06-30 (end of day)')
+    >>> sorted(cases["status"].unique())
+    ['closed', 'complete', 'open']
+    >>> in_paris = cases[cases["office"] == "CPAM 75"]  # a CaseTable too: every summary takes it
     """
     check_days(days)
-    core = _core(log, as_of)
+    if isinstance(log, CaseTable):
+        raise CaseLogError("case_table() takes the CaseLog; this is already a CaseTable.")
+    if not isinstance(log, CaseLog):
+        raise CaseLogError(
+            f"Expected a CaseLog (from load() or validate()), got {type(log).__name__}. "
+            "Run vitale_analysis.load(path) first."
+        )
+    core = event_core(log, log.as_of(as_of))
     process = core.process
     ev = core.ev
-    n = len(core.case_ids)
+    n = core.n_cases
     n_m = len(process.milestones)
     phases = list(process.phase_keys)
-    like = ev["timestamp"]
 
     furthest = core.furthest
     in_phase = core.status != "complete"
     phase_idx = np.where(in_phase, np.clip(furthest, 0, n_m - 2), -1)
-    phase_start = np.where(
-        furthest >= 0,
-        core.times[np.arange(n), np.clip(furthest, 0, n_m - 1)],
-        core.first_ns,
-    )
-    phase_start = np.where(in_phase, phase_start, _NAT)
+    phase_start = np.where(furthest >= 0, core.times[np.arange(n), np.clip(furthest, 0, n_m - 1)], core.first_ns)
+    phase_start = np.where(in_phase, phase_start, NAT)
     phase_end = np.where(core.status == "open", core.as_of_ns, core.closed_ns)
-    days_in_phase = elapsed_days(np.where(in_phase, phase_start, _NAT), phase_end, days=days, aware=core.aware)
-
-    counts = np.diff(np.append(core.first_idx, len(core.codes)))  # (events are sorted by case: run lengths)
+    days_in_phase = elapsed_days(np.where(in_phase, phase_start, NAT), phase_end, days=days, aware=core.aware)
 
     # The columns are gathered in a dict and made a frame once, without copying them
     # (a column assigned to a frame as an ndarray is copied).
     out = {"case_id": pd.array(core.case_ids, dtype="string")}
     out["status"] = core.status
     out["current_phase"] = pd.Categorical.from_codes(phase_idx, categories=phases, ordered=True)
-    out["phase_started_at"] = _to_time(phase_start, like)
+    out["phase_started_at"] = times_of(core, phase_start)
     out["days_in_phase"] = days_in_phase
-    started = np.where(core.times[:, 0] != _NAT, core.times[:, 0], core.first_ns)
-    out["started_at"] = _to_time(started, like)
-    ev_codes, ev_names = _event_codes(ev)
+    started = np.where(core.times[:, 0] != NAT, core.times[:, 0], core.first_ns)
+    out["started_at"] = times_of(core, started)
+    ev_codes, ev_names = event_codes(ev)
     out["last_event"] = pd.Categorical.from_codes(ev_codes[core.last_idx], categories=ev_names)
-    out["last_event_at"] = _to_time(core.last_ns, like)
-    out["closed_at"] = _to_time(core.closed_ns, like)
-    out["completed_at"] = _to_time(core.times[:, -1], like)
-    out["n_events"] = counts
-    out["order_violations"] = order_violation_counts(core.times, _NAT)
-
-    def code(name):
-        return ev_names.index(name) if name in ev_names else -2  # -2 matches no event
+    out["last_event_at"] = times_of(core, core.last_ns)
+    out["closed_at"] = times_of(core, core.closed_ns)
+    out["completed_at"] = times_of(core, core.times[:, -1])
+    out["n_events"] = np.diff(np.append(core.first_idx, len(core.codes)))  # (sorted by case: run lengths)
+    violating = violating_milestones(core.times, NAT)
+    out["order_violations"] = violating.sum(axis=0)
 
     if process.permanent_number_event or process.provisional_number_event:
-        has_perm = _any_per_case(ev_codes == code(process.permanent_number_event), core.codes, n)
-        has_prov = _any_per_case(ev_codes == code(process.provisional_number_event), core.codes, n)
+        has_perm = _any_per_case(ev_codes == code_of(ev_names, process.permanent_number_event), core.codes, n)
+        has_prov = _any_per_case(ev_codes == code_of(ev_names, process.provisional_number_event), core.codes, n)
         out["number_status"] = pd.Categorical.from_codes(
             np.where(has_perm, 2, np.where(has_prov, 1, 0)), categories=["none", "nia", "permanent"],
         )
 
     if process.waiting_on:
-        parties = ["applicant", "office", "third_party"]
+        parties = list(WAITING_PARTIES)
         party_of = dict(process.waiting_on)
         lookup = np.array([parties.index(party_of[e]) if e in party_of else -1 for e in ev_names] + [-1],
                           dtype=np.int8)
@@ -426,49 +390,40 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFr
     trig_codes, trig_cases = trig_codes[with_trigger], core.codes[with_trigger]
     out["n_triggers"] = np.bincount(trig_cases, minlength=n)
     for j, milestone in enumerate(process.milestones):
-        out[f"{milestone}_at"] = _to_time(core.times[:, j], like)
-    for j, key in enumerate(process.triggers):
-        out[f"trigger_{key}"] = _any_per_case(trig_codes == j, trig_cases, n)
-    matrix = _phase_matrix(core, days)
-    states = list(PHASE_STATES)
+        out[f"{milestone}_at"] = times_of(core, core.times[:, j])
+    trigger_names = list(ev["trigger"].cat.categories)
+    for key in process.triggers:
+        out[f"trigger_{key}"] = _any_per_case(trig_codes == code_of(trigger_names, key), trig_cases, n)
+    state, values = _phase_matrix(core, days, violating)
     for j, key in enumerate(phases):
-        out[f"{key}_days"] = np.ascontiguousarray(matrix.days[:, j])
-        out[f"{key}_state"] = pd.Categorical.from_codes(matrix.state[:, j], categories=states)
+        out[f"{key}_days"] = np.ascontiguousarray(values[:, j])
+        out[f"{key}_state"] = pd.Categorical.from_codes(state[:, j], categories=_STATES)
 
     for column in log.case_attributes:
-        out[column] = _first_values(ev[column], core)
-    out = pd.DataFrame(out, copy=False)
-    out.attrs.update(as_of=core.as_of, as_of_inclusive=not _is_bare_date(as_of) if as_of is not None else True,
-                     process=process.name, days=days)
-    return out
-
-
-def _first_values(values: pd.Series, core: _Core):
-    """Per case, the first non-empty value of an attribute (a column of ``core.ev``), with its dtype."""
-    present = values.notna().to_numpy(dtype=bool)
-    if present.all():  # (most attributes): each case's first row
-        pos = core.first_idx
-    else:
-        pos = first_row_per_case(present, core.codes, len(core.case_ids))
-    array = values.array
-    if isinstance(array, pd.arrays.NumpyExtensionArray):  # plain NumPy: take() would fill ints with NaN
-        array = array.to_numpy()
-    return pd.api.extensions.take(array, pos, allow_fill=True)
+        out[column] = first_values(ev[column], core)
+    frame = pd.DataFrame(out, copy=False)
+    return CaseTable(frame, as_of=core.as_of, days=days, process=process, log=log)
 
 
 def _any_per_case(mask: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(codes[mask], minlength=n) > 0
 
 
-def phase_durations(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.DataFrame:
+def phase_durations(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None) -> pd.DataFrame:
     """One row per (case, phase) the case entered or finished.
+
+    Parameters
+    ----------
+    log_or_table : CaseLog or CaseTable
+    as_of, days
+        As in :func:`case_table` (a CaseTable keeps its own).
 
     Returns
     -------
     DataFrame
         ``case_id``, ``phase`` (ordered categorical), ``start``, ``end``,
-        ``days`` (float), ``finished`` (the end milestone was reached; False =
-        still open at ``as_of``, closed in the phase, or end never recorded) and
+        ``days`` (float), ``finished`` (the phase was finished, in order; False =
+        still open at ``as_of``, closed in the phase, or no duration) and
         ``state`` (one of :data:`PHASE_STATES`). ``days`` is the duration for
         ``finished``, the censored time so far for ``open`` and ``closed``, and
         empty for ``out_of_order``, ``start_missing`` and ``end_missing``: an
@@ -478,24 +433,38 @@ def phase_durations(log: CaseLog, *, as_of=None, days: str = "calendar") -> pd.D
     Examples
     --------
     >>> from vitale_analysis import load, phase_durations
-    >>> durations = phase_durations(load("data/sample_caselog.csv"))  # doctest: +SKIP
+    >>> durations = phase_durations(load("data/sample_caselog.csv"), as_of="2025-06-30")
+    >>> list(durations.columns)
+    ['case_id', 'phase', 'start', 'end', 'days', 'finished', 'state']
     """
-    check_days(days)
-    core = _core(log, as_of)
-    matrix = _phase_matrix(core, days)
-    like = core.ev["timestamp"]
-    keep = matrix.state >= 0
+    table = as_case_table(log_or_table, as_of=as_of, days=days)
+    process = table.process
+    phases = list(process.phase_keys)
+    milestones = process.milestones
+    aware = table.as_of.at.tzinfo is not None
+    n, n_p = len(table), len(phases)
+    state = np.empty((n, n_p), dtype=np.int8)
+    values = np.empty((n, n_p))
+    starts = np.empty((n, n_p), dtype=np.int64)
+    ends = np.empty((n, n_p), dtype=np.int64)
+    for j, phase in enumerate(phases):
+        state[:, j] = table.state_codes(phase)
+        values[:, j] = table[f"{phase}_days"].to_numpy(dtype=float)
+        starts[:, j] = to_ns(table[f"{milestones[j]}_at"])
+        ends[:, j] = to_ns(table[f"{milestones[j + 1]}_at"])
+    if n_p:  # a dossier with no milestone at all started, in the first phase, at its first event
+        censored_first = np.isin(state[:, 0], [_CODE["open"], _CODE["closed"]]) & (starts[:, 0] == NAT)
+        starts[censored_first, 0] = to_ns(table["started_at"])[censored_first]
+    keep = state >= 0
     case_pos, phase_pos = np.nonzero(keep)  # row-major: by case, then phase order
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "case_id": pd.array(core.case_ids[case_pos], dtype="string"),
-            "phase": pd.Categorical.from_codes(phase_pos, categories=list(core.process.phase_keys), ordered=True),
-            "start": _to_time(matrix.starts[keep], like),
-            "end": _to_time(matrix.ends[keep], like),
-            "days": matrix.days[keep],
-            "finished": (matrix.state == _FINISHED)[keep],
-            "state": pd.Categorical.from_codes(matrix.state[keep], categories=list(PHASE_STATES)),
+            "case_id": pd.array(np.asarray(table["case_id"], dtype=object)[case_pos], dtype="string"),
+            "phase": pd.Categorical.from_codes(phase_pos, categories=phases, ordered=True),
+            "start": from_ns(starts[keep], aware),
+            "end": from_ns(ends[keep], aware),
+            "days": values[keep],
+            "finished": state[keep] == _CODE["finished"],
+            "state": pd.Categorical.from_codes(state[keep], categories=_STATES),
         }
     )
-    out.attrs.update(as_of=core.as_of, process=core.process.name, days=days)
-    return out
