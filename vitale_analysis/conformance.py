@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cases import _NAT, _core, _violations_from_times
-from .flow import _case_values, _code_of, _cohorts, _event_codes, _event_ns, _first_per_case, _first_time_of
-from .codes import run_starts
+from .caselog import CaseLog
+from .cases import CaseTable, log_and_cut
+from .codes import first_row_per_case, order_violations, run_starts
+from .eventcore import case_values, code_of, cohort_frame, event_codes, event_core, first_time_of, times_of
 from .process import ProcessModel
-from .timeutil import check_days, elapsed_days
-from .validate import CaseLog
+from .timeutil import NAT, elapsed_days
 
 __all__ = ["conformance", "CONFORMANCE_KINDS", "CONFORMANCE_COLUMNS"]
 
@@ -84,13 +84,15 @@ def _block(kind, case, detail, first_event, first_ns, second_event, second_ns) -
     }
 
 
-def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) -> pd.DataFrame:
+def conformance(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None,
+                by=None) -> pd.DataFrame:
     """Steps done out of order, one row per problem found in a dossier.
 
     Parameters
     ----------
-    log : CaseLog
-        From :func:`load` or :func:`validate`.
+    log_or_table : CaseLog or CaseTable
+        From :func:`load` or :func:`validate`, or a case table of it (possibly
+        filtered: its own dossiers, as of its own ``as_of``, in its own days).
     as_of : date-like, optional
         Default: the log's latest timestamp. A bare date means the end of that
         day. Events after it are ignored: the list is what could be seen then.
@@ -158,17 +160,17 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
     >>> problems = conformance(load("data/sample_caselog.csv"))  # doctest: +SKIP
     >>> problems["kind"].value_counts()  # doctest: +SKIP
     """
-    check_days(days)
-    core = _core(log, as_of)
+    log, cut, days = log_and_cut(log_or_table, as_of=as_of, days=days)
+    core = event_core(log, cut)
     process = core.process
     milestones = process.milestones
-    n = len(core.case_ids)
-    t_ns = _event_ns(core)
-    event_codes, categories = _event_codes(core)
+    n = core.n_cases
+    t_ns = core.t_ns
+    _, names_of_events = event_codes(core.ev)
     blocks: list[dict] = []
 
     # -- milestone_order: the same rule as the case table and the quality report.
-    viol, culprit = _violations_from_times(core.times)
+    viol, culprit = order_violations(core.times, NAT)
     case, early = np.nonzero(viol)
     if case.size:
         late = culprit[case, early]
@@ -186,12 +188,12 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
     # -- submitted_on_nia
     provisional, permanent = process.provisional_number_event, process.permanent_number_event
     if submission and provisional and permanent:
-        nia_ns = _first_time_of(core, t_ns, event_codes, _code_of(categories, provisional))
-        perm_ns = _first_time_of(core, t_ns, event_codes, _code_of(categories, permanent))
-        hit = (sub_ns != _NAT) & (nia_ns != _NAT) & (nia_ns <= sub_ns) & ((perm_ns == _NAT) | (perm_ns > sub_ns))
+        nia_ns = first_time_of(core, code_of(names_of_events, provisional))
+        perm_ns = first_time_of(core, code_of(names_of_events, permanent))
+        hit = (sub_ns != NAT) & (nia_ns != NAT) & (nia_ns <= sub_ns) & ((perm_ns == NAT) | (perm_ns > sub_ns))
         case = np.flatnonzero(hit)
         if case.size:
-            later = perm_ns[case] != _NAT
+            later = perm_ns[case] != NAT
             tail = np.where(
                 later,
                 "; " + permanent + " came later (" + _dates(np.where(later, perm_ns[case], 0)) + ").",
@@ -207,10 +209,10 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
     registration = milestones[1]
     if submission and milestones.index(submission) > 1:
         reg_ns = core.times[:, 1]
-        hit = (sub_ns != _NAT) & ((reg_ns == _NAT) | (sub_ns < reg_ns))
+        hit = (sub_ns != NAT) & ((reg_ns == NAT) | (sub_ns < reg_ns))
         case = np.flatnonzero(hit)
         if case.size:
-            missing = reg_ns[case] == _NAT
+            missing = reg_ns[case] == NAT
             detail = submission + " (" + _dates(sub_ns[case]) + np.where(
                 missing,
                 ") with no " + registration + " recorded.",
@@ -225,14 +227,14 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
     flagged = np.zeros(n, dtype=bool)
     by_route = np.zeros(n, dtype=bool)
     if "route" in log.case_attributes:
-        route = _case_values(core, "route").astype("string").str.strip().str.casefold()
+        route = case_values(core, "route").astype("string").str.strip().str.casefold()
         by_route = (route == _SALARIED).fillna(False).to_numpy(dtype=bool)
         flagged |= by_route
     trigger = core.ev["trigger"]
     trigger_pos = np.full(n, -1, dtype=np.int64)
     if _SALARIED_TRIGGER in trigger.cat.categories:
         is_trigger = (trigger.cat.codes == trigger.cat.categories.get_loc(_SALARIED_TRIGGER)).to_numpy()
-        trigger_pos = _first_per_case(is_trigger, core.codes, n)
+        trigger_pos = first_row_per_case(is_trigger, core.codes, n)
         flagged |= trigger_pos >= 0
     case = np.flatnonzero(flagged)
     if case.size:
@@ -254,7 +256,7 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
             "Salaried person on the self-employed route: " + reason
             + "; a salaried person is registered through the employer and does not self-file."
         )
-        blocks.append(_block("salaried_route", case, detail, event_names, t_ns[first_row], None, _NAT))
+        blocks.append(_block("salaried_route", case, detail, event_names, t_ns[first_row], None, NAT))
 
     if blocks:
         parts = {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
@@ -267,13 +269,8 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
                         pd.Categorical(parts["kind"], categories=kinds).codes, parts["case"]))
     parts = {key: values[order] for key, values in parts.items()}
     case = parts["case"]
-    second_ok = parts["second_ns"] != _NAT
+    second_ok = parts["second_ns"] != NAT
     apart = elapsed_days(parts["first_ns"], parts["second_ns"], days=days, aware=core.aware)
-
-    def times(ns: np.ndarray) -> pd.Series:
-        out = pd.Series(np.where(ns == _NAT, np.datetime64("NaT", "ns"), ns.astype("datetime64[ns]")),
-                        dtype="datetime64[ns]")
-        return out.dt.tz_localize("UTC") if core.aware else out
 
     out = pd.DataFrame(
         {
@@ -281,17 +278,17 @@ def conformance(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) ->
             "kind": pd.Categorical(parts["kind"], categories=kinds),
             "detail": pd.array(parts["detail"], dtype="string"),
             "first_event": pd.array(parts["first_event"], dtype="string"),
-            "first_at": times(parts["first_ns"]),
+            "first_at": times_of(core, parts["first_ns"]),
             "second_event": pd.array(np.where(pd.isna(parts["second_event"]), None, parts["second_event"]),
                                      dtype="string"),
-            "second_at": times(np.where(second_ok, parts["second_ns"], _NAT)),
+            "second_at": times_of(core, np.where(second_ok, parts["second_ns"], NAT)),
             "days_apart": apart,
         }
     )
     extra = ["office"] if "office" in log.case_attributes else []
     if extra or by is not None:
-        frame, names = _cohorts(log, core, by, extra=extra)
+        frame, names = cohort_frame(log, core, by, extra=extra)
         for column in dict.fromkeys([*extra, *names]):
             out[column] = frame[column].take(case).reset_index(drop=True)
-    out.attrs.update(as_of=core.as_of, days=days, process=process.name)
+    out.attrs.update(as_of=core.as_of, days=days, process=process.name)  # (for display)
     return out

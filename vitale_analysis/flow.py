@@ -21,15 +21,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .cases import _NAT, _core, _Core, _first_values
-from .codes import first_row_per_case as _first_per_case
+from .caselog import CaseLog
+from .cases import CaseTable, log_and_cut
 from .codes import flat_index, run_starts, widen
-from .cohorts import DERIVED_COHORTS, cohort_columns
+from .cohorts import by_names
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
+from .eventcore import STATUSES, EventCore, cohort_frame, event_codes, event_core, started_ns
 from .process import WAITING_PARTIES
-from .timeutil import DAY_NS, check_days, elapsed_days
-from .validate import CaseLog
+from .timeutil import DAY_NS, NAT, elapsed_days
 
 __all__ = ["throughput", "waiting_on", "waiting_on_summary", "WAITING_COLUMNS"]
 
@@ -37,84 +37,14 @@ __all__ = ["throughput", "waiting_on", "waiting_on_summary", "WAITING_COLUMNS"]
 WAITING_COLUMNS = (*WAITING_PARTIES, "unassigned")
 
 _PARIS = "Europe/Paris"
-_STATUSES = ["open", "complete", "closed"]
-
-
-# ============================================================================ shared helpers
-def _event_codes(core: _Core) -> tuple[np.ndarray, pd.Index]:
-    """Integer code of each event name (into the categories) and the categories."""
-    events = core.ev["event"]
-    return events.cat.codes.to_numpy(), events.cat.categories
-
-
-def _code_of(categories: pd.Index, name: str | None) -> int:
-    """Category code of an event name; -2 (matches nothing) when absent."""
-    if name is None or name not in categories:
-        return -2
-    return int(categories.get_loc(name))
-
-
-def _first_time_of(core: _Core, t_ns: np.ndarray, event_codes: np.ndarray, code: int) -> np.ndarray:
-    """First time (int64 ns, _NAT if never) each case recorded the event with this code."""
-    pos = _first_per_case(event_codes == code, core.codes, len(core.case_ids))
-    return np.where(pos >= 0, t_ns[np.maximum(pos, 0)], _NAT)
-
-
-def _event_ns(core: _Core) -> np.ndarray:
-    """Event times as int64 ns (UTC for aware logs), like the case-table core."""
-    ts = core.ev["timestamp"]
-    if core.aware:
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    return ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-
-
-def _case_values(core: _Core, column: str) -> pd.Series:
-    """A case attribute per case: its first non-empty value (as the case table does)."""
-    return pd.Series(_first_values(core.ev[column], core), name=column)
-
-
-def _started_ns(core: _Core) -> np.ndarray:
-    """Start of each dossier: the start milestone's first time, else its first event."""
-    return np.where(core.times[:, 0] != _NAT, core.times[:, 0], core.first_ns)
-
-
-def _to_time(ns: np.ndarray, aware: bool) -> pd.Series:
-    out = pd.Series(np.where(ns == _NAT, np.datetime64("NaT", "ns"), ns.astype("datetime64[ns]")))
-    return out.dt.tz_localize("UTC") if aware else out
-
-
-def _cohorts(log: CaseLog, core: _Core, by, extra: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str]]:
-    """Per-case cohort columns for ``by`` (a case attribute or a derived cohort) plus ``extra`` attributes.
-
-    Returns a frame with one row per case (in the core's case order) and the
-    list of group column names. Only the needed attributes are computed, so
-    that grouping a million dossiers by office does not compute every
-    attribute of the case table.
-    """
-    names = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    attributes = set(log.case_attributes)
-    unknown = [b for b in names if b not in attributes and b not in DERIVED_COHORTS]
-    if unknown:
-        # Let cohort_columns word the error, with every column a user could group by.
-        skeleton = pd.DataFrame(columns=["case_id", "status", "started_at", *log.case_attributes])
-        cohort_columns(skeleton, by)
-    wanted = [c for c in dict.fromkeys([*names, *extra]) if c in attributes]
-    frame = pd.DataFrame({"case_id": pd.array(core.case_ids, dtype="string")})
-    for column in wanted:
-        frame[column] = _case_values(core, column)
-    if any(b in DERIVED_COHORTS for b in names):
-        frame["started_at"] = _to_time(_started_ns(core), core.aware)
-        frame, names = cohort_columns(frame, names)
-        frame = frame.drop(columns="started_at")
-    return frame, names
 
 
 # ============================================================================ throughput
-def _period_grid(core: _Core, freq: str) -> tuple[pd.PeriodIndex, np.ndarray]:
+def _period_grid(core: EventCore, freq: str) -> tuple[pd.PeriodIndex, np.ndarray]:
     """The periods from the first event to as_of, and their start instants as int64 ns.
 
     Periods follow local (Paris) calendar time for aware logs. The last period
-    is the one holding the last moment before ``as_of`` (or the last event).
+    is the one holding ``as_of`` (for a bare date: that day's).
     """
 
     def local(ns: int) -> pd.Timestamp:
@@ -122,7 +52,8 @@ def _period_grid(core: _Core, freq: str) -> tuple[pd.PeriodIndex, np.ndarray]:
         return ts.tz_localize("UTC").tz_convert(_PARIS).tz_localize(None) if core.aware else ts
 
     first = local(int(core.first_ns.min()))
-    last = local(max(int(core.as_of_ns) - 1, int(core.last_ns.max())))
+    last_moment = core.as_of_ns if core.as_of.inclusive else core.as_of_ns - 1  # (the moment as_of counts up to)
+    last = local(max(last_moment, int(core.last_ns.max())))
     try:
         periods = pd.period_range(first.to_period(freq), last.to_period(freq), freq=freq)
     except (ValueError, TypeError) as exc:
@@ -139,7 +70,7 @@ def _period_grid(core: _Core, freq: str) -> tuple[pd.PeriodIndex, np.ndarray]:
 def _period_of(starts_ns: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
     """Index of the period each time falls in (-1 for a missing time)."""
     idx = np.searchsorted(starts_ns, t_ns, side="right") - 1
-    return np.where(t_ns == _NAT, -1, idx)
+    return np.where(t_ns == NAT, -1, idx)
 
 
 def _count(group: np.ndarray, period: np.ndarray, n_groups: int, n_periods: int) -> np.ndarray:
@@ -148,7 +79,7 @@ def _count(group: np.ndarray, period: np.ndarray, n_groups: int, n_periods: int)
     return np.bincount(flat, minlength=n_groups * n_periods).reshape(n_groups, n_periods)
 
 
-def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _state_after_events(core: EventCore, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The case's state just after each event that can change it.
 
     Returns ``(rows, state, case)``: positions into the events, the state code
@@ -161,15 +92,14 @@ def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.n
     n_phases = n_m - 1
     codes = widen(core.codes)  # (offsets below: never in the codes' narrow width)
     n_ev = len(codes)
-    event_codes, categories = _event_codes(core)
-    milestone_code = np.full(len(categories) + 1, -1, dtype=np.int64)  # last slot: code -1 (NaN)
+    ev_codes, names = event_codes(core.ev)
+    milestone_code = np.full(len(names) + 1, -1, dtype=np.int64)  # last slot: code -1 (NaN)
     for j, name in enumerate(process.milestones):
-        if name in categories:
-            milestone_code[categories.get_loc(name)] = j
-    m_idx = milestone_code[event_codes]  # -1 for non-milestones (and code -1 maps to the last slot)
+        if name in names:
+            milestone_code[names.index(name)] = j
+    m_idx = milestone_code[ev_codes]  # -1 for non-milestones (and code -1 maps to the last slot)
     is_m = m_idx >= 0
-    close_codes = [_code_of(categories, c) for c in process.close_events]
-    is_close = np.isin(event_codes, close_codes)
+    is_close = np.isin(ev_codes, [names.index(c) for c in process.close_events if c in names])
 
     case_first = run_starts(codes)
     first_of_case = np.zeros(n_ev, dtype=bool)
@@ -188,8 +118,8 @@ def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.n
     last_c_row = np.maximum.accumulate(np.where(is_close, arange, -1))
     has_m = last_m_row >= case_start_row
     has_c = last_c_row >= case_start_row
-    last_m_t = np.where(has_m, t_ns[np.maximum(last_m_row, 0)], _NAT)
-    last_c_t = np.where(has_c, t_ns[np.maximum(last_c_row, 0)], _NAT)
+    last_m_t = np.where(has_m, t_ns[np.maximum(last_m_row, 0)], NAT)
+    last_c_t = np.where(has_c, t_ns[np.maximum(last_c_row, 0)], NAT)
     closed = has_c & (last_c_t >= last_m_t) & (done == 0)
 
     state = np.clip(furthest, 0, n_phases - 1)
@@ -199,13 +129,14 @@ def _state_after_events(core: _Core, t_ns: np.ndarray) -> tuple[np.ndarray, np.n
     return rows, state[rows], codes[rows]
 
 
-def throughput(log: CaseLog, *, freq: str = "W", as_of=None, by=None) -> pd.DataFrame:
+def throughput(log_or_table: CaseLog | CaseTable, *, freq: str = "W", as_of=None, by=None) -> pd.DataFrame:
     """Dossiers started, finished and still open, period by period.
 
     Parameters
     ----------
-    log : CaseLog
-        From :func:`load` or :func:`validate`.
+    log_or_table : CaseLog or CaseTable
+        From :func:`load` or :func:`validate`, or a case table of it (possibly
+        filtered: its own dossiers, as of its own ``as_of``).
     freq : str
         Period length, as pandas writes it: ``"D"`` (day), ``"W"`` (week,
         Monday to Sunday), ``"M"`` (month), ``"Q"`` (quarter), ``"Y"`` (year).
@@ -262,20 +193,28 @@ def throughput(log: CaseLog, *, freq: str = "W", as_of=None, by=None) -> pd.Data
     >>> log = load("data/sample_caselog.csv")  # doctest: +SKIP
     >>> throughput(log, freq="M").tail(3)  # doctest: +SKIP
     """
-    core = _core(log, as_of)
+    log, cut, _ = log_and_cut(log_or_table, as_of=as_of)
+    core = event_core(log, cut)
     process = core.process
     phases = list(process.phase_keys)
     n_phases = len(phases)
+    if core.n_cases == 0:  # a case table's empty selection: no period at all
+        columns = ["period_start", "started", *(["rights_opened"] if "rights" in phases else []), "completed",
+                   "closed", *[f"open_{p}" for p in phases], "wip"]
+        out = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "period_start" else np.int64)
+                            for c in [*cohort_frame(log, core, by)[1], *columns]})
+        out.attrs.update(as_of=core.as_of, freq=freq, process=process.name)  # (for display)
+        return out
     periods, starts_ns = _period_grid(core, freq)
     n_periods = len(periods)
-    t_ns = _event_ns(core)
+    t_ns = core.t_ns
 
-    frame, names = _cohorts(log, core, by)
+    frame, names = cohort_frame(log, core, by)
     group, keys = _group_codes(frame, names)
     n_groups = len(keys)
 
     columns: dict[str, np.ndarray] = {}
-    columns["started"] = _count(group, _period_of(starts_ns, _started_ns(core)), n_groups, n_periods)
+    columns["started"] = _count(group, _period_of(starts_ns, started_ns(core)), n_groups, n_periods)
     phase_keys = {p.key: p for p in process.phases}
     if "rights" in phase_keys:
         j = process.milestones.index(phase_keys["rights"].end)
@@ -314,12 +253,12 @@ def throughput(log: CaseLog, *, freq: str = "W", as_of=None, by=None) -> pd.Data
     if names:
         group_values = keys.loc[np.repeat(np.arange(n_groups), n_periods)].reset_index(drop=True)
         out = pd.concat([group_values, out], axis=1)
-    out.attrs.update(as_of=core.as_of, freq=freq, process=process.name)
+    out.attrs.update(as_of=core.as_of, freq=freq, process=process.name)  # (for display)
     return out
 
 
 # ============================================================================ waiting on
-def _case_end_ns(core: _Core) -> np.ndarray:
+def _case_end_ns(core: EventCore) -> np.ndarray:
     """Where a dossier's elapsed time stops: completion, closing, or as_of while open."""
     return np.where(
         core.status == "complete", core.times[:, -1],
@@ -327,18 +266,18 @@ def _case_end_ns(core: _Core) -> np.ndarray:
     )
 
 
-def _party_per_event(core: _Core) -> np.ndarray:
+def _party_per_event(core: EventCore) -> np.ndarray:
     """Who the dossier waits on after each event: 0..2 = WAITING_PARTIES, 3 = unassigned.
 
     An event the process does not map carries forward the party of the latest
     mapped event of the same case; before any mapped event it is unassigned.
     """
-    event_codes, categories = _event_codes(core)
-    lookup = np.full(len(categories) + 1, -1, dtype=np.int64)  # last slot: code -1 (NaN)
+    ev_codes, names = event_codes(core.ev)
+    lookup = np.full(len(names) + 1, -1, dtype=np.int64)  # last slot: code -1 (NaN)
     for name, party in core.process.waiting_on.items():
-        if name in categories:
-            lookup[categories.get_loc(name)] = WAITING_PARTIES.index(party)
-    party = lookup[event_codes]
+        if name in names:
+            lookup[names.index(name)] = WAITING_PARTIES.index(party)
+    party = lookup[ev_codes]
     n_ev = len(party)
     last_mapped = np.maximum.accumulate(np.where(party >= 0, np.arange(n_ev), -1))
     case_first = run_starts(core.codes)
@@ -347,13 +286,15 @@ def _party_per_event(core: _Core) -> np.ndarray:
     return np.where(last_mapped >= case_start_row, party[np.maximum(last_mapped, 0)], unassigned)
 
 
-def waiting_on(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) -> pd.DataFrame:
+def waiting_on(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None,
+               by=None) -> pd.DataFrame:
     """Each dossier's elapsed time, split by who it was waiting on.
 
     Parameters
     ----------
-    log : CaseLog
-        From :func:`load` or :func:`validate`.
+    log_or_table : CaseLog or CaseTable
+        From :func:`load` or :func:`validate`, or a case table of it (possibly
+        filtered: its own dossiers, as of its own ``as_of``, in its own days).
     as_of : date-like, optional
         Default: the log's latest timestamp. A bare date means the end of that
         day. Events after it are ignored.
@@ -402,11 +343,11 @@ def waiting_on(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) -> 
     >>> from vitale_analysis.flow import waiting_on
     >>> waiting_on(load("data/sample_caselog.csv")).head()  # doctest: +SKIP
     """
-    check_days(days)
-    core = _core(log, as_of)
-    n = len(core.case_ids)
+    log, cut, days = log_and_cut(log_or_table, as_of=as_of, days=days)
+    core = event_core(log, cut)
+    n = core.n_cases
     codes = core.codes
-    t_ns = _event_ns(core)
+    t_ns = core.t_ns
     end = _case_end_ns(core)[codes]
 
     n_ev = len(codes)
@@ -427,26 +368,27 @@ def waiting_on(log: CaseLog, *, as_of=None, days: str = "calendar", by=None) -> 
     out = pd.DataFrame(
         {
             "case_id": pd.array(core.case_ids, dtype="string"),
-            "status": pd.Categorical(core.status, categories=_STATUSES),
+            "status": pd.Categorical(core.status, categories=list(STATUSES)),
         }
     )
     if by is not None:
-        frame, names = _cohorts(log, core, by)
+        frame, names = cohort_frame(log, core, by)
         for name in names:
             out[name] = frame[name]
     for k, party_name in enumerate(WAITING_COLUMNS):
         out[f"{party_name}_days"] = sums[:, k]
     out["total_days"] = sums.sum(axis=1)
-    out.attrs.update(as_of=core.as_of, days=days, process=core.process.name)
+    out.attrs.update(as_of=core.as_of, days=days, process=core.process.name)  # (for display)
     return out
 
 
-def waiting_on_summary(log: CaseLog, *, by=None, as_of=None, days: str = "calendar") -> pd.DataFrame:
+def waiting_on_summary(log_or_table: CaseLog | CaseTable, *, by=None, as_of=None,
+                       days: str | None = None) -> pd.DataFrame:
     """Per group of dossiers: median and total days per party, and each party's share of the time.
 
     Parameters
     ----------
-    log : CaseLog
+    log_or_table : CaseLog or CaseTable
     by : str or list of str, optional
         A case attribute or ``start_month`` / ``start_quarter`` / ``start_year``;
         without it, one row for the whole caseload. A missing attribute value
@@ -465,8 +407,8 @@ def waiting_on_summary(log: CaseLog, *, by=None, as_of=None, days: str = "calend
         total days: the shares add up to 1). Open dossiers count with their
         time so far.
     """
-    per_case = waiting_on(log, as_of=as_of, days=days, by=by)
-    names = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    per_case = waiting_on(log_or_table, as_of=as_of, days=days, by=by)
+    names = by_names(by)
     value_columns = [f"{p}_days" for p in WAITING_COLUMNS]
     per_case = per_case.assign(_open=(per_case["status"] == "open").to_numpy())
     if names:

@@ -19,29 +19,29 @@ The next action depends on the dossier's history, checked in this order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .cases import _sorted_phase, case_table
+from .caselog import CaseLog
+from .cases import CaseTable, as_case_table
 from .codes import case_positions
-from .cohorts import as_cases
+from .cohorts import by_names, cohort_columns
 from .errors import CaseLogError
 from .km import km_quantiles_sorted, thread_map
-from .timeutil import elapsed_days
-from .validate import CaseLog
+from .timeutil import elapsed_days, to_ns
 
 __all__ = ["stalled", "phase_thresholds", "NEXT_ACTION_REASONS"]
 
 NEXT_ACTION_REASONS = ("mediator", "complaint", "nia_only", "complement_pending", "no_movement", "phase_action")
-_COLUMNS = ["case_id", "office", "phase", "phase_label", "days_in_phase", "threshold_days", "days_over",
-            "waiting_on", "last_event", "last_event_at", "days_since_last_event", "reason", "next_action"]
+_COLUMNS = ["case_id", "office", "phase", "days_in_phase", "threshold_days", "days_over", "waiting_on",
+            "last_event", "last_event_at", "days_since_last_event", "reason", "document"]
 
 
-def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
-                     thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Days after which a dossier counts as stalled, per phase.
+def phase_thresholds(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None,
+                     percentile: float = 90, thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Days after which a dossier counts as stalled, per phase key (in process order).
 
     Default: the caseload's ``percentile`` for the phase, from Kaplan–Meier
     (finished dossiers, and open or closed ones as censored). When too many are
@@ -49,6 +49,8 @@ def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
     days observed in the phase is used instead. ``thresholds`` overrides any
     phase with the advisor's own number of days.
     """
+    table = as_case_table(log_or_table, as_of=as_of, days=days)
+    phases = list(table.process.phase_keys)
     given = dict(thresholds or {})
     unknown = sorted(set(given) - set(phases))
     if unknown:
@@ -61,24 +63,23 @@ def phase_thresholds(cases: pd.DataFrame, phases, *, percentile: float = 90,
     def estimate(phase: str) -> float:
         if phase in given:
             return float(given[phase])
-        days, finished = _sorted_phase(cases, phase)  # (sorted once, shared with phase_summary)
-        value = km_quantiles_sorted(days, finished, (1 - percentile / 100,))[0]
+        sample, finished = table.sorted_durations(phase)  # (sorted once, shared with phase_summary)
+        if not len(sample):
+            return float("nan")
+        value = km_quantiles_sorted(sample, finished, (1 - percentile / 100,))[0]
         if np.isinf(value):
-            value = float(np.percentile(days, percentile))
+            value = float(np.percentile(sample, percentile))
         return float(value)
 
     return dict(zip(phases, thread_map(estimate, phases)))  # phases are independent
 
 
-def _history(log: CaseLog, cases: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """Per case of ``cases[keep]``, from its events up to as_of: complaint, médiateur, pending complement."""
-    events = log.events
-    as_of = cases.attrs["as_of"]
-    inclusive = cases.attrs.get("as_of_inclusive", True)
-    times = events["timestamp"]
-    pos = case_positions(events["case_id"], cases["case_id"])
-    pos[~((times <= as_of) if inclusive else (times < as_of)).to_numpy(dtype=bool)] = -1
-    n = len(cases)
+def _history(table: CaseTable, keep: np.ndarray) -> pd.DataFrame:
+    """Per case of ``table[keep]``, from its events up to as_of: complaint, médiateur, pending complement."""
+    events = table.dossier_log.events
+    pos = case_positions(events["case_id"], table["case_id"])
+    pos[~table.as_of.keeps(events["timestamp"])] = -1
+    n = len(table)
     event = events["event"]
     names = list(event.cat.categories)
     codes = event.cat.codes.to_numpy()
@@ -94,8 +95,9 @@ def _history(log: CaseLog, cases: pd.DataFrame, keep: np.ndarray) -> pd.DataFram
 
     def last_index(name):
         idx = np.full(n, -1, dtype=np.int64)
-        rows = rows_of(name)
-        idx[pos[rows]] = rows  # events are in time order: the last one wins
+        rows = rows_of(name)  # (ascending, and so by case, then time)
+        last = np.r_[pos[rows][1:] != pos[rows][:-1], True] if len(rows) else np.zeros(0, dtype=bool)
+        idx[pos[rows[last]]] = rows[last]
         return idx
 
     req, sent = last_index("complement_requested")[keep], last_index("complement_sent")[keep]
@@ -115,24 +117,30 @@ def _history(log: CaseLog, cases: pd.DataFrame, keep: np.ndarray) -> pd.DataFram
 
 
 def stalled(
-    log: CaseLog,
+    log_or_table: CaseLog | CaseTable,
     *,
     as_of=None,
+    by: str | Sequence[str] | None = None,
+    days: str | None = None,
     thresholds: Mapping[str, float] | None = None,
     percentile: float = 90,
     followup_days: float = 14,
-    cases: pd.DataFrame | None = None,
-    days: str = "calendar",
-    lang: str = "en",
 ) -> pd.DataFrame:
-    """The follow-up worklist: open dossiers past their phase's threshold, with the next action.
+    """The follow-up worklist: open dossiers past their phase's threshold, and why.
 
     Parameters
     ----------
-    log : CaseLog
-        The validated log (its events decide the next action).
+    log_or_table : CaseLog or CaseTable
+        The validated log, or a case table of it (possibly filtered: only its
+        dossiers are listed, against thresholds from its own dossiers). The
+        log's events decide the next action.
     as_of : date-like, optional
-        Default: the log's latest event.
+        Default: the log's latest event (a case table keeps its own).
+    by : str or list of str, optional
+        Case attributes or ``start_month`` / ``start_quarter`` / ``start_year``
+        to add as columns, to count the worklist per group. The thresholds stay
+        the caseload's: a slow office's dossiers are not hidden.
+    days : {"calendar", "working"}, optional
     thresholds : dict, optional
         Days per phase key, e.g. ``{"rights": 45}``; phases not given use the
         default (see :func:`phase_thresholds`).
@@ -142,61 +150,43 @@ def stalled(
         The follow-up interval: with no event for longer than this, the next
         action is a secure message or a 3646 call with the evidence pack. There
         is no published value; 14 days is this toolkit's default assumption.
-    cases : DataFrame, optional
-        A precomputed, possibly filtered, case table of this log.
-    days : {"calendar", "working"}
-    lang : {"en", "fr"}
 
     Returns
     -------
     DataFrame
-        ``case_id``, ``office`` (when the log has it), ``phase``,
-        ``phase_label``, ``days_in_phase``, ``threshold_days``, ``days_over``,
+        ``case_id``, ``office`` (when the log has it), the ``by`` columns,
+        ``phase``, ``days_in_phase``, ``threshold_days``, ``days_over``,
         ``waiting_on``, ``last_event``, ``last_event_at``,
         ``days_since_last_event``, ``reason`` (one of
-        :data:`NEXT_ACTION_REASONS`) and ``next_action``, sorted by
-        ``days_over`` (largest first). ``attrs["thresholds"]`` holds the
-        thresholds used.
+        :data:`NEXT_ACTION_REASONS`) and ``document`` (for
+        ``complement_pending``: the trigger key of the document asked for, if
+        known), sorted by ``days_over`` (largest first). The next action in
+        words comes from the process model:
+        :func:`vitale_analysis.labels.with_next_actions` adds it, in English or
+        French. ``phase_thresholds(...)`` gives every phase's threshold.
     """
-    if not isinstance(log, CaseLog):
-        raise CaseLogError(
-            f"stalled needs the events: pass the CaseLog from load(), got {type(log).__name__}. "
-            "A filtered case table can be given as cases=."
-        )
     if not (isinstance(followup_days, (int, float)) and followup_days >= 0):
         raise CaseLogError(f"followup_days={followup_days!r} must be a number of days ≥ 0.")
-    process = log.process
-    cases = case_table(log, as_of=as_of, days=days) if cases is None else as_cases(cases, as_of=as_of, days=days)
-    days = cases.attrs.get("days", days)
+    table = as_case_table(log_or_table, as_of=as_of, days=days)
+    process = table.process
     phases = list(process.phase_keys)
-    limits = phase_thresholds(cases, phases, percentile=percentile, thresholds=thresholds)
+    limits = phase_thresholds(table, percentile=percentile, thresholds=thresholds)
 
-    open_cases = (cases["status"] == "open").to_numpy(dtype=bool)
-    phase = cases["current_phase"]
-    if isinstance(phase.dtype, pd.CategoricalDtype):  # one lookup per phase, not per dossier
-        per_code = np.array([limits.get(str(p), np.nan) for p in phase.cat.categories] + [np.nan], dtype=float)
-        threshold = per_code[phase.cat.codes.to_numpy()]
-    else:
-        threshold = phase.astype(object).map(limits).to_numpy(dtype=float)
-    over = open_cases & (cases["days_in_phase"].to_numpy(dtype=float) > threshold)
-    work = cases[over].reset_index(drop=True)
-    history = _history(log, cases, over)
+    open_cases = (table["status"] == "open").to_numpy(dtype=bool)
+    phase = table["current_phase"]  # (ordered categorical of the phase keys)
+    per_code = np.array([limits.get(str(p), np.nan) for p in phase.cat.categories] + [np.nan], dtype=float)
+    threshold = per_code[phase.cat.codes.to_numpy()]
+    over = open_cases & (table["days_in_phase"].to_numpy(dtype=float) > threshold)
+    work = table.filter(over).to_frame()
+    history = _history(table, over)
 
-    as_of_ts = cases.attrs["as_of"]
     last_at = work["last_event_at"]
-    aware = last_at.dt.tz is not None
-
-    def ns(series):
-        if aware:
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        return series.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-
-    as_of_naive = as_of_ts.tz_convert("UTC").tz_localize(None) if as_of_ts.tzinfo is not None else as_of_ts
-    since_last = elapsed_days(ns(last_at), int(pd.Timestamp(as_of_naive).as_unit("ns").value), days=days, aware=aware)
+    aware = table.as_of.at.tzinfo is not None
+    since_last = elapsed_days(to_ns(last_at), table.as_of.ns, days=table.days, aware=aware)
 
     number = work["number_status"].astype(object).to_numpy() if "number_status" in work else np.full(len(work), None)
     submit_index = phases.index("rights") if "rights" in phases else len(phases)
-    before_submission = np.array([phases.index(p) < submit_index for p in work["current_phase"].astype(object)], dtype=bool)
+    before_submission = work["current_phase"].cat.codes.to_numpy() < submit_index
     reason = np.select(
         [
             history["mediator"].to_numpy(),
@@ -208,18 +198,12 @@ def stalled(
         list(NEXT_ACTION_REASONS[:-1]),
         default="phase_action",
     )
-    current = work["current_phase"].astype(object).to_numpy()
-    said: dict = {}  # (reason, phase, trigger) → the action: a few dozen distinct ones
-    actions = [said[k] if k in said else said.setdefault(k, _action(process, *k, lang))
-               for k in zip(reason.tolist(), current.tolist(), history["complement_trigger"].tolist())]
-    label_of = {p: process.phase(p).label_in(lang) for p in set(current.tolist())}
-
+    document = np.where(reason == "complement_pending", history["complement_trigger"].to_numpy(dtype=object), None)
     out = pd.DataFrame(
         {
             "case_id": work["case_id"],
             "office": work["office"] if "office" in work else pd.Series(pd.NA, index=work.index, dtype="string"),
             "phase": work["current_phase"],
-            "phase_label": [label_of[p] for p in current.tolist()],
             "days_in_phase": work["days_in_phase"],
             "threshold_days": threshold[over],
             "days_over": work["days_in_phase"] - threshold[over],
@@ -228,30 +212,18 @@ def stalled(
             "last_event_at": last_at,
             "days_since_last_event": since_last,
             "reason": pd.Categorical(reason, categories=list(NEXT_ACTION_REASONS)),
-            "next_action": actions,
+            "document": pd.array(document, dtype="string"),
         },
         columns=_COLUMNS,
     )
-    if "office" not in cases:
+    if "office" not in table:
         out = out.drop(columns="office")
+    names = by_names(by)
+    if names:
+        groups, names = cohort_columns(work, names)
+        at = list(out.columns).index("phase")
+        for k, name in enumerate(dict.fromkeys(n for n in names if n not in out.columns)):
+            out.insert(at + k, name, groups[name].to_numpy())
     out = out.sort_values(["days_over", "case_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
-    out.attrs.update(as_of=as_of_ts, thresholds=limits, followup_days=followup_days, days=days)
+    out.attrs.update(as_of=table.as_of, followup_days=followup_days, days=table.days)  # (for display)
     return out
-
-
-def _action(process, reason: str, phase: str, trigger, lang: str) -> str:
-    if reason == "mediator":
-        return process.mediator_action[lang] or process.complaint_action[lang]
-    if reason == "complaint":
-        return process.complaint_action[lang]
-    if reason == "nia_only":
-        return process.nia_action[lang]
-    if reason == "complement_pending":
-        model = process.triggers.get(trigger) if isinstance(trigger, str) else None
-        document = model.label_in(lang) if model else ("document demandé" if lang == "fr" else "the requested document")
-        return process.complement_action[lang].replace("{document}", document)
-    if reason == "no_movement":
-        pack = process.evidence_pack[lang]
-        label = "Dossier de preuves" if lang == "fr" else "Evidence pack"
-        return f"{process.followup_action[lang]} {label} : {pack}." if lang == "fr" else f"{process.followup_action[lang]} {label}: {pack}."
-    return process.phase(phase).next_action[lang]

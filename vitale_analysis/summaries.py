@@ -11,53 +11,56 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .cases import _DURATION_CODES, _FINISHED, _NO_DURATION_CODES, _STATES, _sorted_phase, _state_codes, case_table
-from .codes import case_positions
-from .cohorts import as_cases, cohort_columns
+from .caselog import CaseLog
+from .cases import PHASE_STATES, TIMED_STATES, UNTIMED_STATES, CaseTable, as_case_table
+from .codes import case_positions, flat_index, run_starts
+from .cohorts import by_names, cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
 from .km import (km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted, sort_durations,
                  thread_map, without_sorted)
-from .timeutil import NAT, elapsed_days
-from .validate import CaseLog, _to_as_of
+from .timeutil import NAT, elapsed_days, to_ns
 
-__all__ = ["phase_summary", "trigger_summary"]
+__all__ = ["phase_summary", "trigger_summary", "trigger_events", "DEFAULT_PERCENTILES", "percentile_column"]
+
+#: The Kaplan–Meier percentiles phase_summary gives by default.
+DEFAULT_PERCENTILES = (50, 75, 90)
+
+_STATES = list(PHASE_STATES)
+_TIMED_CODES = [_STATES.index(s) for s in TIMED_STATES]
+_UNTIMED_CODES = [_STATES.index(s) for s in UNTIMED_STATES]
+_FINISHED = _STATES.index("finished")
 
 
-def _process_of(log_or_cases, process):
-    if isinstance(log_or_cases, CaseLog):
-        return log_or_cases.process
-    if process is None:
-        from .process import CARTE_VITALE
-
-        return CARTE_VITALE
-    return process
+def percentile_column(percentile: float) -> str:
+    """The column :func:`phase_summary` gives a percentile in: ``median_days``, ``p75_days``, …"""
+    return "median_days" if percentile == 50 else f"p{percentile:g}_days"
 
 
 def phase_summary(
-    log_or_cases: CaseLog | pd.DataFrame,
+    log_or_table: CaseLog | CaseTable,
     *,
     by: str | Sequence[str] | None = None,
     as_of=None,
-    days: str = "calendar",
-    process=None,
-    _p25: bool = False,
+    days: str | None = None,
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
 ) -> pd.DataFrame:
     """Time per phase, counting dossiers still open honestly.
 
     Parameters
     ----------
-    log_or_cases : CaseLog or DataFrame
+    log_or_table : CaseLog or CaseTable
         A validated log, or a case table from :func:`case_table` (possibly
         filtered: widgets compute it once and filter rows).
     by : str or list of str, optional
         Cohorts: a case attribute (``office``, ``channel``, ``born_abroad``…)
         or ``start_month`` / ``start_quarter`` / ``start_year``.
     as_of : date-like, optional
-        Default: the log's latest event.
-    days : {"calendar", "working"}
-    process : ProcessModel, optional
-        Only needed with a case table of another process than Carte Vitale.
+        Default: the log's latest event (a case table keeps its own).
+    days : {"calendar", "working"}, optional
+        Default calendar days (a case table keeps its own).
+    percentiles : sequence of numbers in (0, 100)
+        Which Kaplan–Meier percentiles to give (default 50, 75, 90).
 
     Returns
     -------
@@ -66,9 +69,11 @@ def phase_summary(
         duration in the phase (finished, still open, or closed in it),
         ``n_finished``, ``n_open``, ``n_closed``, ``n_no_duration`` (entered or
         finished it out of order, or a milestone missing: counted, not timed),
-        ``median_days``, ``p75_days``, ``p90_days`` (Kaplan–Meier: open and
-        closed dossiers count as censored; ``inf`` when too many are still open
-        for the curve to fall that low) and ``median_days_completed_only``.
+        then a column per percentile, ascending (``median_days``, ``p75_days``,
+        ``p90_days`` by default; see :func:`percentile_column`): Kaplan–Meier,
+        open and closed dossiers count as censored, ``inf`` when too many are
+        still open for the curve to fall that low; and
+        ``median_days_completed_only``.
 
     Notes
     -----
@@ -82,27 +87,23 @@ def phase_summary(
     Examples
     --------
     >>> from vitale_analysis import load, phase_summary
-    >>> phase_summary(load("data/sample_caselog.csv"), by="channel")  # doctest: +SKIP
+    >>> summary = phase_summary(load("data/sample_caselog.csv"), by="channel")
+    >>> list(summary.columns[:3]), list(summary["channel"].unique())
+    (['channel', 'phase', 'n'], ['ameli', 'postal'])
     """
-    cases = as_cases(log_or_cases, as_of=as_of, days=days)
-    process = _process_of(log_or_cases, process)
-    cases, groups = cohort_columns(cases, by)
+    table = as_case_table(log_or_table, as_of=as_of, days=days)
+    process = table.process
+    levels = _levels(percentiles)
+    cases, groups = cohort_columns(table.to_frame(), by)
     phases = list(process.phase_keys)
-    missing = [f"{p}_days" for p in phases if f"{p}_days" not in cases.columns]
-    if missing:
-        raise CaseLogError(
-            f"The case table has no column(s) {missing}: it was made with another process model. "
-            "Pass process= the model it was made with."
-        )
     group_codes, group_values = _group_codes(cases, groups)
-    n_groups = len(group_values) if len(cases) else 0
+    n_groups = len(group_values) if len(table) else 0
     n_phases = len(phases)
 
     # One phase at a time (a national case table has millions of rows): cell = group × phase.
     n_cells = n_groups * n_phases
     stats = {name: np.zeros(n_cells, dtype=np.int64) for name in ("n", "n_finished", "n_open", "n_closed",
                                                                   "n_no_duration")}
-    levels = (0.5, 0.25, 0.10, 0.75) if _p25 else (0.5, 0.25, 0.10)  # (p25: chartdata.phase_quartiles)
     km = np.full((n_cells, len(levels)), np.nan)
     completed = np.full(n_cells, np.nan)
     open_code, closed_code = _STATES.index("open"), _STATES.index("closed")
@@ -110,8 +111,8 @@ def phase_summary(
     def one_phase(j: int) -> None:
         """Counts and estimates of phase j, written into its cells (phases run side by side)."""
         phase = phases[j]
-        state = _state_codes(cases, [phase])[:, 0]
-        days_j = cases[f"{phase}_days"].to_numpy(dtype=float)
+        state = table.state_codes(phase)
+        days_j = table[f"{phase}_days"].to_numpy(dtype=float)
         cells = np.arange(n_groups) * n_phases + j  # where this phase's groups go in the output
 
         def count(mask):
@@ -119,15 +120,15 @@ def phase_summary(
                 return np.array([np.count_nonzero(mask)])
             return np.bincount(group_codes[mask], minlength=n_groups)
 
-        timed = np.isin(state, _DURATION_CODES)
+        timed = np.isin(state, _TIMED_CODES)
         finished = state == _FINISHED
         stats["n"][cells] = count(timed)
         stats["n_finished"][cells] = count(finished)
         stats["n_open"][cells] = count(state == open_code)
         stats["n_closed"][cells] = count(state == closed_code)
-        stats["n_no_duration"][cells] = count(np.isin(state, _NO_DURATION_CODES))
+        stats["n_no_duration"][cells] = count(np.isin(state, _UNTIMED_CODES))
         if n_groups == 1:  # (no cohorts) the phase's sorted sample, which the trigger summary and stalls reuse
-            days_sorted, finished_sorted = _sorted_phase(cases, phase)
+            days_sorted, finished_sorted = table.sorted_durations(phase)
             km[cells] = km_quantiles_sorted(days_sorted, finished_sorted, levels=levels)
             if finished.any():  # (the finished ones, in order: the median is the middle, no second sort)
                 completed[cells[0]] = _median_of_sorted(days_sorted[finished_sorted])
@@ -138,73 +139,77 @@ def phase_summary(
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
-    if len(cases):
+    if len(table):
         thread_map(one_phase, range(n_phases))  # each phase writes its own cells only
     out = pd.DataFrame(
         {
             "phase": pd.Categorical.from_codes(np.tile(np.arange(n_phases), n_groups), categories=phases, ordered=True),
             **stats,
-            **({"p25_days": km[:, 3]} if _p25 else {}),
-            "median_days": km[:, 0],
-            "p75_days": km[:, 1],
-            "p90_days": km[:, 2],
+            **{percentile_column(p): km[:, k] for k, p in enumerate(sorted(set(percentiles)))},
             "median_days_completed_only": completed,
         }
     )
     if groups:
         values = group_values.loc[np.repeat(np.arange(n_groups), n_phases)].reset_index(drop=True)
         out = pd.concat([values, out], axis=1)
-    out.attrs.update(as_of=cases.attrs.get("as_of"), days=cases.attrs.get("days", days), n_cases=len(cases),
-                     n_open=int((cases["status"] == "open").sum()))
+    out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table),  # (for display)
+                     n_open=int((table["status"] == "open").sum()))
     return out
 
 
+def _levels(percentiles: Sequence[float]) -> tuple[float, ...]:
+    """Survival levels of the percentiles, ascending percentiles (the 90th: where 10 % still wait)."""
+    values = sorted(set(percentiles))
+    bad = [p for p in values if not (isinstance(p, (int, float)) and 0 < p < 100)]
+    if not values or bad:
+        raise CaseLogError(f"percentiles={list(percentiles)!r}: give numbers between 0 and 100, e.g. (50, 75, 90).")
+    return tuple(1 - p / 100 for p in values)
+
+
 def trigger_summary(
-    log: CaseLog,
+    log_or_table: CaseLog | CaseTable,
     *,
     by: str | Sequence[str] | None = None,
     as_of=None,
-    days: str = "calendar",
-    cases: pd.DataFrame | None = None,
+    days: str | None = None,
     n_boot: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
     bootstrap_cap: int = 2000,
-    lang: str = "en",
 ) -> pd.DataFrame:
     """Which delay triggers are common, where they are raised, and the days they go with.
 
     Parameters
     ----------
-    log : CaseLog
+    log_or_table : CaseLog or CaseTable
+        A validated log, or a case table of it (possibly filtered: only its
+        dossiers are summarised).
     by : str or list of str, optional
         Cohorts, as in :func:`phase_summary`.
     as_of : date-like, optional
-    days : {"calendar", "working"}
-    cases : DataFrame, optional
-        A precomputed (and possibly filtered) case table of this log; only
-        these dossiers are summarised.
+    days : {"calendar", "working"}, optional
     n_boot, seed, confidence, bootstrap_cap : bootstrap settings
         The confidence interval of the extra days comes from ``n_boot`` seeded
         resamples of each group (at most ``bootstrap_cap`` dossiers a resample:
         for larger groups the interval is slightly wider than it could be).
-    lang : {"en", "fr"}
-        Language of ``label`` and ``prevention``.
 
     Returns
     -------
     DataFrame
         One row per (group and) trigger that occurs, ranked by
-        ``total_days_attributable``: ``trigger``, ``label``, ``phase`` (the
-        phase it was most often raised in), ``events`` (times raised),
-        ``cases_affected``, ``share`` (of the dossiers), ``median_days_to_next_milestone``
-        (Kaplan–Meier, from the trigger to the case's next milestone; open
-        dossiers censored), ``median_days_affected`` / ``median_days_unaffected``
-        (Kaplan–Meier time in that phase for dossiers with the trigger raised
-        there vs dossiers in that phase without it), ``extra_days`` (their
-        difference) with ``extra_days_ci_low`` / ``extra_days_ci_high``,
+        ``total_days_attributable``: ``trigger`` (its key: the labels and
+        prevention hints are in the process model, see
+        :func:`vitale_analysis.labels.with_trigger_labels`), ``phase`` (the phase
+        it was most often raised in; ties → the earlier phase), ``events``
+        (times raised), ``cases_affected``, ``share`` (of the dossiers),
+        ``median_days_to_next_milestone`` (Kaplan–Meier, from the trigger to the
+        case's next milestone; open dossiers censored), ``median_days_affected``
+        / ``median_days_unaffected`` (Kaplan–Meier time in that phase for
+        dossiers with the trigger raised there vs dossiers in that phase
+        without it), ``extra_days`` (their difference) with
+        ``extra_days_ci_low`` / ``extra_days_ci_high`` and
         ``total_days_attributable`` (``extra_days`` × dossiers affected in that
-        phase) and ``prevention``.
+        phase).
 
     Notes
     -----
@@ -213,77 +218,45 @@ def trigger_summary(
     those differences can explain part of the extra days. Compare cohorts with
     ``by=`` before drawing conclusions.
     """
-    if not isinstance(log, CaseLog):
-        raise CaseLogError(
-            f"trigger_summary needs the events: pass the CaseLog from load(), got {type(log).__name__}. "
-            "A filtered case table can be given as cases=."
-        )
-    process = log.process
-    if cases is None:
-        cases = case_table(log, as_of=as_of, days=days)
-    else:
-        cases = as_cases(cases, as_of=as_of, days=days)
-    days = cases.attrs.get("days", days)
-    cases, groups = cohort_columns(cases, by)
+    table = as_case_table(log_or_table, as_of=as_of, days=days)
+    log = table.dossier_log
+    process = table.process
+    cases, groups = cohort_columns(table.to_frame(), by)
     phases = list(process.phase_keys)
     n_phases = len(phases)
-    columns = ["trigger", "label", "phase", "events", "cases_affected", "share", "median_days_to_next_milestone",
+    columns = ["trigger", "phase", "events", "cases_affected", "share", "median_days_to_next_milestone",
                "median_days_affected", "median_days_unaffected", "extra_days", "extra_days_ci_low",
-               "extra_days_ci_high", "total_days_attributable", "prevention"]
-    as_of_ts = cases.attrs.get("as_of")
-    inclusive = cases.attrs.get("as_of_inclusive", True)
-
-    events = log.events
-    trig = events[events["trigger"].notna()]
-    times = trig["timestamp"]
-    trig = trig[(times <= as_of_ts) if inclusive else (times < as_of_ts)]
-    case_pos = case_positions(trig["case_id"], cases["case_id"])
-    trig = trig[case_pos >= 0]
-    case_pos = case_pos[case_pos >= 0]
-    if len(trig) == 0 or len(cases) == 0:
-        return pd.DataFrame(columns=(groups + columns))
-
-    def ns(series: pd.Series) -> np.ndarray:
-        if series.dt.tz is not None:
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        values = series.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        return values
-
-    aware = cases["started_at"].dt.tz is not None
-    milestones = np.column_stack([ns(cases[f"{m}_at"]) for m in process.milestones])  # (n_cases, n_m)
-    t = ns(trig["timestamp"])
-    m_at = milestones[case_pos]
-    reached = (m_at != NAT) & (m_at <= t[:, None])
-    furthest = np.where(reached.any(axis=1), m_at.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
-    raised_in = np.clip(furthest, 0, n_phases - 1)
-    later = np.where((m_at != NAT) & (m_at > t[:, None]), m_at, np.iinfo(np.int64).max)
-    next_at = later.min(axis=1)
-    has_next = next_at != np.iinfo(np.int64).max
-    closed = ns(cases["closed_at"])[case_pos]
-    as_of_ns = int(pd.Timestamp(_naive_utc(as_of_ts)).as_unit("ns").value)
-    end_at = np.where(has_next, next_at, np.where(closed != NAT, closed, as_of_ns))
-    to_next = elapsed_days(t, end_at, days=days, aware=aware)
+               "extra_days_ci_high", "total_days_attributable"]
+    raised = _raised(log, table)
+    if raised.n == 0 or len(table) == 0:
+        out = pd.DataFrame(columns=(groups + columns))
+        out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table))
+        return out
+    case_pos, key_code, raised_in, to_next, has_next = (raised.case_pos, raised.key_code, raised.raised_in,
+                                                        raised.to_next, raised.has_next)
 
     group_codes, group_values = _group_codes(cases, groups)
     n_groups = len(group_values)
-    trig_keys = list(trig["trigger"].cat.categories)
-    key_code = trig["trigger"].cat.codes.to_numpy()
+    trig_keys = raised.keys
     tg = group_codes[case_pos]
     group_size = np.bincount(group_codes, minlength=n_groups)
 
-    # Each trigger is compared within the phase it is most often raised in (ties → the
-    # earlier phase).
+    # Each trigger is compared within the phase it is most often raised in (ties → the earlier phase).
+    # Cells (group, trigger) that occur: the raised events grouped by cell, each cell's in event order.
+    n_keys = len(trig_keys)
+    cell_of = flat_index(tg, n_keys, key_code)
+    by_cell = np.argsort(cell_of, kind="stable")
+    bounds = np.append(run_starts(cell_of[by_cell]), len(by_cell))
     cells = {}
-    for g in range(n_groups):
-        for k in range(len(trig_keys)):
-            sel = (tg == g) & (key_code == k)
-            if sel.any():
-                cells[g, k] = sel, int(np.argmax(np.bincount(raised_in[sel], minlength=n_phases)))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        sel = by_cell[lo:hi]  # the cell's raised events (positions, ascending)
+        g, k = divmod(int(cell_of[sel[0]]), n_keys)
+        cells[g, k] = sel, int(np.argmax(np.bincount(raised_in[sel], minlength=n_phases)))
     used = sorted({p for _, p in cells.values()})
-    state_cols = _state_codes(cases, [phases[p] for p in used])
-    day_of = {p: cases[f"{phases[p]}_days"].to_numpy(dtype=float) for p in used}
-    in_phase = {p: np.isin(state_cols[:, j], _DURATION_CODES) & ~np.isnan(day_of[p]) for j, p in enumerate(used)}
-    done_of = {p: state_cols[:, j] == _FINISHED for j, p in enumerate(used)}
+    day_of = {p: table[f"{phases[p]}_days"].to_numpy(dtype=float) for p in used}
+    state_of = {p: table.state_codes(phases[p]) for p in used}
+    in_phase = {p: np.isin(state_of[p], _TIMED_CODES) & ~np.isnan(day_of[p]) for p in used}
+    done_of = {p: state_of[p] == _FINISHED for p in used}
 
     def timed_in(g: int, p: int) -> np.ndarray:
         """Which dossiers of group g have a duration in phase p."""
@@ -294,7 +267,7 @@ def trigger_summary(
         sample, which phase_summary may have made already)."""
         g, p = cell
         if n_groups == 1:
-            return _sorted_phase(cases, phases[p])
+            return table.sorted_durations(phases[p])
         rows = np.flatnonzero(timed_in(g, p))
         return sort_durations(day_of[p][rows], done_of[p][rows])
 
@@ -307,12 +280,11 @@ def trigger_summary(
         """One (group, trigger) row; cells are independent (each has its own seeded
         generator), so they run side by side on threads (NumPy's work releases the GIL)."""
         (g, k), (sel, p) = cell
-        key = trig_keys[k]
         next_median = km_quantiles(to_next[sel], has_next[sel])[0]
         timed = timed_in(g, p)
-        aff_mask = np.zeros(len(cases), dtype=bool)  # raised in phase p
-        aff_mask[case_pos[sel & (raised_in == p)]] = True
-        any_mask = np.zeros(len(cases), dtype=bool)  # raised at all
+        aff_mask = np.zeros(len(table), dtype=bool)  # raised in phase p
+        aff_mask[case_pos[sel[raised_in[sel] == p]]] = True
+        any_mask = np.zeros(len(table), dtype=bool)  # raised at all
         any_mask[case_pos[sel]] = True
         n_affected = int(np.count_nonzero(any_mask))
         days_p, done_p = day_of[p], done_of[p]
@@ -320,8 +292,8 @@ def trigger_summary(
         aff_days, aff_done = sort_durations(days_p[aff], done_p[aff])
         # Unaffected: the sample less the dossiers with the trigger raised at all (few, sorted
         # on their own), which keeps it sorted; a sample with negative days is sorted anew.
-        raised = np.flatnonzero(timed & any_mask)
-        rest = without_sorted(*samples[g, p], *sort_durations(days_p[raised], done_p[raised]))
+        raised_rows = np.flatnonzero(timed & any_mask)
+        rest = without_sorted(*samples[g, p], *sort_durations(days_p[raised_rows], done_p[raised_rows]))
         if rest is None:
             unaff = np.flatnonzero(timed & ~any_mask)
             rest = sort_durations(days_p[unaff], done_p[unaff])
@@ -340,13 +312,11 @@ def trigger_summary(
             diff = diff[np.isfinite(diff)]
             if len(diff) >= 0.9 * n_boot:  # too many resamples without a median: no interval
                 ci_low, ci_high = np.percentile(diff, [lower, upper])
-        model = process.triggers.get(key)
         return {
             **{col: group_values.iloc[g][col] for col in groups},
-            "trigger": key,
-            "label": model.label_in(lang) if model else key,
+            "trigger": trig_keys[k],
             "phase": phases[p],
-            "events": int(sel.sum()),
+            "events": len(sel),
             "cases_affected": n_affected,
             "share": n_affected / group_size[g],
             "median_days_to_next_milestone": next_median,
@@ -356,7 +326,6 @@ def trigger_summary(
             "extra_days_ci_low": ci_low,
             "extra_days_ci_high": ci_high,
             "total_days_attributable": extra * len(aff) if np.isfinite(extra) else np.nan,
-            "prevention": model.prevention[lang] if model else "",
         }
 
     rows = thread_map(cell_row, cells.items())  # by group, then trigger
@@ -365,7 +334,82 @@ def trigger_summary(
     sort_cols = groups + ["total_days_attributable", "cases_affected", "trigger"]
     ascending = [True] * len(groups) + [False, False, True]
     out = out.sort_values(sort_cols, ascending=ascending, na_position="last", kind="mergesort").reset_index(drop=True)
-    out.attrs.update(as_of=as_of_ts, days=days, n_cases=len(cases))
+    out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table))  # (for display)
+    return out
+
+
+class _Raised:
+    """Every trigger raised on a table's dossiers up to its as_of, as arrays (see :func:`trigger_events`)."""
+
+    def __init__(self, rows: pd.DataFrame, case_pos, keys, key_code, raised_in, to_next, has_next):
+        self.rows, self.case_pos, self.keys, self.key_code = rows, case_pos, keys, key_code
+        self.raised_in, self.to_next, self.has_next = raised_in, to_next, has_next
+        self.n = len(case_pos)
+
+
+def _raised(log: CaseLog, table: CaseTable) -> _Raised:
+    """The phase each trigger was raised in (after the furthest milestone reached then) and the
+    days to the dossier's next milestone (or, with none yet, to its closing or as_of: censored)."""
+    events = log.events
+    raised = events[events["trigger"].notna()]
+    raised = raised[table.as_of.keeps(raised["timestamp"])]
+    case_pos = case_positions(raised["case_id"], table["case_id"])
+    raised = raised[case_pos >= 0]
+    case_pos = case_pos[case_pos >= 0]
+    process = table.process
+    n_phases = len(process.phases)
+    milestones = np.column_stack([to_ns(table[f"{m}_at"]) for m in process.milestones])  # (n_cases, n_m)
+    t = to_ns(raised["timestamp"])
+    m_at = milestones[case_pos]
+    reached = (m_at != NAT) & (m_at <= t[:, None])
+    furthest = np.where(reached.any(axis=1), m_at.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+    raised_in = np.clip(furthest, 0, n_phases - 1)
+    never = np.iinfo(np.int64).max
+    later = np.where((m_at != NAT) & (m_at > t[:, None]), m_at, never)
+    next_at = later.min(axis=1) if len(t) else np.zeros(0, dtype=np.int64)
+    has_next = next_at != never
+    closed = to_ns(table["closed_at"])[case_pos]
+    end_at = np.where(has_next, next_at, np.where(closed != NAT, closed, table.as_of.ns))
+    aware = table.as_of.at.tzinfo is not None
+    to_next = elapsed_days(t, end_at, days=table.days, aware=aware)
+    trigger = raised["trigger"]
+    return _Raised(raised, case_pos, [str(k) for k in trigger.cat.categories], trigger.cat.codes.to_numpy(),
+                   raised_in, to_next, has_next)
+
+
+def trigger_events(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None) -> pd.DataFrame:
+    """Every time a delay trigger was raised on a dossier, up to ``as_of``.
+
+    The same definitions as :func:`trigger_summary`: the phase a trigger was
+    raised in is the phase after the furthest milestone reached at that time;
+    the days to the next milestone run from the trigger to the dossier's next
+    milestone or, when there is none yet, to its closing or ``as_of``
+    (``next_milestone_reached`` False: still waiting, censored). So the
+    Kaplan–Meier median of ``days_to_next_milestone`` over one trigger's rows
+    is that trigger's ``median_days_to_next_milestone``.
+
+    Returns
+    -------
+    DataFrame
+        ``case_id``, ``office`` (when the log has it), ``trigger``,
+        ``raised_at``, ``phase`` (phase key), ``status`` (the dossier's, at
+        ``as_of``), ``days_to_next_milestone``, ``next_milestone_reached``; in
+        the log's order (case, time).
+    """
+    table = as_case_table(log_or_table, as_of=as_of, days=days)
+    raised = _raised(table.dossier_log, table)
+    pos = raised.case_pos
+    out = pd.DataFrame({"case_id": pd.array(np.asarray(raised.rows["case_id"], dtype=object), dtype="string")})
+    if "office" in table:
+        out["office"] = table["office"].iloc[pos].to_numpy()
+    out["trigger"] = raised.rows["trigger"].astype(object).to_numpy()
+    out["raised_at"] = raised.rows["timestamp"].reset_index(drop=True)
+    out["phase"] = pd.Categorical.from_codes(raised.raised_in, categories=list(table.process.phase_keys),
+                                             ordered=True)
+    out["status"] = table["status"].iloc[pos].to_numpy()
+    out["days_to_next_milestone"] = raised.to_next
+    out["next_milestone_reached"] = raised.has_next
+    out.attrs.update(as_of=table.as_of, days=table.days)  # (for display)
     return out
 
 
@@ -375,7 +419,3 @@ def _median_of_sorted(values: np.ndarray) -> float:
     if n == 0:
         return float("nan")
     return float(values[n // 2]) if n % 2 else float(np.mean(values[n // 2 - 1:n // 2 + 1]))
-
-
-def _naive_utc(ts: pd.Timestamp) -> pd.Timestamp:
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
