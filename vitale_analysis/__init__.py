@@ -1,61 +1,88 @@
 """vitale-analysis: measure a Carte Vitale caseload honestly, open dossiers included.
 
-Data flow (see DESIGN.md): ``read_caselog`` → ``validate`` (→ ``CaseLog`` with a
-``QualityReport``) → ``case_table`` / ``phase_durations`` → ``phase_summary``,
-``trigger_summary``, ``stalled``, ``conformance``, ``throughput``, ``waiting_on``.
-``load`` reads and validates in one call; ``simulate`` makes a synthetic caseload.
+The data flow, one direction (DESIGN.md), and the module of each step:
+
+1. ``read``      — :func:`read_caselog`: a file or DataFrame → :class:`RawLog`
+2. ``validate``  — :func:`validate` → :class:`CaseLog` (``caselog``: the log and its
+   :class:`QualityReport`); :func:`load` does 1 and 2 in one call
+3. ``cases``     — :func:`case_table` → :class:`CaseTable`; :func:`phase_durations`
+4. analyses      — ``summaries`` (:func:`phase_summary`, :func:`trigger_summary`),
+   ``stalls`` (:func:`stalled`), ``conformance``, ``flow`` (:func:`throughput`,
+   :func:`waiting_on`): each takes a CaseLog or a CaseTable, ``as_of=``, and
+   ``by=`` / ``days=`` where they mean something
+5. presentation  — ``labels`` (words for keys), ``chartdata`` and ``plots``
+   (charts), ``report``, ``widgets``, ``cli``
+
+Under them: ``timeutil`` (:class:`AsOf`, the one as-of rule; days), ``codes``
+(integer codes: stored narrow, widened for arithmetic), ``km`` (Kaplan–Meier),
+``eventcore`` (the per-dossier arrays the analyses share), ``cohorts``,
+``privacy``, ``process``, ``errors``. Beside the flow: ``simulate`` (the sample),
+``batches`` (caseloads larger than memory), ``sharing`` (pseudonymised copies).
 """
 
+from ._version import __version__
 from .batches import case_table_batched, iter_case_batches
-from .cases import PHASE_STATES, case_table, phase_durations
+from .caselog import CHECKS, CaseLog, QualityReport
+from .cases import PHASE_STATES, CaseTable, case_table, phase_durations
 from .conformance import CONFORMANCE_KINDS, conformance
 from .errors import CaseLogError, DataQualityWarning
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
-from .privacy import mask_frame, mask_identifier, nir_columns, pseudonymise
+from .privacy import mask_frame, mask_identifier, nir_columns
 from .process import CARTE_VITALE, Phase, ProcessModel, Trigger
-from .read import read_caselog, read_mapping
+from .read import RawLog, read_caselog, read_mapping
+from .sharing import pseudonymise
 from .simulate import SimulationParams, simulate, write_events
 from .stalls import NEXT_ACTION_REASONS, phase_thresholds, stalled
-from .summaries import phase_summary, trigger_summary
-from .validate import CHECKS, CaseLog, QualityReport, load, validate
-
-__version__ = "0.1.0"
+from .summaries import phase_summary, trigger_events, trigger_summary
+from .timeutil import AsOf
+from .validate import load, validate
 
 __all__ = [
-    "CARTE_VITALE",
-    "CONFORMANCE_KINDS",
-    "mask_frame",
-    "NEXT_ACTION_REASONS",
-    "WAITING_COLUMNS",
-    "conformance",
-    "phase_summary",
-    "phase_thresholds",
-    "stalled",
-    "throughput",
-    "trigger_summary",
-    "waiting_on",
-    "waiting_on_summary",
-    "CHECKS",
-    "PHASE_STATES",
+    # reading and validating
+    "RawLog",
+    "read_caselog",
+    "read_mapping",
+    "validate",
+    "load",
     "CaseLog",
-    "CaseLogError",
-    "DataQualityWarning",
-    "Phase",
-    "ProcessModel",
     "QualityReport",
-    "Trigger",
+    "CHECKS",
+    # the case table
+    "AsOf",
+    "CaseTable",
     "case_table",
+    "phase_durations",
+    "PHASE_STATES",
     "case_table_batched",
     "iter_case_batches",
-    "load",
+    # analyses
+    "phase_summary",
+    "trigger_summary",
+    "trigger_events",
+    "stalled",
+    "phase_thresholds",
+    "NEXT_ACTION_REASONS",
+    "conformance",
+    "CONFORMANCE_KINDS",
+    "throughput",
+    "waiting_on",
+    "waiting_on_summary",
+    "WAITING_COLUMNS",
+    # the process model
+    "CARTE_VITALE",
+    "Phase",
+    "ProcessModel",
+    "Trigger",
+    # privacy
+    "mask_frame",
     "mask_identifier",
     "nir_columns",
     "pseudonymise",
-    "phase_durations",
-    "read_caselog",
-    "read_mapping",
+    # sample data
     "simulate",
     "SimulationParams",
-    "validate",
     "write_events",
+    # errors
+    "CaseLogError",
+    "DataQualityWarning",
 ]

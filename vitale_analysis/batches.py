@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from .cases import case_table
+from .caselog import QualityReport
+from .cases import CaseTable, case_table
 from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, ProcessModel
-from .read import ATTRS_KEY, REQUIRED_COLUMNS, arrow_to_frame, number_rows
-from .validate import QualityReport, validate
+from .read import REQUIRED_COLUMNS, RawLog, arrow_to_frame, number_rows
+from .validate import validate_part
 
 __all__ = ["case_table_batched", "iter_case_batches"]
 
@@ -166,7 +167,7 @@ def case_table_batched(
     process: ProcessModel = CARTE_VITALE,
     days: str = "calendar",
     batch_rows: int = 1_000_000,
-) -> tuple[pd.DataFrame, QualityReport]:
+) -> tuple[CaseTable, QualityReport]:
     """The case table of a Parquet caseload, built in batches of whole cases (bounded memory).
 
     Parameters
@@ -187,7 +188,9 @@ def case_table_batched(
     (cases, quality)
         The same case table :func:`case_table` gives for the whole log with
         the same ``as_of`` (rows in case-id order), and one QualityReport for
-        the whole file (row numbers are the file's).
+        the whole file (row numbers are the file's). The table holds no
+        events (``cases.log`` is None): ``phase_summary`` and the chart tables
+        take it; the analyses that read events need the whole log.
 
     Examples
     --------
@@ -201,21 +204,21 @@ def case_table_batched(
     path = Path(path)
     parts: list[dict] = []
     reports: list[QualityReport] = []
-    for raw in iter_case_batches(path, batch_rows=batch_rows):
-        raw.attrs[ATTRS_KEY] = {"source": str(path), "case_attributes": (), "dayfirst": None,
-                                "malformed_rows": [], "notes": []}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataQualityWarning)  # said once, for the whole file, below
-            log = validate(raw, process, as_of=as_of, _allow_empty=True)
-        del raw
+    cut = None
+    for frame in iter_case_batches(path, batch_rows=batch_rows):
+        log = validate_part(RawLog(frame, source=str(path)), process, as_of=as_of)  # (warned once, below)
+        del frame
         reports.append(log.quality)
         if len(log.events):  # else every row of the batch was set aside
-            parts.append(_columns(case_table(log, as_of=as_of, days=days)))
+            part = case_table(log, as_of=as_of, days=days)
+            cut = part.as_of
+            parts.append(_columns(part.to_frame()))
+            del part
         del log
         _trim_heap()
     if not parts:
         raise CaseLogError(f"{path}: no usable rows in any batch. Check the as_of date and the columns.")
-    cases = _concat_cases(parts)
+    cases = CaseTable(_concat_cases(parts), as_of=cut, days=days, process=process, log=None)
     quality = _merge_reports(reports, str(path))
     if quality.n_set_aside:
         warnings.warn(
@@ -228,17 +231,12 @@ def case_table_batched(
 
 
 def _columns(part: pd.DataFrame) -> dict:
-    """A batch's case table as independent columns (and its attrs), so that each can be freed alone.
+    """A batch's case table as independent columns, so that each can be freed alone.
 
     A DataFrame keeps same-typed columns in one 2-D block: a column taken from
     it keeps the whole block alive until every column of that block is gone.
     """
-    out = {column: part[column].array.copy() for column in part.columns}
-    out[_ATTRS] = dict(part.attrs)
-    return out
-
-
-_ATTRS = object()  # key of a part's attrs in its dict of columns
+    return {column: part[column].array.copy() for column in part.columns}
 
 
 def _concat_cases(parts: list[dict]) -> pd.DataFrame:
@@ -247,8 +245,7 @@ def _concat_cases(parts: list[dict]) -> pd.DataFrame:
     Column by column, each batch's column dropped once copied, so the whole
     table is never held twice (a million dossiers take about 0.23 GB).
     """
-    attrs = parts[0][_ATTRS]
-    names = [c for c in parts[0] if c is not _ATTRS]
+    names = list(parts[0])
     pieces = list(parts)
     parts.clear()  # the columns live on in `pieces` until copied
     columns = {}
@@ -269,9 +266,7 @@ def _concat_cases(parts: list[dict]) -> pd.DataFrame:
             columns[column] = pd.concat(values, ignore_index=True).array
         del values, first
         _trim_heap()
-    out = pd.DataFrame(columns, copy=False)
-    out.attrs = attrs
-    return out
+    return pd.DataFrame(columns, copy=False)
 
 
 def _merge_reports(reports: list[QualityReport], source: str) -> QualityReport:

@@ -17,9 +17,9 @@ functions here, which add what a chart needs and a summary does not give:
 * :func:`population` – how many dossiers a chart describes, how many are open;
 * :func:`mask_identifier` – never show a full social security number.
 
-Nothing here imports matplotlib. Every table carries ``attrs`` with the
-population it describes (``n_cases``, ``n_open``, ``as_of``) so that a chart
-title can state it without counting anything.
+Nothing here imports matplotlib. Every table carries ``attrs`` describing the
+population it shows (``n_cases``, ``n_open``, ``as_of``) so that a chart title
+can state it without counting anything; no computation reads them back.
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .caselog import CaseLog
+from .cases import CaseTable, as_case_table
 from .codes import flat_index
-from .cohorts import as_cases, cohort_columns, group_codes
+from .cohorts import cohort_columns, group_codes
 from .errors import CaseLogError, closest_names
 from .km import km_quantiles, km_survival
 from .privacy import mask_identifier
 from .process import CARTE_VITALE, ProcessModel
 from .summaries import phase_summary
-from .timeutil import NAT, check_days, elapsed_days
-from .validate import CaseLog
+from .timeutil import NAT, AsOf, elapsed_days, to_ns
 
 __all__ = [
     "DEFAULT_AGE_BINS",
@@ -76,42 +77,12 @@ def _require_columns(frame: pd.DataFrame, columns: Sequence[str], argument: str,
         )
 
 
-def _process_of(log_or_cases, process: ProcessModel | None) -> ProcessModel:
-    if isinstance(log_or_cases, CaseLog):
-        return log_or_cases.process
-    return process if process is not None else CARTE_VITALE
-
-
-def _ns(series: pd.Series) -> np.ndarray:
-    """Times as int64 nanoseconds (UTC for aware times), NaT as the package's NAT."""
-    if series.dt.tz is not None:
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = series.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return values
-
-
-def _as_of_ns(as_of: pd.Timestamp) -> int:
-    if as_of.tzinfo is not None:
-        as_of = as_of.tz_convert("UTC").tz_localize(None)
-    return int(pd.Timestamp(as_of).as_unit("ns").value)
-
-
-def _case_as_of(cases: pd.DataFrame) -> pd.Timestamp:
-    as_of = cases.attrs.get("as_of")
-    if as_of is None:
-        raise CaseLogError(
-            "This case table has no as_of in its attrs (it was rebuilt or copied without them). "
-            "Use the table from case_table(log, as_of=...) directly, or filter its rows."
-        )
-    return as_of
-
-
-def _population_attrs(cases: pd.DataFrame) -> dict:
+def _population_attrs(table: CaseTable) -> dict:
     return {
-        "n_cases": int(len(cases)),
-        "n_open": int((cases["status"] == "open").sum()) if "status" in cases.columns else None,
-        "as_of": cases.attrs.get("as_of"),
-        "days": cases.attrs.get("days", "calendar"),
+        "n_cases": int(len(table)),
+        "n_open": int((table["status"] == "open").sum()),
+        "as_of": table.as_of,
+        "days": table.days,
     }
 
 
@@ -122,32 +93,30 @@ class Population:
 
     n_cases: int
     n_open: int | None = None
-    as_of: pd.Timestamp | None = None
+    as_of: AsOf | None = None
 
 
-def population(cases: pd.DataFrame) -> Population:
+def population(cases: CaseTable) -> Population:
     """The population of a case table (possibly filtered): dossiers, open ones, ``as_of``.
 
     Examples
     --------
     >>> from vitale_analysis import load, case_table
     >>> from vitale_analysis.chartdata import population
-    >>> population(case_table(load("data/sample_caselog.csv")))  # doctest: +SKIP
-    Population(n_cases=3000, n_open=975, as_of=Timestamp('2025-06-30 17:58:00'))
+    >>> population(case_table(load("data/sample_caselog.csv"), as_of="2025-06-30"))
+    Population(n_cases=3000, n_open=975, as_of=AsOf(at=Timestamp('2025-07-01 00:00:00'), inclusive=False))
     """
-    cases = as_cases(cases)
-    attrs = _population_attrs(cases)
+    attrs = _population_attrs(as_case_table(cases))
     return Population(n_cases=attrs["n_cases"], n_open=attrs["n_open"], as_of=attrs["as_of"])
 
 
 # ============================================================================ phase quartiles
 def phase_quartiles(
-    log_or_cases: CaseLog | pd.DataFrame,
+    log_or_table: CaseLog | CaseTable,
     *,
     by: str | Sequence[str] | None = None,
     as_of=None,
-    days: str = "calendar",
-    process: ProcessModel | None = None,
+    days: str | None = None,
 ) -> pd.DataFrame:
     """:func:`~vitale_analysis.phase_summary` plus ``p25_days``, for an interquartile range.
 
@@ -162,27 +131,26 @@ def phase_quartiles(
     --------
     >>> from vitale_analysis import load
     >>> from vitale_analysis.chartdata import phase_quartiles
-    >>> phase_quartiles(load("data/sample_caselog.csv"), by="channel")  # doctest: +SKIP
+    >>> table = phase_quartiles(load("data/sample_caselog.csv"), by="channel")
+    >>> list(table.columns[table.columns.get_loc("p25_days"):][:4])
+    ['p25_days', 'median_days', 'p75_days', 'p90_days']
     """
-    process = _process_of(log_or_cases, process)
-    cases = as_cases(log_or_cases, as_of=as_of, days=days)
     # The same Kaplan–Meier curves as phase_summary's, read at one more level.
-    return phase_summary(cases, by=by, process=process, _p25=True)
+    return phase_summary(log_or_table, by=by, as_of=as_of, days=days, percentiles=(25, 50, 75, 90))
 
 
 # ============================================================================ durations per dossier
 def phase_times(
-    cases: pd.DataFrame,
+    cases: CaseTable,
     phase: str,
     *,
     by: str | Sequence[str] | None = None,
-    process: ProcessModel | None = None,
 ) -> pd.DataFrame:
     """Each dossier's time in one phase, for a survival curve: ``days`` and ``observed``.
 
     Parameters
     ----------
-    cases : DataFrame
+    cases : CaseTable
         A case table from :func:`~vitale_analysis.case_table` (possibly filtered).
     phase : str
         A phase key (``"rights"``…).
@@ -201,12 +169,10 @@ def phase_times(
         ``attrs`` also hold ``n_cases`` / ``n_open`` / ``as_of`` of the case
         table, ``curve="phase"``, ``phase`` and ``by``.
     """
-    process = process if process is not None else CARTE_VITALE
-    cases = as_cases(cases)
-    process.phase(phase)  # raises with the list of phases
-    _require_columns(cases, [f"{phase}_days", f"{phase}_state"], "cases", "case_table(log)")
-    attrs = _population_attrs(cases)
-    cases, groups = cohort_columns(cases, by)
+    table = as_case_table(cases)
+    table.process.phase(phase)  # raises with the list of phases
+    attrs = _population_attrs(table)
+    cases, groups = cohort_columns(table.to_frame(), by)
     state = cases[f"{phase}_state"].astype(object)
     timed = state.isin(_TIMED).to_numpy()
     entered = state.notna().to_numpy()
@@ -220,12 +186,11 @@ def phase_times(
 
 
 def milestone_times(
-    cases: pd.DataFrame,
+    cases: CaseTable,
     milestone: str = "rights_opened",
     *,
     start: str | None = None,
     by: str | Sequence[str] | None = None,
-    process: ProcessModel | None = None,
 ) -> pd.DataFrame:
     """Each dossier's time from its start to a milestone, for a survival curve.
 
@@ -234,7 +199,7 @@ def milestone_times(
 
     Parameters
     ----------
-    cases : DataFrame
+    cases : CaseTable
         A case table from :func:`~vitale_analysis.case_table` (possibly filtered).
     milestone : str
         The milestone reached at the end (``rights_opened``, ``card_received``…).
@@ -257,8 +222,8 @@ def milestone_times(
         ``attrs["n_no_duration"]``. Durations count calendar or working days
         as the case table does.
     """
-    process = process if process is not None else CARTE_VITALE
-    cases = as_cases(cases)
+    table = as_case_table(cases)
+    process = table.process
     for name, value in (("milestone", milestone), ("start", start)):
         if value is not None and value not in process.milestones:
             raise CaseLogError(
@@ -266,22 +231,19 @@ def milestone_times(
                 f"milestones are {list(process.milestones)}."
             )
     start_column = "started_at" if start is None else f"{start}_at"
-    _require_columns(cases, [start_column, f"{milestone}_at", "status", "closed_at", "completed_at"],
-                     "cases", "case_table(log)")
-    attrs = _population_attrs(cases)
-    as_of_ns = _as_of_ns(_case_as_of(cases)) if len(cases) else NAT
-    cases, groups = cohort_columns(cases, by)
-    aware = cases[start_column].dt.tz is not None
-    start_ns = _ns(cases[start_column])
-    reached_ns = _ns(cases[f"{milestone}_at"])
+    attrs = _population_attrs(table)
+    cases, groups = cohort_columns(table.to_frame(), by)
+    aware = table.as_of.at.tzinfo is not None
+    start_ns = to_ns(cases[start_column])
+    reached_ns = to_ns(cases[f"{milestone}_at"])
     status = cases["status"].astype(object).to_numpy()
     reached = reached_ns != NAT
     end_ns = np.where(
         reached, reached_ns,
-        np.where(status == "closed", _ns(cases["closed_at"]),
-                 np.where(status == "complete", _ns(cases["completed_at"]), as_of_ns)),
+        np.where(status == "closed", to_ns(cases["closed_at"]),
+                 np.where(status == "complete", to_ns(cases["completed_at"]), table.as_of.ns)),
     )
-    days = elapsed_days(start_ns, end_ns, days=check_days(attrs["days"]), aware=aware)
+    days = elapsed_days(start_ns, end_ns, days=table.days, aware=aware)
     has_start = start_ns != NAT
     keep = has_start & ~np.isnan(days) & (days >= 0)
     out = cases.loc[keep, ["case_id", *groups]].reset_index(drop=True)
@@ -300,7 +262,8 @@ def km_curves(times: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> 
     times : DataFrame
         One row per dossier with ``days`` and ``observed``.
     by : str or list of str, optional
-        Cohort columns; default the ``by`` the times were made with.
+        Cohort columns (those the times were made with, or fewer); default one
+        curve for all.
 
     Returns
     -------
@@ -315,7 +278,7 @@ def km_curves(times: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> 
         ``attrs`` are the times' attrs, with ``by``.
     """
     _require_columns(times, ["days", "observed"], "times", "phase_times() or milestone_times()")
-    names = times.attrs.get("by", []) if by is None else ([by] if isinstance(by, str) else list(by))
+    names = [] if by is None else ([by] if isinstance(by, str) else list(by))
     _require_columns(times, names, "by", "phase_times(..., by=...) or milestone_times(..., by=...)")
     columns = [*names, "days", "at_risk", "events", "censored", "survival", "n", "median_days"]
     codes, values = group_codes(times, names)
@@ -348,7 +311,8 @@ def stalled_matrix(
     worklist: pd.DataFrame,
     *,
     rows: str = "office",
-    cases: pd.DataFrame | None = None,
+    cases: CaseTable | None = None,
+    thresholds: dict[str, float] | None = None,
     process: ProcessModel | None = None,
 ) -> pd.DataFrame:
     """Stalled dossiers counted by ``rows`` (office) × phase, from :func:`~vitale_analysis.stalled`.
@@ -360,11 +324,15 @@ def stalled_matrix(
     rows : str
         The worklist column to count by: ``office`` (default) or any column
         the worklist has (``waiting_on``, ``reason``…).
-    cases : DataFrame, optional
-        The case table the worklist came from: then every value of ``rows``
-        in it gets a row (zeros included), and ``attrs`` hold its
-        ``n_cases`` / ``n_open``.
+    cases : CaseTable, optional
+        The case table the worklist came from: then ``attrs`` hold its
+        ``n_cases`` / ``n_open`` / ``as_of``, and when ``rows`` is one of its
+        columns every value of it gets a row (zeros included).
+    thresholds : dict, optional
+        Days per phase the worklist was made with (``phase_thresholds(...)``),
+        for the chart to state.
     process : ProcessModel, optional
+        The phases' model; default the case table's, else Carte Vitale.
 
     Returns
     -------
@@ -372,9 +340,10 @@ def stalled_matrix(
         Index: the ``rows`` values (a missing value is a row of its own),
         most stalled dossiers first (ties by name); columns: every phase key
         in process order; values: stalled dossiers (int). ``attrs`` hold
-        ``n_stalled``, ``as_of`` and ``thresholds`` (days per phase).
+        ``n_stalled``, ``as_of`` and ``thresholds`` (days per phase), for display.
     """
-    process = process if process is not None else CARTE_VITALE
+    if process is None:
+        process = cases.process if isinstance(cases, CaseTable) else CARTE_VITALE
     phases = list(process.phase_keys)
     _require_columns(worklist, [rows, "phase"], "worklist", "stalled(log)")
     frame = pd.DataFrame({
@@ -386,16 +355,13 @@ def stalled_matrix(
         if len(frame) else pd.DataFrame(index=pd.Index([], name=rows, dtype=object))
     )
     counts = counts.reindex(columns=phases, fill_value=0)
-    attrs = {"n_stalled": int(len(worklist)), "as_of": worklist.attrs.get("as_of"),
-             "thresholds": dict(worklist.attrs.get("thresholds", {})), "rows": rows}
+    attrs = {"n_stalled": int(len(worklist)), "as_of": None, "thresholds": dict(thresholds or {}), "rows": rows}
     if cases is not None:
-        cases = as_cases(cases)
-        _require_columns(cases, [rows], "cases", "case_table(log)")
-        attrs.update({k: v for k, v in _population_attrs(cases).items() if k != "as_of"})
-        if attrs["as_of"] is None:
-            attrs["as_of"] = cases.attrs.get("as_of")
-        every = pd.Index(pd.unique(cases[rows].astype(object).where(cases[rows].notna(), None).to_numpy()))
-        counts = counts.reindex(counts.index.union(every, sort=False), fill_value=0)
+        cases = as_case_table(cases)
+        attrs.update(_population_attrs(cases))
+        if rows in cases:  # every value of a case attribute gets a row (a reason, say, is no case column)
+            every = pd.Index(pd.unique(cases[rows].astype(object).where(cases[rows].notna(), None).to_numpy()))
+            counts = counts.reindex(counts.index.union(every, sort=False), fill_value=0)
     counts = counts.astype(np.int64)
     total = counts.sum(axis=1).to_numpy()
     names = np.array(["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in counts.index])
@@ -408,16 +374,15 @@ def stalled_matrix(
 
 
 def open_by_age(
-    cases: pd.DataFrame,
+    cases: CaseTable,
     *,
     bins: Sequence[float] = DEFAULT_AGE_BINS,
-    process: ProcessModel | None = None,
 ) -> pd.DataFrame:
     """Open dossiers by current phase and days in that phase, binned.
 
     Parameters
     ----------
-    cases : DataFrame
+    cases : CaseTable
         A case table (possibly filtered).
     bins : sequence of float
         Increasing bin edges in days, starting at 0; a dossier with ``d`` days
@@ -432,9 +397,8 @@ def open_by_age(
         ``days_to`` (``inf`` for the last bin), ``n`` (open dossiers) and
         ``n_phase`` (open dossiers in that phase, all bins).
     """
-    process = process if process is not None else CARTE_VITALE
-    cases = as_cases(cases)
-    _require_columns(cases, ["status", "current_phase", "days_in_phase"], "cases", "case_table(log)")
+    cases = as_case_table(cases)
+    process = cases.process
     edges = np.asarray(list(bins), dtype=float)
     if len(edges) < 1 or edges[0] != 0 or np.any(np.diff(edges) <= 0) or not np.all(np.isfinite(edges)):
         raise CaseLogError(f"bins={list(bins)!r}: give increasing, finite day edges starting at 0, e.g. {list(DEFAULT_AGE_BINS)}.")
@@ -529,7 +493,7 @@ class DossierTimeline:
     label: str
     status: str
     current_phase: str | None
-    as_of: pd.Timestamp
+    as_of: AsOf
     phases: pd.DataFrame
     events: pd.DataFrame
     process: ProcessModel = field(repr=False, default=CARTE_VITALE)
@@ -539,22 +503,16 @@ class DossierTimeline:
                 f"{len(self.events)} events, as of {self.as_of})")
 
 
-def dossier_timeline(
-    events: CaseLog | pd.DataFrame,
-    case: pd.Series | pd.DataFrame,
-    *,
-    process: ProcessModel | None = None,
-) -> DossierTimeline:
-    """One dossier's phases (from its case-table row) and events (from the log).
+def dossier_timeline(cases: CaseTable, case_id: str | None = None) -> DossierTimeline:
+    """One dossier's phases (from its case-table row) and events (from the log, up to the table's ``as_of``).
 
     Parameters
     ----------
-    events : CaseLog or DataFrame
-        The log (``load(path)``) or its ``.events``; only the dossier's events
-        up to the case table's ``as_of`` are kept.
-    case : Series or one-row DataFrame
-        The dossier's row of :func:`~vitale_analysis.case_table`, e.g.
-        ``cases[cases["case_id"] == "D000001"]``.
+    cases : CaseTable
+        A case table from :func:`~vitale_analysis.case_table` (made from a
+        log, not in batches), e.g. ``cases[cases["case_id"] == "D000001"]``.
+    case_id : str, optional
+        The dossier; default the table's only row.
 
     Returns
     -------
@@ -565,31 +523,22 @@ def dossier_timeline(
         ``state`` (as in the case table) and ``days``. ``events``:
         ``timestamp``, ``event``, ``trigger``, ``milestone`` (bool).
     """
-    if isinstance(events, CaseLog):
-        process = events.process if process is None else process
-        events = events.events
-    process = process if process is not None else CARTE_VITALE
-    if isinstance(case, pd.DataFrame):
-        if len(case) != 1:
-            raise CaseLogError(
-                f"case: expected one dossier's row of the case table, got {len(case)} rows. "
-                "Select it with cases[cases['case_id'] == '<id>']."
-            )
-        attrs = case.attrs
-        case = case.iloc[0]
-        case.attrs.update(attrs)
-    if not isinstance(case, pd.Series):
-        raise CaseLogError(f"case: expected a row of the case table (a Series), got {type(case).__name__}.")
-    _require_columns(pd.DataFrame([case]), ["case_id", "status", "current_phase", "closed_at"], "case", "case_table(log)")
-    _require_columns(events, ["case_id", "event", "timestamp"], "events", "load(path).events")
-    as_of = case.attrs.get("as_of")
+    table = as_case_table(cases)
+    process = table.process
+    if case_id is not None:
+        table = table[table["case_id"] == str(case_id)]
+        if len(table) == 0:
+            raise CaseLogError(f"No dossier {mask_identifier(case_id)!r} in this case table (as of {cases.as_of}).")
+    elif len(table) != 1:
+        raise CaseLogError(
+            f"cases: expected one dossier's row of the case table, got {len(table)} rows. "
+            "Give case_id=, or select it with cases[cases['case_id'] == '<id>']."
+        )
+    case = table.to_frame().iloc[0]
+    events = table.dossier_log.events
+    as_of = table.as_of
     case_id = str(case["case_id"])
-    mine = events[events["case_id"] == case_id]
-    if as_of is None:
-        if mine.empty:
-            raise CaseLogError(f"No events for dossier {mask_identifier(case_id)!r} and no as_of on the case row.")
-        as_of = mine["timestamp"].max()
-    mine = mine[mine["timestamp"] <= as_of]
+    mine = events[(events["case_id"] == case_id).to_numpy(dtype=bool) & as_of.keeps(events["timestamp"])]
     status = str(case["status"])
     rows = []
     for phase in process.phases:
@@ -599,22 +548,19 @@ def dossier_timeline(
         start = case.get(f"{phase.start}_at", pd.NaT)
         end = case.get(f"{phase.end}_at", pd.NaT)
         if state == "open":
-            end = as_of
+            end = as_of.at  # (the cut the days in phase run to)
         elif state == "closed":
             end = case["closed_at"]
         rows.append({"phase": phase.key, "start": start, "end": end, "state": str(state),
                      "days": float(case.get(f"{phase.key}_days", np.nan))})
     phases = pd.DataFrame(rows, columns=["phase", "start", "end", "state", "days"])
     phases["phase"] = pd.Categorical(phases["phase"], categories=list(process.phase_keys), ordered=True)
-    table = pd.DataFrame({
-        "timestamp": mine["timestamp"].to_numpy(),
+    timeline = pd.DataFrame({
+        "timestamp": mine["timestamp"].reset_index(drop=True),
         "event": mine["event"].astype(object).to_numpy(),
-        "trigger": (mine["trigger"].astype(object).where(mine["trigger"].notna(), None).to_numpy()
-                    if "trigger" in mine.columns else np.full(len(mine), None, dtype=object)),
+        "trigger": mine["trigger"].astype(object).where(mine["trigger"].notna(), None).to_numpy(),
     })
-    if mine["timestamp"].dt.tz is not None:
-        table["timestamp"] = mine["timestamp"].reset_index(drop=True)
-    table["milestone"] = table["event"].isin(process.milestones)
+    timeline["milestone"] = timeline["event"].isin(process.milestones)
     current = case["current_phase"]
     return DossierTimeline(
         case_id=case_id,
@@ -623,6 +569,6 @@ def dossier_timeline(
         current_phase=None if pd.isna(current) else str(current),
         as_of=as_of,
         phases=phases,
-        events=table,
+        events=timeline,
         process=process,
     )

@@ -19,8 +19,9 @@ import pandas as pd
 from .cases import case_table
 from .conformance import CONFORMANCE_KINDS, conformance
 from .errors import CaseLogError, DataQualityWarning
+from .labels import with_trigger_labels
 from .process import CARTE_VITALE, ProcessModel
-from .stalls import stalled
+from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
 from .validate import load
 
@@ -65,20 +66,19 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
     cases = case_table(log, as_of=as_of)
     process = log.process
     labels = process.phase_labels(lang)
-    as_of_ts = cases.attrs["as_of"]
     status = cases["status"].value_counts()
     n = len(cases)
     lines = [
         repr(log.quality),
         "",
-        f"Dossiers as of {as_of_ts:%Y-%m-%d %H:%M}: {n:,} in all — "
+        f"Dossiers as of {cases.as_of}: {n:,} in all — "
         f"{status.get('open', 0):,} open, {status.get('complete', 0):,} complete, "
         f"{status.get('closed', 0):,} closed (abandoned or moved away).",
         "",
         "Time per phase, in days. Kaplan–Meier counts the dossiers still open for the days they",
         "have waited so far; 'finished only' leaves them out and so looks shorter.",
     ]
-    summary = phase_summary(cases, process=process)
+    summary = phase_summary(cases)
     lines.append(
         f"  {'phase':<26}{'dossiers':>9}{'open':>7}{'median':>9}{'p75':>9}{'p90':>9}{'finished only':>15}"
     )
@@ -89,18 +89,18 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
             f"{_fmt_days(row.median_days_completed_only):>15}"
         )
 
-    work = stalled(log, cases=cases, followup_days=followup_days, lang=lang)
+    work = stalled(cases, followup_days=followup_days)
     lines += ["", f"Stalled: {len(work):,} open dossiers are past their phase's threshold "
                   f"(the caseload's 90th percentile; follow-up interval {followup_days:g} days)."]
     if len(work):
         per_phase = work.groupby("phase", observed=True).size()
-        thresholds = work.attrs["thresholds"]
+        thresholds = phase_thresholds(cases)
         for key, count in per_phase.items():
             lines.append(f"  {labels[key]:<26}{count:>6,} past {thresholds[key]:.0f} days")
         reasons = work["reason"].value_counts()
         lines.append("  next actions: " + ", ".join(f"{k} {v:,}" for k, v in reasons.items() if v))
 
-    triggers = trigger_summary(log, cases=cases, lang=lang, n_boot=0)
+    triggers = with_trigger_labels(trigger_summary(cases, n_boot=0), process, lang=lang)
     if len(triggers):
         lines += ["", "Delay triggers, by days attributable (an association, not proof of cause):",
                   f"  {'trigger':<62}{'dossiers':>9}{'share':>8}{'extra days':>12}"]
@@ -109,7 +109,7 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
                 f"  {row.label:<62}{row.cases_affected:>9,}{row.share:>8.1%}{_fmt_days(row.extra_days):>12}"
             )
 
-    problems = conformance(log, as_of=as_of)
+    problems = conformance(cases)
     if len(problems):
         lines += ["", "Steps out of order (dossiers):"]
         per_kind = problems.groupby("kind", observed=True)["case_id"].nunique()
@@ -142,7 +142,7 @@ def _cmd_report(args) -> int:
         bar.update()
         html, xlsx = write_report(tables, args.out, charts=charts, source=str(source))
         bar.update()
-    print(f"Report written for {source} (as of {tables.as_of:%Y-%m-%d %H:%M}, {len(tables.cases):,} dossiers):")
+    print(f"Report written for {source} (as of {tables.as_of}, {len(tables.cases):,} dossiers):")
     print(f"  {html}")
     print(f"  {xlsx}")
     return 0

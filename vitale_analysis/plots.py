@@ -50,9 +50,12 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import offset_copy
 
+from .cases import CaseTable
 from .chartdata import DossierTimeline, Population, population as _population_of
 from .errors import CaseLogError
-from .process import CARTE_VITALE, ProcessModel, _lang
+from .privacy import mask_text
+from .process import CARTE_VITALE, ProcessModel, check_lang
+from .timeutil import AsOf
 
 __all__ = [
     "OKABE_ITO",
@@ -343,12 +346,10 @@ def _fmt_pct(value: float, lang: str) -> str:
     return f"{_fmt_num(value, lang)}{_NNBSP}%" if lang == "fr" else f"{_fmt_num(value, lang)}%"
 
 
-def _fmt_date(ts, lang: str) -> str:
-    """A date in words. ``as_of`` at midnight is the end of the day before: a bare date
-    ``"2025-06-30"`` is stored as 1 July 00:00 (exclusive) and reads "30 June 2025"."""
-    ts = pd.Timestamp(ts)
-    if ts == ts.normalize():
-        ts = ts - pd.Timedelta(1, "ns")
+def _fmt_date(when, lang: str) -> str:
+    """A date in words; an :class:`AsOf` reads as the last day it covers (a bare date
+    ``"2025-06-30"`` reads "30 June 2025", although its cut is 1 July 00:00, excluded)."""
+    ts = pd.Timestamp(when.day() if isinstance(when, AsOf) else when)
     day = "1er" if (lang == "fr" and ts.day == 1) else str(ts.day)
     return f"{day} {_MONTHS[lang][ts.month - 1]} {ts.year}"
 
@@ -430,7 +431,7 @@ def _population(table: pd.DataFrame | None, given) -> Population | None:
     """The population a title states: ``population=`` if given, else the table's attrs."""
     if isinstance(given, Population):
         return given
-    if isinstance(given, pd.DataFrame):
+    if isinstance(given, CaseTable):
         return _population_of(given)
     if given is not None:
         raise CaseLogError(
@@ -528,7 +529,7 @@ def _named(bars, label: str):
 
 
 def _check(lang: str, process: ProcessModel | None) -> ProcessModel:
-    _lang(lang)
+    check_lang(lang)
     return process if process is not None else CARTE_VITALE
 
 
@@ -904,7 +905,7 @@ def _stalled_heatmap_words(matrix: pd.DataFrame, lang: str, process: ProcessMode
         who = _t("stall_pop", lang, n=_fmt_num(n_stalled, lang), open=_fmt_num(pop.n_open, lang))
     else:
         who = _t("stall_pop_plain", lang, n=_fmt_num(n_stalled, lang))
-    as_of = attrs.get("as_of", pop.as_of if pop else None)
+    as_of = pop.as_of if pop is not None and pop.as_of is not None else attrs.get("as_of")
     if as_of is not None:
         who += (", as of " if lang == "en" else ", au ") + _fmt_date(as_of, lang)
     counts = matrix.to_numpy(dtype=float)
@@ -1060,8 +1061,6 @@ def stalled_heatmap_html(
     from html import escape
 
     from matplotlib.colors import Normalize, to_hex
-
-    from .privacy import mask_text
 
     process = _check(lang, process)
     words = _stalled_heatmap_words(matrix, lang, process, population)
@@ -1333,7 +1332,7 @@ def plot_throughput(
         One line per measure, a point per period at the middle of the period
         (``get_ydata()`` equals the table's column).
     """
-    _lang(lang)
+    check_lang(lang)
     _require(table, ["period_start", "started", "completed"], "throughput(log)")
     if len([c for c in table.columns if c not in _FLOW_COLUMNS and not c.startswith("open_")]):
         raise CaseLogError("table: made with by=…; draw one group at a time (filter its rows) "
@@ -1446,7 +1445,7 @@ def plot_waiting_on(
         ``ax.containers[k]`` holds party ``k`` (applicant, office, third
         party, unassigned) with widths ``share_<party>`` × 100.
     """
-    _lang(lang)
+    check_lang(lang)
     parties = [p for p in _PARTIES if f"share_{p}" in summary.columns]
     _require(summary, ["n_cases", *[f"share_{p}" for p in ("applicant", "office", "third_party")]],
              "waiting_on_summary(log)")
@@ -1518,10 +1517,10 @@ def plot_dossier_timeline(
         events that raised a delay trigger are vermillion diamonds labelled
         with the trigger.
     """
-    _lang(lang)
+    check_lang(lang)
     if not isinstance(timeline, DossierTimeline):
         raise CaseLogError(
-            f"timeline: expected chartdata.dossier_timeline(log, case_row), got {type(timeline).__name__}."
+            f"timeline: expected chartdata.dossier_timeline(cases, case_id), got {type(timeline).__name__}."
         )
     process = timeline.process
     status = _STATUS.get(timeline.status, (timeline.status, timeline.status))[0 if lang == "en" else 1]
@@ -1586,7 +1585,7 @@ def plot_dossier_timeline(
     for tick, colour in zip(ax.get_yticklabels(), label_colours):
         tick.set_color(colour)
     ax.set_ylim(len(y_labels) - 0.5, -0.6)
-    moments = [*_local(events["timestamp"]), *_local(timeline.phases["start"].dropna()), _local(timeline.as_of)]
+    moments = [*_local(events["timestamp"]), *_local(timeline.phases["start"].dropna()), _local(timeline.as_of.at)]
     first, last = min(moments), max(moments)
     span = max((last - first).days, 1)
     pad = pd.Timedelta(days=max(3, span * 0.03))

@@ -18,16 +18,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .cases import case_table
+from ._version import __version__
+from .caselog import CaseLog
+from .cases import CaseTable, case_table
 from .conformance import CONFORMANCE_KINDS, conformance
+from .flow import throughput, waiting_on_summary
+from .labels import with_next_actions, with_trigger_labels
 from .privacy import mask_identifiers, mask_text
-from .stalls import stalled
+from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
-from .validate import CaseLog
+from .timeutil import AsOf
 
 __all__ = ["ReportTables", "add_sheet", "report_charts", "report_tables", "write_html", "write_workbook",
-           "write_report", "HEADERS"]
+           "write_report", "readable", "format_date", "HEADERS", "DAYS_COLUMNS"]
 
 #: Readable column headers, per language.
 HEADERS = {
@@ -98,21 +101,26 @@ _TEXT = {
         "workbook": "Le classeur Excel à côté de cette page contient les tableaux complets.",
     },
 }
+_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]
 _MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
               "novembre", "décembre"]
 
 
 @dataclass(frozen=True)
 class ReportTables:
-    """Everything the report shows, computed once."""
+    """Everything the report shows, computed once, all of it as of one cut (``as_of``)."""
 
     log: CaseLog
-    cases: pd.DataFrame
+    cases: CaseTable
     phases: pd.DataFrame
-    triggers: pd.DataFrame
-    worklist: pd.DataFrame
+    triggers: pd.DataFrame  # with labels and prevention hints in ``lang``
+    worklist: pd.DataFrame  # with the phase label and the next action in ``lang``
+    thresholds: dict  # days per phase the worklist used
     order: pd.DataFrame
-    as_of: pd.Timestamp
+    flow: pd.DataFrame  # throughput per month
+    waiting: pd.DataFrame  # waiting_on_summary (by channel when the log has it)
+    as_of: AsOf
     lang: str
     followup_days: float
     extra: dict = field(default_factory=dict)
@@ -120,31 +128,34 @@ class ReportTables:
 
 def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: float = 14,
                   progress=None) -> ReportTables:
-    """Compute every table of the report (pure: the log and ``as_of`` decide everything)."""
+    """Compute every table of the report (pure: the log and ``as_of`` decide everything).
+
+    Every table is computed from the one case table, so all share its as-of cut.
+    """
     step = progress.update if progress is not None else (lambda n=1: None)
     cases = case_table(log, as_of=as_of)
     step()
-    phases = phase_summary(cases, process=log.process)
-    triggers = trigger_summary(log, cases=cases, lang=lang)
+    phases = phase_summary(cases)
+    triggers = with_trigger_labels(trigger_summary(cases), log.process, lang=lang)
     step()
-    worklist = stalled(log, cases=cases, followup_days=followup_days, lang=lang)
-    order = conformance(log, as_of=as_of)
+    thresholds = phase_thresholds(cases)
+    worklist = with_next_actions(stalled(cases, followup_days=followup_days), log.process, lang=lang)
+    order = conformance(cases)
+    flow = throughput(cases, freq="M")
+    waiting = waiting_on_summary(cases, by="channel" if "channel" in cases else None)
     step()
-    return ReportTables(log=log, cases=cases, phases=phases, triggers=triggers, worklist=worklist, order=order,
-                        as_of=cases.attrs["as_of"], lang=lang, followup_days=followup_days)
+    return ReportTables(log=log, cases=cases, phases=phases, triggers=triggers, worklist=worklist,
+                        thresholds=thresholds, order=order, flow=flow, waiting=waiting, as_of=cases.as_of,
+                        lang=lang, followup_days=followup_days)
 
 
-def format_date(ts: pd.Timestamp, lang: str) -> str:
+def format_date(day, lang: str) -> str:
+    """A day in words: ``30 June 2025`` / ``30 juin 2025`` (an AsOf: the last day it covers)."""
+    if isinstance(day, AsOf):
+        day = day.day()
     if lang == "fr":
-        return f"{ts.day} {_MONTHS_FR[ts.month - 1]} {ts.year}"
-    return f"{ts.day} {ts.strftime('%B %Y')}"
-
-
-def _as_of_label(ts: pd.Timestamp, lang: str) -> str:
-    # A bare-date as_of is midnight after that day: name the day itself.
-    if ts.hour == 0 and ts.minute == 0 and ts.second == 0:
-        ts = ts - pd.Timedelta(days=1)
-    return format_date(ts, lang)
+        return f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
 
 
 # --------------------------------------------------------------------------- display tables
@@ -156,7 +167,7 @@ _REASONS = {
 }
 
 
-def _display(frame: pd.DataFrame, lang: str, *, days_columns=(), share_columns=(), numbers: bool = False) -> pd.DataFrame:
+def readable(frame: pd.DataFrame, lang: str, *, days_columns=(), share_columns=(), numbers: bool = False) -> pd.DataFrame:
     """Readable copy: masked ids, rounded days, 'not yet' for unreached medians, readable headers.
 
     With ``numbers`` (the workbook), days and shares stay numbers so that they
@@ -187,7 +198,7 @@ def _display(frame: pd.DataFrame, lang: str, *, days_columns=(), share_columns=(
     return out.rename(columns=HEADERS[lang])
 
 
-_DAYS = ("median_days", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
+DAYS_COLUMNS = ("median_days", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
          "days_over", "days_since_last_event", "median_days_to_next_milestone", "median_days_affected",
          "median_days_unaffected", "extra_days", "extra_days_ci_low", "extra_days_ci_high",
          "total_days_attributable", "days_apart")
@@ -198,19 +209,19 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
     lang = tables.lang
     labels = tables.log.process.phase_labels(lang)
     phases = tables.phases.assign(phase=tables.phases["phase"].astype(str).map(labels))
-    worklist = tables.worklist.drop(columns=["phase"]).rename(columns={"phase_label": "phase"})
+    worklist = tables.worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
     triggers = tables.triggers.drop(columns=["trigger"]).assign(
         phase=tables.triggers["phase"].astype(str).map(labels))
     quality = tables.log.quality
     failures = quality.failures
-    kw = {"days_columns": _DAYS, "numbers": numbers}
+    kw = {"days_columns": DAYS_COLUMNS, "numbers": numbers}
     return {
-        "worklist": _display(worklist, lang, **kw),
-        "phases": _display(phases, lang, **kw),
-        "triggers": _display(triggers, lang, share_columns=("share",), **kw),
-        "order": _display(tables.order, lang, **kw),
-        "quality_counts": _display(quality.counts(), lang, **kw),
-        "quality_failures": _display(failures, lang, **kw),
+        "worklist": readable(worklist, lang, **kw),
+        "phases": readable(phases, lang, **kw),
+        "triggers": readable(triggers, lang, share_columns=("share",), **kw),
+        "order": readable(tables.order, lang, **kw),
+        "quality_counts": readable(quality.counts(), lang, **kw),
+        "quality_failures": readable(failures, lang, **kw),
     }
 
 
@@ -248,7 +259,7 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
     status = tables.cases["status"].value_counts()
     population = text["population"].format(n=len(tables.cases), open=int(status.get("open", 0)),
                                            complete=int(status.get("complete", 0)), closed=int(status.get("closed", 0)))
-    as_of = _as_of_label(tables.as_of, lang)
+    as_of = format_date(tables.as_of, lang)
     q = tables.log.quality
 
     def section(key: str, body: str) -> str:
@@ -370,11 +381,9 @@ def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
     """The report's charts as PNG bytes, per section, drawn from the computed tables."""
     import matplotlib.pyplot as plt
 
-    from . import chartdata, plots
-    from .flow import throughput, waiting_on_summary
+    from . import chartdata, plots  # (matplotlib only when charts are drawn)
 
-    log, cases, lang, process = tables.log, tables.cases, tables.lang, tables.log.process
-    as_of = tables.as_of
+    cases, lang, process = tables.cases, tables.lang, tables.log.process
     charts: dict[str, list[tuple[str, bytes]]] = {}
 
     def add(section: str, alt: str, draw) -> None:
@@ -383,31 +392,28 @@ def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
         plt.close(ax.figure)
 
     add("phases", "time per phase",
-        lambda: plots.plot_phase_durations(chartdata.phase_quartiles(cases, process=process), lang=lang,
-                                           process=process))
+        lambda: plots.plot_phase_durations(chartdata.phase_quartiles(cases), lang=lang, process=process))
     rights = "rights_opened"
+    by = "channel" if "channel" in cases else None
     if rights in process.milestones:
-        by = "channel" if "channel" in cases.columns else None
         add("phases", "time to the attestation de droits",
             lambda: plots.plot_survival(chartdata.km_curves(
-                chartdata.milestone_times(cases, rights, by=by, process=process), by=by), by=by, lang=lang,
-                process=process))
-    if "office" in cases.columns:
+                chartdata.milestone_times(cases, rights, by=by), by=by), by=by, lang=lang, process=process))
+    if "office" in cases:
         add("stalled", "stalled dossiers by office and phase",
-            lambda: plots.plot_stalled_heatmap(chartdata.stalled_matrix(tables.worklist, cases=cases, process=process),
+            lambda: plots.plot_stalled_heatmap(chartdata.stalled_matrix(tables.worklist, cases=cases,
+                                                                        thresholds=tables.thresholds),
                                                lang=lang, process=process))
     add("stalled", "open dossiers by phase and days",
-        lambda: plots.plot_open_by_age(chartdata.open_by_age(cases, process=process), lang=lang, process=process))
+        lambda: plots.plot_open_by_age(chartdata.open_by_age(cases), lang=lang, process=process))
     if len(tables.triggers):
         add("triggers", "delay triggers",
             lambda: plots.plot_trigger_pareto(chartdata.trigger_pareto(tables.triggers), lang=lang, process=process))
-    flow = throughput(log, freq="M", as_of=as_of)
     add("flow", "dossiers started and finished per month",
-        lambda: plots.plot_throughput(flow, lang=lang, population=cases))
-    add("flow", "work in progress", lambda: plots.plot_wip(flow, lang=lang, process=process, population=cases))
-    by = "channel" if "channel" in cases.columns else None
+        lambda: plots.plot_throughput(tables.flow, lang=lang, population=cases))
+    add("flow", "work in progress", lambda: plots.plot_wip(tables.flow, lang=lang, process=process, population=cases))
     add("flow", "time waiting on each party",
-        lambda: plots.plot_waiting_on(waiting_on_summary(log, by=by, as_of=as_of), by=by, lang=lang, population=cases))
+        lambda: plots.plot_waiting_on(tables.waiting, by=by, lang=lang, population=cases))
     return charts
 
 

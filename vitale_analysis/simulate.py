@@ -61,9 +61,7 @@ import pyarrow as pa
 
 from .errors import CaseLogError
 from .process import CARTE_VITALE, ProcessModel
-# The package's one rule for as_of: a bare date means the end of that day.
-from .timeutil import french_holidays
-from .validate import _is_bare_date, _to_as_of
+from .timeutil import AsOf, french_holidays
 
 __all__ = ["SIMULATED_COLUMNS", "Delay", "SimulationParams", "simulate", "write_events"]
 
@@ -551,14 +549,14 @@ def simulate(
     if isinstance(n_cases, bool) or not isinstance(n_cases, (int, np.integer)) or n_cases < 1:
         raise CaseLogError(f"n_cases must be a positive whole number of dossiers, got {n_cases!r}.")
     n = int(n_cases)
-    bare_date = _is_bare_date(as_of)
-    as_of = _to_as_of(as_of, aware=False)
+    cut = AsOf.parse(as_of)  # the package's one rule: a bare date means the end of that day
+    as_of = cut.at
     start = as_of - pd.DateOffset(months=18) if start is None else _timestamp(start, "start")
     if start >= as_of:
         raise CaseLogError(f"start ({start}) must be before as_of ({as_of}).")
     triggers = _check_process(process)
     # A bare date ends at midnight, and that midnight belongs to the next day.
-    last_instant = as_of - pd.Timedelta(1, "ns") if bare_date else as_of
+    last_instant = as_of if cut.inclusive else as_of - pd.Timedelta(1, "ns")
     calendar = _calendar(start, last_instant, params)
     rng = np.random.default_rng(seed)
     log = _EventLog(n, process.vocabulary, triggers, horizon=calendar.cut / calendar.minutes_per_day)

@@ -62,15 +62,16 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 
 from . import chartdata, plots
-from .cases import case_table
+from .caselog import CaseLog
+from .cases import CaseTable, case_table
 from .errors import CaseLogError
+from .labels import with_next_actions, with_trigger_labels
 from .privacy import mask_identifiers, mask_text
-from .process import _lang
-from .report import _DAYS, _display, add_sheet
-from .stalls import stalled
-from .summaries import trigger_summary
-from .timeutil import NAT, elapsed_days
-from .validate import CaseLog
+from .process import check_lang
+from .report import DAYS_COLUMNS, add_sheet, readable
+from .stalls import phase_thresholds, stalled
+from .summaries import trigger_events, trigger_summary
+from .timeutil import AsOf
 
 __all__ = ["ALL", "CaseloadExplorer", "CaseViewer", "StallExplorer", "TriggerExplorer"]
 
@@ -194,36 +195,10 @@ def _pct(value: float, lang: str) -> str:
     return f"{_num(100 * value, lang, 1)}{_NNBSP}%" if lang == "fr" else f"{100 * value:.1f}%"
 
 
-def _local_day(ts: pd.Timestamp) -> date:
-    """The calendar day of a time (Paris day for UTC times)."""
-    ts = pd.Timestamp(ts)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("Europe/Paris")
-    return ts.date()
-
-
-def _as_of_day(as_of: pd.Timestamp) -> date:
-    """The day a case table describes: a bare-date ``as_of`` is stored as the next midnight."""
-    as_of = pd.Timestamp(as_of)
-    if as_of.tzinfo is not None:
-        as_of = as_of.tz_convert("Europe/Paris")
-    if as_of == as_of.normalize():
-        as_of = as_of - pd.Timedelta(1, "ns")
-    return as_of.date()
-
-
 def _fmt_day(day: date, lang: str) -> str:
     month = _UI[lang]["months_long"][day.month - 1]
     first = "1er" if lang == "fr" and day.day == 1 else str(day.day)
     return f"{first} {month} {day.year}"
-
-
-def _stored_as_of(as_of) -> pd.Timestamp:
-    """``as_of`` as a case table stores it (a bare date: the next midnight), for naming its day."""
-    from .validate import _is_bare_date
-
-    ts = pd.Timestamp(as_of)
-    return ts.normalize() + pd.Timedelta(days=1) if _is_bare_date(as_of) else ts
 
 
 def _month_number(month: str) -> int:
@@ -446,73 +421,37 @@ def _event_label(name, lang: str) -> str:
     return pair[0 if lang == "en" else 1] if pair else str(name).replace("_", " ")
 
 
-def _ns(series: pd.Series) -> np.ndarray:
-    if series.dt.tz is not None:
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    return series.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-
-
-def _trigger_events(log: CaseLog, cases: pd.DataFrame) -> pd.DataFrame:
-    """Every time a delay trigger was raised on a dossier of ``cases``, up to their ``as_of``.
-
-    The same definitions as :func:`~vitale_analysis.trigger_summary`: the
-    phase a trigger was raised in is the phase after the furthest milestone
-    reached at that time; the days to the next milestone run from the trigger
-    to the dossier's next milestone or, when there is none yet, to its closing
-    or ``as_of`` (``next_milestone_reached`` False: still waiting, censored).
-    So the Kaplan–Meier median of ``days_to_next_milestone`` over one
-    trigger's rows is that trigger's ``median_days_to_next_milestone``.
-
-    Returns
-    -------
-    DataFrame
-        ``case_id``, ``office`` (when the log has it), ``trigger``,
-        ``raised_at``, ``phase`` (phase key), ``status`` (the dossier's, at
-        ``as_of``), ``days_to_next_milestone``, ``next_milestone_reached``; in
-        the log's order (case, time).
-    """
-    process = log.process
-    phases = list(process.phase_keys)
-    as_of = cases.attrs["as_of"]
-    inclusive = cases.attrs.get("as_of_inclusive", True)
-    days = cases.attrs.get("days", "calendar")
-    events = log.events
-    raised = events[events["trigger"].notna()]
-    times = raised["timestamp"]
-    raised = raised[((times <= as_of) if inclusive else (times < as_of)).to_numpy()]
-    pos = pd.Index(cases["case_id"]).get_indexer(raised["case_id"])
-    raised, pos = raised[pos >= 0], pos[pos >= 0]
-
-    milestones = np.column_stack([_ns(cases[f"{m}_at"]) for m in process.milestones])
-    t = _ns(raised["timestamp"])
-    m_at = milestones[pos]
-    reached = (m_at != NAT) & (m_at <= t[:, None])
-    furthest = np.where(reached.any(axis=1), m_at.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
-    raised_in = np.clip(furthest, 0, len(phases) - 1)
-    never = np.iinfo(np.int64).max
-    later = np.where((m_at != NAT) & (m_at > t[:, None]), m_at, never)
-    next_at = later.min(axis=1) if len(t) else np.zeros(0, dtype=np.int64)
-    has_next = next_at != never
-    closed = _ns(cases["closed_at"])[pos]
-    as_of_utc = as_of.tz_convert("UTC").tz_localize(None) if as_of.tzinfo is not None else as_of
-    as_of_ns = int(pd.Timestamp(as_of_utc).as_unit("ns").value)
-    end_at = np.where(has_next, next_at, np.where(closed != NAT, closed, as_of_ns))
-    to_next = elapsed_days(t, end_at, days=days, aware=cases["started_at"].dt.tz is not None)
-
-    out = pd.DataFrame({"case_id": raised["case_id"].to_numpy()})
-    if "office" in cases.columns:
-        out["office"] = cases["office"].iloc[pos].to_numpy()
-    out["trigger"] = raised["trigger"].astype(object).to_numpy()
-    out["raised_at"] = raised["timestamp"].reset_index(drop=True)
-    out["phase"] = pd.Categorical.from_codes(raised_in, categories=phases, ordered=True)
-    out["status"] = cases["status"].iloc[pos].to_numpy()
-    out["days_to_next_milestone"] = to_next
-    out["next_milestone_reached"] = has_next
-    out.attrs.update(as_of=as_of, days=days)
-    return out
-
-
 # ============================================================================ base
+class _TableView:
+    """A case table and the arrays an explorer filters it with, made once and kept with it."""
+
+    def __init__(self, table: CaseTable):
+        self.table = table
+        self._codes: dict[str, tuple[np.ndarray, dict]] = {}
+        self._months: np.ndarray | None = None
+
+    def codes(self, column: str) -> tuple[np.ndarray, dict]:
+        """A column as integer codes and value → code (missing values: -1).
+
+        Comparing codes is a few times faster than comparing the column's values on every change.
+        """
+        if column not in self._codes:
+            codes, uniques = pd.factorize(self.table[column].astype(object))
+            self._codes[column] = codes, {value: code for code, value in enumerate(uniques)}
+        return self._codes[column]
+
+    def month_numbers(self) -> np.ndarray:
+        """Start month of each dossier as an integer (year × 12 + month − 1), as the ``start_month`` cohort
+        defines it (the month of ``started_at``, in Paris time for UTC times), read straight from the times."""
+        if self._months is None:
+            started = self.table["started_at"]
+            if started.dt.tz is not None:
+                started = started.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+            months = started.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+            self._months = months + 1970 * 12  # months since January 1970 → year × 12 + month − 1
+        return self._months
+
+
 class _Explorer:
     """What every explorer shares: the log, the language, cached case tables, display hooks."""
 
@@ -526,24 +465,28 @@ class _Explorer:
                 f"got {type(log).__name__}."
             )
         self.log = log
-        self.lang = _lang(lang)
+        self.lang = check_lang(lang)
         self.process = log.process
         self.controls: dict[str, W.Widget] = {}
         self.result: pd.DataFrame | None = None
         self.shown: pd.DataFrame | None = None
         self.widget: W.Box | None = None
-        self._case_tables: OrderedDict = OrderedDict()
+        self._case_tables: OrderedDict = OrderedDict()  # AsOf → _TableView
 
     # ------------------------------------------------------------------ data
-    def _case_table(self, as_of) -> pd.DataFrame:
-        """The case table for ``as_of``, computed once and kept (only filtering happens on a change)."""
-        key = str(as_of) if as_of is not None else None
-        if key not in self._case_tables:
-            self._case_tables[key] = case_table(self.log, as_of=as_of)
+    def _view(self, as_of) -> "_TableView":
+        """The case table for ``as_of`` (a date, an AsOf or None), computed once and kept with
+        what the explorer derives from it (only filtering happens on a change)."""
+        cut = self.log.as_of(as_of)
+        if cut not in self._case_tables:
+            self._case_tables[cut] = _TableView(case_table(self.log, as_of=cut))
             if len(self._case_tables) > _CASE_TABLES_KEPT:  # a table per day picked would grow without end
                 self._case_tables.popitem(last=False)
-        self._case_tables.move_to_end(key)
-        return self._case_tables[key]
+        self._case_tables.move_to_end(cut)
+        return self._case_tables[cut]
+
+    def _case_table(self, as_of) -> CaseTable:
+        return self._view(as_of).table
 
     def _t(self, key: str, **fields) -> str:
         text = _UI[self.lang][key]
@@ -661,16 +604,16 @@ class CaseloadExplorer(_Explorer):
 
     def __init__(self, log: CaseLog, *, as_of=None, lang: str = "en"):
         super().__init__(log, lang=lang)
-        self._last_day = _local_day(log.last_timestamp)
-        first_day = _local_day(log.events["timestamp"].min())
-        day = self._last_day if as_of is None else _as_of_day(_stored_as_of(as_of))
-        self._given = (day, as_of)  # the as_of asked for, exactly, on its own day
+        self._last_day = log.as_of().day()
+        first_day = AsOf(log.events["timestamp"].min(), True).day()
+        given = log.as_of(as_of)
+        day = given.day()
+        self._given = (day, given)  # the as_of asked for, exactly, on its own day
         self._views: OrderedDict = OrderedDict()
-        self._per_table: dict = {}
         self._layout = _FrozenLayout(_DPI)
         self._drawn: tuple | None = None  # (quartiles, Figure): the chart drawn last
         self._static: _StaticParts | None = None  # what its next draws need not draw again
-        cases = self._case_table(self._as_of_argument(day))
+        cases = self._case_table(self._cut_for(day))
         t = self._t
 
         office = self._control("office", _dropdown_all(self._values(cases, "office"), t("all_offices"), t("office")))
@@ -707,82 +650,48 @@ class CaseloadExplorer(_Explorer):
 
     # ------------------------------------------------------------------ data
     @staticmethod
-    def _values(cases: pd.DataFrame, column: str) -> list:
-        if column not in cases.columns:
+    def _values(cases: CaseTable, column: str) -> list:
+        if column not in cases:
             return []
         return sorted(str(v) for v in cases[column].dropna().unique())
 
-    def _as_of_argument(self, day: date):
+    def _cut_for(self, day: date) -> AsOf:
         # The as_of the explorer was built with stands for its own day (as the other
         # explorers take it: a bare date is the end of that day, a time is that time).
         # Otherwise the log's last day is taken up to its latest event (case_table's
         # own default), and an earlier day means the end of that day.
         given_day, given = self._given
-        if given is not None and day == given_day:
+        if day == given_day:
             return given
-        return None if day == self._last_day else day.isoformat()
-
-    def _cached(self, kind: str, cases: pd.DataFrame, make):
-        """``make(cases)``, kept while that case table is kept (the entry holds the table, so its id stays its own)."""
-        key = kind, id(cases)
-        entry = self._per_table.get(key)
-        if entry is None or entry[0] is not cases:
-            entry = self._per_table[key] = (cases, make(cases))
-            live = {id(table) for table in self._case_tables.values()}
-            for stale in [k for k in self._per_table if k[1] not in live and k != key]:
-                del self._per_table[stale]
-        return entry[1]
-
-    def _month_numbers(self, cases: pd.DataFrame) -> np.ndarray:
-        """Start month of each dossier as an integer (year × 12 + month − 1), as the ``start_month`` cohort
-        defines it (the month of ``started_at``, in Paris time for UTC times): comparing integers is fast
-        on a large caseload, and they are read straight from the times (no text in between)."""
-        def make(table):
-            started = table["started_at"]
-            if started.dt.tz is not None:
-                started = started.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
-            months = started.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-            return months + 1970 * 12  # months since January 1970 → year × 12 + month − 1
-
-        return self._cached("numbers", cases, make)
-
-    def _codes(self, cases: pd.DataFrame, column: str) -> tuple[np.ndarray, dict]:
-        """A column as integer codes and value → code (missing values: -1), once per case table.
-
-        Comparing codes is a few times faster than comparing the column's values on every change.
-        """
-        def make(table):
-            codes, uniques = pd.factorize(table[column].astype(object))
-            return codes, {value: code for code, value in enumerate(uniques)}
-
-        return self._cached(f"codes:{column}", cases, make)
+        return self.log.as_of(None if day == self._last_day else day.isoformat())
 
     def _month_label(self, month: str) -> str:
         year, number = month.split("-")
         return f"{self._t('months')[int(number) - 1]} {year}"
 
     @property
-    def as_of(self):
-        """The ``as_of`` given to ``case_table`` for the picked day (None: the log's latest event)."""
-        return self._as_of_argument(self.controls["as_of"].value or self._last_day)
+    def as_of(self) -> AsOf:
+        """The as-of cut of the picked day (the log's latest event on its last day)."""
+        return self._cut_for(self.controls["as_of"].value or self._last_day)
 
     def _selection(self) -> tuple:
         c = self.controls
         return (self.as_of, c["office"].value, c["channel"].value, c["born_abroad"].value,
                 tuple(c["start_period"].value))
 
-    def _filter(self, cases: pd.DataFrame, selection: tuple) -> pd.DataFrame:
+    def _filter(self, view: _TableView, selection: tuple) -> CaseTable:
         _as_of, office, channel, born, (first, last) = selection
+        cases = view.table
         keep = np.ones(len(cases), dtype=bool)
         for column, value in (("office", office), ("channel", channel)):
             if value != ALL:
-                codes, code_of = self._codes(cases, column)
+                codes, code_of = view.codes(column)
                 keep &= codes == code_of.get(value, -2)  # -2: no such value, nothing kept
         if born != ALL:
             keep &= (cases["born_abroad"] == born).to_numpy(dtype=bool, na_value=False)
-        months = self._month_numbers(cases)
+        months = view.month_numbers()
         keep &= (months >= _month_number(first)) & (months <= _month_number(last))
-        return cases[keep]
+        return cases.filter(keep)
 
     # ------------------------------------------------------------------ chart
     def _draw(self, quartiles: pd.DataFrame) -> tuple[bytes, str]:
@@ -828,14 +737,15 @@ class CaseloadExplorer(_Explorer):
     def _update(self, _change=None) -> None:
         selection = self._selection()
         try:
-            self.cases = self._case_table(selection[0])
+            table_view = self._view(selection[0])
         except CaseLogError as error:
             self._status.value = _paragraph(mask_text(str(error)))
             return
-        self.filtered_cases = self._filter(self.cases, selection)
+        self.cases = table_view.table
+        self.filtered_cases = self._filter(table_view, selection)
         view = self._views.get(selection)
         if view is None:
-            quartiles = chartdata.phase_quartiles(self.filtered_cases, process=self.process)
+            quartiles = chartdata.phase_quartiles(self.filtered_cases)
             view = (quartiles, *self._draw(quartiles))
             self._views[selection] = view
             if len(self._views) > _CACHE_SIZE:
@@ -845,10 +755,10 @@ class CaseloadExplorer(_Explorer):
         self.quartiles, png, alt = view
         self.result = self.quartiles.drop(columns="p25_days")
         labels = self.process.phase_labels(self.lang)
-        self.shown = _display(self.result.assign(phase=self.result["phase"].astype(str).map(labels)), self.lang,
-                              days_columns=_DAYS)
+        self.shown = readable(self.result.assign(phase=self.result["phase"].astype(str).map(labels)), self.lang,
+                              days_columns=DAYS_COLUMNS)
         n, n_open = len(self.filtered_cases), int((self.filtered_cases["status"] == "open").sum())
-        day = _as_of_day(self.cases.attrs["as_of"])
+        day = self.cases.as_of.day()
         status = self._t("selection", n=_num(n, self.lang), open=_num(n_open, self.lang),
                          day=_fmt_day(day, self.lang))
         self._status.value = _paragraph(status if n else self._t("empty"))
@@ -884,10 +794,11 @@ class StallExplorer(_Explorer):
         (IntSlider, days without news after which the next action is a
         follow-up), ``phase`` (Dropdown, :data:`ALL` or a phase key) and
         ``save`` (Button).
-    cases : DataFrame
+    cases : CaseTable
         The case table (computed once).
     worklist : DataFrame
-        ``stalled(log, cases=cases, percentile=…, followup_days=…, lang=…)``.
+        ``stalled(cases, percentile=…, followup_days=…)`` with its next actions in
+        words (``labels.with_next_actions(…, lang=…)``).
     result : DataFrame
         The worklist rows of the chosen phase (all rows for :data:`ALL`):
         the table shown (its first ``top`` rows), the heat map and the file
@@ -896,7 +807,7 @@ class StallExplorer(_Explorer):
         The first ``top`` rows as the table shows them (masked ids, events
         in words, readable headers, as in the report).
     matrix : DataFrame
-        ``chartdata.stalled_matrix(result, cases=cases)``: what the heat map shows.
+        ``chartdata.stalled_matrix(result, cases=cases, thresholds=…)``: what the heat map shows.
     figure : Figure
         The same heat map drawn by matplotlib (``plots.plot_stalled_heatmap``
         of ``matrix``), for saving or a report; drawn when first asked for.
@@ -959,8 +870,8 @@ class StallExplorer(_Explorer):
         self._update()
 
     @property
-    def as_of(self) -> pd.Timestamp:
-        return self.cases.attrs["as_of"]
+    def as_of(self) -> AsOf:
+        return self.cases.as_of
 
     @property
     def figure(self) -> Figure:
@@ -971,11 +882,13 @@ class StallExplorer(_Explorer):
             self._drawn = (self.matrix, fig)
         return self._drawn[1]
 
-    def _worklist(self, percentile: int, followup_days: int) -> pd.DataFrame:
+    def _worklist(self, percentile: int, followup_days: int) -> tuple[pd.DataFrame, dict]:
+        """The worklist in words and the thresholds it used, for these settings (kept)."""
         key = (percentile, followup_days)
         if key not in self._worklists:
-            self._worklists[key] = stalled(self.log, cases=self.cases, percentile=percentile,
-                                           followup_days=followup_days, lang=self.lang)
+            work = stalled(self.cases, percentile=percentile, followup_days=followup_days)
+            self._worklists[key] = (with_next_actions(work, self.process, lang=self.lang),
+                                    phase_thresholds(self.cases, percentile=percentile))
             if len(self._worklists) > _CACHE_SIZE:
                 self._worklists.popitem(last=False)
         return self._worklists[key]
@@ -985,7 +898,7 @@ class StallExplorer(_Explorer):
         key = (c["percentile"].value, c["followup_days"].value, c["phase"].value)
         view = self._views.get(key)
         if view is None:
-            worklist = self._worklist(*key[:2])
+            worklist, thresholds = self._worklist(*key[:2])
             phase = key[2]
             if phase == ALL:
                 result = worklist
@@ -1003,9 +916,9 @@ class StallExplorer(_Explorer):
             chart = next((v[2:] for k, v in self._views.items() if chart_key(k) == chart_key(key)), None)
             if chart is None:
                 if by_office:
-                    matrix = chartdata.stalled_matrix(result, cases=self.cases, process=self.process)
+                    matrix = chartdata.stalled_matrix(result, cases=self.cases, thresholds=thresholds)
                 else:  # a log without offices: where they stall by next-action reason instead
-                    matrix = chartdata.stalled_matrix(result, rows="reason", process=self.process)
+                    matrix = chartdata.stalled_matrix(result, rows="reason", cases=self.cases, thresholds=thresholds)
                 chart = (matrix, plots.stalled_heatmap_html(matrix, lang=self.lang, process=self.process))
             view = (worklist, result, *chart)
             self._views[key] = view
@@ -1017,7 +930,7 @@ class StallExplorer(_Explorer):
         self.shown = self._display(self.result.head(self.top), numbers=False)  # what the table shows
         if len(self.result):
             text = self._t("worklist", n=_num(len(self.result), self.lang), open=_num(self._n_open, self.lang),
-                           day=_fmt_day(_as_of_day(self.as_of), self.lang))
+                           day=_fmt_day(self.as_of.day(), self.lang))
             if len(self.result) > self.top:
                 text += self._t("worklist_top", top=self.top)
         else:
@@ -1028,10 +941,10 @@ class StallExplorer(_Explorer):
 
     def _display(self, worklist: pd.DataFrame, *, numbers: bool) -> pd.DataFrame:
         """The worklist as an advisor reads it (masked ids, readable headers), as the report shows it."""
-        readable = worklist.drop(columns=["phase"]).rename(columns={"phase_label": "phase"})
-        readable["case_id"] = _mask_ids(readable["case_id"]).to_numpy()
-        readable["last_event"] = [_event_label(e, self.lang) for e in readable["last_event"].astype(object)]
-        return _display(readable, self.lang, days_columns=_DAYS, numbers=numbers)
+        words = worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
+        words["case_id"] = _mask_ids(words["case_id"]).to_numpy()
+        words["last_event"] = [_event_label(e, self.lang) for e in words["last_event"].astype(object)]
+        return readable(words, self.lang, days_columns=DAYS_COLUMNS, numbers=numbers)
 
     def _on_save(self, _button) -> None:
         try:
@@ -1050,7 +963,7 @@ class StallExplorer(_Explorer):
 
         frame = self._display(self.result, numbers=True)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        path = (self.output_dir / f"worklist_{_as_of_day(self.as_of).isoformat()}.xlsx").resolve()
+        path = (self.output_dir / f"worklist_{self.as_of.day().isoformat()}.xlsx").resolve()
         book = Workbook()
         book.remove(book.active)
         add_sheet(book, self._t("sheet"), frame)
@@ -1080,7 +993,8 @@ class TriggerExplorer(_Explorer):
         ``trigger``: a Dropdown of the triggers recorded, most costly first
         (values are trigger keys, labels from the process model).
     summary : DataFrame
-        ``trigger_summary(log, cases=cases, lang=lang)`` (computed once).
+        ``trigger_summary(cases)`` with labels and prevention hints in ``lang``
+        (``labels.with_trigger_labels``), computed once.
     row : Series
         The chosen trigger's row of ``summary`` (its median days to the next
         step is the one shown).
@@ -1089,8 +1003,8 @@ class TriggerExplorer(_Explorer):
         first): ``case_id``, ``office``, ``trigger``, ``raised_at``, ``phase``,
         ``status``, ``days_to_next_milestone``, ``next_milestone_reached``.
     by_office : DataFrame or None
-        The trigger's rows of ``trigger_summary(log, cases=cases, by="office",
-        n_boot=0)``: dossiers affected, share of the office's dossiers,
+        The trigger's rows of ``trigger_summary(cases, by="office", n_boot=0)``:
+        dossiers affected, share of the office's dossiers,
         median days to the next step (no bootstrap interval: not shown).
     shown : DataFrame
         The first ``top`` rows of ``result`` as the table shows them.
@@ -1116,10 +1030,10 @@ class TriggerExplorer(_Explorer):
         super().__init__(log, lang=lang)
         self.top = int(top)
         self.cases = self._case_table(as_of)
-        self.summary = trigger_summary(log, cases=self.cases, lang=self.lang)
-        self.summary_by_office = (trigger_summary(log, cases=self.cases, by="office", n_boot=0, lang=self.lang)
-                                  if "office" in self.cases.columns else None)
-        self.events = _trigger_events(log, self.cases)
+        self.summary = with_trigger_labels(trigger_summary(self.cases), self.process, lang=self.lang)
+        self.summary_by_office = (trigger_summary(self.cases, by="office", n_boot=0)
+                                  if "office" in self.cases else None)
+        self.events = trigger_events(self.cases)
         options = [(f"{row.label} ({_num(row.cases_affected, self.lang)})", row.trigger)
                    for row in self.summary.itertuples(index=False)]
         picker = W.Dropdown(options=options, value=options[0][1] if options else None,
@@ -1233,7 +1147,7 @@ class CaseViewer(_Explorer):
         ``2 95 •• •• ••• ••• 51``; two dossiers whose masks coincide are told
         apart with `` (2)``, `` (3)`` …). The real ids stay in Python.
     timeline : DossierTimeline
-        ``chartdata.dossier_timeline(log, case_row)`` of the dossier shown.
+        ``chartdata.dossier_timeline(cases, case_id)`` of the dossier shown.
     result : DataFrame
         The dossier's events up to ``as_of`` as the table shows them, before
         the headers are translated: ``case_id`` masked, ``timestamp``,
@@ -1274,7 +1188,7 @@ class CaseViewer(_Explorer):
             where = np.flatnonzero(ids == case_id)
             if not len(where):
                 raise CaseLogError(f"case_id: no dossier {mask_text(str(case_id))!r} in this log "
-                                   f"(as of {self.cases.attrs['as_of']}); pick one in the list instead.")
+                                   f"(as of {self.cases.as_of}); pick one in the list instead.")
             start = int(where[0])
         picker = W.Combobox(options=labels, value=labels[start] if labels else "", ensure_option=True,
                             placeholder=self._t("dossier_placeholder"), description=self._t("dossier"),
@@ -1293,14 +1207,14 @@ class CaseViewer(_Explorer):
         if row is None:  # partly typed text: wait for a dossier of the list
             self._status.value = _paragraph(self._t("pick"))
             return
-        case = self.cases.iloc[[row]]
-        self.timeline = chartdata.dossier_timeline(self.log, case, process=self.process)
+        one = np.zeros(len(self.cases), dtype=bool)
+        one[row] = True
+        self.timeline = chartdata.dossier_timeline(self.cases.filter(one))
         timeline = self.timeline
         events = self.log.events
-        as_of = self.cases.attrs["as_of"]
-        inclusive = self.cases.attrs.get("as_of_inclusive", True)
+        as_of = self.cases.as_of
         mine = events[(events["case_id"] == timeline.case_id).to_numpy(dtype=bool)]
-        mine = mine[((mine["timestamp"] <= as_of) if inclusive else (mine["timestamp"] < as_of)).to_numpy()]
+        mine = mine[as_of.keeps(mine["timestamp"])]
         columns = ["case_id", "timestamp", "event", "trigger"] + [c for c in ("note",) if c in mine.columns] \
             + [c for c in self.log.event_attributes if c != "note"]
         result = mine[columns].reset_index(drop=True)
@@ -1318,7 +1232,7 @@ class CaseViewer(_Explorer):
         status = self._t("status").get(timeline.status, timeline.status)
         self._status.value = _paragraph(self._t("dossier_head", label=label, status=status,
                                                 n=_num(len(result), self.lang),
-                                                day=_fmt_day(_as_of_day(as_of), self.lang)))
+                                                day=_fmt_day(as_of.day(), self.lang)))
         _show_png(self._chart, _png(fig), mask_text(_chart_title(ax)))
         self._table.value = _html_table(self.shown)
 
