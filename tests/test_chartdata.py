@@ -46,10 +46,12 @@ from vitale_analysis.chartdata import (
 )
 from vitale_analysis.km import km_quantiles, km_survival
 from vitale_analysis.summaries import phase_summary
+from vitale_analysis.timeutil import AsOf
 
 M = CARTE_VITALE.milestones
 PHASES = list(CARTE_VITALE.phase_keys)
 AS_OF = "2025-03-01 09:00"
+CUT = AsOf(pd.Timestamp(AS_OF), inclusive=True)  # an explicit time: events at 09:00 that day count
 
 
 def ev(case, event, day, trigger=None, office="CPAM 75", channel="ameli"):
@@ -93,11 +95,19 @@ def cases(log):
     return case_table(log, as_of=AS_OF)
 
 
+def none_of(cases):
+    """The case table filtered to no dossier at all."""
+    return cases[np.zeros(len(cases), dtype=bool)]
+
+
 # ============================================================================ population
-def test_population_by_hand(cases):
-    assert population(cases) == Population(6, 5, pd.Timestamp(AS_OF))
-    assert population(cases[cases["channel"] == "postal"]) == Population(2, 2, pd.Timestamp(AS_OF))
-    assert population(cases.iloc[:0]).n_cases == 0
+def test_population_by_hand(log, cases):
+    assert population(cases) == Population(6, 5, CUT)
+    assert population(cases[cases["channel"] == "postal"]) == Population(2, 2, CUT)
+    assert population(none_of(cases)) == Population(0, 0, CUT)
+    # A bare date is the end of that day: the next midnight, left out.
+    end_of_february = AsOf(pd.Timestamp("2025-03-01 00:00"), inclusive=False)
+    assert population(case_table(log, as_of="2025-02-28")).as_of == end_of_february
 
 
 # ============================================================================ phase quartiles
@@ -139,17 +149,18 @@ def test_phase_quartiles_by_channel_by_hand(cases):
 
 def test_phase_quartiles_agrees_with_km_quantiles_per_cohort(cases):
     table = phase_quartiles(cases, by="channel")
+    frame = cases.to_frame()
     for rec in table.itertuples(index=False):
-        sel = (cases["channel"] == rec.channel).to_numpy()
-        state = cases.loc[sel, f"{rec.phase}_state"].astype(object)
+        sel = (frame["channel"] == rec.channel).to_numpy()
+        state = frame.loc[sel, f"{rec.phase}_state"].astype(object)
         timed = state.isin(["finished", "open", "closed"]).to_numpy()
-        days = cases.loc[sel, f"{rec.phase}_days"].to_numpy()[timed]
+        days = frame.loc[sel, f"{rec.phase}_days"].to_numpy()[timed]
         expected = km_quantiles(days, (state[timed] == "finished").to_numpy(), (0.75,))[0]
         assert (rec.p25_days == expected) or (math.isnan(rec.p25_days) and math.isnan(expected))
 
 
 def test_phase_quartiles_empty_selection(cases):
-    table = phase_quartiles(cases.iloc[:0])
+    table = phase_quartiles(none_of(cases))
     assert len(table) == 0 and "p25_days" in table.columns and table.attrs["n_cases"] == 0
 
 
@@ -214,7 +225,7 @@ def test_milestone_times_errors(cases):
 
 def test_km_curves_equal_km_survival_per_cohort(cases):
     times = milestone_times(cases, "rights_opened", by="channel")
-    curves = km_curves(times)
+    curves = km_curves(times, by="channel")
     assert curves["channel"].drop_duplicates().tolist() == ["ameli", "postal"]
     for channel, part in curves.groupby("channel", observed=True):
         sel = times["channel"] == channel
@@ -235,6 +246,16 @@ def test_km_curves_equal_km_survival_per_cohort(cases):
     assert curves.attrs["by"] == ["channel"] and curves.attrs["n_cases"] == 6
 
 
+def test_km_curves_default_is_one_curve_for_all(cases):
+    # The times keep their channel column, but without by= the curve is everyone's.
+    curves = km_curves(milestone_times(cases, "rights_opened", by="channel"))
+    assert "channel" not in curves.columns and curves.attrs["by"] == []
+    # 19 done (S = 5/6), 24 closed, 29 done (S = 5/6 · 3/4 = 5/8), 39 done (S = 5/8 · 2/3 = 5/12), 59 open ×2.
+    assert curves["days"].tolist() == [0.0, 19.0, 24.0, 29.0, 39.0, 59.0]
+    assert curves["survival"].tolist() == pytest.approx([1.0, 5 / 6, 5 / 6, 5 / 8, 5 / 12, 5 / 12])
+    assert (curves["median_days"] == 39.0).all() and (curves["n"] == 6).all()
+
+
 def test_km_curves_median_not_reached_and_no_cohort(cases):
     # Card issuance: R1, R2, R3 all still waiting → the curve never falls: median inf.
     curves = km_curves(phase_times(cases, "card"))
@@ -243,7 +264,7 @@ def test_km_curves_median_not_reached_and_no_cohort(cases):
 
 
 def test_km_curves_empty(cases):
-    curves = km_curves(phase_times(cases.iloc[:0], "rights"))
+    curves = km_curves(phase_times(none_of(cases), "rights"))
     assert len(curves) == 0 and {"days", "survival", "median_days"} <= set(curves.columns)
 
 
@@ -254,24 +275,27 @@ def test_stalled_matrix_by_hand():
         "office": ["CPAM 75", "CPAM 13", "CPAM 13", "CPAM 13", None],
         "phase": ["rights", "rights", "ssn", "rights", "card"],
     })
-    worklist.attrs.update(as_of=pd.Timestamp("2025-03-01"), thresholds={"rights": 45.0})
-    matrix = stalled_matrix(worklist)
+    matrix = stalled_matrix(worklist, thresholds={"rights": 45.0})
     assert list(matrix.columns) == PHASES
     # Most stalled first: CPAM 13 (3), then the 1-dossier rows by name: the missing office ("") first.
     assert matrix.index[0] == "CPAM 13" and pd.isna(matrix.index[1]) and matrix.index[2] == "CPAM 75"
     assert matrix.loc["CPAM 13", "rights"] == 2 and matrix.loc["CPAM 13", "ssn"] == 1
     assert matrix.loc["CPAM 75"].sum() == 1 and matrix.to_numpy().sum() == 5
     assert matrix.attrs["n_stalled"] == 5 and matrix.attrs["thresholds"] == {"rights": 45.0}
+    assert matrix.attrs["as_of"] is None  # no case table given: nothing says when
 
 
-def test_stalled_matrix_from_stalled_with_every_office(log, cases):
+def test_stalled_matrix_from_stalled_with_every_office(cases):
     # Threshold 20 days in rights: R5 (25 days, CPAM 75) is stalled; R4 (15 days, CPAM 13) is not.
     # (Card: 100 days, so that R1's 40 days there do not count.)
-    worklist = va.stalled(log, cases=cases, thresholds={"rights": 20, "card": 100})
-    matrix = stalled_matrix(worklist, cases=cases)
+    given = {"rights": 20, "card": 100}
+    worklist = va.stalled(cases, thresholds=given)
+    matrix = stalled_matrix(worklist, cases=cases, thresholds=va.phase_thresholds(cases, thresholds=given))
     assert matrix.index.tolist() == ["CPAM 75", "CPAM 13"]
     assert matrix.loc["CPAM 75", "rights"] == 1 and matrix.loc["CPAM 13"].sum() == 0
     assert (matrix.attrs["n_cases"], matrix.attrs["n_open"], matrix.attrs["n_stalled"]) == (6, 5, 1)
+    assert matrix.attrs["as_of"] == CUT
+    assert (matrix.attrs["thresholds"]["rights"], matrix.attrs["thresholds"]["card"]) == (20.0, 100.0)
 
 
 def test_stalled_matrix_empty_and_bad_column():
@@ -315,7 +339,7 @@ def hand_trigger_summary():
         "extra_days_ci_high": [15.0, 40.0, np.nan, -1.0],
         "total_days_attributable": [100.0, 300.0, np.nan, -50.0],
     })
-    summary.attrs.update(n_cases=50, as_of=pd.Timestamp("2025-03-01"))
+    summary.attrs.update(n_cases=50, as_of=AsOf(pd.Timestamp("2025-03-02"), inclusive=False))  # end of 03-01
     return summary
 
 
@@ -338,8 +362,8 @@ def test_trigger_pareto_cases_by_hand():
     np.testing.assert_allclose(pareto["cumulative_share"], [12 / 37, 22 / 37, 32 / 37, 1.0])
 
 
-def test_trigger_pareto_on_the_log(log, cases):
-    summary = va.trigger_summary(log, cases=cases)
+def test_trigger_pareto_of_a_case_table(cases):
+    summary = va.trigger_summary(cases)
     pareto = trigger_pareto(summary)
     assert pareto["trigger"].tolist() == summary["trigger"].tolist() == ["missing_translation"]
     assert pareto["cases_affected"].tolist() == [1]
@@ -356,10 +380,11 @@ def test_trigger_pareto_errors():
 
 
 # ============================================================================ one dossier
-def test_dossier_timeline_by_hand(log, cases):
-    timeline = dossier_timeline(log, cases[cases["case_id"] == "R1"])
+def test_dossier_timeline_by_hand(cases):
+    timeline = dossier_timeline(cases[cases["case_id"] == "R1"])
     assert isinstance(timeline, DossierTimeline)
     assert (timeline.case_id, timeline.label, timeline.status, timeline.current_phase) == ("R1", "R1", "open", "card")
+    assert timeline.as_of == CUT
     phases = timeline.phases
     assert phases["phase"].astype(str).tolist() == ["registration", "ssn", "dossier", "rights", "card"]
     assert phases["state"].tolist() == ["finished"] * 4 + ["open"]
@@ -373,17 +398,28 @@ def test_dossier_timeline_by_hand(log, cases):
     assert events["milestone"].sum() == 5
 
 
-def test_dossier_timeline_closed_and_from_a_series(log, cases):
-    row = cases[cases["case_id"] == "R6"].iloc[0]
-    timeline = dossier_timeline(log.events, row)
+def test_dossier_timeline_closed_and_by_case_id(cases):
+    timeline = dossier_timeline(cases, "R6")
     assert timeline.status == "closed"
     rights = timeline.phases[timeline.phases["phase"] == "rights"].iloc[0]
     assert rights["state"] == "closed" and rights["end"] == pd.Timestamp("2025-01-25 09:00")
+    assert len(timeline.events) == 5  # four milestones and the closing
 
 
-def test_dossier_timeline_needs_one_row(log, cases):
+def test_dossier_timeline_events_stop_at_as_of(log):
+    # As of the end of 2025-01-15: R1's rights_opened (01-20) is not known yet; the complement sent is.
+    timeline = dossier_timeline(case_table(log, as_of="2025-01-15"), "R1")
+    assert timeline.events["event"].tolist() == [*M[:4], "complement_requested", "complement_sent"]
+    assert timeline.phases["state"].tolist()[-1] == "open"
+    assert timeline.phases["end"].iloc[-1] == pd.Timestamp("2025-01-16 00:00")  # drawn up to the cut
+    assert timeline.phases["days"].iloc[-1] == 5.625  # 01-10 09:00 → 01-16 00:00: 5 days 15 hours
+
+
+def test_dossier_timeline_needs_one_row(cases):
     with pytest.raises(va.CaseLogError, match="got 2 rows"):
-        dossier_timeline(log, cases.iloc[:2])
+        dossier_timeline(cases[np.arange(len(cases)) < 2])
+    with pytest.raises(va.CaseLogError, match="No dossier 'X9'"):
+        dossier_timeline(cases, "X9")
 
 
 # ============================================================================ privacy
@@ -410,7 +446,6 @@ def test_mask_identifier(value, masked):
 def test_timeline_of_a_social_security_number_never_shows_it():
     nir = "295057512345693"
     log = make_log([ev(nir, M[0], "2025-01-01"), ev(nir, M[1], "2025-01-05")])
-    cases = case_table(log)
-    timeline = dossier_timeline(log, cases)
+    timeline = dossier_timeline(case_table(log))
     assert timeline.label == "2 95 •• •• ••• ••• 93"
     assert nir not in repr(timeline)

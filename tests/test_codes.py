@@ -51,11 +51,11 @@ def test_used_text_codes_matches_a_python_loop(kind):
 def test_violation_counts_match_a_python_loop():
     """Per case: milestones first reached strictly before the latest first time of the earlier ones,
     with times (missing: NaT, the smallest int64) or first rows (missing: -1)."""
-    from vitale_analysis.cases import _NAT
     from vitale_analysis.codes import order_violation_counts
+    from vitale_analysis.timeutil import NAT
 
     rng = np.random.default_rng(5)
-    for missing in (_NAT, -1):
+    for missing in (NAT, -1):
         for n_m in (1, 2, 3, 8):
             first = rng.integers(0, 6, size=(300, n_m)).astype(np.int64)
             first[rng.random((300, n_m)) < 0.3] = missing  # milestones never reached

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vitale_analysis as va
-from vitale_analysis import CARTE_VITALE, read_caselog, validate
+from vitale_analysis import CARTE_VITALE, AsOf, read_caselog, validate
 from vitale_analysis.conformance import CONFORMANCE_COLUMNS, CONFORMANCE_KINDS, conformance
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
@@ -234,7 +234,31 @@ def test_as_of_shows_what_could_be_seen_then(log):
     assert viol["kind"].tolist() == ["submitted_on_nia"]
     assert viol["detail"].iloc[0].endswith("; no nir_permanent recorded yet.")
     assert set(then["case_id"]) == {"C_VIOL", "C_NIA_OPEN"}
-    assert then.attrs["as_of"] == T("2025-03-01 00:00")
+    # A bare date: up to the end of 28 February, so the next midnight, left out.
+    assert then.attrs["as_of"] == AsOf(T("2025-03-01 00:00"), inclusive=False)
+    # The default: the latest event (C_TIE_OK's and C_TIE_NIA's on 2025-06-16 09:00), included.
+    assert conformance(log).attrs["as_of"] == AsOf(at("2025-06-16"), inclusive=True)
+
+
+def test_a_filtered_case_table_gives_its_dossiers_rows(log, problems):
+    cases = va.case_table(log)
+    mine = ["C_LATEREG", "C_OK", "C_SAL", "C_VIOL"]
+    table = conformance(cases[cases["case_id"].isin(mine)])
+    # Exactly the rows of the whole log for those dossiers (C_OK has none).
+    pd.testing.assert_frame_equal(table, problems[problems["case_id"].isin(mine)].reset_index(drop=True))
+    assert plain(table) == expected_plain([r for r in EXPECTED if r[0] in mine])
+    cpam13 = conformance(cases[cases["office"] == "CPAM 13"])
+    assert plain(cpam13) == expected_plain([r for r in EXPECTED if r[0] == "C_VIOL"])
+    # The table's as_of and days are used: on 28 February, in working days.
+    then = va.case_table(log, as_of="2025-02-28", days="working")
+    viol = conformance(then[then["case_id"] == "C_VIOL"])
+    # Fri 2025-01-10 → Mon 2025-01-20: 6 working days (see test_working_days).
+    assert viol[["kind", "days_apart"]].values.tolist() == [["submitted_on_nia", 6.0]]
+    assert viol.attrs["as_of"] == AsOf(T("2025-03-01"), inclusive=False) and viol.attrs["days"] == "working"
+    with pytest.raises(va.CaseLogError, match="computed as of"):
+        conformance(then, as_of="2025-06-30")
+    with pytest.raises(va.CaseLogError, match="plain DataFrame"):
+        conformance(cases.to_frame())
 
 
 def test_no_violation_gives_an_empty_table_with_the_columns():
@@ -402,7 +426,7 @@ def test_sample_matches_the_quality_report_and_the_reference(sample):
     assert sorted(zip(rows["case_id"], rows["first_event"] + " before " + rows["second_event"])) == sorted(
         zip(flagged["case_id"], flagged["value"]))
     assert as_reference(table) == reference_conformance(sample)
-    cases = va.case_table(sample)
+    cases = va.case_table(sample).to_frame()
     # Every salaried dossier of the case table is listed, and no other.
     salaried = cases.loc[(cases["route"] == "salaried") | cases["trigger_salaried_route"], "case_id"]
     assert sorted(table.loc[table["kind"] == "salaried_route", "case_id"]) == sorted(salaried)

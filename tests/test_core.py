@@ -18,11 +18,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vitale_analysis as va
-from vitale_analysis import CARTE_VITALE, case_table, phase_durations, read_caselog, validate
+from vitale_analysis import CARTE_VITALE, AsOf, case_table, phase_durations, read_caselog, validate
 
 AS_OF = "2025-06-30"
 MILESTONES = CARTE_VITALE.milestones
 PHASES = ["registration", "ssn", "dossier", "rights", "card", "activation", "reimbursement"]
+# A coarser model of the same route, given to a validated log in place of CARTE_VITALE.
+COARSE = va.ProcessModel.from_dict({
+    "name": "coarse",
+    "milestones": ["registration_submitted", "dossier_submitted", "rights_opened", "first_reimbursement"],
+    "phases": ["preparation", "instruction", "payment"],
+    "close_events": ["case_closed"],
+})
 
 
 def ev(case, event, day, trigger=None, office="CPAM 75", route="self_employed"):
@@ -89,18 +96,14 @@ def raw_frame(rows=ROWS) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["case_id", "event", "timestamp", "trigger", "office", "route"])
 
 
-@pytest.fixture(scope="module", params=["as validated", "found again"])
-def log(request):
-    """The validated log; and the same log without what validation found of its milestone
-    rows, so that the case table finds them itself: every answer below holds for both."""
-    validated = validate(read_caselog(raw_frame()))
-    assert validated._milestone_rows is not None
-    return validated if request.param == "as validated" else dataclasses.replace(validated, _milestone_rows=None)
+@pytest.fixture(scope="module")
+def log():
+    return validate(read_caselog(raw_frame()))
 
 
 @pytest.fixture(scope="module")
 def cases(log):
-    return case_table(log, as_of=AS_OF).set_index("case_id")
+    return case_table(log, as_of=AS_OF).to_frame().set_index("case_id")
 
 
 @pytest.fixture(scope="module")
@@ -179,10 +182,10 @@ def test_nia_then_permanent(log, cases, durations):
     assert cases.loc["C_NIA", "number_status"] == "permanent"
     assert cases.loc["C_NIA", "current_phase"] == "card"
     assert cases.loc["C_NIA", "days_in_phase"] == pytest.approx(42 - 0.375)  # since 2025-05-20
-    before = case_table(log, as_of="2025-03-01").set_index("case_id")
+    before = case_table(log, as_of="2025-03-01").to_frame().set_index("case_id")
     assert before.loc["C_NIA", "number_status"] == "nia"
     assert before.loc["C_NIA", "current_phase"] == "ssn"
-    at_start = case_table(log, as_of="2025-01-10").set_index("case_id")
+    at_start = case_table(log, as_of="2025-01-10").to_frame().set_index("case_id")
     assert at_start.loc["C_NIA", "number_status"] == "none"
 
 
@@ -256,13 +259,13 @@ def test_duplicated_rows_are_removed_and_counted():
     assert q.failures.loc[q.failures["check"] == "duplicate_row", "row"].tolist() == [len(ROWS) + 1, len(ROWS) + 2]
     assert len(q.set_aside_rows) == 2
     reference = case_table(validate(read_caselog(raw_frame())), as_of=AS_OF)
-    pd.testing.assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    pd.testing.assert_frame_equal(case_table(log, as_of=AS_OF).to_frame(), reference.to_frame())
 
 
 def test_rows_out_of_time_order_give_the_same_tables(log):
     shuffled = raw_frame().sample(frac=1, random_state=7).reset_index(drop=True)
     other = validate(read_caselog(shuffled))
-    pd.testing.assert_frame_equal(case_table(other, as_of=AS_OF), case_table(log, as_of=AS_OF))
+    pd.testing.assert_frame_equal(case_table(other, as_of=AS_OF).to_frame(), case_table(log, as_of=AS_OF).to_frame())
     pd.testing.assert_frame_equal(phase_durations(other, as_of=AS_OF), phase_durations(log, as_of=AS_OF))
     # Events come out sorted by case, then time.
     events = other.events
@@ -271,20 +274,23 @@ def test_rows_out_of_time_order_give_the_same_tables(log):
 
 
 def test_as_of_is_a_snapshot(log):
-    then = case_table(log, as_of="2025-03-01").set_index("case_id")
+    table = case_table(log, as_of="2025-03-01")
+    then = table.to_frame().set_index("case_id")
     # C_COMPLETE was in the rights phase since 2025-02-03 09:00, to 2025-03-02 00:00.
     assert then.loc["C_COMPLETE", "status"] == "open"
     assert then.loc["C_COMPLETE", "current_phase"] == "rights"
     assert then.loc["C_COMPLETE", "days_in_phase"] == pytest.approx(27 - 0.375)
     # Cases not started by then are not in the table.
     assert "O_1_REG" not in then.index and "C_SAL" not in then.index
-    assert then.attrs["as_of"] == pd.Timestamp("2025-03-02 00:00")
+    # A bare date: up to the next midnight, which itself is left out.
+    assert table.as_of == AsOf(pd.Timestamp("2025-03-02 00:00"), inclusive=False)
 
 
 def test_as_of_defaults_to_last_event(log):
     table = case_table(log)
-    assert table.attrs["as_of"] == pd.Timestamp("2025-06-30 09:00")
-    row = table.set_index("case_id").loc["O_1_REG"]
+    # The latest event (O_7_REI's card_activated), itself included.
+    assert table.as_of == AsOf(pd.Timestamp("2025-06-30 09:00"), inclusive=True)
+    row = table.to_frame().set_index("case_id").loc["O_1_REG"]
     assert row["days_in_phase"] == 28.0  # 2025-06-02 09:00 → 2025-06-30 09:00
 
 
@@ -321,11 +327,9 @@ def test_aware_timestamps_are_converted_to_utc():
     ]
     log = validate(read_caselog(pd.DataFrame(rows)))
     assert str(log.events["timestamp"].dtype) == "datetime64[ns, UTC]"
-    assert log._milestone_rows.holds_for(log.events)  # (aware times: validation's rows are used)
-    for known in (log, dataclasses.replace(log, _milestone_rows=None)):
-        durations = phase_durations(known)
-        assert durations["days"].iloc[0] == pytest.approx(47 / 24)
-        assert case_table(known)["registration_days"].iloc[0] == pytest.approx(47 / 24)
+    durations = phase_durations(log)
+    assert durations["days"].iloc[0] == pytest.approx(47 / 24)
+    assert case_table(log)["registration_days"].iloc[0] == pytest.approx(47 / 24)
 
 
 # ---------------------------------------------------------------- invariants
@@ -386,7 +390,7 @@ def test_user_process_from_toml(tmp_path):
         {"case_id": "P2", "event": "received", "timestamp": "2024-05-02 10:00"},
     ]
     log = validate(read_caselog(pd.DataFrame(rows)), permit)
-    table = case_table(log, as_of="2024-05-11").set_index("case_id")
+    table = case_table(log, as_of="2024-05-11").to_frame().set_index("case_id")
     assert table.loc["P1", "status"] == "complete"
     assert table.loc["P2", "current_phase"] == "intake"
     assert table.loc["P2", "days_in_phase"] == pytest.approx(9 + 14 / 24)  # to 2024-05-12 00:00
@@ -394,18 +398,60 @@ def test_user_process_from_toml(tmp_path):
     assert "number_status" not in table.columns and "waiting_on" not in table.columns
 
 
-def test_validation_milestone_rows_stop_holding_when_the_events_change():
-    """The case table uses validation's milestone rows only while the events' case, event and
-    time columns are those validated: after an edit it finds them again (results equal to a
-    log without them), and the edit shows in the table."""
+def test_case_table_reads_the_events_as_they_are_now():
+    """The case table finds the milestones in the log's events when it is called: an edit made
+    to the events after validation shows in the table, which equals the table of the edited
+    rows validated afresh (a second method)."""
     log = validate(read_caselog(raw_frame()))
-    before = case_table(log, as_of=AS_OF)
-    assert log._milestone_rows.holds_for(log.events)
+    before = case_table(log, as_of=AS_OF).to_frame().set_index("case_id")
     row = log.events.index[log.events["event"] == "rights_opened"][0]
     case = log.events.loc[row, "case_id"]
+    assert case == "C_COMPLETE"  # (events are sorted by case: C_CLOSED never opened rights)
     log.events.loc[row, "event"] = "followup_message"  # (a known name: the order is unchanged)
-    assert not log._milestone_rows.holds_for(log.events)
-    after = case_table(log, as_of=AS_OF)
-    pd.testing.assert_frame_equal(after, case_table(dataclasses.replace(log, _milestone_rows=None), as_of=AS_OF))
-    at = "rights_opened_at"
-    assert before.set_index("case_id").loc[case, at] != after.set_index("case_id").loc[case, at]
+    after = case_table(log, as_of=AS_OF).to_frame()
+    edited = [dict(r, event="followup_message") if (r["case_id"], r["event"]) == (case, "rights_opened") else r
+              for r in ROWS]
+    fresh = case_table(validate(read_caselog(raw_frame(edited))), as_of=AS_OF).to_frame()
+    pd.testing.assert_frame_equal(after, fresh)
+    got = after.set_index("case_id").loc[case]
+    assert before.loc[case, "rights_opened_at"] == pd.Timestamp("2025-03-03 09:00")
+    assert pd.isna(got["rights_opened_at"])
+    # Rights never recorded, later milestones reached: neither phase around it has a duration.
+    assert got["rights_state"] == "end_missing" and math.isnan(got["rights_days"])
+    assert got["card_state"] == "start_missing" and math.isnan(got["card_days"])
+    assert got["status"] == "complete"
+
+
+def test_case_table_follows_the_log_process():
+    """A log given another process model after validation (dataclasses.replace) gets that
+    model's milestones and phases: values worked out by hand for a coarser model, and equal
+    to the table of the rows validated with that model."""
+    log = dataclasses.replace(validate(read_caselog(raw_frame())), process=COARSE)
+    table = case_table(log, as_of=AS_OF)
+    assert table.process is COARSE
+    frame = table.to_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        fresh = case_table(validate(read_caselog(raw_frame()), COARSE), as_of=AS_OF).to_frame()
+    # (Equal values; last_event's categories are each validating model's vocabulary, in its order.)
+    pd.testing.assert_frame_equal(frame, fresh, check_categorical=False)
+    cases = frame.set_index("case_id")
+    assert [c for c in cases.columns if c.endswith("_state")] == [
+        "preparation_state", "instruction_state", "payment_state"]
+    assert "number_status" not in cases.columns and "waiting_on" not in cases.columns
+    assert not any(c.startswith("trigger_") for c in cases.columns)
+    # C_COMPLETE: 01-06 → 02-03 → 03-03 → 04-07.
+    assert cases.loc["C_COMPLETE", ["preparation_days", "instruction_days", "payment_days"]].tolist() == [
+        28.0, 28.0, 35.0]
+    assert cases.loc["C_COMPLETE", "status"] == "complete"
+    # C_VIOL's dossier before its permanent number is no violation here (nir_permanent is no milestone).
+    assert cases.loc["C_VIOL", "order_violations"] == 0
+    assert cases.loc["C_VIOL", "current_phase"] == "payment"
+    assert cases.loc["C_VIOL", "days_in_phase"] == pytest.approx(78 - 0.375)  # since 2025-04-14
+    # O_3_DOS never submitted its dossier: still preparing, since 2025-04-01.
+    assert cases.loc["O_3_DOS", "current_phase"] == "preparation"
+    assert cases.loc["O_3_DOS", "days_in_phase"] == pytest.approx(91 - 0.375)
+    # C_CLOSED: closed while preparing, 2025-02-03 → 2025-03-17.
+    assert cases.loc["C_CLOSED", "status"] == "closed"
+    assert cases.loc["C_CLOSED", "current_phase"] == "preparation"
+    assert cases.loc["C_CLOSED", "days_in_phase"] == 42.0

@@ -697,10 +697,10 @@ def test_unreadable_and_conflicting_values_in_the_case_table(tmp_path):
     rows = PLANTED["unreadable_value"][0]
     log = load(write(tmp_path / "u.csv", HEADER + "\n" + "\n".join(rows) + "\n"))
     assert log.events.set_index("row")["born_abroad"].isna().tolist() == [True, False, False]
-    assert bool(case_table(log).loc[0, "born_abroad"]) is True  # first non-empty value
+    assert bool(case_table(log).to_frame().loc[0, "born_abroad"]) is True  # first non-empty value
     rows = PLANTED["conflicting_attribute"][0]
     log = load(write(tmp_path / "c.csv", HEADER + "\n" + "\n".join(rows) + "\n"))
-    table = case_table(log)
+    table = case_table(log).to_frame()
     assert table.loc[0, "office"] == "CPAM 75" and bool(table.loc[0, "born_abroad"]) is True
 
 
@@ -763,7 +763,7 @@ def test_case_table_as_of_bare_date_excludes_the_next_day(tmp_path):
         "A,registration_accepted,2025-01-31\n"
         "A,nir_permanent,2025-02-01\n",
     )
-    table = case_table(load(path), as_of="2025-01-31")
+    table = case_table(load(path), as_of="2025-01-31").to_frame()
     assert table.loc[0, "n_events"] == 2
     assert table.loc[0, "current_phase"] == "ssn"
     assert pd.isna(table.loc[0, "nir_permanent_at"])

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vitale_analysis as va
-from vitale_analysis import CARTE_VITALE, case_table, read_caselog, validate
+from vitale_analysis import CARTE_VITALE, AsOf, case_table, read_caselog, validate
 from vitale_analysis.flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
 from vitale_analysis.timeutil import french_holidays
 
@@ -111,7 +111,8 @@ def test_throughput_weekly_by_hand(flow_log):
     table = throughput(flow_log, freq="W", as_of=FLOW_AS_OF)
     assert list(table.columns) == FLOW_COLUMNS
     pd.testing.assert_frame_equal(table, expected_flow())
-    assert table.attrs["as_of"] == pd.Timestamp("2025-02-10 00:00")
+    # A bare date: up to the end of 9 February, so the next midnight, left out.
+    assert table.attrs["as_of"] == AsOf(pd.Timestamp("2025-02-10 00:00"), inclusive=False)
     assert table.attrs["freq"] == "W"
 
 
@@ -119,6 +120,7 @@ def test_throughput_default_as_of_is_the_last_event(flow_log):
     # The last event is A's first_reimbursement on the 29th (W3): no W4.
     table = throughput(flow_log)
     pd.testing.assert_frame_equal(table, expected_flow().iloc[:4])
+    assert table.attrs["as_of"] == AsOf(pd.Timestamp("2025-01-29 09:00"), inclusive=True)
 
 
 def test_throughput_monthly_and_sums(flow_log):
@@ -158,6 +160,7 @@ def test_throughput_utc_periods_follow_paris_time():
     ]
     log = quiet_validate(pd.DataFrame(rows))
     table = throughput(log, freq="W")
+    assert table.attrs["as_of"] == AsOf(pd.Timestamp("2025-01-12 23:30", tz="UTC"), inclusive=True)
     assert table["period_start"].tolist() == [pd.Timestamp("2025-01-06"), pd.Timestamp("2025-01-13")]
     assert table["started"].tolist() == [1, 1]
     assert table["wip"].tolist() == [1, 2]
@@ -216,6 +219,31 @@ def open_by_phase_from_case_tables(log, table, as_of) -> pd.DataFrame:
 def test_throughput_agrees_with_case_tables(flow_log):
     table = throughput(flow_log, freq="W", as_of=FLOW_AS_OF)
     pd.testing.assert_frame_equal(table[OPEN], open_by_phase_from_case_tables(flow_log, table, FLOW_AS_OF))
+
+
+def test_throughput_of_a_filtered_case_table(flow_log):
+    cases = case_table(flow_log, as_of=FLOW_AS_OF)
+    table = throughput(cases[cases["office"] == "CPAM 13"], freq="W")
+    # B and C only (CPAM 13), worked out as in expected_flow(): B started W0, in ssn until its
+    # closing on the 21st (W2); C started W1, in registration at the end of W1, then dossier.
+    expected = expected_flow()
+    zeros = [0, 0, 0, 0, 0]
+    for column, values in {
+        "started": [1, 1, 0, 0, 0], "rights_opened": zeros, "completed": zeros, "closed": [0, 0, 1, 0, 0],
+        "open_registration": [0, 1, 0, 0, 0], "open_ssn": [1, 1, 0, 0, 0], "open_dossier": [0, 0, 1, 1, 1],
+        "open_rights": zeros, "open_activation": zeros, "wip": [1, 2, 1, 1, 1],
+    }.items():
+        expected[column] = np.array(values, dtype="int64")
+    pd.testing.assert_frame_equal(table, expected)
+    assert table.attrs["as_of"] == cases.as_of == AsOf(pd.Timestamp("2025-02-10"), inclusive=False)
+    # The same as the log of those dossiers' events, validated on its own.
+    own = quiet_validate(frame_of([r for r in FLOW_ROWS if r["case_id"] in ("B", "C")]))
+    pd.testing.assert_frame_equal(table, throughput(own, freq="W", as_of=FLOW_AS_OF))
+    # The table's as_of is used; another one is refused.
+    earlier = case_table(flow_log, as_of="2025-01-19")
+    pd.testing.assert_frame_equal(throughput(earlier, freq="W"), throughput(flow_log, freq="W", as_of="2025-01-19"))
+    with pytest.raises(va.CaseLogError, match="computed as of"):
+        throughput(cases, as_of="2025-01-19")
 
 
 # ============================================================================ waiting_on
@@ -343,13 +371,17 @@ def test_waiting_on_summary_by_start_month(wait_log):
     assert whole["median_applicant_days"].iloc[0] == 14.0
 
 
-def reference_waiting_on(log, as_of_ts) -> dict[str, dict[str, float]]:
-    """Second method: walk each case's events in order, in plain Python."""
+def reference_waiting_on(log, as_of_ts, inclusive) -> dict[str, dict[str, float]]:
+    """Second method: walk each case's events in order, in plain Python.
+
+    Events up to ``as_of_ts`` count (at it too when ``inclusive``); an open case runs to it.
+    """
     process = log.process
     last = process.milestones[-1]
     out = {}
     for case_id, group in log.events.groupby("case_id", sort=True, observed=True):
-        events = [(str(e), t) for e, t in zip(group["event"], group["timestamp"]) if t <= as_of_ts]
+        events = [(str(e), t) for e, t in zip(group["event"], group["timestamp"])
+                  if (t <= as_of_ts if inclusive else t < as_of_ts)]
         if not events:
             continue
         # Where the case ends: completion, else its standing closing, else as_of.
@@ -374,8 +406,14 @@ def reference_waiting_on(log, as_of_ts) -> dict[str, dict[str, float]]:
 
 
 def check_against_reference(log, as_of=None):
+    """waiting_on as of the latest event (``as_of`` None) or the end of a day (a bare date)."""
     table = waiting_on(log, as_of=as_of)
-    reference = reference_waiting_on(log, table.attrs["as_of"] if as_of is None else _as_of_inclusive(table))
+    if as_of is None:  # the latest event, included
+        as_of_ts, inclusive = log.events["timestamp"].max(), True
+    else:  # a bare date: up to the next midnight, left out
+        as_of_ts, inclusive = pd.Timestamp(as_of) + pd.Timedelta(days=1), False
+    assert table.attrs["as_of"] == AsOf(as_of_ts, inclusive)
+    reference = reference_waiting_on(log, as_of_ts, inclusive)
     assert sorted(reference) == table["case_id"].tolist()
     for rec in table.itertuples(index=False):
         expected = reference[rec.case_id]
@@ -386,14 +424,31 @@ def check_against_reference(log, as_of=None):
     return table
 
 
-def _as_of_inclusive(table):
-    # A bare-date as_of ends at the next midnight, which itself is excluded.
-    return table.attrs["as_of"] - pd.Timedelta(1, "ns")
-
-
 def test_reference_agrees_on_the_hand_built_log(wait_log):
     check_against_reference(wait_log)
     check_against_reference(wait_log, as_of=WAIT_AS_OF)
+
+
+def test_waiting_on_of_a_filtered_case_table(wait_log):
+    whole = waiting_on(wait_log, as_of=WAIT_AS_OF)
+    cases = case_table(wait_log, as_of=WAIT_AS_OF)
+    mine = ["CLOSED", "OPEN", "TIES"]
+    table = waiting_on(cases[cases["case_id"].isin(mine)])
+    # Exactly the rows of the whole caseload for those dossiers (worked out in WAIT_EXPECTED).
+    pd.testing.assert_frame_equal(table, whole[whole["case_id"].isin(mine)].reset_index(drop=True))
+    assert table["case_id"].tolist() == mine
+    assert table["applicant_days"].tolist() == [WAIT_EXPECTED[c][1] for c in mine]
+    assert table.attrs["as_of"] == AsOf(pd.Timestamp("2025-07-01"), inclusive=False)
+    # The table's own days: a working-day table gives working days.
+    working = case_table(wait_log, as_of=WAIT_AS_OF, days="working")
+    got = waiting_on(working[working["case_id"] == "OPEN"])
+    assert got[["applicant_days", "office_days", "third_party_days"]].values.tolist() == [[4, 14, 2]]
+    with pytest.raises(va.CaseLogError, match="working"):
+        waiting_on(cases, days="working")
+    # The summary of a filtered table is that of its dossiers: TIES and UNASSIGNED (May).
+    may = cases[cases["case_id"].isin(["TIES", "UNASSIGNED"])]
+    summary = waiting_on_summary(may)
+    assert summary["n_cases"].tolist() == [2] and summary["total_applicant_days"].tolist() == [14.0]
 
 
 def test_waiting_on_utc_aware():
@@ -454,8 +509,11 @@ def test_random_logs_waiting_on(frame, seed):
     # working days of the whole span (first event to end).
     working = waiting_on(log, days="working")
     first = log.events.groupby("case_id", observed=True)["timestamp"].min()
-    cases = case_table(log).set_index("case_id")
-    end = cases["completed_at"].fillna(cases["closed_at"]).fillna(cases.attrs["as_of"])
+    table = case_table(log)
+    latest = log.events["timestamp"].max()
+    assert table.as_of == AsOf(latest, inclusive=True)
+    cases = table.to_frame().set_index("case_id")
+    end = cases["completed_at"].fillna(cases["closed_at"]).fillna(latest)
     span = np.busday_count(first.to_numpy().astype("datetime64[D]"),
                            end[first.index].to_numpy().astype("datetime64[D]"), weekmask="1111100",
                            holidays=french_holidays(2025, 2025))

@@ -28,7 +28,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from vitale_analysis import (
+    AsOf,
     CaseLog,
+    CaseTable,
     DataQualityWarning,
     ProcessModel,
     case_table,
@@ -145,8 +147,14 @@ def assert_only_planted_flag(log: CaseLog) -> None:
     assert found == [(9, "A002", "order_violation")], q.failures
 
 
+def assert_same_table(table: CaseTable, expected: CaseTable, **kw) -> None:
+    """The same rows (``assert_frame_equal`` options in ``kw``), as of the same cut."""
+    assert table.as_of == expected.as_of
+    assert_frame_equal(table.to_frame(), expected.to_frame(), **kw)
+
+
 @pytest.fixture(scope="module")
-def reference() -> pd.DataFrame:
+def reference() -> CaseTable:
     log = validate(canonical_frame())
     assert_only_planted_flag(log)
     return case_table(log, as_of=AS_OF)
@@ -154,7 +162,8 @@ def reference() -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the reference, by hand
 def test_reference_case_table_values_worked_out_by_hand(reference):
-    cases = reference.set_index("case_id")
+    assert reference.as_of == AsOf(pd.Timestamp("2025-05-01 00:00"), inclusive=False)
+    cases = reference.to_frame().set_index("case_id")
     assert list(cases.index) == ["A001", "A002", "A003", "A004"]
     assert cases["status"].astype(str).to_dict() == {
         "A001": "open", "A002": "open", "A003": "closed", "A004": "open",
@@ -250,7 +259,7 @@ def test_french_export_with_toml_mapping(tmp_path, french_export, reference):
     mapping = _write_toml_mapping(tmp_path / "export_mapping.toml")
     log = load_quietly(french_export, mapping=mapping)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
     # The note keeps its accents (decoded as cp1252, not mojibake).
     notes = log.events.set_index("row")["note"]
     assert notes[13] == "Départ à l'étranger"
@@ -261,13 +270,13 @@ def test_french_export_with_json_mapping(tmp_path, french_export, reference):
     mapping.write_text(json.dumps(_mapping_spec(), ensure_ascii=False, indent=2), encoding="utf-8")
     log = load_quietly(french_export, mapping=mapping)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 def test_french_export_with_mapping_as_arguments(french_export, reference):
     spec = _mapping_spec()
     log = load_quietly(french_export, columns=spec["columns"], values=spec["values"], dayfirst=True)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 # --------------------------------------------------------------------------- sniffing, no mapping
@@ -277,7 +286,7 @@ def test_semicolon_cp1252_dayfirst_detected_without_mapping(tmp_path, reference)
         path.read_bytes().decode("utf-8")
     log = load_quietly(path)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
     assert log.events.set_index("row")["note"][5] == "Acte de naissance à traduire"
 
 
@@ -286,14 +295,14 @@ def test_tab_delimited_utf8_with_bom_detected(tmp_path, reference):
     assert path.read_bytes().startswith(b"\xef\xbb\xbfcase_id\t")
     log = load_quietly(path)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 def test_comma_iso_dates_detected(tmp_path, reference):
     path = write_text(tmp_path / "journal.csv", text_rows(), delimiter=",", encoding="utf-8")
     log = load_quietly(path)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 def test_ambiguous_dayfirst_dates_follow_dayfirst_setting(tmp_path):
@@ -340,7 +349,7 @@ def test_excel_with_datetime_cells(tmp_path, reference):
     assert cell.is_date and cell.value == datetime(2025, 1, 6, 9, 0)
     log = load_quietly(path)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 def test_excel_with_dayfirst_text_dates(tmp_path, reference):
@@ -351,16 +360,16 @@ def test_excel_with_dayfirst_text_dates(tmp_path, reference):
     assert cell.data_type == "s" and cell.value == "31/01/2025 14:30"
     log = load_quietly(path)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 def test_excel_second_sheet_by_name_and_number(tmp_path, reference):
     path = _write_xlsx(tmp_path / "classeur.xlsx", dates="datetime", sheet_title="Journal 2025",
                        extra_first_sheet="Notes")
     by_name = load_quietly(path, sheet="Journal 2025")
-    assert_frame_equal(case_table(by_name, as_of=AS_OF), reference)
+    assert_same_table(case_table(by_name, as_of=AS_OF), reference)
     by_number = load_quietly(path, sheet=1)
-    assert_frame_equal(case_table(by_number, as_of=AS_OF), reference)
+    assert_same_table(case_table(by_number, as_of=AS_OF), reference)
 
 
 def test_excel_reading_uses_no_deprecated_pandas_api(tmp_path):
@@ -386,7 +395,7 @@ def test_parquet(tmp_path, reference):
     canonical_frame().to_parquet(path, engine="pyarrow", index=False)
     log = load_quietly(path)
     assert_only_planted_flag(log)
-    assert_frame_equal(case_table(log, as_of=AS_OF), reference)
+    assert_same_table(case_table(log, as_of=AS_OF), reference)
 
 
 # --------------------------------------------------------------------------- separate cases table
@@ -402,10 +411,11 @@ def test_separate_cases_table_is_joined(tmp_path, reference):
     log = load_quietly(events, cases=cases)
     assert {"office", "channel", "born_abroad"} <= set(log.case_attributes)
     table = case_table(log, as_of=AS_OF)
-    assert table.set_index("case_id")["office"].astype(str).to_dict() == {c: v[0] for c, v in CASES.items()}
-    assert table.set_index("case_id")["channel"].astype(str).to_dict() == {c: v[1] for c, v in CASES.items()}
+    cases_by_id = table.to_frame().set_index("case_id")
+    assert cases_by_id["office"].astype(str).to_dict() == {c: v[0] for c, v in CASES.items()}
+    assert cases_by_id["channel"].astype(str).to_dict() == {c: v[1] for c, v in CASES.items()}
     # Same table as the reference; only the attribute columns' order may differ.
-    assert_frame_equal(table, reference, check_like=True)
+    assert_same_table(table, reference, check_like=True)
 
 
 # --------------------------------------------------------------------------- the real XES log
@@ -523,7 +533,7 @@ def test_receipt_spans_match_independent_parse(receipt_log, receipt_xml, first_m
     first_last = {
         c: (min(t for _, t, _ in tr["events"]), max(t for _, t, _ in tr["events"])) for c, tr in receipt_xml.items()
     }
-    for rec in table.itertuples(index=False):
+    for rec in table.to_frame().itertuples(index=False):
         assert rec.last_event_at == pd.Timestamp(first_last[rec.case_id][1]).tz_convert("UTC")
     if first_milestone == 1:
         # A case without T02 starts at its first event; one with T02 later than its first event does not.
@@ -539,7 +549,7 @@ def test_receipt_trace_attributes_become_case_attributes(receipt_log, receipt_xm
     assert "department" in receipt_log.case_attributes
     assert "org:resource" in receipt_log.event_attributes
     assert "org:resource" not in receipt_log.case_attributes
-    table = case_table(receipt_log).set_index("case_id")
+    table = case_table(receipt_log).to_frame().set_index("case_id")
     for column in ("channel", "department", "responsible"):
         got = table[column].astype(object).to_dict()
         want = {case: t["attrs"].get(column) for case, t in receipt_xml.items()}
@@ -563,7 +573,7 @@ def test_receipt_uncompressed_xes_loads_the_same(tmp_path, receipt_log, receipt_
     log = load(plain, receipt_process)
     assert log.quality.rows_kept == 8577 and log.quality.n_cases == 1434
     assert_frame_equal(log.events, receipt_log.events)
-    assert_frame_equal(case_table(log), case_table(receipt_log))
+    assert_same_table(case_table(log), case_table(receipt_log))
 
 
 @pytest.mark.parametrize("order", ["by_case", "shuffled"])

@@ -36,12 +36,14 @@ from vitale_analysis import CARTE_VITALE, case_table, read_caselog, validate  # 
 from vitale_analysis import chartdata, plots  # noqa: E402
 from vitale_analysis.chartdata import DossierTimeline, Population  # noqa: E402
 from vitale_analysis.plots import PHASE_COLOURS  # noqa: E402
+from vitale_analysis.timeutil import AsOf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_caselog.csv"
 M = CARTE_VITALE.milestones
 PHASES = list(CARTE_VITALE.phase_keys)
 AS_OF = "2025-03-01 09:00"
+CUT = AsOf(pd.Timestamp(AS_OF), inclusive=True)  # an explicit time: events at 09:00 that day count
 NNBSP = "\u202f"
 
 
@@ -84,6 +86,11 @@ def log():
 @pytest.fixture(scope="module")
 def cases(log):
     return case_table(log, as_of=AS_OF)
+
+
+def none_of(cases):
+    """The case table filtered to no dossier at all."""
+    return cases[np.zeros(len(cases), dtype=bool)]
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +272,7 @@ def test_phase_durations_from_phase_summary_draw_median_to_p75(sample):
 
 # ============================================================================ survival
 def test_survival_lines_equal_km_curves(cases):
-    curves = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"))
+    curves = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"), by="channel")
     ax = plots.plot_survival(curves)
     lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
     assert [line.get_label() for line in lines] == ["ameli (n = 4, median 39 days)",
@@ -292,7 +299,7 @@ def test_survival_in_french_and_median_not_reached(cases):
     assert ax.get_title().startswith("Délivrance de la carte : part des dossiers encore dans la phase\n")
     assert ax.get_ylabel() == "dossiers encore dans la phase (%)"
     assert ticks(ax)[:3] == [f"0{NNBSP}%", f"20{NNBSP}%", f"40{NNBSP}%"]
-    by_channel = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"))
+    by_channel = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"), by="channel")
     ax = plots.plot_survival(by_channel, lang="fr")
     assert legend_texts(ax) == ["ameli (n = 4, médiane 39 jours)", "postal (n = 2, médiane 29 jours)"]
     assert ax.get_title().startswith("Délai jusqu'à l'attestation de droits : part des dossiers encore en attente\n")
@@ -303,9 +310,11 @@ def test_survival_in_french_and_median_not_reached(cases):
     assert ax.get_title().startswith("Délai jusqu'à la réception de la carte : ")
 
 
-def test_survival_boolean_cohort_is_named_in_both_languages(cases):
-    cases = cases.assign(born_abroad=[True, False, True, False, True, False])
-    curves = chartdata.km_curves(chartdata.phase_times(cases, "rights", by="born_abroad"))
+def test_survival_boolean_cohort_is_named_in_both_languages():
+    born_abroad = {"R1": True, "R2": False, "R3": True, "R4": False, "R5": True, "R6": False}
+    log = make_log([{**row, "born_abroad": born_abroad[row["case_id"]]} for row in LOG_ROWS])
+    cases = case_table(log, as_of=AS_OF)
+    curves = chartdata.km_curves(chartdata.phase_times(cases, "rights", by="born_abroad"), by="born_abroad")
     en = legend_texts(plots.plot_survival(curves))
     fr = legend_texts(plots.plot_survival(curves, lang="fr"))
     assert [t.split(" (")[0] for t in en] == ["born abroad: no", "born abroad: yes"]
@@ -313,39 +322,58 @@ def test_survival_boolean_cohort_is_named_in_both_languages(cases):
 
 
 # ============================================================================ stalls
-def hand_worklist():
+def hand_matrix():
+    """Four stalled dossiers; the thresholds they were found with (as phase_thresholds gives them)."""
     worklist = pd.DataFrame({
         "case_id": ["a", "b", "c", "d"],
         "office": ["CPAM 75", "CPAM 13", "CPAM 13", "CPAM 13"],
         "phase": ["rights", "rights", "ssn", "rights"],
     })
-    worklist.attrs.update(as_of=pd.Timestamp("2025-03-01 09:00"), thresholds={"rights": 45.0, "ssn": 60.5})
-    return worklist
+    return chartdata.stalled_matrix(worklist, thresholds={"rights": 45.0, "ssn": 60.5})
+
+
+# No case table behind the hand-built worklist: the chart is told its population and day.
+HAND_POPULATION = Population(50, None, CUT)
 
 
 def test_stalled_heatmap_holds_the_matrix():
-    matrix = chartdata.stalled_matrix(hand_worklist())
-    ax = plots.plot_stalled_heatmap(matrix)
+    matrix = hand_matrix()
+    ax = plots.plot_stalled_heatmap(matrix, population=HAND_POPULATION)
     np.testing.assert_array_equal(ax.images[0].get_array().filled(0), matrix.to_numpy())
     assert ticks(ax) == ["CPAM 13", "CPAM 75"]
     columns = [t.replace("\n", " ") for t in ticks(ax, "x")]
     assert columns[3] == "Rights opening > 45 d" and columns[1] == "Social security number > 60 d"
     assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "2"]  # zeros are left blank
-    assert ax.get_title() == ("Where dossiers stall now: stalled dossiers by office and phase\n"
-                              "4 stalled dossiers (days in phase above its threshold), as of 1 March 2025")
-    ax_fr = plots.plot_stalled_heatmap(matrix, lang="fr")
+    ax_fr = plots.plot_stalled_heatmap(matrix, lang="fr", population=HAND_POPULATION)
     assert [t.replace("\n", " ") for t in ticks(ax_fr, "x")][3] == "Ouverture des droits > 45 j"
     assert ax_fr.get_title().startswith("Où les dossiers bloquent : dossiers bloqués par caisse et par phase\n")
     assert ax_fr.get_ylabel() == "caisse"
+    assert ax.get_title() == ("Where dossiers stall now: stalled dossiers by office and phase\n"
+                              "4 stalled dossiers (days in phase above its threshold), as of 1 March 2025")
 
 
-def test_stalled_heatmap_from_stalled(log, cases):
-    worklist = va.stalled(log, cases=cases, thresholds={"rights": 20, "card": 100})
-    matrix = chartdata.stalled_matrix(worklist, cases=cases)
+def stalled_matrix_of(cases):
+    """The stall matrix of the hand-built log: rights above 20 days (R5), card above 100 days (nobody)."""
+    given = {"rights": 20, "card": 100}
+    return chartdata.stalled_matrix(va.stalled(cases, thresholds=given), cases=cases,
+                                    thresholds=va.phase_thresholds(cases, thresholds=given))
+
+
+def test_stalled_heatmap_from_stalled(cases):
+    matrix = stalled_matrix_of(cases)
     ax = plots.plot_stalled_heatmap(matrix)
     np.testing.assert_array_equal(ax.images[0].get_array().filled(0), matrix.to_numpy())
     assert ax.get_title().endswith("1 stalled of 5 open dossiers (days in phase above its threshold), "
                                    "as of 1 March 2025")
+    assert [t.replace("\n", " ") for t in ticks(ax, "x")][3] == "Rights opening > 20 d"
+
+
+def test_stalled_heatmap_names_the_day_asked_for(log):
+    """A bare date is the end of that day (its cut, the next midnight, is left out): the title names the day."""
+    cases = case_table(log, as_of="2025-02-28")
+    for lang, day in (("en", "as of 28 February 2025"), ("fr", "au 28 février 2025")):
+        ax = plots.plot_stalled_heatmap(stalled_matrix_of(cases), lang=lang)
+        assert ax.get_title().endswith(day)
 
 
 class _Grid(HTMLParser):
@@ -392,9 +420,9 @@ def ink(style: str) -> str | None:
 
 
 def test_stalled_heatmap_html_worked_out_by_hand():
-    # hand_worklist: CPAM 13 has 2 stalled in rights and 1 in ssn, CPAM 75 1 in rights; the largest count is 2.
-    matrix = chartdata.stalled_matrix(hand_worklist())
-    grid = _Grid(plots.stalled_heatmap_html(matrix))
+    # hand_matrix: CPAM 13 has 2 stalled in rights and 1 in ssn, CPAM 75 1 in rights; the largest count is 2.
+    matrix = hand_matrix()
+    grid = _Grid(plots.stalled_heatmap_html(matrix, population=HAND_POPULATION))
     header, *rows = grid.rows
     assert [text for _tag, _style, text in header] == [
         "Office", "Registration", "Social\nsecurity\nnumber\n> 60 d", "Dossier\npreparation",
@@ -417,11 +445,10 @@ def test_stalled_heatmap_html_worked_out_by_hand():
                             "4 stalled dossiers (days in phase above its threshold), as of 1 March 2025")
 
 
-def test_stalled_heatmap_html_says_what_the_chart_draws(log, cases):
+def test_stalled_heatmap_html_says_what_the_chart_draws(cases):
     """Second method: every label, number and colour against plot_stalled_heatmap's Axes and image."""
-    worklist = va.stalled(log, cases=cases, thresholds={"rights": 20, "card": 100})
     for lang in ("en", "fr"):
-        matrix = chartdata.stalled_matrix(worklist, cases=cases)
+        matrix = stalled_matrix_of(cases)
         ax = plots.plot_stalled_heatmap(matrix, lang=lang)
         grid = _Grid(plots.stalled_heatmap_html(matrix, lang=lang))
         header, *rows = grid.rows
@@ -448,7 +475,6 @@ def test_stalled_heatmap_html_in_french_escaped_and_masked():
         "office": ["<b>CPAM</b> 2 95 05 75 123 456 93"] + ["CPAM 75"] * 1234,
         "phase": ["card"] * 1235,
     })
-    worklist.attrs.update(as_of=pd.Timestamp("2025-03-01 09:00"))
     html = plots.stalled_heatmap_html(chartdata.stalled_matrix(worklist), lang="fr")
     grid = _Grid(html)
     assert [row[0][2] for row in grid.rows[1:]] == ["CPAM 75", "<b>CPAM</b> 2 95 •• •• ••• ••• 93"]
@@ -459,9 +485,9 @@ def test_stalled_heatmap_html_in_french_escaped_and_masked():
                                    f"1{NNBSP}235 dossiers bloqués")
 
 
-def test_stalled_heatmap_html_nothing_to_show(log, cases):
+def test_stalled_heatmap_html_nothing_to_show(cases):
     few = cases[cases["case_id"] == "R2"]
-    matrix = chartdata.stalled_matrix(va.stalled(log, cases=few), cases=few)
+    matrix = chartdata.stalled_matrix(va.stalled(few), cases=few)
     html = plots.stalled_heatmap_html(matrix, lang="fr")
     assert "<td" not in html and f"Rien à afficher</b>{NNBSP}: aucun dossier bloqué" in html
 
@@ -497,7 +523,7 @@ def hand_pareto(value="total_days_attributable"):
         "extra_days_ci_high": [15.0, 40.0, np.nan, 4.0],
         "total_days_attributable": [100.0, 300.0, np.nan, 25.0],
     })
-    summary.attrs.update(n_cases=50, as_of=pd.Timestamp(AS_OF))
+    summary.attrs.update(n_cases=50, as_of=CUT)
     return chartdata.trigger_pareto(summary, value=value)
 
 
@@ -531,7 +557,7 @@ def test_trigger_pareto_cases_in_french():
 
 def test_trigger_pareto_from_the_sample(sample):
     log, cases = sample
-    table = chartdata.trigger_pareto(va.trigger_summary(log, cases=cases))
+    table = chartdata.trigger_pareto(va.trigger_summary(cases))
     ax = plots.plot_trigger_pareto(table)
     np.testing.assert_allclose([bar.get_width() for bar in ax.containers[0]], table["value"].to_numpy())
     assert len(ticks(ax)) == len(table)
@@ -597,8 +623,8 @@ def test_waiting_on_bars_equal_the_summary(log, cases):
 
 
 # ============================================================================ one dossier
-def test_dossier_timeline_bars_and_events(log, cases):
-    timeline = chartdata.dossier_timeline(log, cases[cases["case_id"] == "R1"])
+def test_dossier_timeline_bars_and_events(cases):
+    timeline = chartdata.dossier_timeline(cases[cases["case_id"] == "R1"])
     ax = plots.plot_dossier_timeline(timeline)
     for rec in timeline.phases.itertuples(index=False):
         bar = labelled(ax.patches, f"_phase|{rec.phase}|{rec.state}")
@@ -621,7 +647,7 @@ def test_dossier_timeline_never_shows_a_social_security_number():
     nir = "295057512345693"
     rows = [ev(nir, M[0], "2025-01-01"), ev(nir, M[1], "2025-01-05"), ev(nir, "case_closed", "2025-01-09")]
     log = make_log(rows)
-    timeline = chartdata.dossier_timeline(log, case_table(log))
+    timeline = chartdata.dossier_timeline(case_table(log))
     ax = plots.plot_dossier_timeline(timeline)
     texts = all_text(ax.figure)
     assert ax.get_title().startswith("Dossier 2 95 •• •• ••• ••• 93: closed")
@@ -630,8 +656,8 @@ def test_dossier_timeline_never_shows_a_social_security_number():
 
 
 def test_dossier_timeline_out_of_order_phase_is_marked(sample):
-    log, cases = sample
-    timeline = chartdata.dossier_timeline(log, cases[cases["case_id"] == "D000425"])
+    _log, cases = sample
+    timeline = chartdata.dossier_timeline(cases, "D000425")
     assert "out_of_order" in timeline.phases["state"].tolist()
     ax = plots.plot_dossier_timeline(timeline)
     assert "out of order: no duration" in [t.get_text().strip() for t in ax.texts]
@@ -640,22 +666,23 @@ def test_dossier_timeline_out_of_order_phase_is_marked(sample):
 
 # ============================================================================ nothing to show
 def empty_timeline():
-    return DossierTimeline("x", "x", "open", None, pd.Timestamp(AS_OF),
+    return DossierTimeline("x", "x", "open", None, CUT,
                            pd.DataFrame(columns=["phase", "start", "end", "state", "days"]),
                            pd.DataFrame(columns=["timestamp", "event", "trigger", "milestone"]))
 
 
 def charts_of(log, cases):
-    """Every chart, drawn from a selection of the case table."""
+    """Every chart, drawn for a selection of the case table (the flow charts: the log's, told the selection)."""
     return {
         "phase_durations": lambda lang: plots.plot_phase_durations(chartdata.phase_quartiles(cases), lang=lang),
         "survival": lambda lang: plots.plot_survival(
-            chartdata.km_curves(chartdata.milestone_times(cases, by="channel")), lang=lang),
+            chartdata.km_curves(chartdata.milestone_times(cases, by="channel"), by="channel"), lang=lang),
         "open_by_age": lambda lang: plots.plot_open_by_age(chartdata.open_by_age(cases), lang=lang),
         "stalled": lambda lang: plots.plot_stalled_heatmap(
-            chartdata.stalled_matrix(va.stalled(log, cases=cases), cases=cases), lang=lang),
+            chartdata.stalled_matrix(va.stalled(cases), cases=cases, thresholds=va.phase_thresholds(cases)),
+            lang=lang),
         "pareto": lambda lang: plots.plot_trigger_pareto(
-            chartdata.trigger_pareto(va.trigger_summary(log, cases=cases)), lang=lang),
+            chartdata.trigger_pareto(va.trigger_summary(cases)), lang=lang),
         "throughput": lambda lang: plots.plot_throughput(va.throughput(log, freq="W"), population=cases, lang=lang),
         "wip": lambda lang: plots.plot_wip(va.throughput(log, freq="W"), population=cases, lang=lang),
         "waiting_on": lambda lang: plots.plot_waiting_on(va.waiting_on_summary(log), population=cases, lang=lang),
@@ -666,7 +693,7 @@ def charts_of(log, cases):
                                    "throughput", "wip", "waiting_on"])
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_empty_selection_says_nothing_to_show(log, cases, chart, lang):
-    ax = charts_of(log, cases.iloc[:0])[chart](lang)
+    ax = charts_of(log, none_of(cases))[chart](lang)
     assert is_nothing_to_show(ax, lang)
     assert not ax.patches and not ax.images
 
@@ -688,10 +715,11 @@ def test_no_stalled_dossier_and_no_trigger_say_so(log, cases):
     assert is_nothing_to_show(ax) and "no delay trigger recorded" in [t.get_text() for t in ax.texts]
 
 
-def test_no_open_dossier_says_so(log, cases):
-    done = cases[cases["case_id"] == "R6"].copy()  # closed
-    done = pd.concat([done, done.assign(case_id="R6b")])
-    done.attrs.update(cases.attrs)
+def test_no_open_dossier_says_so():
+    closed = [*head("R6", "2025-01-10"), ev("R6", "case_closed", "2025-01-25"),  # R6 of the log, twice
+              *head("R6b", "2025-01-10"), ev("R6b", "case_closed", "2025-01-25")]
+    done = case_table(make_log(closed), as_of=AS_OF)
+    assert len(done) == 2 and (done["status"] == "closed").all()
     ax = plots.plot_open_by_age(chartdata.open_by_age(done), lang="fr")
     assert is_nothing_to_show(ax, "fr") and "aucun dossier en cours" in [t.get_text() for t in ax.texts]
 
@@ -702,8 +730,17 @@ def test_timeline_without_events_says_nothing_to_show():
 
 def test_population_can_be_given(cases):
     table = chartdata.phase_quartiles(cases)
-    ax = plots.plot_phase_durations(table, population=Population(1234, 56, pd.Timestamp("2025-06-30 12:00")))
+    noon = AsOf(pd.Timestamp("2025-06-30 12:00"), inclusive=True)
+    ax = plots.plot_phase_durations(table, population=Population(1234, 56, noon))
     assert ax.get_title().endswith("n = 1,234 dossiers, 56 still open, as of 30 June 2025")
+    # A bare date: its cut is 1 July 00:00, left out; the day named is the one asked for.
+    end_of_june = AsOf(pd.Timestamp("2025-07-01 00:00"), inclusive=False)
+    ax = plots.plot_phase_durations(table, population=Population(1234, 56, end_of_june), lang="fr")
+    assert ax.get_title().endswith(f"n = 1{NNBSP}234 dossiers, dont 56 en cours, au 30 juin 2025")
+    ax = plots.plot_phase_durations(table, population=cases)  # a case table: its own population
+    assert ax.get_title().endswith("n = 6 dossiers, 5 still open, as of 1 March 2025")
+    with pytest.raises(va.CaseLogError, match="population: expected a case table"):
+        plots.plot_phase_durations(table, population=cases.to_frame())
     ax = plots.plot_phase_durations(table, population=Population(1, 0, None))
     assert is_nothing_to_show(ax)
 

@@ -14,7 +14,17 @@ import pandas as pd
 import pytest
 
 import vitale_analysis as va
-from vitale_analysis import CHECKS, CaseLog, CaseLogError, case_table, load, pseudonymise, read_caselog, validate
+from vitale_analysis import (
+    CHECKS,
+    CaseLog,
+    CaseLogError,
+    RawLog,
+    case_table,
+    load,
+    pseudonymise,
+    read_caselog,
+    validate,
+)
 from vitale_analysis.errors import DataQualityWarning
 from vitale_analysis.privacy import mask_identifier, nir_columns, nir_key_ok
 
@@ -174,7 +184,7 @@ def test_number_status_comes_from_events_not_digits():
                           "2025-01-06 09:00", "2025-01-10 09:00", "2025-01-20 09:00"],
         }
     )
-    table = case_table(validate(raw), as_of="2025-06-30").set_index("case_id")
+    table = case_table(validate(raw), as_of="2025-06-30").to_frame().set_index("case_id")
     assert table.loc[GOOD_A, "number_status"] == "none"
     assert table.loc[GOOD_NIA, "number_status"] == "permanent"  # the event says so, not the leading 7
 
@@ -252,10 +262,12 @@ def test_pseudonymise_caselog(tmp_path):
     for case, group in out.events.groupby("case_id"):
         assert group["timestamp"].is_monotonic_increasing
     assert len(out.events) == len(log.events) and out.quality.rows_read == log.quality.rows_read
-    # Tokens are the same as on the raw frame with the same salt.
-    raw_tokens = pseudonymise(read_caselog(path), "case_id", salt="pepper")
+    # Tokens are the same as on the raw log with the same salt; what reading found is kept.
+    raw = read_caselog(path)
+    raw_tokens = pseudonymise(raw, "case_id", salt="pepper")
+    assert isinstance(raw_tokens, RawLog) and raw_tokens.source == raw.source == str(path)
     assert set(ids) == set(raw_tokens["case_id"])
-    token_of = dict(zip(read_caselog(path)["case_id"], raw_tokens["case_id"]))
+    token_of = dict(zip(raw["case_id"], raw_tokens["case_id"]))
     f = out.quality.failures.set_index("check")
     assert f.loc["unknown_event", "case_id"] == token_of[BAD_B]
     bad_key = f.loc[["nir_bad_key"]]

@@ -289,8 +289,8 @@ def test_report_chart_texts(nir_log, monkeypatch):
     from vitale_analysis import chartdata, plots
 
     cases = tables.cases
-    row = cases.iloc[[0]]
-    ax = plots.plot_dossier_timeline(chartdata.dossier_timeline(log, row, process=log.process), lang="en")
+    first = str(cases["case_id"].iloc[0])
+    ax = plots.plot_dossier_timeline(chartdata.dossier_timeline(cases, first), lang="en")
     drawn = "\n".join(_figure_texts(ax.figure))
     plt.close(ax.figure)
     assert not find_full(drawn)

@@ -171,3 +171,23 @@ def test_phase_durations_finished_only_where_there_is_a_duration():
     assert untimed.sum() >= 2
     assert not durations.loc[untimed, "finished"].any()
     assert (durations["finished"] == (durations["state"] == "finished")).all()
+
+
+# ---------------------------------------------------------------------------- a case table's empty selection
+def test_an_empty_selection_gives_empty_tables_with_the_full_ones_columns():
+    log = simulated(60, 4)
+    cases = va.case_table(log, as_of="2025-06-30")
+    none = cases[np.zeros(len(cases), dtype=bool)]
+    analyses = {
+        "throughput": lambda t: va.throughput(t, freq="W", by="office"),
+        "waiting_on": lambda t: va.waiting_on(t, by="start_month"),
+        "waiting_on_summary": lambda t: va.waiting_on_summary(t, by="channel"),
+        "conformance": lambda t: va.conformance(t, by="channel"),
+        "phase_durations": va.phase_durations,
+        "trigger_events": va.trigger_events,
+        "stalled": va.stalled,
+    }
+    for name, analysis in analyses.items():
+        full, empty = analysis(cases), analysis(none)
+        assert len(full) > 0 and len(empty) == 0, name
+        assert list(empty.columns) == list(full.columns), name

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 import vitale_analysis as va
+from vitale_analysis.labels import with_next_actions, with_trigger_labels
 from vitale_analysis.report import HEADERS, report_tables, write_report
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -73,13 +74,13 @@ def test_workbook_equals_the_summary_tables(sample_report):
                                expected["median_days_completed_only"].round(1))
 
     worklist = sheet_frame("Worklist")
-    expected = va.stalled(log, cases=cases)
+    expected = with_next_actions(va.stalled(cases), log.process, lang="en")
     assert worklist[h["case_id"]].tolist() == expected["case_id"].tolist()
     np.testing.assert_allclose(worklist[h["days_over"]].astype(float), expected["days_over"].round(1))
     assert worklist[h["next_action"]].tolist() == expected["next_action"].tolist()
 
     triggers = sheet_frame("Delay triggers")
-    expected = va.trigger_summary(log, cases=cases)
+    expected = with_trigger_labels(va.trigger_summary(cases), log.process, lang="en")
     assert triggers[h["label"]].tolist() == expected["label"].tolist()
     assert triggers[h["cases_affected"]].tolist() == expected["cases_affected"].tolist()
     np.testing.assert_allclose(triggers[h["share"]].astype(float), expected["share"].round(4))

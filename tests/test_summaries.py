@@ -16,11 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vitale_analysis as va
-from vitale_analysis import CARTE_VITALE, case_table, read_caselog, validate
+from vitale_analysis import CARTE_VITALE, AsOf, CaseTable, case_table, read_caselog, validate
+from vitale_analysis.labels import with_next_actions, with_trigger_labels
 from vitale_analysis.stalls import phase_thresholds, stalled
 from vitale_analysis.summaries import phase_summary, trigger_summary
 
 M = CARTE_VITALE.milestones
+T = pd.Timestamp
 
 
 def ev(case, event, day, trigger=None, office="CPAM 75", channel="ameli"):
@@ -90,12 +92,30 @@ def test_phase_summary_by_cohort(km_log):
 
 def test_phase_summary_from_a_filtered_case_table(km_log):
     cases = case_table(km_log, as_of=KM_AS_OF)
+    # An explicit time is inclusive: the table is as of 2025-03-01 09:00, events then included.
+    assert cases.as_of == AsOf(T("2025-03-01 09:00"), inclusive=True)
     postal = phase_summary(cases[cases["channel"] == "postal"]).set_index("phase")
-    assert postal.loc["rights", "median_days"] == 20.0
+    assert postal.loc["rights", "median_days"] == 20.0  # R2 20 done, R4 15 open (see by cohort)
+    assert postal.attrs["n_cases"] == 2 and postal.attrs["as_of"] == cases.as_of
     empty = phase_summary(cases[cases["channel"] == "nowhere"])
     assert empty.empty and "median_days" in empty.columns
+
+
+def test_phase_summary_takes_a_case_log_or_table_only(km_log):
+    cases = case_table(km_log, as_of=KM_AS_OF)
+    # The table's own as_of, given again, is no conflict: the same summary as without it.
+    pd.testing.assert_frame_equal(phase_summary(cases, as_of=KM_AS_OF), phase_summary(cases))
+    pd.testing.assert_frame_equal(phase_summary(cases), phase_summary(km_log, as_of=KM_AS_OF))
+    # Another as_of or day count than the table's is an error, not a silent mismatch.
     with pytest.raises(va.CaseLogError, match="computed as of"):
         phase_summary(cases, as_of="2025-02-01")
+    with pytest.raises(va.CaseLogError, match="computed as of"):
+        phase_summary(cases, as_of="2025-03-01")  # a bare date: the end of the day, not 09:00
+    with pytest.raises(va.CaseLogError, match="working"):
+        phase_summary(cases, days="working")
+    # A plain DataFrame says nothing of its as_of, days or process.
+    with pytest.raises(va.CaseLogError, match="plain DataFrame"):
+        phase_summary(cases.to_frame())
 
 
 def test_phase_summary_start_month_and_bad_by(km_log):
@@ -110,8 +130,9 @@ def test_working_days(km_log):
     # Registration 2025-01-01 (holiday) → 01-02: working days in [01-01, 01-02) = 0.
     assert summary.loc["registration", "median_days"] == 0.0
     # R1 rights 2025-01-10 (Fri) → 01-20 (Mon): 6 working days (10, 13–17).
-    cases = case_table(km_log, as_of=KM_AS_OF, days="working").set_index("case_id")
-    assert cases.loc["R1", "rights_days"] == 6.0
+    cases = case_table(km_log, as_of=KM_AS_OF, days="working")
+    assert cases.days == "working"
+    assert cases.to_frame().set_index("case_id").loc["R1", "rights_days"] == 6.0
 
 
 # --------------------------------------------------------------------- triggers
@@ -159,7 +180,10 @@ def test_trigger_raised_twice_by_hand(trigger_log):
     # Resampling one affected case always gives 40; the unaffected medians are 10, 20, 30 or
     # none (all-open resample) → the interval lies within [10, 30].
     assert 10.0 <= row["extra_days_ci_low"] <= 20.0 <= row["extra_days_ci_high"] <= 30.0
-    assert "sworn translation" in row["prevention"]
+    assert "label" not in summary.columns and "prevention" not in summary.columns  # (keys only)
+    labelled = with_trigger_labels(summary.reset_index(), trigger_log.process).set_index("trigger")
+    assert labelled.loc["missing_translation", "label"] == "Missing sworn translation"
+    assert "sworn translation" in labelled.loc["missing_translation", "prevention"]
 
 
 def test_trigger_raised_at_the_same_time_as_a_milestone(trigger_log):
@@ -172,9 +196,14 @@ def test_trigger_raised_at_the_same_time_as_a_milestone(trigger_log):
 
 
 def test_trigger_summary_ranking_and_language(trigger_log):
-    summary = trigger_summary(trigger_log, as_of=TRIGGER_AS_OF, lang="fr")
+    summary = trigger_summary(trigger_log, as_of=TRIGGER_AS_OF)
     assert summary["trigger"].tolist() == ["missing_translation", "rib_mismatch"]  # NaN ranks last
-    assert summary.iloc[0]["label"] == "Traduction assermentée manquante"
+    french = with_trigger_labels(summary, trigger_log.process, lang="fr")
+    # The words go after the key and at the end; the figures are left as they were.
+    assert list(french.columns) == ["trigger", "label", *summary.columns[1:], "prevention"]
+    pd.testing.assert_frame_equal(french[summary.columns], summary)
+    assert french.iloc[0]["label"] == "Traduction assermentée manquante"
+    assert with_trigger_labels(summary, trigger_log.process).iloc[0]["label"] == "Missing sworn translation"
 
 
 def test_trigger_summary_is_seeded(trigger_log):
@@ -185,7 +214,7 @@ def test_trigger_summary_is_seeded(trigger_log):
 
 def test_trigger_summary_empty_cohort(trigger_log):
     cases = case_table(trigger_log, as_of=TRIGGER_AS_OF)
-    out = trigger_summary(trigger_log, cases=cases[cases["office"] == "CPAM 13"])
+    out = trigger_summary(cases[cases["office"] == "CPAM 13"])
     assert out.empty and "extra_days" in out.columns
 
 
@@ -215,13 +244,25 @@ def stall_log():
     return make_log(STALL_ROWS)
 
 
+STALL_COLUMNS = ["case_id", "office", "phase", "days_in_phase", "threshold_days", "days_over", "waiting_on",
+                 "last_event", "last_event_at", "days_since_last_event", "reason", "document"]
+
+
 def test_stalled_worklist_by_hand(stall_log):
     work = stalled(stall_log, as_of=STALL_AS_OF, thresholds={"rights": 20, "ssn": 30}, followup_days=14)
+    assert list(work.columns) == STALL_COLUMNS  # keys only: the words come from with_next_actions
     assert work["case_id"].tolist() == ["S5", "S3", "S1", "S2", "S6"]
     assert work["days_over"].tolist() == [30.0, 20.0, 10.0, 5.0, 2.0]
     assert work["reason"].astype(str).tolist() == ["nia_only", "complaint", "no_movement",
                                                    "complement_pending", "phase_action"]
-    by_case = work.set_index("case_id")
+    # The document asked for: only for the pending complement (S2's missing translation).
+    assert work["document"].tolist() == [pd.NA, pd.NA, pd.NA, "missing_translation", pd.NA]
+    assert work.attrs["as_of"] == AsOf(T("2025-06-30 09:00"), inclusive=True)
+    labelled = with_next_actions(work, stall_log.process)
+    assert list(labelled.columns) == [*STALL_COLUMNS[:3], "phase_label", *STALL_COLUMNS[3:], "next_action"]
+    pd.testing.assert_frame_equal(labelled[STALL_COLUMNS], work)
+    by_case = labelled.set_index("case_id")
+    assert by_case.loc["S2", "phase_label"] == "Rights opening"
     assert by_case.loc["S2", "next_action"].startswith("A complement was requested")
     assert "Missing sworn translation" in by_case.loc["S2", "next_action"]
     assert "médiateur" in by_case.loc["S3", "next_action"]
@@ -241,24 +282,74 @@ def test_stalled_followup_interval_is_a_parameter(stall_log):
 
 
 def test_stalled_in_french(stall_log):
-    work = stalled(stall_log, as_of=STALL_AS_OF, thresholds={"rights": 20, "ssn": 30}, lang="fr")
-    by_case = work.set_index("case_id")
+    work = stalled(stall_log, as_of=STALL_AS_OF, thresholds={"rights": 20, "ssn": 30})
+    by_case = with_next_actions(work, stall_log.process, lang="fr").set_index("case_id")
     assert by_case.loc["S2", "phase_label"] == "Ouverture des droits"
     assert "Traduction assermentée manquante" in by_case.loc["S2", "next_action"]
 
 
 def test_default_thresholds_are_the_caseload_p90(km_log):
     cases = case_table(km_log, as_of=KM_AS_OF)
-    limits = phase_thresholds(cases, CARTE_VITALE.phase_keys)
+    limits = phase_thresholds(cases)
+    assert list(limits) == list(CARTE_VITALE.phase_keys)
     assert limits["rights"] == 30.0  # Kaplan–Meier p90 of 10, 15+, 20, 25+, 30 (see above)
     assert limits["dossier"] == 42.0
     # Card: all three still open (40, 30, 20): no KM p90, so the p90 of the observed days:
     # numpy's linear interpolation of [20, 30, 40] at 90 % = 38.
     assert limits["card"] == pytest.approx(38.0)
+    assert math.isnan(limits["activation"])  # nobody reached it
+    assert phase_thresholds(km_log, as_of=KM_AS_OF) == pytest.approx(limits, nan_ok=True)
+    # The advisor's own days replace a phase's percentile; the others stay.
+    given_days = phase_thresholds(cases, thresholds={"rights": 45})
+    assert given_days["rights"] == 45.0 and given_days["dossier"] == 42.0
+    # Kaplan–Meier p50 of the rights phase: 30 (see test_phase_summary_by_hand).
+    assert phase_thresholds(cases, percentile=50)["rights"] == 30.0
     work = stalled(km_log, as_of=KM_AS_OF)
     assert work.empty or (work["days_over"] > 0).all()
     with pytest.raises(va.CaseLogError, match="unknown phase"):
         stalled(km_log, thresholds={"rigths": 3})
+    with pytest.raises(va.CaseLogError, match="unknown phase"):
+        phase_thresholds(cases, thresholds={"rigths": 3})
+
+
+def test_stalled_by_adds_columns_and_keeps_the_dossiers(stall_log):
+    rows = [dict(r, office="CPAM 13", channel="postal") if r["case_id"] in ("S2", "S5") else r for r in STALL_ROWS]
+    log = make_log(rows)
+    limits = {"rights": 20, "ssn": 30}
+    plain = stalled(log, as_of=STALL_AS_OF, thresholds=limits)
+    # The same five dossiers as with a single office (see test_stalled_worklist_by_hand).
+    assert plain["case_id"].tolist() == ["S5", "S3", "S1", "S2", "S6"]
+    by_office = stalled(log, as_of=STALL_AS_OF, thresholds=limits, by="office")
+    assert list(by_office.columns) == STALL_COLUMNS  # the office column, once
+    assert dict(zip(by_office["case_id"], by_office["office"])) == {
+        "S5": "CPAM 13", "S3": "CPAM 75", "S1": "CPAM 75", "S2": "CPAM 13", "S6": "CPAM 75"}
+    pd.testing.assert_frame_equal(by_office, plain)
+    by_two = stalled(log, as_of=STALL_AS_OF, thresholds=limits, by=["channel", "start_month"])
+    assert list(by_two.columns) == [*STALL_COLUMNS[:2], "channel", "start_month", *STALL_COLUMNS[2:]]
+    assert dict(zip(by_two["case_id"], by_two["channel"])) == {
+        "S5": "postal", "S3": "ameli", "S1": "ameli", "S2": "postal", "S6": "ameli"}
+    # S5 started on 2025-04-25, the others on 2025-01-01 (head()).
+    assert dict(zip(by_two["case_id"], by_two["start_month"])) == {
+        "S5": "2025-04", "S3": "2025-01", "S1": "2025-01", "S2": "2025-01", "S6": "2025-01"}
+    pd.testing.assert_frame_equal(by_two[STALL_COLUMNS], plain)
+    # The thresholds stay the caseload's with by=: a group is not measured against itself.
+    default = stalled(log, as_of=STALL_AS_OF, by="channel")
+    assert default["case_id"].tolist() == stalled(log, as_of=STALL_AS_OF)["case_id"].tolist()
+
+
+def test_stalled_from_a_case_table(stall_log):
+    limits = {"rights": 20, "ssn": 30}
+    cases = case_table(stall_log, as_of=STALL_AS_OF)
+    pd.testing.assert_frame_equal(stalled(cases, thresholds=limits),
+                                  stalled(stall_log, as_of=STALL_AS_OF, thresholds=limits))
+    # A filtered table lists its own dossiers only, with the same reasons and documents.
+    mine = cases[cases["case_id"].isin(["S2", "S3", "S4"])]
+    work = stalled(mine, thresholds=limits)
+    assert work["case_id"].tolist() == ["S3", "S2"]  # S4 (15 days) is under the threshold
+    assert work["reason"].astype(str).tolist() == ["complaint", "complement_pending"]
+    assert work["document"].tolist() == [pd.NA, "missing_translation"]
+    with pytest.raises(va.CaseLogError, match="computed as of"):
+        stalled(cases, as_of="2025-06-30")
 
 
 # --------------------------------------------------------------------- invariants
@@ -282,7 +373,9 @@ def sample():
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
-    log = make_log(read_caselog(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        log = validate(read_caselog(path))
     return log, case_table(log)
 
 
@@ -309,7 +402,7 @@ def test_sample_phase_summary_against_lifelines(sample):
 
 def test_sample_trigger_counts_match_the_events(sample):
     log, cases = sample
-    summary = trigger_summary(log, cases=cases, n_boot=20).set_index("trigger")
+    summary = trigger_summary(cases, n_boot=20).set_index("trigger")
     events = log.events[log.events["trigger"].notna()]
     for key, row in summary.iterrows():
         mine = events[events["trigger"] == key]
@@ -322,26 +415,39 @@ def test_sample_trigger_counts_match_the_events(sample):
 
 def test_sample_worklist_against_a_plain_loop(sample):
     log, cases = sample
-    work = stalled(log, cases=cases)
-    limits = work.attrs["thresholds"]
+    work = stalled(cases)
+    limits = phase_thresholds(cases)
     expected = sorted(
         row.case_id
-        for row in cases.itertuples()
+        for row in cases.to_frame().itertuples()
         if row.status == "open" and row.days_in_phase > limits[row.current_phase]
     )
     assert sorted(work["case_id"]) == expected
+    assert work["threshold_days"].tolist() == [limits[p] for p in work["phase"]]
+    # Each threshold is the phase's Kaplan–Meier p90 (lifelines), else the p90 of the days seen.
+    durations = va.phase_durations(log)
+    for phase in CARTE_VITALE.phase_keys:
+        rows = durations[(durations["phase"] == phase) & durations["state"].isin(["finished", "open", "closed"])]
+        p90 = _lifelines_percentile(rows["days"], rows["state"] == "finished", 0.1)
+        assert limits[phase] == pytest.approx(p90 if np.isfinite(p90) else np.percentile(rows["days"], 90))
     assert (work["days_over"] > 0).all()
     assert work["days_over"].is_monotonic_decreasing
 
 
-def _lifelines_median(days, finished) -> float:
+def _lifelines_percentile(days, finished, survival) -> float:
+    """lifelines' Kaplan–Meier time where the survival falls to ``survival`` (0.5: the median)."""
     from lifelines import KaplanMeierFitter
 
     if len(days) == 0:
         return float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(KaplanMeierFitter().fit(np.asarray(days, dtype=float), np.asarray(finished)).percentile(0.5))
+        fitter = KaplanMeierFitter().fit(np.asarray(days, dtype=float), np.asarray(finished))
+        return float(fitter.percentile(survival))
+
+
+def _lifelines_median(days, finished) -> float:
+    return _lifelines_percentile(days, finished, 0.5)
 
 
 def _trigger_medians_by_loop(log, cases, key, phase, group=None):
@@ -352,7 +458,7 @@ def _trigger_medians_by_loop(log, cases, key, phase, group=None):
     the dossiers of the group with a duration in the phase.
     """
     phases = list(CARTE_VITALE.phase_keys)
-    at = cases.set_index("case_id")
+    at = cases.to_frame().set_index("case_id")
     raised_in, raised_at_all = set(), set()
     for row in log.events[log.events["trigger"] == key].itertuples():
         reached = [j for j, m in enumerate(CARTE_VITALE.milestones)
@@ -376,7 +482,7 @@ def test_sample_trigger_medians_against_lifelines(sample, by):
     """Each trigger's affected / unaffected medians (and the days attributable) equal lifelines'
     on dossiers picked one by one, with and without cohorts."""
     log, cases = sample
-    summary = trigger_summary(log, cases=cases, by=by, n_boot=0)
+    summary = trigger_summary(cases, by=by, n_boot=0)
     assert len(summary) >= 5
     for row in summary.itertuples():
         group = (by, getattr(row, by)) if by else None
@@ -386,43 +492,73 @@ def test_sample_trigger_medians_against_lifelines(sample, by):
             assert row.total_days_attributable == pytest.approx((aff - unaff) * n_aff)
 
 
+def _edited(cases: CaseTable, edit) -> CaseTable:
+    """A case table made from an edited copy of ``cases``' rows (as a hand-built table would be)."""
+    frame = cases.to_frame()
+    edit(frame)
+    return CaseTable(frame, as_of=cases.as_of, days=cases.days, process=cases.process, log=cases.log)
+
+
 def test_trigger_medians_with_a_negative_duration(sample):
     """A hand-edited case table with a negative duration (never made by case_table) takes the
     plain sort for the unaffected dossiers: still lifelines' medians."""
     log, cases = sample
-    cases = cases.copy()
-    summary = trigger_summary(log, cases=cases, n_boot=0)
+    summary = trigger_summary(cases, n_boot=0)
     row = summary.iloc[0]
     phase = str(row.phase)
-    finished = cases.index[cases[f"{phase}_state"] == "finished"]
-    cases.loc[finished[:60], f"{phase}_days"] = -5.0
-    edited = trigger_summary(log, cases=cases, n_boot=0).set_index("trigger").loc[row.trigger]
-    aff, unaff, _ = _trigger_medians_by_loop(log, cases, row.trigger, phase)
-    assert (edited["median_days_affected"], edited["median_days_unaffected"]) == pytest.approx((aff, unaff))
+
+    def negative(frame):
+        finished = frame.index[frame[f"{phase}_state"] == "finished"]
+        frame.loc[finished[:60], f"{phase}_days"] = -5.0
+
+    edited = _edited(cases, negative)
+    assert (edited[f"{phase}_days"] == -5.0).sum() == 60 and not (cases[f"{phase}_days"] < 0).any()
+    got = trigger_summary(edited, n_boot=0).set_index("trigger").loc[row.trigger]
+    aff, unaff, _ = _trigger_medians_by_loop(log, edited, row.trigger, phase)
+    assert (got["median_days_affected"], got["median_days_unaffected"]) == pytest.approx((aff, unaff))
 
 
-def test_the_shared_phase_sort_follows_edits_of_the_case_table(sample):
-    """The sorted per-phase sample phase_summary, trigger_summary and stalled share is made
-    again when the table is edited: results equal those of a fresh copy of the edited table."""
-    import gc
-
-    from vitale_analysis.cases import _SORTED, _sorted_phase
-
+def test_each_case_table_sorts_its_phase_durations_once(sample):
+    """The sorted per-phase sample that phase_summary, trigger_summary and the stall thresholds
+    share is made once per case table and kept; a filtered table makes its own from its own
+    dossiers; the rows handed out by to_frame() are a copy, so no edit can reach the table."""
     log, cases = sample
-    cases = cases.copy()
+    days, finished = cases.sorted_durations("rights")
+    assert cases.sorted_durations("rights")[0] is days  # (made once, then shared)
+    assert not days.flags.writeable and not finished.flags.writeable
+    # Second method: the timed dossiers of the phase, sorted by days, events before censorings.
+    frame = cases.to_frame()
+    timed = frame[frame["rights_state"].isin(["finished", "open", "closed"]) & frame["rights_days"].notna()]
+    expected = sorted(zip(timed["rights_days"], timed["rights_state"] != "finished"))
+    assert list(zip(days, ~finished)) == expected
     before = phase_summary(cases)
-    assert _sorted_phase(cases, "rights")[0] is _sorted_phase(cases, "rights")[0]  # (made once, then shared)
-    finished = cases.index[cases["rights_state"] == "finished"]
-    cases.loc[finished[: len(finished) // 2], "rights_days"] = 500.0
-    after = phase_summary(cases)
-    pd.testing.assert_frame_equal(after, phase_summary(cases.copy()))
+    trigger_summary(cases, n_boot=0)
+    phase_thresholds(cases)
+    assert cases.sorted_durations("rights")[0] is days  # (the summaries reuse it)
+    # A filtered table has its own sample, of its own dossiers.
+    postal = cases[cases["channel"] == "postal"]
+    own = postal.sorted_durations("rights")
+    mine = timed[timed["channel"] == "postal"]
+    assert list(zip(own[0], ~own[1])) == sorted(zip(mine["rights_days"], mine["rights_state"] != "finished"))
+    assert len(own[0]) < len(days)
+    pd.testing.assert_frame_equal(phase_summary(postal), phase_summary(log, by="channel").query(
+        "channel == 'postal'").drop(columns="channel").reset_index(drop=True), check_dtype=False)
+    # Editing the rows handed out changes nothing in the table or its results.
+    frame.loc[frame["rights_state"] == "finished", "rights_days"] = 500.0
+    assert not (cases["rights_days"] == 500.0).any()
+    assert cases.sorted_durations("rights")[0] is days and not (days == 500.0).any()
+    pd.testing.assert_frame_equal(phase_summary(cases), before)
+    # A table made from edited rows sorts its own sample: its results follow the edit, and
+    # equal those of another table made from the same rows.
+    edited = _edited(cases, _half_the_finished_rights_take_500_days)
+    after = phase_summary(edited)
     median = "median_days"
     assert after.set_index("phase").loc["rights", median] != before.set_index("phase").loc["rights", median]
-    assert phase_thresholds(cases, CARTE_VITALE.phase_keys) == phase_thresholds(cases.copy(), CARTE_VITALE.phase_keys)
-    cases["card_state"] = cases["card_state"].where(cases["card_state"] != "finished", "open")
-    assert phase_thresholds(cases, ["card"]) == phase_thresholds(cases.copy(), ["card"])
-    key = id(cases)
-    assert key in _SORTED
-    del cases, before, after
-    gc.collect()
-    assert key not in _SORTED  # (gone with its table)
+    again = _edited(edited, lambda rows: None)
+    pd.testing.assert_frame_equal(after, phase_summary(again))
+    assert phase_thresholds(edited) == phase_thresholds(again)
+
+
+def _half_the_finished_rights_take_500_days(rows: pd.DataFrame) -> None:
+    finished = rows.index[rows["rights_state"] == "finished"]
+    rows.loc[finished[::2], "rights_days"] = 500.0

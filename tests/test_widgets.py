@@ -28,9 +28,11 @@ from pandas.testing import assert_frame_equal
 import vitale_analysis as va
 from vitale_analysis import chartdata, plots
 from vitale_analysis.km import km_quantiles
+from vitale_analysis.labels import with_next_actions, with_trigger_labels
 from vitale_analysis.privacy import mask_identifier
 from vitale_analysis.report import HEADERS
-from vitale_analysis.widgets import ALL, CaseloadExplorer, CaseViewer, StallExplorer, TriggerExplorer
+from vitale_analysis.timeutil import AsOf
+from vitale_analysis.widgets import ALL, CaseloadExplorer, CaseViewer, StallExplorer, TriggerExplorer, _TableView
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
 
@@ -45,6 +47,17 @@ def log():
 @pytest.fixture(scope="module")
 def cases(log):
     return va.case_table(log)
+
+
+def end_of(day: str) -> AsOf:
+    """The cut of a bare date: the next midnight, left out."""
+    return AsOf(pd.Timestamp(day) + pd.Timedelta(days=1), inclusive=False)
+
+
+def assert_same_table(table, expected):
+    """Two case tables: the same rows, as of the same cut."""
+    assert table.as_of == expected.as_of
+    assert_frame_equal(table.to_frame(), expected.to_frame())
 
 
 def png_of(explorer) -> str:
@@ -85,10 +98,12 @@ def median_lines(figure) -> dict[str, float]:
 # ============================================================================ CaseloadExplorer
 def test_caseload_explorer_starts_with_the_whole_caseload(log, cases):
     explorer = CaseloadExplorer(log)
-    expected = va.phase_summary(cases, process=log.process)
+    expected = va.phase_summary(cases)
     assert_frame_equal(explorer.result, expected)
     assert explorer.result.attrs["n_cases"] == 3000
     assert explorer.controls["as_of"].value == date(2025, 6, 30)
+    # The log's last day is taken up to its latest event, included.
+    assert explorer.as_of == explorer.cases.as_of == AsOf(log.events["timestamp"].max(), inclusive=True)
     # The chart draws the same medians as the table.
     drawn = median_lines(explorer.figure)
     finite = expected[np.isfinite(expected["median_days"])]
@@ -115,7 +130,7 @@ def test_caseload_filters_equal_plain_pandas_filtering(log, cases):
     expected_cases = cases[keep.to_numpy()]
     assert 20 < len(expected_cases) < 200
     assert explorer.filtered_cases["case_id"].tolist() == expected_cases["case_id"].tolist()
-    expected = va.phase_summary(expected_cases, process=log.process)
+    expected = va.phase_summary(expected_cases)
     assert_frame_equal(explorer.result, expected)
     assert median_lines(explorer.figure) == pytest.approx(
         {p: m for p, m in zip(expected["phase"].astype(str), expected["median_days"]) if np.isfinite(m)})
@@ -127,62 +142,85 @@ def test_caseload_filters_equal_plain_pandas_filtering(log, cases):
     keep_all_offices = keep | (cases["office"] != "CPAM 59")
     keep_all_offices &= ((cases["channel"] == "ameli") & (cases["born_abroad"] == False).fillna(False)  # noqa: E712
                          & (start_month >= months[2]) & (start_month <= months[9]))
-    assert_frame_equal(explorer.result, va.phase_summary(cases[keep_all_offices.to_numpy()], process=log.process))
+    assert_frame_equal(explorer.result, va.phase_summary(cases[keep_all_offices.to_numpy()]))
 
 
 def test_caseload_as_of_picker_recomputes_the_case_table(log):
     explorer = CaseloadExplorer(log)
     explorer.controls["as_of"].value = date(2025, 1, 31)
     then = va.case_table(log, as_of="2025-01-31")
+    assert explorer.as_of == explorer.cases.as_of == end_of("2025-01-31")
     assert len(explorer.cases) == len(then) < 3000
-    assert_frame_equal(explorer.result, va.phase_summary(then, process=log.process))
+    assert_frame_equal(explorer.result, va.phase_summary(then))
     assert "as of 31 January 2025" in find(explorer.widget, "vitale-status").value
     # The log's last day means up to its latest event, as case_table's default.
     explorer.controls["as_of"].value = date(2025, 6, 30)
-    assert_frame_equal(explorer.result, va.phase_summary(va.case_table(log), process=log.process))
+    assert explorer.as_of == AsOf(log.events["timestamp"].max(), inclusive=True)
+    assert_frame_equal(explorer.result, va.phase_summary(va.case_table(log)))
 
 
-@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-06-30 09:00", "2025-03-15"])
-def test_caseload_explorer_built_with_an_as_of_shows_that_snapshot(log, as_of):
+@pytest.mark.parametrize("as_of, cut, day", [
+    ("2025-06-30", AsOf(pd.Timestamp("2025-07-01 00:00"), inclusive=False), date(2025, 6, 30)),
+    ("2025-06-30 09:00", AsOf(pd.Timestamp("2025-06-30 09:00"), inclusive=True), date(2025, 6, 30)),
+    ("2025-03-15", AsOf(pd.Timestamp("2025-03-16 00:00"), inclusive=False), date(2025, 3, 15)),
+])
+def test_caseload_explorer_built_with_an_as_of_shows_that_snapshot(log, as_of, cut, day):
     """The as_of given is the snapshot shown, exactly as case_table takes it (a bare date is the end of
     that day, a time is that time), as the other explorers do; another day picked, then the first one
     again, brings it back."""
     explorer = CaseloadExplorer(log, as_of=as_of)
     expected = va.case_table(log, as_of=as_of)
-    assert_frame_equal(explorer.cases, expected)
-    assert_frame_equal(explorer.result, va.phase_summary(expected, process=log.process))
+    assert explorer.as_of == cut and explorer.controls["as_of"].value == day
+    assert_same_table(explorer.cases, expected)
+    assert_frame_equal(explorer.result, va.phase_summary(expected))
     first_day = explorer.controls["as_of"].value
     explorer.controls["as_of"].value = date(2025, 2, 28)
-    assert_frame_equal(explorer.cases, va.case_table(log, as_of="2025-02-28"))
+    assert explorer.cases.as_of == end_of("2025-02-28")
+    assert_same_table(explorer.cases, va.case_table(log, as_of="2025-02-28"))
     explorer.controls["as_of"].value = first_day
-    assert_frame_equal(explorer.cases, expected)
+    assert explorer.as_of == cut
+    assert_same_table(explorer.cases, expected)
 
 
 def test_caseload_explorer_keeps_a_few_case_tables_and_their_months_right(log):
-    """Picking many days keeps only the last few case tables (memory stays bounded), and the
-    start-period filter still uses the months of the table shown (not one of an evicted day)."""
+    """Picking many days keeps only the last few case tables (memory stays bounded), each kept with the
+    months and codes the filters read (a _TableView), and the start-period filter uses the months of the
+    table shown (not those of an evicted day)."""
     explorer = CaseloadExplorer(log)
     explorer.controls["start_period"].value = ("2025-02", "2025-03")
     for day in range(1, 11):
         explorer.controls["as_of"].value = date(2025, 5, day)
-    assert len(explorer._case_tables) <= 4
+    assert 1 < len(explorer._case_tables) <= 4
+    kept = list(explorer._case_tables)
+    assert kept == [end_of(f"2025-05-{day:02d}") for day in range(11 - len(kept), 11)]  # the last days picked
+    for cut, view in explorer._case_tables.items():
+        assert isinstance(view, _TableView) and view.table.as_of == cut
     expected = va.case_table(log, as_of="2025-05-10")
-    months = expected["started_at"].dt.strftime("%Y-%m")
+    view = explorer._case_tables[end_of("2025-05-10")]
+    assert view.table is explorer.cases
+    started = expected["started_at"]
+    assert view.month_numbers().tolist() == (started.dt.year * 12 + started.dt.month - 1).tolist()
+    codes, code_of = view.codes("office")
+    np.testing.assert_array_equal(codes == code_of["CPAM 59"],
+                                  (expected["office"] == "CPAM 59").to_numpy(dtype=bool, na_value=False))
+    months = started.dt.strftime("%Y-%m")
     chosen = expected[((months >= "2025-02") & (months <= "2025-03")).to_numpy()]
-    assert_frame_equal(explorer.filtered_cases.reset_index(drop=True), chosen.reset_index(drop=True))
+    assert_same_table(explorer.filtered_cases, chosen)
     explorer.controls["as_of"].value = date(2025, 5, 1)  # evicted: computed again, same answer
-    assert_frame_equal(explorer.cases, va.case_table(log, as_of="2025-05-01"))
+    assert_same_table(explorer.cases, va.case_table(log, as_of="2025-05-01"))
 
 
-def test_caseload_start_months_are_paris_months_worked_out_by_hand(log):
+def test_caseload_start_months_are_paris_months_worked_out_by_hand():
     """The start-period filter's month of a dossier started in UTC is its Paris month (the start_month
     cohort's definition), worked out here by hand around midnight at month ends, summer and winter."""
-    explorer = CaseloadExplorer(log)
-    utc = pd.DataFrame({"started_at": pd.to_datetime([
-        "2025-01-31 23:30", "2024-12-31 22:59", "2024-06-30 22:30", "2024-06-30 21:59"]).tz_localize("UTC")})
-    assert explorer._month_numbers(utc).tolist() == [2025 * 12 + 1, 2024 * 12 + 11, 2024 * 12 + 6, 2024 * 12 + 5]
-    naive = pd.DataFrame({"started_at": pd.to_datetime(["2025-03-15 09:00", "2024-01-01 00:00"])})
-    assert explorer._month_numbers(naive).tolist() == [2025 * 12 + 2, 2024 * 12]
+    def months_of(times: list[str]) -> list[int]:
+        log = make_log([{"case_id": f"S{i}", "event": "registration_submitted", "timestamp": t}
+                        for i, t in enumerate(times)])
+        return _TableView(va.case_table(log)).month_numbers().tolist()
+
+    utc = ["2025-01-31 23:30+00:00", "2024-12-31 22:59+00:00", "2024-06-30 22:30+00:00", "2024-06-30 21:59+00:00"]
+    assert months_of(utc) == [2025 * 12 + 1, 2024 * 12 + 11, 2024 * 12 + 6, 2024 * 12 + 5]
+    assert months_of(["2025-03-15 09:00", "2024-01-01 00:00"]) == [2025 * 12 + 2, 2024 * 12]
 
 
 def test_caseload_explorer_in_french(log, cases):
@@ -309,16 +347,23 @@ def test_caseload_explorer_with_nobody_selected(log, cases):
 
 
 # ============================================================================ StallExplorer
+def worklist_of(cases, lang="en", **settings):
+    """The worklist a stall explorer shows: stalled(cases, ...) with its next actions in words."""
+    return with_next_actions(va.stalled(cases, **settings), cases.process, lang=lang)
+
+
 def test_stall_explorer_default_equals_stalled(log, cases, tmp_path):
     explorer = StallExplorer(log, output_dir=tmp_path)
-    expected = va.stalled(log, cases=cases)
+    assert explorer.as_of == cases.as_of == AsOf(log.events["timestamp"].max(), inclusive=True)
+    expected = worklist_of(cases, percentile=90, followup_days=14)
     assert_frame_equal(explorer.result, expected)
-    matrix = chartdata.stalled_matrix(expected, cases=cases)
+    matrix = chartdata.stalled_matrix(expected, cases=cases, thresholds=va.phase_thresholds(cases, percentile=90))
     assert_frame_equal(explorer.matrix, matrix)
+    assert explorer.matrix.attrs["thresholds"] == matrix.attrs["thresholds"]
     image = explorer.figure.axes[0].images[0].get_array()
     np.testing.assert_array_equal(np.ma.filled(image, 0), matrix.to_numpy())
     status = find(explorer.widget, "vitale-status").value
-    assert f"{len(expected)} dossiers to follow up (of 975 open dossiers)" in status
+    assert f"{len(expected)} dossiers to follow up (of 975 open dossiers), as of 30 June 2025." in status
     table = find(explorer.widget, "vitale-table").value
     assert table.count("<tr") == 1 + 25  # header + the 25 most overdue
     assert expected["case_id"].iloc[0] in table and expected["case_id"].iloc[30] not in table
@@ -336,7 +381,7 @@ def test_stall_explorer_controls(log, cases, tmp_path):
     before = heatmap_of(explorer)
     explorer.controls["percentile"].value = 75
     explorer.controls["followup_days"].value = 30
-    worklist = va.stalled(log, cases=cases, percentile=75, followup_days=30)
+    worklist = worklist_of(cases, percentile=75, followup_days=30)
     assert_frame_equal(explorer.result, worklist)
     assert heatmap_of(explorer) != before
     assert explorer.result.attrs["followup_days"] == 30
@@ -357,7 +402,7 @@ def test_stall_explorer_heat_map_is_the_matrix_as_a_table(log, cases, tmp_path):
     for lang in ("en", "fr"):
         explorer = StallExplorer(log, output_dir=tmp_path, lang=lang)
         explorer.controls["percentile"].value = 80
-        worklist = va.stalled(log, cases=cases, percentile=80, lang=lang)
+        worklist = worklist_of(cases, lang=lang, percentile=80)
         counted = worklist.groupby(["office", "phase"], observed=True).size()
         matrix = explorer.matrix
         assert matrix.to_numpy().sum() == len(worklist)
@@ -382,7 +427,7 @@ def test_save_button_writes_the_worklist(log, cases, tmp_path):
     rows = list(load_workbook(path).active.values)
     h = HEADERS["en"]
     header, body = rows[0], rows[1:]
-    expected = va.stalled(log, cases=cases)
+    expected = worklist_of(cases)
     assert len(body) == len(expected)
     sheet = pd.DataFrame(body, columns=header)
     assert sheet[h["case_id"]].tolist() == expected["case_id"].tolist()
@@ -401,7 +446,7 @@ def test_stall_explorer_in_french_saves_the_filtered_list(log, cases, tmp_path):
     book = load_workbook(path)
     assert book.sheetnames == ["À relancer"]
     rows = list(book.active.values)
-    expected = va.stalled(log, cases=cases, lang="fr")
+    expected = worklist_of(cases, lang="fr")
     expected = expected[expected["phase"] == "ssn"]
     assert [r[0] for r in rows[1:]] == expected["case_id"].tolist()
     assert rows[0][rows[0].index(HEADERS["fr"]["next_action"])] == "Prochaine action"
@@ -421,7 +466,8 @@ def test_save_button_says_why_it_could_not_save(log, tmp_path):
 # ============================================================================ TriggerExplorer
 def test_trigger_explorer_equals_trigger_summary(log, cases):
     explorer = TriggerExplorer(log)
-    summary = va.trigger_summary(log, cases=cases)
+    summary = with_trigger_labels(va.trigger_summary(cases), log.process, lang="en")
+    assert_frame_equal(explorer.summary, summary)
     assert [value for _label, value in explorer.controls["trigger"].options] == summary["trigger"].tolist()
     key = summary["trigger"].iloc[1]
     explorer.controls["trigger"].value = key
@@ -432,7 +478,7 @@ def test_trigger_explorer_equals_trigger_summary(log, cases):
     # One row each time it was raised, on exactly the dossiers flagged in the case table.
     result = explorer.result
     assert len(result) == row["events"]
-    assert set(result["case_id"]) == set(cases.loc[cases[f"trigger_{key}"], "case_id"])
+    assert set(result["case_id"]) == set(cases["case_id"][cases[f"trigger_{key}"]])
     assert result["days_to_next_milestone"].is_monotonic_decreasing
     # Its days to the next step give trigger_summary's Kaplan–Meier median.
     (median,) = km_quantiles(result["days_to_next_milestone"], result["next_milestone_reached"])
@@ -441,7 +487,7 @@ def test_trigger_explorer_equals_trigger_summary(log, cases):
     assert f"{row['median_days_to_next_milestone']:.1f} days" in status
     assert row["label"] in status and row["prevention"] in status
 
-    by_office = va.trigger_summary(log, cases=cases, by="office", n_boot=0)
+    by_office = va.trigger_summary(cases, by="office", n_boot=0)
     by_office = by_office[by_office["trigger"] == key]
     assert explorer.by_office["cases_affected"].sum() == row["cases_affected"]
     assert (dict(zip(explorer.by_office["office"], explorer.by_office["cases_affected"]))
@@ -502,7 +548,7 @@ def test_case_viewer_shows_the_dossier(log, cases):
     expected = log.events[log.events["case_id"] == "D000025"]
     assert viewer.result["event"].astype(str).tolist() == expected["event"].astype(str).tolist()
     assert viewer.result["timestamp"].tolist() == expected["timestamp"].tolist()
-    timeline = chartdata.dossier_timeline(log, cases[cases["case_id"] == "D000025"])
+    timeline = chartdata.dossier_timeline(cases[cases["case_id"] == "D000025"])
     assert_frame_equal(viewer.timeline.phases, timeline.phases)
     drawn = [p.get_label() for p in viewer.figure.axes[0].patches if p.get_label().startswith("_phase|")]
     assert drawn == [f"_phase|{r.phase}|{r.state}" for r in timeline.phases.itertuples()]
