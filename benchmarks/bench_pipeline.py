@@ -68,8 +68,12 @@ with warnings.catch_warnings():
 del raw
 cases = stage("case_table", lambda: va.case_table(log, as_of=as_of))
 stage("phase_summary", lambda: va.phase_summary(cases))
-stage("trigger_summary", lambda: va.trigger_summary(log, cases=cases, as_of=as_of))
-stage("stalled", lambda: va.stalled(log, cases=cases, as_of=as_of))
+if hasattr(va, "CaseTable"):  # (the API since issue 16; the older one for A/B runs of earlier commits)
+    stage("trigger_summary", lambda: va.trigger_summary(cases, as_of=as_of))
+    stage("stalled", lambda: va.stalled(cases, as_of=as_of))
+else:
+    stage("trigger_summary", lambda: va.trigger_summary(log, cases=cases, as_of=as_of))
+    stage("stalled", lambda: va.stalled(log, cases=cases, as_of=as_of))
 out["total_s"] = sum(v for k, v in out.items() if k != "import_s")
 out.update(events=log.quality.rows_read, cases=len(cases),
            peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import vitale_analysis as va  # noqa: E402
 from vitale_analysis import chartdata, plots  # noqa: E402
+from vitale_analysis.labels import with_trigger_labels  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_caselog.csv"
@@ -37,17 +38,17 @@ def draw_all(out: Path, *, langs=("en", "fr"), dpi: int = 150) -> list[Path]:
     cases = va.case_table(log, as_of=AS_OF)
     quartiles = chartdata.phase_quartiles(cases)
     quartiles_channel = chartdata.phase_quartiles(cases, by="channel")
-    to_rights = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"))
-    in_rights = chartdata.km_curves(chartdata.phase_times(cases, "rights", by="born_abroad"))
-    worklist = va.stalled(log, cases=cases)
-    stalled = chartdata.stalled_matrix(worklist, cases=cases)
+    to_rights = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"), by="channel")
+    in_rights = chartdata.km_curves(chartdata.phase_times(cases, "rights", by="born_abroad"), by="born_abroad")
+    worklist = va.stalled(cases)
+    stalled = chartdata.stalled_matrix(worklist, cases=cases, thresholds=va.phase_thresholds(cases))
     ages = chartdata.open_by_age(cases)
-    triggers = va.trigger_summary(log, cases=cases)
+    triggers = with_trigger_labels(va.trigger_summary(cases), log.process)
     pareto_days = chartdata.trigger_pareto(triggers)
     pareto_cases = chartdata.trigger_pareto(triggers, value="cases_affected")
-    flow = va.throughput(log, freq="M", as_of=AS_OF)
-    waiting = va.waiting_on_summary(log, by="channel", as_of=AS_OF)
-    timeline = chartdata.dossier_timeline(log, cases[cases["case_id"] == TIMELINE_CASE])
+    flow = va.throughput(cases, freq="M")
+    waiting = va.waiting_on_summary(cases, by="channel")
+    timeline = chartdata.dossier_timeline(cases, TIMELINE_CASE)
 
     charts = {
         "phase_durations": lambda lang: plots.plot_phase_durations(quartiles, lang=lang),
