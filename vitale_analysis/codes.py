@@ -194,31 +194,27 @@ def milestone_rows(case_codes: np.ndarray, n_cases: int, event_codes: np.ndarray
 
     Returns ``(first, last)``: ``first[c, j]`` is the row where case ``c``
     first reaches milestone ``j`` (-1: never), ``last[c]`` the case's last
-    milestone row, a repeated one included (-1: none). Sorted rows make the
-    first of each (case, milestone) the first of its run: one stable grouping
-    of the milestone rows by milestone, then a comparison of neighbours.
+    milestone row, a repeated one included (-1: none). ``first`` is stored
+    milestone by milestone (``first[:, j]`` is contiguous). One unbuffered
+    minimum per (milestone, case) cell over the milestone rows (``ufunc.at``,
+    quick since NumPy 2), then each case's last milestone row from the end.
     """
     n_m = len(milestones)
     position = {name: i for i, name in enumerate(event_names)}
-    milestone_of = np.full(len(event_names) + 1, -1, dtype=np.int16)  # last slot: code -1
+    milestone_of = np.full(len(event_names) + 1, -1, dtype=np.int8 if n_m < 127 else np.int64)  # last slot: code -1
     for j, name in enumerate(milestones):
         if name in position:
             milestone_of[position[name]] = j
     row_milestone = milestone_of[event_codes]
     rows = np.flatnonzero(row_milestone >= 0)
-    first = np.full((n_cases, n_m), -1, dtype=np.int64)
+    none = np.iinfo(np.int64).max
+    first = np.full(n_m * n_cases, none, dtype=np.int64)
+    np.minimum.at(first, flat_index(row_milestone[rows], n_cases, case_codes[rows]), rows)
+    first[first == none] = -1
     last = np.full(n_cases, -1, dtype=np.int64)
-    if not len(rows):
-        return first, last
-    order = np.argsort(row_milestone[rows], kind="stable")  # (a radix sort of small ints)
-    by_milestone = rows[order]  # grouped by milestone, ascending rows within each
-    key = flat_index(row_milestone[by_milestone], n_cases, case_codes[by_milestone])
-    heads = by_milestone[run_starts(key)]  # each (milestone, case)'s first row
-    first[case_codes[heads], row_milestone[heads]] = heads
-    backwards = rows[::-1]
-    tails = backwards[run_starts(case_codes[backwards])]  # each case's last milestone row
+    tails = first_per_case(rows[::-1], case_codes)  # (from the end: each case's last milestone row)
     last[case_codes[tails]] = tails
-    return first, last
+    return first.reshape(n_m, n_cases).T, last
 
 
 def order_violations(times: np.ndarray, missing: int) -> tuple[np.ndarray, np.ndarray]:

@@ -39,7 +39,7 @@ class EventCore:
     """Per-case arrays of one log cut at one as-of (see the module docstring)."""
 
     case_ids: pd.Index  # case id per case, sorted (string)
-    times: np.ndarray  # (n_cases, n_milestones) int64 ns, NAT when not reached
+    times: np.ndarray  # (n_cases, n_milestones) int64 ns, NAT when not reached; times[:, j] contiguous
     first_ns: np.ndarray  # each case's first event
     last_ns: np.ndarray  # each case's last event
     first_idx: np.ndarray  # row of the first event per case (into ev)
@@ -86,7 +86,8 @@ def event_core(log: CaseLog, as_of: AsOf) -> EventCore:
     n = len(case_ids)
     ev_codes, ev_names = event_codes(ev)
     first_rows, last_milestone_row = milestone_rows(codes, n, ev_codes, ev_names, process.milestones)
-    times = np.where(first_rows >= 0, t_ns[np.maximum(first_rows, 0)], NAT)
+    by_milestone = first_rows.T  # (stored milestone by milestone: each milestone's times are one block)
+    times = np.where(by_milestone >= 0, t_ns[np.maximum(by_milestone, 0)], NAT).T
     # The time of each case's last milestone row (a repeated one included): the latest, as rows are in time order.
     last_ms_any = np.where(last_milestone_row >= 0, t_ns[np.maximum(last_milestone_row, 0)], NAT)
     last_idx = np.append(first_idx[1:] - 1, len(codes) - 1) if n else np.zeros(0, dtype=np.int64)

@@ -148,8 +148,14 @@ def to_ns(times: pd.Series) -> np.ndarray:
 
 
 def from_ns(ns: np.ndarray, aware: bool) -> pd.Series:
-    """int64 nanoseconds (:data:`NAT` = missing) back to times: UTC-aware when ``aware``."""
-    out = pd.Series(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"), copy=False)  # (a fresh array)
+    """int64 nanoseconds (:data:`NAT` = missing) back to times: UTC-aware when ``aware``.
+
+    A contiguous array is taken as it is (NAT has NaT's bits), not copied: callers
+    pass arrays they no longer change.
+    """
+    ns = np.asarray(ns, dtype=np.int64)
+    values = ns.view("datetime64[ns]") if ns.flags.c_contiguous else ns.astype("datetime64[ns]")
+    out = pd.Series(values, copy=False)
     return out.dt.tz_localize("UTC") if aware else out
 
 
