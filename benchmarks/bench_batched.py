@@ -47,7 +47,7 @@ out = {"case_table_s": time.perf_counter() - t, "peak_after_case_table_mb": peak
 t = time.perf_counter()
 summary = va.phase_summary(cases)
 out.update(phase_summary_s=time.perf_counter() - t, peak_mb=peak(), cases=len(cases), events=quality.rows_read,
-           set_aside=quality.n_set_aside, table_mb=cases.memory_usage(deep=True).sum() / 2**20,
+           set_aside=quality.n_set_aside, table_mb=cases.to_frame().memory_usage(deep=True).sum() / 2**20,
            quality_mb=(quality.failures.memory_usage(deep=True).sum()
                        + quality.set_aside_rows.memory_usage(deep=True).sum()) / 2**20,
            median_days=dict(zip(summary["phase"].astype(str), summary["median_days"].round(1))))
