@@ -5,7 +5,7 @@ JupyterLab opens each explorer notebook, runs every cell, and the explorer must 
 table``) and a table; in the caseload overview, picking an office in the
 office dropdown must change both the chart image and the table text. Voilà serves the
 dashboard and the same office change must show in it. A screenshot of each explorer is
-saved under ``docs/screenshots/`` (committed, shown in the README).
+saved (under ``docs/screenshots/``, committed and shown in the README, with ``VITALE_SCREENSHOTS=1``).
 
 Both servers run on 127.0.0.1 on a free port, from a temporary copy of ``notebooks/`` and
 the sample data (the committed notebooks and their outputs are never touched), with private
@@ -19,6 +19,7 @@ skipped, when it is missing.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -27,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -36,7 +38,12 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = PROJECT / "docs" / "screenshots"
+# Screenshots go to docs/screenshots/ (committed, shown in the README) only when asked for with
+# VITALE_SCREENSHOTS=1; otherwise to a temporary folder, so that a test run changes nothing.
+SCREENSHOTS = (PROJECT / "docs" / "screenshots" if os.environ.get("VITALE_SCREENSHOTS")
+               else Path(tempfile.mkdtemp(prefix="vitale-screenshots-")))
+if not os.environ.get("VITALE_SCREENSHOTS"):
+    atexit.register(shutil.rmtree, SCREENSHOTS, True)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -330,7 +337,7 @@ def change_office_and_check(page, root: str) -> str:
 
 
 def screenshot(page, locator, name: str) -> Path:
-    """Save a screenshot of one element (the whole of it: the viewport grows to fit) under docs/screenshots/."""
+    """Save a screenshot of one element (the whole of it: the viewport grows to fit) in SCREENSHOTS."""
     locator.scroll_into_view_if_needed()
     box = locator.bounding_box()
     needed = int(box["height"]) + 160
