@@ -545,3 +545,50 @@ def test_wide_logs_agree_with_the_reference(wide_subjects, label, analysis):
     # trigger raised up to as_of on its own, so it stops before the thousands of added ones.
     as_of = WIDE_CUTOFF if analysis == "trigger_summary" else None
     CHECKS[analysis](subject, as_of, 0)
+
+
+# ============================================================================ presentation at every code width
+PRESENTATION_WIDTHS = ["8-bit top: 126 dossiers, 126 events, 126 triggers",
+                       "16-bit bottom: 127 dossiers, 127 events, 127 triggers", "16-bit: 5,000 dossiers"]
+
+
+@pytest.mark.parametrize("label", PRESENTATION_WIDTHS)
+def test_charts_report_and_widgets_at_every_code_width(wide_subjects, label, tmp_path):
+    """The chart tables, the report and the explorers on logs whose codes are 8- and 16-bit: each
+    shows what the analyses (checked against the references above) give for the same table."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from vitale_analysis import chartdata, plots, report
+    from vitale_analysis.labels import with_next_actions
+    from vitale_analysis.widgets import CaseloadExplorer, CaseViewer, StallExplorer, TriggerExplorer
+
+    log = wide_subjects(label).log
+    cases = va.case_table(log, as_of=WIDE_CUTOFF)
+    open_cases = _frame(cases)["status"] == "open"
+    ages = chartdata.open_by_age(cases)
+    assert int(ages["n"].sum()) == int(open_cases.sum())
+    worklist = va.stalled(cases)
+    matrix = chartdata.stalled_matrix(worklist, cases=cases, thresholds=va.phase_thresholds(cases))
+    assert int(matrix.to_numpy().sum()) == len(worklist)
+    first = str(cases["case_id"].iloc[0])
+    for ax in (plots.plot_phase_durations(chartdata.phase_quartiles(cases)), plots.plot_open_by_age(ages),
+               plots.plot_stalled_heatmap(matrix), plots.plot_dossier_timeline(chartdata.dossier_timeline(cases, first)),
+               plots.plot_wip(va.throughput(cases, freq="M"), population=cases)):
+        plt.close(ax.figure)
+
+    tables = report.report_tables(log, as_of=WIDE_CUTOFF)
+    pd.testing.assert_frame_equal(tables.cases.to_frame(), cases.to_frame())
+    assert len(tables.worklist) == len(worklist)
+    html, xlsx = report.write_report(tables, tmp_path, charts=report.report_charts(tables))
+    assert html.stat().st_size > 0 and xlsx.stat().st_size > 0
+    plt.close("all")
+
+    explorer = CaseloadExplorer(log, as_of=WIDE_CUTOFF)
+    pd.testing.assert_frame_equal(explorer.result, va.phase_summary(cases))
+    stall = StallExplorer(log, as_of=WIDE_CUTOFF, output_dir=tmp_path)
+    pd.testing.assert_frame_equal(stall.result, with_next_actions(worklist, log.process))
+    TriggerExplorer(log, as_of=WIDE_CUTOFF)
+    CaseViewer(log, as_of=WIDE_CUTOFF, case_id=first)
+    plt.close("all")
