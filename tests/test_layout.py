@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "vitale_analysis"
 
 #: The reading order: read → validate → cases → analyses → presentation, on their foundations.
 LAYERS = [
-    {"errors", "_version"},
+    {"errors", "_version", "masking"},
     {"codes", "timeutil", "process", "privacy", "cohorts"},
     {"km", "read", "simulate"},
     {"caselog"},

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import unicodedata
 import sys
 import warnings
 from pathlib import Path
@@ -62,12 +63,45 @@ def spaced(nir: str) -> str:
 
 
 def find_full(text: str) -> list[str]:
+    """Full NIRs in a text: the written forms the regex knows, and any planted number however it
+    is written (full-width digits, no-break and thin spaces, slashes, underscores, glued to letters)."""
     text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", text)  # embedded PNG bytes are not text
-    return [m.group(0) for m in FULL_NIR.finditer(text)]
+    found = [m.group(0) for m in FULL_NIR.finditer(text)]
+    flat = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch not in _SEPARATORS)
+    found += [n for n in PLANTED if n in flat]
+    return found
+
+
+#: Every NIR planted in the log (15 characters, upper case), filled by the fixture.
+PLANTED: list[str] = []
+#: What may stand between the digits of a written number (spaces of every kind, invisible joiners,
+#: dots, dashes, slashes, underscores): removed before looking for a planted number.
+_SEPARATORS = set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff"
+                  "./_-\u00b7\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+
+#: The ways people write a NIR (issue 23): each dossier's number is written in one of them.
+FORMS = {
+    "plain": lambda n: n,
+    "spaced": lambda n: spaced(n),
+    "dotted": lambda n: ".".join(spaced(n).split()),
+    "no-break spaces": lambda n: "\u00a0".join(spaced(n).split()),
+    "narrow no-break spaces": lambda n: "\u202f".join(spaced(n).split()),
+    "thin spaces": lambda n: "\u2009".join(spaced(n).split()),
+    "double spaces": lambda n: "  ".join(spaced(n).split()),
+    "slashes": lambda n: "/".join(spaced(n).split()),
+    "underscores": lambda n: "_".join(spaced(n).split()),
+    "tabs": lambda n: "\t".join(spaced(n).split()),
+    "glued to letters": lambda n: "NIR" + n,
+    "full-width digits": lambda n: n.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"}),
+}
 
 
 @pytest.fixture(scope="module")
 def nir_log(tmp_path_factory):
+    """200 dossiers whose case ids are NIRs, each written in one of FORMS; NIRs also in the
+    office (some), the advisor, a nir column, the notes, unknown event names and unknown
+    trigger values, and in the file's own name."""
     events = va.simulate(200, seed=3, as_of=AS_OF)
     rng = np.random.default_rng(11)
     ids = sorted(events["case_id"].unique())
@@ -75,25 +109,36 @@ def nir_log(tmp_path_factory):
     assert len(set(nirs.values())) == len(nirs)
     for n in nirs.values():
         assert va.privacy.nir_key_ok(n) is True, n
+    PLANTED[:] = [n.upper() for n in nirs.values()]
+    forms = list(FORMS.values())
+    written = {cid: forms[i % len(forms)](n) for i, (cid, n) in enumerate(nirs.items())}
     events = events.copy()
     events["nir"] = events["case_id"].map(nirs)
-    events["case_id"] = events["case_id"].map(nirs)
+    events["advisor"] = events["case_id"].map({cid: f"conseiller {forms[(i + 3) % len(forms)](n)}"
+                                               for i, (cid, n) in enumerate(nirs.items())})
+    some = events["case_id"].isin(ids[::7])
+    events.loc[some, "office"] = events.loc[some, "case_id"].map(lambda c: "CPAM " + FORMS["spaced"](nirs[c]))
+    odd = events.index[::97]
+    events.loc[odd, "event"] = [f"appel {forms[k % len(forms)](nirs[c])}" for k, c in
+                                enumerate(events.loc[odd, "case_id"])]
+    events.loc[events.index[5::89], "trigger"] = [f"motif {forms[k % len(forms)](nirs[c])}" for k, c in
+                                                   enumerate(events.loc[events.index[5::89], "case_id"])]
+    events["case_id"] = events["case_id"].map(written)
     notes = pd.Series(pd.NA, index=events.index, dtype="object")
     for k, idx in enumerate(events.index[::3]):
-        n = events.at[idx, "nir"]
-        form = spaced(n) if k % 3 == 0 else n.replace(" ", "") if k % 3 == 1 else ".".join(spaced(n).split())
-        notes[idx] = f"numéro de sécu du client : {form}, à rappeler"
+        notes[idx] = f"numéro de sécu du client : {forms[k % len(forms)](events.at[idx, 'nir'])}, à rappeler"
     events["note"] = notes
-    folder = tmp_path_factory.mktemp("nirlog")
-    path = folder / "caselog.csv"
+    folder = tmp_path_factory.mktemp("nirlog") / f"dossiers {FORMS['spaced'](PLANTED[0])}"
+    folder.mkdir()
+    path = folder / f"export {PLANTED[1]}.csv"
     events.to_csv(path, index=False)
-    # The regex finds the numbers as written (so a miss below means masking, not a blind scan).
+    # The scan finds the numbers as written (so a miss below means masking, not a blind scan).
     text = path.read_text(encoding="utf-8")
-    assert len(set(find_full(text))) >= 200
+    assert set(find_full(text)) >= set(PLANTED)
     n = next(v for v in nirs.values() if "2A" in v)
-    for form in (n, spaced(n), ".".join(spaced(n).split()), n[:13]):
-        assert find_full(f"note: {form}, end") == [form]
-    assert not find_full(va.mask_identifier(n)) and MASKED.search(va.mask_identifier(n))
+    for name, form in FORMS.items():
+        assert find_full(f"note: {form(n)}, end"), name
+        assert not find_full(va.mask_identifier(form(n))) and MASKED.search(va.mask_identifier(form(n))), name
     return path, events
 
 
@@ -212,10 +257,10 @@ def _widget_texts(widget) -> list[str]:
             v = getattr(w, attr, None)
             if isinstance(v, str):
                 texts.append(v)
-        for attr in ("options", "_options_labels"):
+        for attr in ("options", "_options_labels"):  # (what the page shows: a (label, value) pair's label)
             v = getattr(w, attr, None)
             if isinstance(v, (list, tuple)):
-                texts.extend(str(o) for o in v)
+                texts.extend(str(o[0]) if isinstance(o, tuple) else str(o) for o in v)
         if isinstance(w, W.Output):
             texts.append(json.dumps(list(w.outputs), ensure_ascii=False))
         stack.extend(getattr(w, "children", ()) or ())
@@ -295,3 +340,34 @@ def test_report_chart_texts(nir_log, monkeypatch):
     plt.close(ax.figure)
     assert not find_full(drawn)
     assert MASKED.search(drawn), drawn
+
+
+# --------------------------------------------------------------------------- messages, reprs, paths
+def test_messages_reprs_and_paths(nir_log, tmp_path):
+    """Error messages that quote the file's text, warnings, reprs and file names: masked."""
+    path, events = nir_log
+    first_row = events.iloc[0]
+    headerless = tmp_path / f"sans en-tête {FORMS['spaced'](PLANTED[2])}.csv"
+    headerless.write_text("\n".join(
+        f"{FORMS[form](first_row['nir'])},registration_submitted,2025-01-06 09:00" for form in FORMS
+    ) + "\n", encoding="utf-8")
+    with pytest.raises(va.CaseLogError) as err:
+        va.load(headerless)
+    assert not find_full(str(err.value)), str(err.value)
+    assert MASKED.search(str(err.value)), "the message quotes the header it found, masked"
+
+    cases = tmp_path / "cases.csv"
+    nir = FORMS["no-break spaces"](PLANTED[3])
+    pd.DataFrame({"case_id": [nir, nir], "office": ["CPAM 75", "CPAM 13"]}).to_csv(cases, index=False)
+    with pytest.raises(va.CaseLogError, match="more than once") as err:
+        va.read_caselog(path, cases=cases)
+    assert not find_full(str(err.value)), str(err.value)
+
+    with pytest.warns(va.DataQualityWarning) as caught:
+        log = va.load(path)
+    texts = [str(w.message) for w in caught] + [repr(log), log._repr_html_(), repr(log.quality),
+                                                log.quality._repr_html_(), log.quality.failures.to_csv(),
+                                                log.quality.set_aside_rows.to_csv()]
+    blob = "\n".join(texts)
+    assert not find_full(blob), find_full(blob)[:5]
+    assert MASKED.search(blob)

@@ -20,12 +20,18 @@ from .cases import case_table
 from .conformance import CONFORMANCE_KINDS, conformance
 from .errors import CaseLogError, DataQualityWarning
 from .labels import with_trigger_labels
+from .masking import mask_text
 from .process import CARTE_VITALE, ProcessModel
 from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
 from .validate import load
 
 SAMPLE_NAME = "sample_caselog.csv"
+
+
+def _say(text: str, file=None) -> None:
+    """Print, with any social-security-like number masked (a file name, a label, a value)."""
+    print(mask_text(str(text)), file=file)
 
 
 def bundled_sample() -> Path:
@@ -120,8 +126,8 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
 
 def _cmd_summary(args) -> int:
     source, log = _load(args)
-    print(f"Case log: {source}")
-    print(summary_text(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days))
+    _say(f"Case log: {source}")
+    _say(summary_text(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days))
     return 0
 
 
@@ -131,7 +137,9 @@ def _cmd_report(args) -> int:
     matplotlib.use("Agg")  # the command line draws to files, never to a window
     from tqdm import tqdm
 
-    from .report import report_charts, report_tables, write_report
+    from .report import prepare_out_dir, report_charts, report_tables, write_report
+
+    prepare_out_dir(args.out)  # (a wrong --out is said at once, not after the whole report is computed)
 
     # Shown only after 2 seconds, and only on a terminal (disable=None).
     with tqdm(total=6, desc="report", unit="step", delay=2, disable=None, file=sys.stderr, leave=False) as bar:
@@ -142,15 +150,15 @@ def _cmd_report(args) -> int:
         bar.update()
         html, xlsx = write_report(tables, args.out, charts=charts, source=str(source))
         bar.update()
-    print(f"Report written for {source} (as of {tables.as_of}, {len(tables.cases):,} dossiers):")
-    print(f"  {html}")
-    print(f"  {xlsx}")
+    _say(f"Report written for {source} (as of {tables.as_of}, {len(tables.cases):,} dossiers):")
+    _say(f"  {html}")
+    _say(f"  {xlsx}")
     return 0
 
 
 def _cmd_validate(args) -> int:
     _, log = _load(args)
-    print(repr(log.quality))
+    _say(repr(log.quality))
     return 0
 
 
@@ -162,7 +170,7 @@ def _cmd_simulate(args) -> int:
         raise CaseLogError(f"--out {out}: write a .csv or a .parquet file.")
     events = simulate(args.cases, seed=args.seed, start=args.start, as_of=args.as_of)
     write_events(events, out)
-    print(f"Wrote {len(events):,} events for {events['case_id'].nunique():,} dossiers to {out}")
+    _say(f"Wrote {len(events):,} events for {events['case_id'].nunique():,} dossiers to {out}")
     return 0
 
 
@@ -220,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CaseLogError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -13,6 +13,8 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 
+from .masking import mask_text
+
 __all__ = ["CaseLogError", "DataQualityWarning", "closest_names", "fold"]
 
 
@@ -20,11 +22,20 @@ class CaseLogError(ValueError):
     """A case log, mapping or process model that cannot be used as given.
 
     The message says what is wrong, where (file, row, column), and how to fix it.
+    A social-security-like number in it (a header or value it quotes, a file
+    name) is masked: messages are printed, logged and shown in notebooks.
     """
+
+    def __init__(self, message="", *args):
+        super().__init__(mask_text(message) if isinstance(message, str) else message, *args)
 
 
 class DataQualityWarning(UserWarning):
-    """Rows were set aside or flagged while validating a case log."""
+    """Rows were set aside or flagged while validating a case log (its message masked as
+    :class:`CaseLogError`'s)."""
+
+    def __init__(self, message="", *args):
+        super().__init__(mask_text(message) if isinstance(message, str) else message, *args)
 
 
 def closest_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -1,11 +1,12 @@
 """Identifiers on screen: never a full social security number.
 
 A French NIR (and an NIA, which looks the same and may start with 7 or 8) is
-13 digits, or 15 with its key, sometimes written with spaces, dots or dashes,
-and with ``2A``/``2B`` for Corsica. Any run of 13 to 15 such characters is
-shown masked — the sex digit, the year of birth and the key stay, the rest
-becomes dots: ``2 95 •• •• ••• ••• 93`` — wherever it stands (an id, a note,
-a message). Other identifiers (``D000123``) are shown as they are.
+13 digits, or 15 with its key, with ``2A``/``2B`` for Corsica, written in many
+ways. Any run of 13 to 15 such characters is shown masked — the sex digit, the
+year of birth and the key stay, the rest becomes dots: ``2 95 •• •• ••• ••• 93``
+— wherever it stands (an id, a note, a label, a message, a path): see
+:mod:`vitale_analysis.masking` for the forms recognised. Other identifiers
+(``D000123``) are shown as they are.
 
 :func:`nir_columns` finds the columns that hold such numbers, :func:`nir_key_ok`
 checks a 15-character number's key (``python-stdnum``); :func:`mask_frame`
@@ -16,13 +17,11 @@ NIA or a permanent NIR is never guessed from its digits (see DOMAIN.md).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from .codes import distinct_codes
-from .errors import CaseLogError
+from .masking import compact_nir, looks_like_nir, mask_identifier, mask_identifiers, mask_text, maybe_nir
 
 __all__ = [
     "looks_like_nir",
@@ -33,89 +32,6 @@ __all__ = [
     "nir_columns",
     "nir_key_ok",
 ]
-
-_NIR_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ .\-]?[0-9AaBb]){12,14}(?![0-9A-Za-z])")
-_NIR_GROUPS = (1, 2, 2, 2, 3, 3, 2)  # sex, year, month, department, commune, order, key
-MASK = "•"
-
-
-def _mask_number(match: re.Match) -> str:
-    chars = re.sub(r"[ .\-]", "", match.group(0))
-    if not 13 <= len(chars) <= 15:
-        return match.group(0)
-    shown = set(range(3))  # sex and year of birth
-    if len(chars) == 15:
-        shown |= {13, 14}  # the key
-    masked = "".join(c if i in shown else MASK for i, c in enumerate(chars))
-    groups, pos = [], 0
-    for size in _NIR_GROUPS:
-        if pos >= len(masked):
-            break
-        groups.append(masked[pos:pos + size])
-        pos += size
-    return " ".join(groups)
-
-
-def looks_like_nir(value) -> bool:
-    """True when the whole value is a 13–15 character social-security-like number."""
-    return isinstance(value, str) and bool(_NIR_LIKE.fullmatch(value.strip()))
-
-
-def mask_text(text: str) -> str:
-    """Mask every social-security-like number inside a text; the rest is unchanged."""
-    return _NIR_LIKE.sub(_mask_number, text)
-
-
-def mask_identifier(value) -> str:
-    """The text of an identifier with any social-security-like number masked.
-
-    Examples
-    --------
-    >>> mask_identifier("295057512345693")
-    '2 95 •• •• ••• ••• 93'
-    >>> mask_identifier("D000123")
-    'D000123'
-    >>> mask_identifier(None)
-    ''
-    """
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return mask_text(str(value))
-
-
-# Without the look-arounds (which Arrow's RE2 engine lacks): every value that
-# _NIR_LIKE matches also matches this, so it is a fast, exact pre-filter.
-_NIR_RUN = r"[0-9](?:[ .\-]?[0-9AaBb]){12}"
-
-
-def _maybe_nir(text: pd.Series) -> np.ndarray:
-    """Values that may hold a social-security-like number (a superset), found in Arrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        arr = pa.array(text.array, type=pa.large_string()) if len(text) else None
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        arr = None
-    if arr is None:
-        return text.str.contains(_NIR_RUN, na=False).to_numpy(dtype=bool)
-    if not pc.any(pc.greater_equal(pc.utf8_length(arr), 13)).as_py():  # too short to hold 13 digits (most ids)
-        return np.zeros(len(text), dtype=bool)
-    return pc.fill_null(pc.match_substring_regex(arr, _NIR_RUN), False).to_numpy(zero_copy_only=False)
-
-
-def mask_identifiers(values: pd.Series) -> pd.Series:
-    """:func:`mask_identifier` over a column; a vectorised search first, as most ids are not NIRs."""
-    text = values.astype("string")
-    hit = _maybe_nir(text)
-    if hit.any():
-        hit[hit] = text[hit].str.contains(_NIR_LIKE, na=False).to_numpy(dtype=bool)
-    if not hit.any():
-        return values
-    out = values.astype(object).copy()
-    out[hit] = [mask_text(v) for v in text[hit]]
-    return out
-
 
 def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy for display: every social-security-like number in any text column masked.
@@ -133,10 +49,6 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if out.index.dtype == object or isinstance(out.index.dtype, pd.StringDtype):
         out.index = pd.Index(mask_identifiers(pd.Series(out.index, dtype=object)).to_numpy(), name=out.index.name)
     return out
-
-
-def _compact(value: str) -> str:
-    return re.sub(r"[ .\-]", "", value.strip()).upper()
 
 
 def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
@@ -164,7 +76,7 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
             text = pd.Series(uniques, copy=False)
         else:
             text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string")
-        maybe = np.flatnonzero(_maybe_nir(text))
+        maybe = np.flatnonzero(maybe_nir(text))
         if len(maybe) == 0:
             continue
         text = text.str.strip()
@@ -178,9 +90,7 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
         like = np.zeros(len(text), dtype=bool)
         if len(maybe):
             cand = text.iloc[maybe]
-            compact = cand.str.replace(r"[ .\-]", "", regex=True)
-            like[maybe] = (cand.str.fullmatch(_NIR_LIKE).fillna(False) & compact.str.len().isin([13, 15])).to_numpy(
-                dtype=bool)
+            like[maybe] = [looks_like_nir(v) and len(compact_nir(v)) in (13, 15) for v in cand]
         if int(weight[present & like].sum()) >= share * n:
             found.append(str(column))
     return found
@@ -203,7 +113,7 @@ def nir_key_ok(value) -> bool | None:
     """
     if not looks_like_nir(value):
         return None
-    number = _compact(value)
+    number = compact_nir(value.strip())
     if len(number) != 15:
         return None
     from stdnum.fr import nir

@@ -66,6 +66,7 @@ from .caselog import CaseLog
 from .cases import CaseTable, case_table
 from .errors import CaseLogError
 from .labels import with_next_actions, with_trigger_labels
+from .masking import printable
 from .privacy import mask_identifiers, mask_text
 from .process import check_lang
 from .report import DAYS_COLUMNS, add_sheet, readable
@@ -206,15 +207,26 @@ def _month_number(month: str) -> int:
     return int(year) * 12 + int(number) - 1
 
 
+def _safe(text: str) -> str:
+    """Text for the screen: social-security-like numbers masked, control characters shown."""
+    return printable(mask_text(text))
+
+
+def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A display frame with every text cell :func:`_safe` (whatever column it came from)."""
+    return frame.map(lambda v: _safe(v) if isinstance(v, str) else v)
+
+
 def _html_table(frame: pd.DataFrame) -> str:
-    """A display frame (already masked and labelled) as an HTML table; text escaped."""
+    """A display frame (labelled) as an HTML table; text masked and escaped."""
     if frame.empty:
         return ""
-    return _TABLE_CSS + frame.to_html(index=False, border=0, escape=True, na_rep="", classes="vitale-data")
+    return _TABLE_CSS + _safe_frame(frame).to_html(index=False, border=0, escape=True, na_rep="",
+                                                   classes="vitale-data")
 
 
 def _paragraph(text: str) -> str:
-    return f"<p>{escape(text)}</p>"
+    return f"<p>{escape(_safe(text))}</p>"
 
 
 def _png(fig: Figure) -> bytes:
@@ -396,7 +408,7 @@ def _chart_title(ax) -> str:
 
 
 def _dropdown_all(values, all_label: str, description: str) -> W.Dropdown:
-    options = [(all_label, ALL)] + [(str(v), v) for v in values]
+    options = [(all_label, ALL)] + [(printable(mask_text(str(v))), v) for v in values]  # (labels shown, values kept)
     return W.Dropdown(options=options, value=ALL, description=description, disabled=len(options) == 1,
                       style={"description_width": "initial"})
 
@@ -418,7 +430,7 @@ def _event_label(name, lang: str) -> str:
     if name is None or (not isinstance(name, str) and pd.isna(name)):
         return ""
     pair = plots.EVENT_LABELS.get(str(name))
-    return pair[0 if lang == "en" else 1] if pair else str(name).replace("_", " ")
+    return pair[0 if lang == "en" else 1] if pair else _safe(str(name).replace("_", " "))
 
 
 # ============================================================================ base
@@ -497,7 +509,7 @@ class _Explorer:
 
     def _trigger_label(self, key) -> str:
         model = self.process.triggers.get(str(key))
-        return model.label_in(self.lang) if model else str(key).replace("_", " ")
+        return model.label_in(self.lang) if model else _safe(str(key).replace("_", " "))
 
     # ------------------------------------------------------------------ layout
     def _control(self, key: str, control: W.Widget) -> W.Widget:
@@ -1034,7 +1046,7 @@ class TriggerExplorer(_Explorer):
         self.summary_by_office = (trigger_summary(self.cases, by="office", n_boot=0)
                                   if "office" in self.cases else None)
         self.events = trigger_events(self.cases)
-        options = [(f"{row.label} ({_num(row.cases_affected, self.lang)})", row.trigger)
+        options = [(printable(mask_text(f"{row.label} ({_num(row.cases_affected, self.lang)})")), row.trigger)
                    for row in self.summary.itertuples(index=False)]
         picker = W.Dropdown(options=options, value=options[0][1] if options else None,
                             description=self._t("trigger"), disabled=not options,
@@ -1119,7 +1131,7 @@ class TriggerExplorer(_Explorer):
             else:
                 values = values.astype(object).map(lambda v: "" if pd.isna(v) else mask_text(str(v)))
             out[self._t("col").get(column, column)] = values.to_numpy()
-        return out.reset_index(drop=True)
+        return _safe_frame(out.reset_index(drop=True))
 
     def __repr__(self) -> str:
         key = self.controls["trigger"].value
@@ -1245,7 +1257,7 @@ class CaseViewer(_Explorer):
         })
         for column in frame.columns[4:]:
             out[column] = frame[column].map(lambda v: "" if v is None else v)
-        return out.rename(columns=self._t("col"))
+        return _safe_frame(out.rename(columns=self._t("col")))
 
     def __repr__(self) -> str:
         return f"CaseViewer({self.controls['dossier'].value!r}, lang={self.lang!r})"
