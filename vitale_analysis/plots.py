@@ -31,7 +31,9 @@ Example
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,12 +49,14 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.text import Text
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from .cases import CaseTable
 from .chartdata import DossierTimeline, Population, population as _population_of
 from .errors import CaseLogError
+from .masking import printable
 from .privacy import mask_text
 from .process import CARTE_VITALE, ProcessModel, check_lang
 from .timeutil import AsOf
@@ -64,6 +68,7 @@ __all__ = [
     "phase_colours",
     "canvas_png",
     "figure_png",
+    "mask_figure_texts",
     "plot_dossier_timeline",
     "plot_open_by_age",
     "plot_phase_durations",
@@ -77,6 +82,62 @@ __all__ = [
     "stalled_heatmap_html",
     "update_phase_durations",
 ]
+
+def _masked(draw):
+    """Wrap a chart function: every text of the figure it drew (titles, tick labels, legends,
+    annotations) gets any social-security-like number masked, whatever the label held."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        result = draw(*args, **kwargs)
+        axes = result if isinstance(result, Axes) else kwargs.get("ax") if isinstance(kwargs.get("ax"), Axes) else None
+        if axes is None and args and isinstance(args[0], Axes):  # (update_phase_durations(ax, …))
+            axes = args[0]
+        if axes is not None:
+            mask_figure_texts(axes.figure)
+        return result
+
+    return wrapper
+
+
+def mask_figure_texts(fig: Figure) -> None:
+    """Mask social-security-like numbers in every Text artist of a figure, in place (control
+    characters shown as ``\ufffd``)."""
+    for text in fig.findobj(Text):
+        value = text.get_text()
+        masked = printable(mask_text(value))
+        if masked != value:
+            text.set_text(masked)
+    for ax in fig.axes:  # tick labels are written again by the axis' formatters at each draw
+        for axis in (ax.xaxis, ax.yaxis):
+            if not isinstance(axis.get_major_formatter(), _MaskedFormatter):
+                axis.set_major_formatter(_MaskedFormatter(axis.get_major_formatter()))
+            if not isinstance(axis.get_minor_formatter(), _MaskedFormatter):
+                axis.set_minor_formatter(_MaskedFormatter(axis.get_minor_formatter()))
+
+
+class _MaskedFormatter(Formatter):
+    """Another tick formatter's labels, masked (tick labels given as a list live in a
+    formatter, not in Text artists, and are written again at each draw)."""
+
+    def __init__(self, inner: Formatter):
+        self.inner = inner
+
+    def __call__(self, x, pos=None):
+        return printable(mask_text(str(self.inner(x, pos))))
+
+    def format_ticks(self, values):
+        return [printable(mask_text(str(label))) for label in self.inner.format_ticks(values)]
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs):
+        self.inner.set_locs(locs)
+
+    def get_offset(self):
+        return self.inner.get_offset()
+
 
 # ============================================================================ palette
 #: The Okabe–Ito palette (Okabe & Ito, 2008): distinguishable with the common colour-vision deficiencies.
@@ -370,8 +431,11 @@ def _date_axis(axis, lang: str, span_days: float) -> None:
         locator = mdates.MonthLocator()
         step = 1
     else:
-        step = next(s for s in (1, 2, 3, 6, 12, 24) if span_days / (30.4 * s) <= 9)
-        locator = mdates.MonthLocator(interval=step) if step < 12 else mdates.YearLocator(max(1, step // 12))
+        months = span_days / 30.4
+        step = next((s for s in (1, 2, 3, 6, 12, 24) if months / s <= 9), None)
+        if step is None:  # decades (a typo date like 1970 in the log): a tick every few years, at most 9
+            step = 12 * math.ceil(months / 12 / 9)
+        locator = mdates.MonthLocator(interval=step) if step < 12 else mdates.YearLocator(step // 12)
 
     def fmt(x, _pos):
         d = mdates.num2date(x)
@@ -390,7 +454,8 @@ def _days_word(attrs: Mapping, lang: str) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)
+    text = printable(mask_text(str(text)))  # (before wrapping: a wrapped number is harder to find)
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
 
 #: Words for the usual case attributes, used where a cohort needs its column's name.
@@ -538,6 +603,7 @@ _PHASE_SUMMARY_COLUMNS = {"phase", "n", "n_finished", "n_open", "n_closed", "n_n
                           "median_days", "p75_days", "p90_days", "median_days_completed_only"}
 
 
+@_masked
 def plot_phase_durations(
     table: pd.DataFrame,
     *,
@@ -706,6 +772,7 @@ def _phase_note(rec, lang: str) -> str:
     return _t("row_n", lang, n=_fmt_num(int(rec.get("n", 0)), lang), open=_fmt_num(int(rec.get("n_open", 0)), lang))
 
 
+@_masked
 def update_phase_durations(
     ax: Axes,
     table: pd.DataFrame,
@@ -785,6 +852,7 @@ def update_phase_durations(
 
 
 # ============================================================================ survival curves
+@_masked
 def plot_survival(
     curves: pd.DataFrame,
     *,
@@ -938,6 +1006,7 @@ def _dark_cell(value: float, vmax: float) -> bool:
     return value > 0.55 * vmax
 
 
+@_masked
 def plot_stalled_heatmap(
     matrix: pd.DataFrame,
     *,
@@ -1102,6 +1171,7 @@ def stalled_heatmap_html(
             f'<tbody>{"".join(rows)}</tbody></table>{scale}</div>')
 
 
+@_masked
 def plot_open_by_age(
     table: pd.DataFrame,
     *,
@@ -1185,6 +1255,7 @@ def plot_open_by_age(
 
 
 # ============================================================================ triggers
+@_masked
 def plot_trigger_pareto(
     table: pd.DataFrame,
     *,
@@ -1309,6 +1380,7 @@ def _period_word(freq: str, lang: str) -> str:
     return pair[0 if lang == "en" else 1] if pair else freq
 
 
+@_masked
 def plot_throughput(
     table: pd.DataFrame,
     *,
@@ -1366,6 +1438,7 @@ def plot_throughput(
 _FLOW_COLUMNS = {"period_start", "started", "rights_opened", "completed", "closed", "wip"}
 
 
+@_masked
 def plot_wip(
     table: pd.DataFrame,
     *,
@@ -1421,6 +1494,7 @@ def plot_wip(
     return ax
 
 
+@_masked
 def plot_waiting_on(
     summary: pd.DataFrame,
     *,
@@ -1492,6 +1566,7 @@ def plot_waiting_on(
 
 
 # ============================================================================ one dossier
+@_masked
 def plot_dossier_timeline(
     timeline: DossierTimeline,
     *,

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -22,15 +25,17 @@ from ._version import __version__
 from .caselog import CaseLog
 from .cases import CaseTable, case_table
 from .conformance import CONFORMANCE_KINDS, conformance
+from .errors import CaseLogError
 from .flow import throughput, waiting_on_summary
 from .labels import with_next_actions, with_trigger_labels
+from .masking import printable
 from .privacy import mask_identifiers, mask_text
 from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
 from .timeutil import AsOf
 
 __all__ = ["ReportTables", "add_sheet", "report_charts", "report_tables", "write_html", "write_workbook",
-           "write_report", "readable", "format_date", "HEADERS", "DAYS_COLUMNS"]
+           "write_report", "prepare_out_dir", "readable", "format_date", "HEADERS", "DAYS_COLUMNS", "SHEET_ROWS"]
 
 #: Readable column headers, per language.
 HEADERS = {
@@ -87,6 +92,8 @@ _TEXT = {
         "order_note": "Doing steps out of order is the main cause of long delays.",
         "none": "None.", "not_yet": "not yet", "source": "Source", "made": "Computed by vitale-analysis {v} from {src}, {as_of}. Every figure depends only on the log and this date.",
         "workbook": "The Excel workbook beside this page holds the full tables.",
+        "more_rows": "{n:,} more rows not shown (the first {shown:,} are above); the whole table is in Python: "
+                     "log.quality.failures, or the function that made it.",
     },
     "fr": {
         "title": "Rapport sur les dossiers Carte Vitale", "as_of": "au", "population": "{n:,} dossiers : {open:,} en cours, {complete:,} terminés, {closed:,} clos",
@@ -99,6 +106,8 @@ _TEXT = {
         "order_note": "Faire les étapes dans le désordre est la première cause des longs délais.",
         "none": "Aucun.", "not_yet": "pas encore", "source": "Source", "made": "Calculé par vitale-analysis {v} à partir de {src}, {as_of}. Chaque chiffre ne dépend que du journal et de cette date.",
         "workbook": "Le classeur Excel à côté de cette page contient les tableaux complets.",
+        "more_rows": "{n:,} lignes de plus non affichées (les {shown:,} premières sont au-dessus) ; le tableau "
+                     "complet est en Python : log.quality.failures, ou la fonction qui l'a produit.",
     },
 }
 _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -177,7 +186,8 @@ def readable(frame: pd.DataFrame, lang: str, *, days_columns=(), share_columns=(
     not_yet = _TEXT[lang]["not_yet"]
     for column in out.columns:
         if column == "case_id":
-            out[column] = mask_identifiers(out[column])
+            out[column] = mask_identifiers(out[column]).astype(object).map(
+                lambda v: "" if pd.isna(v) else printable(str(v)))
         elif column in days_columns:
             values = out[column].astype(float)
             if numbers:
@@ -194,7 +204,7 @@ def readable(frame: pd.DataFrame, lang: str, *, days_columns=(), share_columns=(
         elif pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M").fillna("")
         elif out[column].dtype == object or isinstance(out[column].dtype, (pd.StringDtype, pd.CategoricalDtype)):
-            out[column] = out[column].astype(object).map(lambda v: "" if pd.isna(v) else mask_text(str(v)))
+            out[column] = out[column].astype(object).map(lambda v: "" if pd.isna(v) else printable(mask_text(str(v))))
     return out.rename(columns=HEADERS[lang])
 
 
@@ -288,7 +298,7 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
     ]
     if charts.get("flow"):
         parts.append(section("flow", ""))
-    made = text["made"].format(v=__version__, src=source or q.source, as_of=as_of)
+    made = mask_text(text["made"].format(v=__version__, src=source or q.source, as_of=as_of))
     parts += [f"<footer><p>{escape(text['workbook'])}</p><p>{escape(made)}</p></footer>", "</body></html>"]
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -316,14 +326,25 @@ def _excel_value(value):
         return None if np.isnan(value) else value
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
+    if isinstance(value, str):
+        return printable(value)
     return value
 
 
-def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=()) -> None:
+#: Rows a sheet of the workbook holds at most (Excel's own limit is 1,048,576): a longer table
+#: is cut there, and its last row says how many rows are not shown.
+SHEET_ROWS = 100_000
+
+
+def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=(), max_rows: int = SHEET_ROWS,
+              more: str = "{n:,} more rows not shown (the first {shown:,} are above).") -> None:
     """One readable sheet: bold shaded header, sized columns, frozen header row, a filter.
 
     Text that starts like a formula (``=``, ``+``, ``-``, ``@``) is stored as
     text: openpyxl would otherwise store it as a formula that Excel runs.
+    Control characters, which a workbook cannot hold, are shown as ``\ufffd``.
+    At most ``max_rows`` rows are written; then a last row says how many more
+    there are (``more``, with ``{n}`` and ``{shown}``).
     """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -334,7 +355,8 @@ def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=()) -> N
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for record in frame.itertuples(index=False):
+    hidden = max(len(frame) - max_rows, 0)
+    for record in frame.iloc[:max_rows].itertuples(index=False):
         sheet.append([_excel_value(v) for v in record])
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
@@ -349,6 +371,9 @@ def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=()) -> N
     sheet.freeze_panes = "A2"
     if len(frame):
         sheet.auto_filter.ref = sheet.dimensions
+    if hidden:
+        sheet.append([more.format(n=hidden, shown=max_rows)])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
 
 
 def write_workbook(tables: ReportTables, path: str | Path) -> Path:
@@ -360,21 +385,51 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     book = Workbook()
     book.remove(book.active)
     for key, title in _SHEETS[lang].items():
-        add_sheet(book, title, shown[key], percent_columns=(HEADERS[lang]["share"],))
+        add_sheet(book, title, shown[key], percent_columns=(HEADERS[lang]["share"],), max_rows=SHEET_ROWS,
+                  more=_TEXT[lang]["more_rows"])
     path = Path(path)
     book.save(path)
     return path
 
 
 # --------------------------------------------------------------------------- all of it
-def write_report(tables: ReportTables, out_dir: str | Path, *, charts=None, source: str = "") -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.xlsx`` into ``out_dir`` (created if needed)."""
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` made if needed and checked writable, before any work is done for it."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CaseLogError(f"--out {out_dir}: this is a file, not a folder. Give a folder for the report.")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise CaseLogError(f"--out {out_dir}: the report cannot be written there ({exc.strerror or exc}). "
+                           "Give a folder you can write to.") from None
+    return out_dir
+
+
+def write_report(tables: ReportTables, out_dir: str | Path, *, charts=None, source: str = "") -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.xlsx`` into ``out_dir`` (created if needed), both or neither.
+
+    Both are written in a temporary folder inside ``out_dir`` first, then moved
+    into place: a failure leaves the files of an earlier run as they were,
+    never a new page beside an old workbook.
+    """
+    out_dir = prepare_out_dir(out_dir)
     suffix = "" if tables.lang == "en" else "_fr"
-    html = write_html(tables, out_dir / f"report{suffix}.html", charts=charts, source=source)
-    xlsx = write_workbook(tables, out_dir / f"report{suffix}.xlsx")
-    return html, xlsx
+    names = (f"report{suffix}.html", f"report{suffix}.xlsx")
+    work = Path(tempfile.mkdtemp(prefix=".report-", dir=out_dir))
+    try:
+        write_html(tables, work / names[0], charts=charts, source=source)
+        write_workbook(tables, work / names[1])
+        for name in names:
+            os.replace(work / name, out_dir / name)
+    except OSError as exc:
+        raise CaseLogError(f"The report could not be written to {out_dir} ({exc.strerror or exc}); "
+                           "no file was changed there.") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out_dir / names[0], out_dir / names[1]
 
 
 def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
