@@ -107,3 +107,31 @@ def test_a_wrong_out_is_said_before_the_work(tmp_path, where):
     assert proc.returncode == 2
     assert "--out" in proc.stderr and "Traceback" not in proc.stderr
     assert target.read_text() == "not a folder"
+
+
+def _catalogue():
+    import test_malformed as catalogue
+
+    return catalogue
+
+
+def _loadable():
+    try:
+        catalogue = _catalogue()
+    except ImportError:  # (pytest run with --import-mode=importlib: tests/ is not on sys.path)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        catalogue = _catalogue()
+    return catalogue, sorted(name for name, entry in catalogue.CATALOGUE.items() if isinstance(entry, catalogue.Loads))
+
+
+@pytest.mark.parametrize("name", _loadable()[1])
+def test_every_loadable_file_of_the_catalogue_gives_a_whole_report(name, tmp_path):
+    catalogue, _ = _loadable()
+    entry = catalogue.CATALOGUE[name]
+    log = catalogue._load(name, entry.kw)
+    for lang in ("en", "fr"):
+        tables = report.report_tables(log, lang=lang)
+        html, xlsx = report.write_report(tables, tmp_path / lang, charts=report.report_charts(tables))
+        assert html.stat().st_size > 0 and xlsx.stat().st_size > 0
+    import matplotlib.pyplot as plt
+    plt.close("all")
