@@ -100,8 +100,8 @@ FORMS = {
 @pytest.fixture(scope="module")
 def nir_log(tmp_path_factory):
     """200 dossiers whose case ids are NIRs, each written in one of FORMS; NIRs also in the
-    office (some), the advisor, a nir column, the notes, unknown event names and unknown
-    trigger values, and in the file's own name."""
+    office, channel and route (some dossiers), the advisor, a nir column, the notes, unknown
+    event names and unknown trigger values, and in the file's own name."""
     events = va.simulate(200, seed=3, as_of=AS_OF)
     rng = np.random.default_rng(11)
     ids = sorted(events["case_id"].unique())
@@ -118,6 +118,10 @@ def nir_log(tmp_path_factory):
                                                for i, (cid, n) in enumerate(nirs.items())})
     some = events["case_id"].isin(ids[::7])
     events.loc[some, "office"] = events.loc[some, "case_id"].map(lambda c: "CPAM " + FORMS["spaced"](nirs[c]))
+    some = events["case_id"].isin(ids[3::11])
+    events.loc[some, "channel"] = events.loc[some, "case_id"].map(lambda c: "canal " + FORMS["slashes"](nirs[c]))
+    some = events["case_id"].isin(ids[5::13])
+    events.loc[some, "route"] = events.loc[some, "case_id"].map(lambda c: "parcours " + FORMS["tabs"](nirs[c]))
     odd = events.index[::97]
     events.loc[odd, "event"] = [f"appel {forms[k % len(forms)](nirs[c])}" for k, c in
                                 enumerate(events.loc[odd, "case_id"])]
