@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "vitale_analysis"
 LAYERS = [
     {"errors", "_version", "masking"},
     {"codes", "timeutil", "process", "privacy", "cohorts"},
-    {"km", "read", "simulate"},
+    {"km", "read", "simulate", "csvfast"},
     {"caselog"},
     {"validate", "sharing", "eventcore"},
     {"cases", "batches"},

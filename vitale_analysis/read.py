@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import code_width, distinct_categorical
+from .csvfast import DELIMITERS, read_csv_strict, sniff_delimiter
 from .errors import CaseLogError, closest_names, fold
 from .privacy import mask_frame, mask_text
 
@@ -126,7 +127,6 @@ _ALIASES = {
     "concept:name": "event",
     "time:timestamp": "timestamp",
 }
-_DELIMITERS = (";", ",", "\t")
 _MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet"}
 
 
@@ -243,8 +243,8 @@ def read_caselog(
     sheet = spec.get("sheet") if sheet is None else sheet
     delimiter = spec.get("delimiter") if delimiter is None else delimiter
     encoding = spec.get("encoding") if encoding is None else encoding
-    if delimiter is not None and delimiter not in _DELIMITERS:
-        raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(_DELIMITERS)}.")
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
     frame, name, malformed, notes, declared = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding)
     frame = _canonical_columns(frame, columns, name)
@@ -404,26 +404,26 @@ def _unclosed_quote_line(text: str) -> int | None:
     return text.count("\n", 0, opened_at) + 1
 
 
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the header (and the next lines) most consistently."""
-    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
-    if not lines:
-        return ","
-    best, best_score = ",", (-1, -1)
-    for delim in _DELIMITERS:
-        try:
-            rows = list(csv.reader(lines, delimiter=delim))
-        except csv.Error:
-            continue
-        header = len(rows[0])
-        consistent = sum(1 for r in rows[1:] if len(r) == header)
-        score = (header if header > 1 else 0, consistent)
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
 def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
+    """A CSV file: the fast strict way (csvfast.py) when it can, else the tolerant way below."""
+    fast = read_csv_strict(path, delimiter=delimiter, encoding=encoding)
+    if fast is not None:
+        table, names, used, delim, rows, malformed = fast
+        frame = arrow_to_frame(table)
+        del table
+        frame.columns = names
+        if rows is None:
+            number_rows(frame)
+        else:
+            frame["row"] = pd.Series(rows.astype(np.int32 if len(rows) and rows[-1] < 2**31 - 1 else np.int64),
+                                     copy=False)
+        return frame, malformed, [f"read as {used}, delimiter {delim!r}"]
+    return _read_csv_text(path, delimiter=delimiter, encoding=encoding)
+
+
+def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
+    """The tolerant way: the whole text decoded (encodings detected line by line if need be),
+    pandas' parser, and Python's csv module for files with malformed rows."""
     name = str(path)
     data = path.read_bytes()
     if not data.strip():
@@ -438,7 +438,7 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
             f"{name}: line {open_line} opens a quote (\") that is never closed, so every line after it "
             "would be read as one cell. Fix: close the quote or remove it, then export again."
         )
-    delim = delimiter or _sniff_delimiter(text)
+    delim = delimiter or sniff_delimiter(text)
     notes = [f"read as {used}, delimiter {delim!r}"]
     malformed: list[dict[str, Any]] = []
     try:
@@ -831,7 +831,7 @@ def require_columns(frame: pd.DataFrame, required, name: str, columns: Mapping[s
         near = _likely_headers(column, found)
         parts.append(f"{column!r}" + (f" (closest: {', '.join(repr(n) for n in near)})" if near else ""))
         pairs.append(f"{near[0]!r}: {column!r}" if near else f"'<header for {column}>': {column!r}")
-    single = len(found) == 1 and any(ch in found[0] for ch in (*_DELIMITERS, "|", ":"))
+    single = len(found) == 1 and any(ch in found[0] for ch in (*DELIMITERS, "|", ":"))
     hint = (
         f" The header was read as one column ({found[0]!r}): the file's delimiter is not what was "
         "detected or given. Pass delimiter=';', ',' or '\\t', or re-export the file with one of them."
@@ -874,6 +874,9 @@ def _map_values(frame: pd.DataFrame, values: Mapping[str, Mapping[Any, Any]], na
         # Labels are matched after trimming spaces and ignoring case, as exports vary.
         folded = {str(k).strip().casefold(): v for k, v in table.items()}
         series = frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            frame[column] = _map_categories(series, folded)
+            continue
         keys = series.astype("string").str.strip().str.casefold()
         mapped = keys.map(folded)
         hit = mapped.notna()
@@ -882,6 +885,22 @@ def _map_values(frame: pd.DataFrame, values: Mapping[str, Mapping[Any, Any]], na
             out[hit.to_numpy()] = mapped[hit].to_numpy()
             frame[column] = out
     return frame
+
+
+def _map_categories(series: pd.Series, folded: Mapping[str, Any]) -> pd.Series:
+    """The value mapping on a categorical: each category is looked up once, and the codes
+    are renumbered (two labels may map to one value), never the rows one by one."""
+    categories = series.cat.categories
+    new = [folded.get(str(c).strip().casefold(), c) for c in categories]
+    if all(a is b or a == b for a, b in zip(new, categories)):
+        return series
+    codes, uniques = pd.factorize(pd.Series(new, dtype=object), use_na_sentinel=True)
+    lookup = np.append(codes, -1).astype(code_width(len(uniques)))
+    old = series.cat.codes.to_numpy()
+    kinds = {type(v) for v in uniques}
+    categories = pd.Index(uniques, dtype="string" if kinds == {str} else object)
+    return pd.Series(pd.Categorical.from_codes(lookup[old], categories=categories, validate=False),
+                     index=series.index, copy=False)
 
 
 def _join_cases(frame, cases, columns, values, *, sheet, delimiter, encoding, events_name):

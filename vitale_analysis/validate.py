@@ -63,10 +63,150 @@ class _Parsed:
     missing: np.ndarray  # bool
     aware: bool
     notes: list[str]
+    dayfirst: bool | None = None  # how day/month dates were read (None: there were none)
+    day_first_seen: bool = False  # a first number above 12 was seen
 
 
 def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
+    """Timestamps as written → times. Text is parsed once per distinct value (a categorical's
+    categories), and by Arrow with one format found on a sample (:func:`_parse_arrow`);
+    values that format does not read go the general way (:func:`_parse_general`)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _parse_categories(values, rows, name, dayfirst)
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) == "string":
+        fast = _parse_arrow(values, rows, name, dayfirst)
+        if fast is not None:
+            return fast
+    return _parse_general(values, rows, name, dayfirst)
+
+
+def _parse_categories(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
+    """A categorical column: its used categories are parsed, then taken by the codes (each row's
+    messages name the first row holding the value)."""
+    codes = values.cat.codes.to_numpy()
+    used, first = np.unique(codes, return_index=True)
+    keep = used >= 0
+    used, first = used[keep], first[keep]
+    categories = pd.Series(values.cat.categories.take(used), copy=False).reset_index(drop=True)
+    parsed = _parse_timestamps(categories, pd.Series(np.asarray(rows)[first]), name, dayfirst)
+    position = np.full(len(values.cat.categories) + 1, -1, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    pos = position[codes]  # (code -1 → the extra last slot → -1)
+    times = pd.Series(parsed.times.array.take(pos, allow_fill=True), index=values.index, copy=False)
+    missing = np.append(np.asarray(parsed.missing, dtype=bool), True)[pos]
+    return _Parsed(times, missing, parsed.aware, parsed.notes, parsed.dayfirst, parsed.day_first_seen)
+
+
+# Formats Arrow reads fast, each with the pattern a value must match to be taken as read
+# (Arrow's strptime is lenient: it reads 31/02 as 3 March, and a minute written "5").
+_FAST_FORMATS = {
+    "iso": [("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-(?P<d>\d{2}) \d{2}:\d{2}:\d{2}$"),
+            ("%Y-%m-%dT%H:%M:%S", r"^\d{4}-\d{2}-(?P<d>\d{2})T\d{2}:\d{2}:\d{2}$"),
+            ("%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-(?P<d>\d{2}) \d{2}:\d{2}$"),
+            ("%Y-%m-%dT%H:%M", r"^\d{4}-\d{2}-(?P<d>\d{2})T\d{2}:\d{2}$"),
+            ("%Y-%m-%d", r"^\d{4}-\d{2}-(?P<d>\d{2})$")],
+}
+for _sep in "/.-":
+    _e = re.escape(_sep)
+    _FAST_FORMATS[f"dmy{_sep}"] = [
+        (f"%d{_sep}%m{_sep}%Y %H:%M", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}} \d{{1,2}}:\d{{2}}$"),
+        (f"%d{_sep}%m{_sep}%Y %H:%M:%S", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}} \d{{1,2}}:\d{{2}}:\d{{2}}$"),
+        (f"%d{_sep}%m{_sep}%Y", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}}$"),
+    ]
+    _FAST_FORMATS[f"mdy{_sep}"] = [
+        (f"%m{_sep}%d{_sep}%Y %H:%M", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}} \d{{1,2}}:\d{{2}}$"),
+        (f"%m{_sep}%d{_sep}%Y %H:%M:%S", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}} \d{{1,2}}:\d{{2}}:\d{{2}}$"),
+        (f"%m{_sep}%d{_sep}%Y", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}}$"),
+    ]
+_SAMPLE_TIMES = 2000
+
+
+def _strict_times(text, fmt: str, pattern: str):
+    """``text`` (Arrow strings, trimmed) read with ``fmt``: int64 nanoseconds, null where the
+    value does not match ``pattern``, names another day (31/02), or falls outside 1900–2200."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    times = pc.strptime(text, format=fmt, unit="ns", error_is_null=True)
+    day = pc.struct_field(pc.extract_regex(text, pattern), "d")
+    same_day = pc.equal(pc.cast(day, pa.int64()), pc.day(times))
+    year = pc.year(times)
+    ok = pc.and_(same_day, pc.and_(pc.greater_equal(year, _MIN_YEAR), pc.less_equal(year, _MAX_YEAR)))
+    return pc.if_else(ok, pc.cast(times, pa.int64()), None)
+
+
+def _parse_arrow(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed | None:
+    """Naive text times read by Arrow with the format that reads a sample of them; the values it
+    does not read go the general way. None when no format fits (offsets, Excel cells, …): the
+    general way then reads the whole column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    text = pc.utf8_trim_whitespace(text)
+    present = pc.fill_null(pc.not_equal(text, ""), False)
+    present_np = present.to_numpy(zero_copy_only=False)
+    if not present_np.any():
+        return None
+    sample = text.filter(present).slice(0, _SAMPLE_TIMES)
+    families = ["iso"]
+    if dayfirst is not False:
+        families += ["dmy/", "dmy.", "dmy-"]
+    if dayfirst is not True:
+        families += ["mdy/", "mdy.", "mdy-"]
+    best, best_hits = None, 0
+    for family in families:
+        for fmt, pattern in _FAST_FORMATS[family]:
+            hits = _strict_times(sample, fmt, pattern).null_count
+            hits = len(sample) - hits
+            if hits > best_hits:
+                best, best_hits = (family, fmt, pattern), hits
+    if best is None:
+        return None
+    family, fmt, pattern = best
+    order = {"dmy": True, "mdy": False}.get(family[:3])  # day/month order this format reads
+    ns = _strict_times(text, fmt, pattern)
+    read = ns.is_valid().to_numpy(zero_copy_only=False)
+    t_ns = np.array(pc.fill_null(ns, NAT).to_numpy(zero_copy_only=False), dtype=np.int64)  # (writable)
+    failed = present_np & ~read
+    day_seen = order is True and bool(pc.any(pc.greater(pc.day(pc.cast(ns, pa.timestamp("ns"))), 12)).as_py())
     notes: list[str] = []
+    decided = order
+    if failed.any():
+        idx = np.flatnonzero(failed)
+        rest = _parse_general(pd.Series(text.take(pa.array(idx)).to_pylist(), dtype=object),
+                              pd.Series(np.asarray(rows)[idx]), name, dayfirst)
+        if rest.aware:
+            return None  # offsets among naive times: the general way names one of each
+        if order is not None and dayfirst is None and rest.dayfirst not in (None, order):
+            return None  # both orders seen: the general way decides (or refuses) on every value
+        day_seen = day_seen or rest.day_first_seen
+        if order is None:
+            decided = rest.dayfirst
+            notes.extend(rest.notes)
+        else:
+            notes.extend(n for n in rest.notes if not n.startswith("dates like"))
+        t_ns[idx] = rest.times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    if dayfirst is None and order is True and not day_seen:
+        notes.append(_NOTE_DAY_FIRST)
+    elif dayfirst is None and order is False:
+        notes.append(_NOTE_MONTH_FIRST)
+    times = pd.Series(t_ns.view("datetime64[ns]"), index=values.index, copy=False)
+    return _Parsed(times, ~present_np, False, notes, decided, day_seen)
+
+
+_NOTE_DAY_FIRST = ("dates like 01/02/2025 read day-first (1 February), the French convention; "
+                   "pass dayfirst=False if the file is month-first")
+_NOTE_MONTH_FIRST = "dates like 01/02/2025 read month-first (a day above 12 was seen second)"
+
+
+def _parse_general(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
+    """Every form the loader reads, value by value: Excel cells, offsets, ISO, day/month text."""
+    notes: list[str] = []
+    decided, day_first_seen = None, False  # (set where day/month text is read)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         times = _to_unit(values.dt.tz_convert("UTC"), "datetime64[ns, UTC]")
         return _Parsed(times, values.isna().to_numpy(), True, notes)
@@ -131,15 +271,13 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
                     )
                 if month_first_seen:
                     dayfirst = False
-                    notes.append("dates like 01/02/2025 read month-first (a day above 12 was seen second)")
+                    notes.append(_NOTE_MONTH_FIRST)
                 else:
                     dayfirst = True
                     if not day_first_seen:
-                        notes.append(
-                            "dates like 01/02/2025 read day-first (1 February), the French convention; "
-                            "pass dayfirst=False if the file is month-first"
-                        )
+                        notes.append(_NOTE_DAY_FIRST)
             day, month = (a, b) if dayfirst else (b, a)
+            decided, day_first_seen = bool(dayfirst), bool((a > 12).any())
             year = parts["y"].astype(float)
             year = year.where(year >= 100, year + 2000)
             fields = pd.DataFrame(
@@ -172,7 +310,7 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
     implausible = years.notna() & ~years.between(_MIN_YEAR, _MAX_YEAR)
     if implausible.any():
         out[implausible] = pd.NaT
-    return _Parsed(out, missing, aware, notes)
+    return _Parsed(out, missing, aware, notes, decided, day_first_seen)
 
 
 def _to_unit(times: pd.Series, unit: str) -> pd.Series:

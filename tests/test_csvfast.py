@@ -1,0 +1,256 @@
+"""The fast CSV reader (csvfast.py) against a plain-Python reference, and the fast time parser.
+
+The reference reads a file the slow, obvious way: decode the whole text, split it with
+Python's csv module, skip empty lines, pad short rows, set aside rows with too many
+fields with their line. The fast reader must give the same cells, row numbers and rows
+set aside, and must really be the one used for every file of the first list (a test that
+passed because everything fell back to the tolerant path would prove nothing). The
+second list holds the files it must hand to the tolerant path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vitale_analysis import load, read_caselog
+from vitale_analysis.csvfast import header_names, read_csv_strict
+
+
+def reference(data: bytes, encoding: str, delim: str):
+    """(header, rows as lists with None for empty cells, row numbers, malformed [(row, line, fields)])."""
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    header = next(reader)
+    while not header:
+        header = next(reader)
+    rows, numbers, malformed = [], [], []
+    n = 0
+    for record in reader:
+        if not record:
+            continue
+        n += 1
+        if len(record) > len(header):
+            malformed.append((n, reader.line_num, len(record)))
+            continue
+        record = record + [""] * (len(header) - len(record))
+        rows.append([c if c != "" else None for c in record])
+        numbers.append(n)
+    return header_names(header), rows, numbers, malformed
+
+
+def fast_frame(path: Path, **kw):
+    out = read_csv_strict(path, delimiter=kw.get("delimiter"), encoding=kw.get("encoding"))
+    assert out is not None, "the fast reader handed this file to the tolerant path"
+    table, names, used, delim, rows, malformed = out
+    cells = [[None if v is None else str(v) for v in table.column(i).to_pylist()] for i in range(table.num_columns)]
+    rows_out = list(zip(*cells)) if cells else []
+    numbers = list(range(1, table.num_rows + 1)) if rows is None else [int(r) for r in rows]
+    return names, [list(r) for r in rows_out], numbers, [(m["row"], m["line"], m["fields"]) for m in malformed], used
+
+
+HEADER = "case_id;event;timestamp;note"
+FAST_CASES = {
+    "plain": (HEADER + "\nA;registration_submitted;2025-01-02 10:00:00;\nB;x;2025-01-03 10:00:00;n\n", "utf-8"),
+    "crlf_bom": ("\ufeff" + HEADER + "\r\nA;e;t;\r\nB;f;u;v\r\n", "utf-8"),
+    "accents_utf8": (HEADER + "\nA;Étape déposée;02/01/2025 10:00;é\nB;Reçu;03/01/2025;\n", "utf-8"),
+    "accents_cp1252": ("N° dossier;Étape;Date;Remarque\nA;Étape déposée;02/01/2025 10:00;é\nB;Reçu;x;€\n", "cp1252"),
+    "blank_lines": ("\n\n" + HEADER + "\n\nA;e;t;\n\n\nB;f;u;\n\n", "utf-8"),
+    "quoted_newline": (HEADER + '\nA;e;t;"line one\nline two"\nB;f;u;"say ""hi"""\nC;g;v;\n', "utf-8"),
+    "short_rows": (HEADER + "\nA;e;t;n\nB;f\n   \nC;g;v;w\n", "utf-8"),
+    "long_rows_no_quotes": (HEADER + "\nA;e;t;n\nB;f;u;v;extra\n\nC;g;v;w\nD;h;w;x;y;z\n", "utf-8"),
+    "short_and_long_cp1252": ("N° dossier;Étape;Date;Remarque\nA;é;t\nB;f;u;v\nC;é;u;v;w\n", "cp1252"),
+    "empty_and_repeated_headers": ("case_id;event;timestamp;;note;note\nA;e;t;;n;m\n", "utf-8"),
+    "only_delimiters": (HEADER + "\n;;;\nA;e;t;\n", "utf-8"),
+    "comma": ("case_id,event,timestamp\nA,e,t\nB,\"f,g\",u\n", "utf-8"),
+    "tab": ("case_id\tevent\ttimestamp\nA\te\tt\n", "utf-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAST_CASES))
+def test_fast_reader_matches_the_reference(case, tmp_path):
+    text, encoding = FAST_CASES[case]
+    data = text.encode(encoding)
+    path = tmp_path / f"{case}.csv"
+    path.write_bytes(data)
+    delim = ";" if ";" in text.splitlines()[-1] or ";" in text else ("\t" if "\t" in text else ",")
+    names, rows, numbers, malformed, used = fast_frame(path)
+    want = reference(data, encoding, delim)
+    assert names == want[0]
+    assert rows == want[1]
+    assert numbers == want[2]
+    assert malformed == want[3]
+    assert used.replace("-sig", "") == encoding
+
+
+SLOW_CASES = {
+    "unclosed_quote": (HEADER + '\nA;e;t;"open\nB;f;u;v\n', "utf-8"),
+    "long_row_with_quotes": (HEADER + '\nA;e;t;"q"\nB;f;u;v;w\n', "utf-8"),
+    "utf16": (HEADER + "\nA;e;t;\n", "utf-16"),
+    "mixed_utf8_and_cp1252": None,
+    "header_over_two_lines": ('"case\nid";event;timestamp\nA;e;t\n', "utf-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SLOW_CASES))
+def test_fast_reader_hands_odd_files_to_the_tolerant_path(case, tmp_path):
+    if case == "mixed_utf8_and_cp1252":
+        data = (HEADER + "\nA;Étape;t;\n").encode("utf-8") + "B;Étape;u;\n".encode("cp1252")
+    else:
+        text, encoding = SLOW_CASES[case]
+        data = text.encode(encoding)
+    path = tmp_path / f"{case}.csv"
+    path.write_bytes(data)
+    assert read_csv_strict(path, delimiter=None, encoding=None) is None
+
+
+def test_the_tolerant_path_still_reads_what_the_fast_one_hands_over(tmp_path):
+    """A UTF-8 file with one cp1252 line: read line by line, and the line named in the notes."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes((HEADER + "\nA;registration_submitted;2025-01-02;Étape\n").encode("utf-8")
+                     + "B;registration_submitted;2025-01-03;Étape\n".encode("cp1252"))
+    raw = read_caselog(path)
+    assert list(raw.frame["note"]) == ["Étape", "Étape"]
+    assert any("line(s) 3" in n for n in raw.notes)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cells=st.lists(
+        st.lists(st.text(alphabet=st.sampled_from(list("ab é;\"\n,Ç€ 1")), max_size=6), min_size=1, max_size=6),
+        min_size=1, max_size=12),
+    encoding=st.sampled_from(["utf-8", "cp1252"]),
+)
+def test_fast_reader_matches_the_reference_on_random_files(tmp_path, cells, encoding):
+    """Random cells (quotes, delimiters, line breaks, accents) written by Python's csv module,
+    rows of any length: the fast reader, when it reads the file, agrees with the reference."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(["case_id", "event", "timestamp"])
+    for row in cells:
+        writer.writerow(row)
+    data = buffer.getvalue().encode(encoding)
+    path = tmp_path / "random.csv"
+    path.write_bytes(data)
+    out = read_csv_strict(path, delimiter=";", encoding=encoding)
+    if out is None:  # allowed only for what the tolerant path must take
+        assert data.count(b'"') and any(len(r) > 3 for r in cells) or encoding == "cp1252" and any(
+            len(r) > 3 for r in cells)
+        return
+    names, rows, numbers, malformed, _ = fast_frame(path, delimiter=";", encoding=encoding)
+    want = reference(data, encoding, ";")
+    assert (names, rows, numbers, malformed) == want
+
+
+# --------------------------------------------------------------------------- times
+def _times_both_ways(values, dayfirst=None):
+    """Load one event per value, its timestamp as text (the fast parser's input)."""
+    frame = pd.DataFrame({"case_id": [f"C{i}" for i in range(len(values))], "event": "registration_submitted",
+                          "timestamp": values})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = load(frame.astype({"timestamp": "string"}), dayfirst=dayfirst)
+    return fast
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("02/01/2025 14:18", "2025-01-02 14:18"),
+        ("2/1/2025 9:05", "2025-01-02 09:05"),
+        ("02/01/25 10:00", "2025-01-02 10:00"),  # two-digit year: the general way reads it
+        ("2025-01-02 10:00:00", "2025-01-02 10:00"),
+        ("2025-01-02T10:00:00", "2025-01-02 10:00"),
+        ("2025-01-02", "2025-01-02 00:00"),
+        (" 02/01/2025 ", "2025-01-02 00:00"),
+        ("02.01.2025 10:00", "2025-01-02 10:00"),
+        ("02-01-2025", "2025-01-02 00:00"),
+        ("02/01/2025 14h18", "2025-01-02 14:18"),
+    ],
+)
+def test_fast_times_read_each_form_as_written(text, expected):
+    # Worked by hand: day-first (French), and each value as its own row among clean ones.
+    values = ["15/03/2025 10:00"] * 5 + [text]
+    log = _times_both_ways(values)
+    got = log.events.loc[log.events["case_id"] == "C5", "timestamp"]
+    assert str(got.iloc[0])[:16] == expected
+
+
+@pytest.mark.parametrize("text", ["31/02/2025 10:00", "2/1/2025 9:5", "02/01/2025 25:00", "2025-02-31",
+                                  "02/01/1850", "not a date"])
+def test_fast_times_refuse_what_the_general_way_refuses(text):
+    values = ["15/03/2025 10:00"] * 5 + [text]
+    log = _times_both_ways(values)
+    assert log.quality.set_aside == {"unparseable_timestamp": 1}
+    failure = log.quality.failures
+    assert failure.loc[failure["check"] == "unparseable_timestamp", "value"].tolist() == [text]
+
+
+def test_day_first_is_decided_on_every_value_not_the_sample():
+    """The sample (the first 2000 values) is ambiguous; a value far down is month-first only
+    (13 as second number): every ambiguous date is then month-first, as the general way says."""
+    values = ["02/01/2025 10:00"] * 3000 + ["01/13/2025 10:00"]
+    log = _times_both_ways(values)
+    times = log.events.sort_values("row")["timestamp"]
+    assert str(times.iloc[0])[:10] == "2025-02-01"
+    assert str(times.iloc[-1])[:10] == "2025-01-13"
+    assert any("month-first" in n for n in log.quality.notes)
+
+
+def test_both_orders_far_apart_are_refused():
+    from vitale_analysis import CaseLogError
+
+    values = ["25/01/2025 10:00"] * 3000 + ["01/13/2025 10:00"]
+    with pytest.raises(CaseLogError, match="day-first .* and month-first"):
+        _times_both_ways(values)
+
+
+def test_offsets_after_naive_times_far_down_are_refused():
+    from vitale_analysis import CaseLogError
+
+    values = ["2025-01-02 10:00:00"] * 3000 + ["2025-01-02T10:00:00+01:00"]
+    with pytest.raises(CaseLogError, match="mixes times with a UTC offset"):
+        _times_both_ways(values)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 31), st.integers(1, 12), st.integers(1890, 2210), st.integers(0, 24),
+                          st.integers(0, 60), st.sampled_from(["/", "-", "."]), st.booleans()),
+                min_size=1, max_size=30))
+def test_fast_times_agree_with_a_plain_python_reference(parts):
+    """Day-first text with and without a time: Python's datetime builds the expected value
+    (or refuses it: 31 February, hour 24, minute 60, a year outside 1900–2200)."""
+    from datetime import datetime
+
+    texts, expected = [], []
+    for d, m, y, hh, mm, sep, with_time in parts:
+        texts.append(f"{d:02d}{sep}{m:02d}{sep}{y}" + (f" {hh:02d}:{mm:02d}" if with_time else ""))
+        try:
+            value = datetime(y, m, d, hh if with_time else 0, mm if with_time else 0)
+            ok = 1900 <= y <= 2200
+        except ValueError:
+            ok = False
+        expected.append(value if ok else None)
+    if all(want is None for want in expected):
+        from vitale_analysis import CaseLogError
+
+        with pytest.raises(CaseLogError, match="no usable rows"):
+            _times_both_ways(texts, dayfirst=True)
+        return
+    log = _times_both_ways(texts, dayfirst=True)
+    kept = dict(zip(log.events["row"].tolist(), log.events["timestamp"].tolist()))
+    for row, want in enumerate(expected, start=1):
+        if want is None:
+            assert row not in kept
+        else:
+            assert kept[row].to_pydatetime() == want
