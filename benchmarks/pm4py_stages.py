@@ -71,11 +71,18 @@ def peak_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("log", help="event log in Parquet")
+    parser.add_argument("log", help="event log in Parquet, or CSV (.csv: read with pandas.read_csv)")
     parser.add_argument("backend", choices=["pandas", "polars"])
     parser.add_argument("--key-columns", action="store_true",
                         help="format only case_id, event, timestamp (drop the case attributes)")
+    parser.add_argument("--sep", default=",", help="CSV delimiter")
+    parser.add_argument("--encoding", default="utf-8", help="CSV encoding")
+    parser.add_argument("--case", default="case_id", help="case column name")
+    parser.add_argument("--activity", default="event", help="activity column name")
+    parser.add_argument("--timestamp", default="timestamp", help="timestamp column name")
+    parser.add_argument("--timest-format", default=None, help="format_dataframe's timest_format (e.g. %%d/%%m/%%Y %%H:%%M)")
     args = parser.parse_args()
+    csv_input = args.log.lower().endswith(".csv")
 
     t0 = time.perf_counter()
     sys._pm4py_welcome_shown = True  # PM4Py prints a licence banner on stderr when imported from __main__
@@ -103,15 +110,18 @@ def main() -> None:
     caught: list = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
-        if args.backend == "pandas":
+        if args.backend == "pandas" and csv_input:
+            df = stage("read", lambda: pd.read_csv(args.log, sep=args.sep, encoding=args.encoding))
+        elif args.backend == "pandas":
             df = stage("read", lambda: pd.read_parquet(args.log))
         else:
             df = stage("read", lambda: pl.read_parquet(args.log).lazy())
         if args.key_columns:
-            cols = ["case_id", "event", "timestamp"]
+            cols = [args.case, args.activity, args.timestamp]
             df = df[cols] if args.backend == "pandas" else df.select(cols)
         df = stage("format", lambda: pm4py.format_dataframe(
-            df, case_id="case_id", activity_key="event", timestamp_key="timestamp"))
+            df, case_id=args.case, activity_key=args.activity, timestamp_key=args.timestamp,
+            **({"timest_format": args.timest_format} if args.timest_format else {})))
         durations = stage("case_durations", lambda: pm4py.get_all_case_durations(df, **keys))
         perf_dfg, start_acts, end_acts = stage(
             "perf_dfg", lambda: pm4py.discover_performance_dfg(df, **keys))
