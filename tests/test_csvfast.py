@@ -254,3 +254,27 @@ def test_fast_times_agree_with_a_plain_python_reference(parts):
             assert row not in kept
         else:
             assert kept[row].to_pydatetime() == want
+
+
+def test_quoted_line_break_after_the_sample_is_read_as_one_cell(tmp_path):
+    """The first megabyte has no quote (read as single-line rows), a quoted line break comes
+    after it: the file is read again as multi-line, and the note keeps its two lines."""
+    filler = "".join(f"C{i:06d};registration_submitted;2025-01-02 10:00:00;plain\n" for i in range(25_000))
+    assert len(filler) > 1 << 20
+    text = HEADER + "\n" + filler + 'Z;registration_submitted;2025-01-03 10:00:00;"two\nlines"\nY;e;t;\n'
+    path = tmp_path / "late_quote.csv"
+    path.write_bytes(text.encode("utf-8"))
+    names, rows, numbers, malformed, _ = fast_frame(path)
+    assert len(rows) == 25_002 and numbers[-1] == 25_002 and not malformed
+    assert rows[-2][3] == "two\nlines" and rows[-1][0] == "Y"
+
+
+def test_unclosed_quote_after_the_sample_goes_the_tolerant_way(tmp_path):
+    filler = "".join(f"C{i:06d};registration_submitted;2025-01-02 10:00:00;plain\n" for i in range(25_000))
+    path = tmp_path / "late_open_quote.csv"
+    path.write_bytes((HEADER + "\n" + filler + 'Z;e;t;"open\nY;e;t;\n').encode("utf-8"))
+    assert read_csv_strict(path, delimiter=None, encoding=None) is None
+    from vitale_analysis import CaseLogError
+
+    with pytest.raises(CaseLogError, match="never closed"):
+        read_caselog(path)

@@ -117,8 +117,17 @@ def _text_lookup(uniques, sort: bool) -> tuple[np.ndarray | None, pd.Index]:
     """``(old code → new code lookup, categories)`` of trimmed, non-empty distinct values;
     the lookup's last entry maps -1 to -1. ``None`` as lookup: the values are clean already."""
     clean = _clean_text_categories(uniques, sort)
-    if clean is not None:
+    if isinstance(clean, pd.Index):
         return None, clean
+    if clean is not None:  # clean but not in text order (a CSV's values, in order of appearance)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        order = pc.sort_indices(clean).to_numpy()
+        lookup = np.empty(len(order) + 1, dtype=code_width(len(order)))
+        lookup[order] = np.arange(len(order))
+        lookup[-1] = -1
+        return lookup, pd.Index(pd.array(clean.take(pa.array(order)), dtype="string"))
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string").str.strip()
     text = text.where(text != "")
     new, cats = pd.factorize(text, sort=sort, use_na_sentinel=True)
@@ -126,10 +135,11 @@ def _text_lookup(uniques, sort: bool) -> tuple[np.ndarray | None, pd.Index]:
     return lookup, pd.Index(np.asarray(cats, dtype=object), dtype="string")
 
 
-def _clean_text_categories(uniques, sort: bool) -> pd.Index | None:
+def _clean_text_categories(uniques, sort: bool):
     """The distinct values as a string Index when none needs trimming, none is empty
-    and (with ``sort``) they are in text order; else None. Checked in Arrow, without
-    a Python string per value: a million case ids take milliseconds."""
+    and (with ``sort``) they are in text order; as an Arrow array when only the order
+    is wrong; else None. Checked in Arrow, without a Python string per value: a
+    million case ids take milliseconds."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -147,7 +157,7 @@ def _clean_text_categories(uniques, sort: bool) -> pd.Index | None:
     if pc.any(pc.equal(pc.utf8_length(arr), 0)).as_py():
         return None
     if sort and len(arr) > 1 and not pc.all(pc.less(arr[:-1], arr[1:])).as_py():
-        return None
+        return arr  # (distinct, so a sort gives a strict order)
     return pd.Index(pd.array(arr, dtype="string"))
 
 

@@ -26,6 +26,7 @@ import csv
 import io
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,6 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
     bom = sample.startswith(b"\xef\xbb\xbf")
     if bom and given not in (None, "utf-8", "utf-8-sig"):
         return None
-    quotes = _count_quotes(path)
-    if quotes % 2:
-        return None  # an unclosed quote: the tolerant path names its line
     head = sample[3:] if bom else sample
     if size > _SAMPLE:  # a whole number of lines
         cut = head.rfind(b"\n")
@@ -156,7 +154,7 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
             read_options=pcsv.ReadOptions(column_names=keys, skip_rows=header_lines, use_threads=threads,
                                           block_size=_BLOCK),
             parse_options=pcsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
-                                            newlines_in_values=quotes > 0, ignore_empty_lines=True,
+                                            newlines_in_values=multiline, ignore_empty_lines=True,
                                             invalid_row_handler=on_invalid),
             convert_options=pcsv.ConvertOptions(
                 column_types={k: pa.dictionary(pa.int32(), pa.binary()) for k in keys},
@@ -165,7 +163,22 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
 
     with tempfile.TemporaryDirectory(prefix="vitale-csv-") as scratch:
         source = path
-        table = _read_table(read, source, invalid)
+        # Quotes are counted (an odd count is an unclosed quote) while Arrow reads: a quote
+        # in the sample means line breaks may sit inside quoted fields.
+        multiline = b'"' in sample
+        if size <= len(sample):
+            quotes = sample.count(b'"')
+            table = _read_table(read, source, invalid) if quotes % 2 == 0 else None
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                counting = pool.submit(_count_quotes, path)
+                table = _read_table(read, source, invalid)
+                quotes = counting.result()
+            if quotes and not multiline and quotes % 2 == 0:  # quotes only after the sample: read again
+                multiline = True
+                table = _read_table(read, source, invalid)
+        if quotes % 2:
+            return None  # an unclosed quote: the tolerant path names its line
         used = None
         if table is _UNDECODABLE:
             # A wrong row (short or long) that is not UTF-8: Arrow cannot hand it over. The

@@ -409,7 +409,7 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
     fast = read_csv_strict(path, delimiter=delimiter, encoding=encoding)
     if fast is not None:
         table, names, used, delim, rows, malformed = fast
-        frame = arrow_to_frame(table)
+        frame = arrow_to_frame(table, sorted_chunks=False)
         del table
         frame.columns = names
         if rows is None:
@@ -595,8 +595,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return frame
 
 
-def arrow_to_frame(table) -> pd.DataFrame:
-    """An Arrow table as a DataFrame; dictionary (text) columns become categoricals from their codes."""
+def arrow_to_frame(table, *, sorted_chunks: bool = True) -> pd.DataFrame:
+    """An Arrow table as a DataFrame; dictionary (text) columns become categoricals from their codes.
+
+    ``sorted_chunks=False`` skips the look for row groups of sorted dictionaries
+    (a Parquet file sorted by case), which a CSV file's blocks never have."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -604,7 +607,7 @@ def arrow_to_frame(table) -> pd.DataFrame:
     for name in table.column_names:
         col = table[name]
         if pa.types.is_dictionary(col.type) and col.num_chunks:
-            columns[name] = _sorted_chunks_categorical(col) or _unified_categorical(col)
+            columns[name] = (sorted_chunks and _sorted_chunks_categorical(col)) or _unified_categorical(col)
         else:
             columns[name] = col.to_pandas()
     return pd.DataFrame(columns, copy=False)  # the arrays are fresh: no need to copy them again
@@ -629,7 +632,7 @@ def _unified_categorical(col) -> pd.Categorical:
     col = col.unify_dictionaries()
     categories = pd.Index(col.chunks[0].dictionary.to_pandas())
     codes = _chunk_codes(col.chunks, [None] * col.num_chunks, len(categories))
-    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    return distinct_categorical(codes, categories)  # (a unified dictionary holds each value once)
 
 
 def _sorted_chunks_categorical(col) -> pd.Categorical | None:
