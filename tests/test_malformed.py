@@ -224,10 +224,58 @@ def test_formulas_in_csv_cells_are_kept_as_text():
 
 
 def test_formula_cell_in_xlsx_is_never_executed():
-    """A real formula cell (never computed, so no cached value) is not run: it is read as empty."""
+    """A real formula cell (never computed, so no cached value) is not run: it is read as empty,
+    and the quality report names the cell (D2: column D, the sheet's second row)."""
     log = _load("formula_cell.xlsx", {})
     assert pd.isna(log.events["note"].iloc[0])
     assert log.events["note"].iloc[1] == "ok"
+    notes = [n for n in log.quality.notes if "formula" in n]
+    assert len(notes) == 1 and "1 formula cell(s)" in notes[0] and ": D2." in notes[0] and "'Journal'" in notes[0]
+
+
+def _with_sheet_xml(tmp_path, source: str, edit) -> Path:
+    """A copy of a catalogue workbook whose first sheet's XML went through ``edit``."""
+    import zipfile
+
+    out = tmp_path / source
+    with zipfile.ZipFile(HERE / source) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data)
+            dst.writestr(item, data)
+    return out
+
+
+def test_formula_cell_with_a_saved_value_gives_that_value(tmp_path):
+    """What Excel saves: the formula and its last value (<v>7</v>): the value is read, no note."""
+    path = _with_sheet_xml(tmp_path, "formula_cell.xlsx", lambda xml: xml.replace(b"<v />", b"<v>7</v>"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        log = load(path)
+    assert log.events["note"].tolist() == ["7", "ok"]
+    assert not [n for n in log.quality.notes if "formula" in n]
+
+
+def test_many_unsaved_formula_cells_are_named_up_to_twenty(tmp_path):
+    """25 formula cells without a value (the same cell XML repeated on 25 rows): 20 named, then the count."""
+    def edit(xml: bytes) -> bytes:
+        start = xml.index(b'<row r="3">')
+        end = xml.index(b"</sheetData>")
+        rows = b"".join(
+            f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>A</t></is></c>'
+            f'<c r="B{r}" t="inlineStr"><is><t>followup_call</t></is></c>'
+            f'<c r="C{r}" t="inlineStr"><is><t>2025-01-{r:02d} 10:00</t></is></c>'
+            f'<c r="D{r}"><f>1+1</f></c></row>'.encode() for r in range(3, 27))
+        return xml[:start] + rows + xml[end:]
+
+    path = _with_sheet_xml(tmp_path, "formula_cell.xlsx", edit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        log = load(path)
+    note = next(n for n in log.quality.notes if "formula" in n)
+    assert note.startswith("25 formula cell(s)")
+    assert "D2, D3, D4" in note and "D21 and 5 more" in note
 
 
 def test_formula_text_is_escaped_when_written_back_to_excel(tmp_path):
@@ -267,3 +315,28 @@ def test_stray_cp1252_byte_does_not_garble_utf8_text():
     # Line 2 is UTF-8 and keeps its accents; line 3 was cp1252 ("re\x92u") and is named in the notes.
     assert log.events["note"].tolist() == ["déjà reçu", "re\u2019u"]
     assert any("line(s) 3 were not UTF-8 and were read as cp1252" in note for note in log.quality.notes)
+
+
+@pytest.mark.parametrize("active", [0, 1])
+def test_a_hidden_first_sheet_is_passed_over_with_a_note(tmp_path, active):
+    """Sheet 1 'Brouillon' is hidden (old rows), sheet 2 'Journal' visible: whether the file was
+    saved with the hidden or the visible sheet active, the visible one is read, and the note
+    names the hidden one. sheet= still reads any sheet."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    draft = book.active
+    draft.title = "Brouillon"
+    draft.append(["case_id", "event", "timestamp"])
+    draft.append(["OLD", "registration_submitted", "2020-01-02 10:00"])
+    draft.sheet_state = "hidden"
+    journal = book.create_sheet("Journal")
+    journal.append(["case_id", "event", "timestamp"])
+    journal.append(["A", "registration_submitted", "2025-01-02 10:00"])
+    book.active = active
+    path = tmp_path / "hidden.xlsx"
+    book.save(path)
+    log = load(path)
+    assert log.events["case_id"].astype(str).tolist() == ["A"]
+    assert any("hidden sheet(s) ['Brouillon']" in n and "'Journal'" in n for n in log.quality.notes)
+    assert load(path, sheet="Brouillon").events["case_id"].astype(str).tolist() == ["OLD"]

@@ -25,6 +25,7 @@ import json
 import re
 import tomllib
 import zlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -174,6 +175,24 @@ def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
             raise CaseLogError(
                 f"{where}: values.{column} must be a table of file label → value, got {table!r}."
             )
+    for header, target in dict(spec.get("columns", {})).items():
+        if not isinstance(target, str) or not target.strip():
+            raise CaseLogError(
+                f"{where}: columns.{header!r} must name a column as text (e.g. \"case_id\"), got {target!r}."
+            )
+    # Settings of the wrong type would be read as something else: "false" is a true value in Python.
+    expected = {"dayfirst": (bool, "true or false (without quotes)"),
+                "delimiter": (str, "one of \";\", \",\" or a tab"),
+                "encoding": (str, "a name such as \"utf-8\" or \"cp1252\""),
+                "sheet": ((str, int), "a sheet name in quotes, or its number from 0")}
+    for key, (kinds, example) in expected.items():
+        value = spec.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kinds) or (key == "sheet" and isinstance(value, bool)):
+            raise CaseLogError(
+                f"{where}: `{key}` must be {example}, got {value!r} ({type(value).__name__}). Fix the mapping."
+            )
     return dict(spec)
 
 
@@ -243,6 +262,9 @@ def read_caselog(
     sheet = spec.get("sheet") if sheet is None else sheet
     delimiter = spec.get("delimiter") if delimiter is None else delimiter
     encoding = spec.get("encoding") if encoding is None else encoding
+    given = {k: v for k, v in (("dayfirst", dayfirst), ("sheet", sheet), ("delimiter", delimiter),
+                               ("encoding", encoding)) if v is not None}
+    _check_mapping(given, "read_caselog()")  # (the same types as in a mapping file)
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
@@ -275,14 +297,29 @@ def number_rows(frame: pd.DataFrame, first: int = 1) -> None:
     frame["row"] = pd.Series(np.arange(first, last, dtype=dtype), index=frame.index, copy=False)
 
 
+def _keep_file_row(frame: pd.DataFrame) -> list[str]:
+    """Rename a column the file itself calls ``row`` (``row`` holds the row numbers the quality
+    report names) to ``file_row`` (or ``file_row_2`` …), in place; the note saying so, if any."""
+    if "row" not in frame.columns:
+        return []
+    new, k = "file_row", 1
+    while new in frame.columns:
+        k += 1
+        new = f"file_row_{k}"
+    frame.rename(columns={"row": new}, inplace=True)
+    return [f"the file's own column 'row' was renamed {new!r}: 'row' holds the row numbers "
+            "the quality report names"]
+
+
 def _read_any(source, *, sheet, delimiter, encoding):
     """Return (frame with a `row` column, source name, malformed rows, notes, declared case attributes)."""
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
         frame.columns = [str(c) for c in frame.columns]
         frame = frame.reset_index(drop=True)
+        notes = _keep_file_row(frame)
         number_rows(frame)
-        return frame, "DataFrame", [], [], ()
+        return frame, "DataFrame", [], notes, ()
     if not isinstance(source, (str, Path)):
         raise CaseLogError(
             f"Cannot read a case log from a {type(source).__name__}; "
@@ -302,15 +339,17 @@ def _read_any(source, *, sheet, delimiter, encoding):
     suffixes = "".join(s.lower() for s in path.suffixes[-2:])
     suffix = path.suffix.lower()
     if suffixes.endswith(".xes.gz") or suffix == ".xes":
-        frame, trace_keys = _read_xes(path)
-        return frame, name, [], [], trace_keys
+        frame, trace_keys, notes, orphans = _read_xes(path)
+        return frame, name, orphans, notes, trace_keys
     if suffix in (".csv", ".txt", ".tsv"):
         frame, malformed, notes = _read_csv(path, delimiter=delimiter, encoding=encoding)
         return frame, name, malformed, notes, ()
     if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path, sheet), name, [], [], ()
+        frame, notes = _read_excel(path, sheet)
+        return frame, name, [], notes, ()
     if suffix in (".parquet", ".pq"):
-        return _read_parquet(path), name, [], [], ()
+        frame, notes = _read_parquet(path)
+        return frame, name, [], notes, ()
     if suffix == ".xls":
         raise CaseLogError(
             f"{name}: the old Excel .xls format is not supported; open it in Excel or "
@@ -412,12 +451,13 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
         frame = arrow_to_frame(table, sorted_chunks=False)
         del table
         frame.columns = names
+        notes = _keep_file_row(frame)
         if rows is None:
             number_rows(frame)
         else:
             frame["row"] = pd.Series(rows.astype(np.int32 if len(rows) and rows[-1] < 2**31 - 1 else np.int64),
                                      copy=False)
-        return frame, malformed, [f"read as {used}, delimiter {delim!r}"]
+        return frame, malformed, [f"read as {used}, delimiter {delim!r}", *notes]
     return _read_csv_text(path, delimiter=delimiter, encoding=encoding)
 
 
@@ -457,6 +497,7 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
         # Rows with a wrong number of fields: split them with the csv module so
         # each bad row is set aside with its line number instead of lost.
         frame, malformed = _read_csv_tolerant(text, delim, name)
+    notes += _keep_file_row(frame)
     if malformed:
         # Rows set aside keep their place in the row numbering of the file.
         frame["row"] = _renumber_around(len(frame), [m["row"] for m in malformed])
@@ -517,23 +558,25 @@ def _renumber_around(n_good: int, bad_rows: list[int]) -> np.ndarray:
     return np.arange(1, total + 1)[keep]
 
 
-def _read_excel(path: Path, sheet) -> pd.DataFrame:
+def _read_excel(path: Path, sheet) -> tuple[pd.DataFrame, list[str]]:
+    """An .xlsx sheet read by calamine (Rust): formula cells give the value Excel saved.
+
+    Returns the frame and notes: formula cells with no saved value (a file written by
+    a program, never opened in Excel) are read as empty and named one by one.
+    """
     name = str(path)
     try:
-        import openpyxl  # noqa: F401
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise CaseLogError("Reading .xlsx needs openpyxl: pip install openpyxl.") from None
-    try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as exc:  # zip or XML errors inside openpyxl
+        book = pd.ExcelFile(path, engine="calamine")
+    except Exception as exc:  # zip or XML errors inside calamine
         raise CaseLogError(
             f"{name}: cannot open it as an Excel workbook ({type(exc).__name__}: {exc}). "
             "The file may be damaged or not really .xlsx; open and re-save it in Excel, or export CSV."
         ) from None
+    notes: list[str] = []
     with book:
         sheets = book.sheet_names
         if sheet is None:
-            sheet = 0
+            sheet, notes = _default_sheet(path, sheets)
         if isinstance(sheet, int):
             if not 0 <= sheet < len(sheets):
                 raise CaseLogError(f"{name}: there is no sheet number {sheet}; sheets are {sheets}.")
@@ -546,12 +589,112 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
         except Exception as exc:
             raise CaseLogError(f"{name}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc}).") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    notes += _keep_file_row(frame)
     for column in frame.columns:
-        frame[column] = frame[column].map(_excel_cell)
+        frame[column] = _excel_column(frame[column])
     # Number rows before dropping blank ones, so row numbers match the sheet's.
     number_rows(frame)
     blank = frame.drop(columns="row").isna().all(axis=1)
-    return frame[~blank].reset_index(drop=True)
+    sheet_name = sheets[sheet] if isinstance(sheet, int) else sheet
+    return frame[~blank].reset_index(drop=True), notes + _unsaved_formula_notes(path, sheet_name)
+
+
+def _default_sheet(path: Path, sheets: list[str]) -> tuple[int, list[str]]:
+    """The sheet Excel shows on opening (the active one), unless hidden: then the first visible
+    one. Hidden sheets passed over are named in a note (``sheet=`` reads any sheet)."""
+    import zipfile
+
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    try:
+        visible = [m.visible == SheetVisibleEnum.Visible for m in CalamineWorkbook.from_path(str(path)).sheets_metadata]
+        with zipfile.ZipFile(path) as book:
+            found = re.search(rb'activeTab="(\d+)"', book.read("xl/workbook.xml"))
+    except Exception:  # (calamine has just opened it: a failure here only loses the refinement)
+        return 0, []
+    if len(visible) != len(sheets) or all(visible):
+        active = int(found.group(1)) if found else 0
+        return (active if 0 <= active < len(sheets) else 0), []
+    active = int(found.group(1)) if found else 0
+    if not (0 <= active < len(sheets) and visible[active]):
+        active = next((i for i, v in enumerate(visible) if v), 0)
+    hidden = [name for name, v in zip(sheets, visible) if not v]
+    return active, [f"hidden sheet(s) {hidden} were passed over; read the visible sheet {sheets[active]!r} "
+                    "(pass sheet= to read another)"]
+
+
+def _excel_column(values: pd.Series) -> pd.Series:
+    """:func:`_excel_cell` on a column, each distinct value once (a column of a million
+    cells holds a few thousand distinct ones)."""
+    if values.dtype != object:
+        values = values.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty", "boolean"):
+        return values.where(values.notna(), None)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    kinds = {type(v) for v in uniques}
+    if bool in kinds and kinds & {int, float, np.float64, np.int64}:  # True and 1.0 hash alike
+        return values.map(_excel_cell)
+    cells = np.array([_excel_cell(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(cells[codes], index=values.index, dtype=object, copy=False)
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_RELATION_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)>((?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f\b.*?)</(?:\w+:)?c>", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
+
+
+def _unsaved_formula_notes(path: Path, sheet_name: str, limit: int = 20) -> list[str]:
+    """Notes naming the formula cells of ``sheet_name`` that hold no saved value.
+
+    Looked for in the sheet's XML: a file without any ``<f>`` element (nearly every
+    export) costs one scan; only then are cells looked at one by one.
+    """
+    import html
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            workbook = book.read("xl/workbook.xml")
+            relations = book.read("xl/_rels/workbook.xml.rels")
+            target = None
+            for tag in _SHEET_TAG.findall(workbook):
+                attrs = dict(_ATTRIBUTE.findall(tag))
+                if html.unescape(attrs.get(b"name", b"").decode("utf-8")) == sheet_name:
+                    rid = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+                    for rel in _RELATION_TAG.findall(relations):
+                        rel_attrs = dict(_ATTRIBUTE.findall(rel))
+                        if rel_attrs.get(b"Id") == rid:
+                            target = rel_attrs.get(b"Target", b"").decode("utf-8")
+            if not target:
+                return []
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            found = False
+            with book.open(member) as fh:
+                tail = b""
+                while chunk := fh.read(16 << 20):
+                    if re.search(rb"<(?:\w+:)?f\b", tail + chunk):
+                        found = True
+                        break
+                    tail = chunk[-8:]
+            if not found:
+                return []
+            xml = book.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
+        return []
+    cells = []
+    for match in _FORMULA_CELL.finditer(xml):
+        if _VALUE.search(match.group(2)):
+            continue
+        ref = dict(_ATTRIBUTE.findall(match.group(1))).get(b"r", b"?").decode("ascii", "replace")
+        cells.append(ref)
+    if not cells:
+        return []
+    shown = ", ".join(cells[:limit]) + (f" and {len(cells) - limit:,} more" if len(cells) > limit else "")
+    return [f"{len(cells):,} formula cell(s) of sheet {sheet_name!r} have no saved value and were read as empty: "
+            f"{shown}. Fix: open the file in Excel (or LibreOffice) and save it, so the values are computed "
+            "and saved."]
 
 
 def _excel_cell(value):
@@ -565,7 +708,7 @@ def _excel_cell(value):
     return value
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """A Parquet file, its text columns as categoricals.
 
     Case logs repeat a few names (events, offices, channels) over millions of
@@ -591,8 +734,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             "The file may be truncated or not Parquet."
         ) from None
     frame.columns = [str(c) for c in frame.columns]
+    notes = _keep_file_row(frame)
     number_rows(frame)
-    return frame
+    return frame, notes
 
 
 def arrow_to_frame(table, *, sorted_chunks: bool = True) -> pd.DataFrame:
@@ -703,10 +847,12 @@ def _xes_value(elem: ET.Element):
     return value  # string, date (parsed by validate), id
 
 
-def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...], list[str], list[dict[str, Any]]]:
     """Stream an XES log: one row per event, trace attributes repeated as case attributes.
 
-    Returns the frame and the trace attributes' keys (case attributes).
+    Returns the frame (``row``: the event's position among the file's events), the trace
+    attributes' keys (case attributes), notes, and the events outside any trace (set
+    aside at validation, each with its position).
 
     The trace's ``concept:name`` becomes ``case_id``; the event's
     ``concept:name`` and ``time:timestamp`` become ``event`` and ``timestamp``.
@@ -721,6 +867,8 @@ def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     depth_stack: list[str] = []
     trace_keys: set[str] = set()
     date_keys: set[str] = set()
+    orphans: list[dict[str, Any]] = []
+    position = 0  # events in file order: an event's row number
     try:
         with opener(path, "rb") as fh:
             for action, elem in ET.iterparse(fh, events=("start", "end")):
@@ -731,18 +879,27 @@ def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
                 depth_stack.pop()
                 parent = depth_stack[-1] if depth_stack else None
                 if tag == "event":
+                    position += 1
                     event = {}
                     for child in elem:
                         key = child.get("key")
                         if key is not None:
-                            event[key] = _xes_value(child)
-                    trace_events.append(event)
+                            # Names are text, whatever the type written: <int> 012 stays "012".
+                            event[key] = child.get("value") if key == "concept:name" else _xes_value(child)
+                    if "trace" not in depth_stack:
+                        label = event.get("concept:name")
+                        orphans.append({"row": position, "line": None, "value": (
+                            f"an <event> outside any <trace>{f' ({label!r})' if label is not None else ''}: "
+                            "it belongs to no dossier. Fix: put it inside its case's <trace> in the export")})
+                    else:
+                        event["\x00position"] = position
+                        trace_events.append(event)
                     elem.clear()
                 elif tag == "trace":
                     case = trace_attrs.pop("concept:name", None)
                     trace_keys.update(trace_attrs)
                     for event in trace_events:
-                        row = {"case_id": case}
+                        row = {"case_id": case, "\x00row": event.pop("\x00position")}
                         for key, value in trace_attrs.items():
                             row[key] = value
                         for key, value in event.items():
@@ -760,7 +917,7 @@ def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
                 elif parent == "trace" and tag != "event":
                     key = elem.get("key")
                     if key is not None:
-                        trace_attrs[key] = _xes_value(elem)
+                        trace_attrs[key] = elem.get("value") if key == "concept:name" else _xes_value(elem)
                         if tag == "date":
                             date_keys.add(key)
     except ET.ParseError as exc:
@@ -783,8 +940,10 @@ def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     for column in ("case_id", "event", "timestamp"):
         if column not in frame:
             frame[column] = None
-    number_rows(frame)
-    return frame, tuple(sorted(trace_keys))
+    positions = frame.pop("\x00row").to_numpy(dtype=np.int64)
+    notes = _keep_file_row(frame)  # (an event attribute with the key "row")
+    frame["row"] = pd.Series(positions.astype(np.int32 if position < 2**31 - 1 else np.int64), copy=False)
+    return frame, tuple(sorted(trace_keys)), notes, orphans
 
 
 # --------------------------------------------------------------------------- columns and values
@@ -802,6 +961,12 @@ def _canonical_columns(frame: pd.DataFrame, columns: Mapping[str, str], name: st
             f"{name}: the column mapping names column(s) {', '.join(hints)} that the file does not have. "
             f"Columns found: {found}. Fix the mapping's `columns` table."
         )
+    reserved = [src for src, target in columns.items() if target == "row"]
+    if reserved:
+        raise CaseLogError(
+            f"{name}: the column mapping maps {reserved[0]!r} to 'row', a name the loader keeps for the "
+            "row numbers the quality report names. Fix: map it to another name (e.g. 'file_row')."
+        )
     rename = dict(columns)
     taken = set(rename.values())
     for column in frame.columns:
@@ -813,7 +978,8 @@ def _canonical_columns(frame: pd.DataFrame, columns: Mapping[str, str], name: st
             rename[column] = target
             taken.add(target)
     frame = frame.rename(columns=rename)
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    counts = Counter(frame.columns)  # (one pass: a header of thousands of columns stays fast)
+    dupes = sorted(c for c, k in counts.items() if k > 1)
     if dupes:
         raise CaseLogError(
             f"{name}: after renaming, column(s) {dupes} appear more than once. "
