@@ -155,9 +155,15 @@ def main() -> None:
         if "pq_fr" in kinds:
             pd.DataFrame({h: pd.array(fr[h], dtype=object) for h in header}).to_parquet(
                 args.out / f"pq_fr_{n}.parquet", index=False)
-        if "xlsx" in kinds:
-            frame = pd.DataFrame({h: fr[h] for h in header})
-            frame.to_excel(args.out / f"export_{n}.xlsx", index=False, engine="openpyxl")
+        if "xlsx" in kinds:  # openpyxl's write-only mode: rows streamed, not held as cell objects
+            import openpyxl
+
+            book = openpyxl.Workbook(write_only=True)
+            sheet = book.create_sheet("Journal")
+            sheet.append(header)
+            for row in zip(*(fr[h].tolist() for h in header)):
+                sheet.append([None if v == "" else v for v in row])
+            book.save(args.out / f"export_{n}.xlsx")
     if "csv" in kinds:
         iso = dict(ev, timestamp=np.datetime_as_string(ev["timestamp"].astype("datetime64[s]")).astype(object))
         iso["timestamp"] = np.char.replace(iso["timestamp"].astype(str), "T", " ").astype(object)

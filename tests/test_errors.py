@@ -246,6 +246,31 @@ def test_mapping_file_wrong_shapes(tmp_path):
     assert "c.toml" in msg and "values.event" in msg
 
 
+@pytest.mark.parametrize(
+    "line, key, shown",
+    [
+        ('dayfirst = "false"', "dayfirst", "'false' (str)"),  # a string "false" would have meant true
+        ("dayfirst = 1", "dayfirst", "1 (int)"),
+        ("encoding = 5", "encoding", "5 (int)"),
+        ("delimiter = 59", "delimiter", "59 (int)"),
+        ("sheet = true", "sheet", "True (bool)"),
+        ("sheet = 1.5", "sheet", "1.5 (float)"),
+        ('[columns]\n"N° dossier" = 3', "columns.'N° dossier'", "got 3"),
+    ],
+)
+def test_mapping_values_of_the_wrong_type_are_named(tmp_path, line, key, shown):
+    msg = fails(read_mapping, write(tmp_path / "m.toml", line + "\n"))
+    assert "m.toml" in msg and key in msg and shown in msg
+
+
+def test_reading_arguments_of_the_wrong_type_are_named(tmp_path):
+    path = write(tmp_path / "log.csv", "case_id,event,timestamp\nA,registration_submitted,2025-01-02\n")
+    msg = fails(read_caselog, path, dayfirst="no")
+    assert "read_caselog()" in msg and "`dayfirst` must be true or false" in msg and "'no' (str)" in msg
+    msg = fails(read_caselog, path, encoding=8)
+    assert "`encoding` must be" in msg
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".ini", ""])
 def test_mapping_file_unsupported_suffix(tmp_path, suffix):
     mapping = write(tmp_path / f"mapping{suffix}", "columns: {}\n")
@@ -617,6 +642,16 @@ PLANTED = {
         ],
         [3], ["2 85 •• •• ••• ••• 00"], 3, 3, {},
     ),
+    # Sorted times: 6 Jan, 10 Jan 2025, 20 Jan 2099; 99 % of the way along the first two is
+    # position int(0.99 × 2) = 1, 10 Jan 2025; a year after it is 10 Jan 2026: only 2099 is past it.
+    "future_timestamp": (
+        [
+            _row(),
+            _row(event="registration_accepted", ts="2025-01-10 10:00"),
+            _row(event="nir_permanent", ts="2099-01-20 11:00"),
+        ],
+        [3], ["A"], 3, 3, {},
+    ),
 }
 
 
@@ -767,3 +802,96 @@ def test_case_table_as_of_bare_date_excludes_the_next_day(tmp_path):
     assert table.loc[0, "n_events"] == 2
     assert table.loc[0, "current_phase"] == "ssn"
     assert pd.isna(table.loc[0, "nir_permanent_at"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_a_column_named_row_in_the_file_is_kept_under_another_name(tmp_path, suffix):
+    """The file's own 'row' column (its line numbers, say 101 and 102) is neither overwritten by the
+    loader's row numbers nor lost: it becomes 'file_row', and a note says so."""
+    frame = pd.DataFrame({"row": ["101", "102"], "case_id": ["A", "A"],
+                          "event": ["registration_submitted", "registration_accepted"],
+                          "timestamp": ["2025-01-02 10:00:00", "2025-01-03 10:00:00"]})
+    path = tmp_path / f"log{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_excel(path, index=False)
+    raw = read_caselog(path)
+    assert raw.frame["file_row"].astype(str).tolist() == ["101", "102"]
+    assert raw.frame["row"].tolist() == [1, 2]
+    assert any("'file_row'" in note for note in raw.notes)
+
+
+def test_mapping_a_column_to_row_is_refused_with_the_fix(tmp_path):
+    path = write(tmp_path / "log.csv", "n,case_id,event,timestamp\n1,A,registration_submitted,2025-01-02\n")
+    msg = fails(read_caselog, path, columns={"n": "row"})
+    assert "'n' to 'row'" in msg and "map it to another name" in msg
+
+
+XES_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0" xmlns="http://www.xes-standard.org/">\n'
+
+
+def _xes_event(name: str, when: str) -> str:
+    return (f'<event><string key="concept:name" value="{name}"/>'
+            f'<date key="time:timestamp" value="{when}"/></event>\n')
+
+
+def test_xes_event_outside_any_trace_is_counted_and_set_aside(tmp_path):
+    """Three events: two in trace A, one between traces (position 2 in the file). Worked by hand:
+    rows read 3 = kept 2 + set aside 1 (malformed_row, row 2, named as outside any trace)."""
+    text = (XES_HEAD + '<trace><string key="concept:name" value="A"/>\n'
+            + _xes_event("registration_submitted", "2025-01-02T10:00:00+00:00") + "</trace>\n"
+            + _xes_event("registration_accepted", "2025-01-03T10:00:00+00:00")
+            + '<trace><string key="concept:name" value="A2"/>\n'
+            + _xes_event("registration_submitted", "2025-01-04T10:00:00+00:00") + "</trace>\n</log>\n")
+    path = write(tmp_path / "orphan.xes", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        log = load(path)
+    q = log.quality
+    assert (q.rows_read, q.rows_kept, q.set_aside) == (3, 2, {"malformed_row": 1})
+    row = q.failures[q.failures["check"] == "malformed_row"].iloc[0]
+    assert row["row"] == 2 and "outside any <trace>" in row["value"] and "registration_accepted" in row["value"]
+    assert sorted(log.events["row"].tolist()) == [1, 3]
+
+
+def test_xes_case_ids_written_as_int_keep_their_text(tmp_path):
+    """<int key="concept:name" value="012"/> and value="12" are two dossiers, not one."""
+    traces = "".join(
+        f'<trace><int key="concept:name" value="{case}"/>\n'
+        + _xes_event("registration_submitted", "2025-01-02T10:00:00+00:00") + "</trace>\n"
+        for case in ("012", "12"))
+    path = write(tmp_path / "ids.xes", XES_HEAD + traces + "</log>\n")
+    log = load(path)
+    assert sorted(log.events["case_id"].astype(str)) == ["012", "12"]
+
+
+def test_a_typo_year_is_flagged_and_kept_out_of_the_default_as_of(tmp_path):
+    """100 events in January–April 2025 and one written 2099: the 2099 event is kept and flagged
+    future_timestamp, and the default as-of is the latest 2025 event (worked by hand: case C99's
+    second event, 2025-04-10 10:00), not 19 January 2099."""
+    lines = ["case_id,event,timestamp"]
+    for i in range(100):
+        lines.append(f"C{i:02d},registration_submitted,2025-{1 + i % 4:02d}-{1 + i % 9:02d} 10:00:00")
+    lines.append("C99,registration_accepted,2025-04-10 10:00:00")
+    lines.append("C00,registration_accepted,2099-01-19 10:00:00")
+    path = write(tmp_path / "typo.csv", "\n".join(lines) + "\n")
+    log = load(path)
+    failures = log.quality.failures
+    future = failures[failures["check"] == "future_timestamp"]
+    assert future["row"].tolist() == [102] and future["value"].iloc[0].startswith("2099-01-19 10:00")
+    assert log.quality.rows_kept == 102
+    assert log.last_timestamp == pd.Timestamp("2025-04-10 10:00")
+    assert log.as_of().at == pd.Timestamp("2025-04-10 10:00")
+
+
+def test_a_long_log_without_outliers_flags_nothing():
+    """Two years of events, one a day: nothing is a year past 99 % of them."""
+    days = pd.date_range("2023-01-01", periods=730, freq="D")
+    frame = pd.DataFrame({"case_id": [f"C{i}" for i in range(730)], "event": "registration_submitted",
+                          "timestamp": days})
+    log = load(frame)
+    assert "future_timestamp" not in set(log.quality.failures["check"])
+    assert log.last_timestamp == days[-1]

@@ -40,6 +40,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "conflicting_attribute": ("flagged", "a case attribute differs between rows of one case (first value kept)"),
     "unreadable_value": ("flagged", "a yes/no attribute that is neither (left empty)"),
     "nir_bad_key": ("flagged", "a 15-character social security number whose key is wrong (kept; shown masked)"),
+    "future_timestamp": ("flagged", "a time more than a year after nearly all others (a typo date?): kept, "
+                                    "but left out of the default as-of date"),
 }
 SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
 
@@ -81,6 +83,7 @@ class QualityReport:
     last_event: Any = None
     time_zone: str = ""
     notes: list[str] = field(default_factory=list)
+    plausible_end: Any = None  # the latest time not flagged future_timestamp (None: last_event)
 
     @property
     def n_set_aside(self) -> int:
@@ -175,8 +178,10 @@ class CaseLog:
 
     @property
     def last_timestamp(self) -> pd.Timestamp:
-        """The latest event time: the default ``as_of`` of every analysis."""
-        return self.events["timestamp"].max()
+        """The latest event time, the default ``as_of`` of every analysis; times flagged
+        ``future_timestamp`` (a typo like 2099) are left out."""
+        end = self.quality.plausible_end
+        return self.events["timestamp"].max() if end is None or pd.isna(end) else end
 
     @property
     def aware(self) -> bool:

@@ -46,6 +46,7 @@ _CATEGORY_ATTRIBUTES = ("office", "channel", "route", "advisor")
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
+_FUTURE_MARGIN_NS = 365 * 86_400 * 10**9  # future_timestamp: a year past 99 % of the times
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -403,7 +404,8 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
                     "check": "malformed_row",
                     "value": [
                         f"line {m.get('line')}: {m.get('fields', '?')} fields, expected {m.get('expected', '?')}: "
-                        f"{m['value']}" if "fields" in m else f"line {m.get('line')}: {m['value']}"
+                        f"{m['value']}" if "fields" in m else (
+                            f"line {m['line']}: {m['value']}" if m.get("line") is not None else str(m["value"]))
                         for m in malformed
                     ],
                 }
@@ -573,6 +575,15 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
     same_case[case_starts] = False
     tie = same_case.copy()
     tie[1:] &= (t[1:] == t[:-1]) & (ev_final[1:] != ev_final[:-1])
+    # A time far beyond nearly all others (one typo year) would become the default as-of.
+    plausible_end = None
+    if len(t) > 1:
+        k = int(0.99 * (len(t) - 1))
+        horizon = int(np.partition(t, k)[k]) + _FUTURE_MARGIN_NS
+        future = t > horizon
+        if future.any():
+            flag(future, "future_timestamp", "timestamp", lambda idx: _times_text(t[idx], parsed.aware))
+            plausible_end = from_ns(np.array([t[~future].max()]), parsed.aware)[0]
     flag(tie, "same_time_tie", "timestamp",
          lambda idx: (pd.Series(labels(ev_final[idx - 1], ev_names)) + " and " + pd.Series(labels(ev_final[idx], ev_names))
                       + " at " + pd.Series(_times_text(t[idx], parsed.aware), dtype="string")).to_numpy())
@@ -653,6 +664,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         last_event=span[1],
         time_zone="UTC (converted from offsets)" if parsed.aware else "naive (local wall-clock time)",
         notes=notes,
+        plausible_end=plausible_end,
     )
     assert report.rows_read == report.rows_kept + report.n_set_aside, "row accounting broken"
     if report.n_set_aside:
