@@ -895,3 +895,43 @@ def test_a_long_log_without_outliers_flags_nothing():
     log = load(frame)
     assert "future_timestamp" not in set(log.quality.failures["check"])
     assert log.last_timestamp == days[-1]
+
+
+def test_parquet_with_a_column_twice_says_so(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table([pa.array(["A"]), pa.array(["registration_submitted"]), pa.array(["2025-01-02"]),
+                      pa.array(["x"])], names=["case_id", "event", "timestamp", "case_id"])
+    path = tmp_path / "dup.parquet"
+    pq.write_table(table, path)
+    msg = fails(load, path)
+    assert "['case_id'] more than once" in msg and "each column name once" in msg and "truncated" not in msg
+
+
+@pytest.mark.parametrize("tail, path_kind", [("", "fast"), ('A;registration_accepted;2025-01-03 10:00;"open\n', "tolerant")])
+def test_excel_sep_line_names_the_delimiter(tmp_path, tail, path_kind):
+    """Excel's first line 'sep=;' is the delimiter, not the header, on both reading paths (the
+    second file has an unclosed quote, so the tolerant path reads it and refuses it clearly)."""
+    text = "sep=;\ncase_id;event;timestamp;note\nA;registration_submitted;2025-01-02 10:00;\n" + tail
+    path = write(tmp_path / "sep.csv", text)
+    if path_kind == "tolerant":
+        msg = fails(read_caselog, path)
+        assert "line 4" in msg and "never closed" in msg  # the sep= line counted as the file's line 1
+        return
+    raw = read_caselog(path)
+    assert list(raw.frame.columns[:4]) == ["case_id", "event", "timestamp", "note"]
+    assert any("'sep=;'" in n for n in raw.notes)
+
+
+def test_lookalike_case_ids_are_reported(tmp_path):
+    """'A12', 'A１２' (full-width digits) and 'A\u200b12' (a zero-width space) are three dossiers as
+    written; the notes name them as one group, the invisible character shown."""
+    lines = ["case_id,event,timestamp", "A12,registration_submitted,2025-01-02 10:00:00",
+             "A１２,registration_submitted,2025-01-03 10:00:00", "A\u200b12,registration_submitted,2025-01-04 10:00:00",
+             "B7,registration_submitted,2025-01-05 10:00:00"]
+    log = load(write(tmp_path / "alike.csv", "\n".join(lines) + "\n"))
+    assert log.quality.n_cases == 4
+    note = next(n for n in log.quality.notes if "differ only in how they are written" in n)
+    assert note.startswith("1 group(s)")
+    assert "'A12'" in note and "'A１２'" in note and "'A<U+200B>12'" in note and "B7" not in note

@@ -78,8 +78,8 @@ CATALOGUE: dict[str, Error | Loads] = {
     "utf8_with_stray_cp1252_byte.csv": Loads(2, 2, cases=("A",)),
     "neither_utf8_nor_cp1252.csv": Error(("line 3", r"b'\x81'", "neither UTF-8 nor Windows-1252",
                                           "re-export the file as 'CSV UTF-8'", "encoding=")),
-    # UTF-16 is not detected: it is decoded as cp1252 and the columns are not found (see the report).
-    "utf16.csv": Error(("required column(s)", "not found")),
+    # UTF-16 (here with a byte-order mark) is detected and read; see also test_utf16_without_bom_is_read.
+    "utf16.csv": Loads(4, 4, cases=("A", "B")),
     # ---------------------------------------------------------------- dates and times
     "mixed_time_zones.csv": Error(("mixes times with a UTC offset", "row 1", "row 2",
                                    "export every time the same way")),
@@ -340,3 +340,16 @@ def test_a_hidden_first_sheet_is_passed_over_with_a_note(tmp_path, active):
     assert log.events["case_id"].astype(str).tolist() == ["A"]
     assert any("hidden sheet(s) ['Brouillon']" in n and "'Journal'" in n for n in log.quality.notes)
     assert load(path, sheet="Brouillon").events["case_id"].astype(str).tolist() == ["OLD"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_utf16_without_bom_is_read_and_named(tmp_path, encoding):
+    """UTF-16 as Windows tools write it, with or without a byte-order mark, little- or big-endian:
+    read, and the note says UTF-16 was detected (it used to fail as 'columns not found' with
+    garbled names like 'þÿ\\x00c')."""
+    text = "case_id;event;timestamp;note\nA;registration_submitted;2025-01-06 09:00;Étape déposée\n"
+    path = tmp_path / "u16.csv"
+    path.write_bytes(text.encode(encoding))
+    log = load(path)
+    assert log.events["note"].tolist() == ["Étape déposée"]
+    assert any("UTF-16 detected" in n for n in log.quality.notes)

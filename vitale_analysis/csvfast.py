@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_csv_strict", "sniff_delimiter", "DELIMITERS", "header_names"]
+__all__ = ["read_csv_strict", "sniff_delimiter", "excel_sep_line", "DELIMITERS", "header_names"]
 
 DELIMITERS = (";", ",", "\t")
 _SAMPLE = 1 << 20  # bytes read to sniff the delimiter and parse the header
@@ -57,6 +57,15 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+def excel_sep_line(text: str) -> str | None:
+    """The delimiter a first line like ``sep=;`` names (Excel writes it, and reads it to split
+    the columns), else None."""
+    first = text[:16].split("\n", 1)[0].rstrip("\r")
+    if first.lower().startswith("sep=") and len(first) == 5 and first[4] in DELIMITERS:
+        return first[4]
+    return None
 
 
 def header_names(cells: list[str]) -> list[str]:
@@ -126,9 +135,12 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
             return None
         head = head[: cut + 1]
     head_text = head.decode("latin-1")  # byte for byte: the split is the same in every ASCII-based encoding
-    delim = delimiter or sniff_delimiter(head_text)
+    excel_sep = excel_sep_line(head_text)
+    delim = delimiter or excel_sep or sniff_delimiter(head_text)
     reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delim)
     try:
+        if excel_sep:
+            next(reader)  # (the "sep=;" line: not the header)
         cells = next(reader)
         while not cells:  # blank lines before the header
             cells = next(reader)

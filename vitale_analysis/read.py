@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import code_width, distinct_categorical
-from .csvfast import DELIMITERS, read_csv_strict, sniff_delimiter
+from .csvfast import DELIMITERS, excel_sep_line, read_csv_strict, sniff_delimiter
 from .errors import CaseLogError, closest_names, fold
 from .privacy import mask_frame, mask_text
 
@@ -306,7 +306,7 @@ def _keep_file_row(frame: pd.DataFrame) -> list[str]:
     while new in frame.columns:
         k += 1
         new = f"file_row_{k}"
-    frame.rename(columns={"row": new}, inplace=True)
+    frame.columns = [new if c == "row" else c for c in frame.columns]  # (in place: the caller's frame)
     return [f"the file's own column 'row' was renamed {new!r}: 'row' holds the row numbers "
             "the quality report names"]
 
@@ -375,6 +375,12 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
                 f"at offset {exc.start}). Fix: re-export the file as UTF-8, or leave `encoding` "
                 "unset to let it be detected."
             ) from None
+    utf16 = _utf16_kind(data)
+    if utf16 is not None:
+        try:
+            return data.decode(utf16), f"{utf16.upper().replace('-SIG', '')} (UTF-16 detected)"
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the usual candidates below
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ("utf-8-sig",)
     else:
@@ -395,6 +401,22 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         f"{exc.start}) that is neither UTF-8 nor Windows-1252 (cp1252). Fix: re-export the file "
         "as 'CSV UTF-8', or pass encoding= with the file's real encoding."
     )
+
+
+def _utf16_kind(data: bytes) -> str | None:
+    """``"utf-16"`` (with a byte-order mark), ``"utf-16-le"`` or ``"utf-16-be"`` (without: the
+    zero bytes of ASCII text fall on odd or even offsets), else None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) < 8 or head.count(0) < len(head) // 4:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 0.4 * len(head) / 2 and even < 0.05 * len(head) / 2:
+        return "utf-16-le"
+    if even > 0.4 * len(head) / 2 and odd < 0.05 * len(head) / 2:
+        return "utf-16-be"
+    return None
 
 
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
@@ -457,8 +479,18 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
         else:
             frame["row"] = pd.Series(rows.astype(np.int32 if len(rows) and rows[-1] < 2**31 - 1 else np.int64),
                                      copy=False)
-        return frame, malformed, [f"read as {used}, delimiter {delim!r}", *notes]
+        return frame, malformed, [f"read as {used}, delimiter {delim!r}", *_sep_note(path), *notes]
     return _read_csv_text(path, delimiter=delimiter, encoding=encoding)
+
+
+_SEP_NOTE = "the first line 'sep={}' (written by Excel) names the delimiter; it was not read as the header"
+
+
+def _sep_note(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        head = fh.read(16).decode("latin-1")
+    found = excel_sep_line(head.lstrip("\ufeff").lstrip("ï»¿"))
+    return [_SEP_NOTE.format(found)] if found else []
 
 
 def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
@@ -478,8 +510,11 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
             f"{name}: line {open_line} opens a quote (\") that is never closed, so every line after it "
             "would be read as one cell. Fix: close the quote or remove it, then export again."
         )
-    delim = delimiter or sniff_delimiter(text)
-    notes = [f"read as {used}, delimiter {delim!r}"]
+    excel_sep = excel_sep_line(text)
+    if excel_sep:  # Excel's "sep=;" line: the delimiter, not the header
+        text = "\n" + text.split("\n", 1)[1] if "\n" in text else ""  # (a blank line: line numbers stay)
+    delim = delimiter or excel_sep or sniff_delimiter(text)
+    notes = [f"read as {used}, delimiter {delim!r}"] + ([_SEP_NOTE.format(excel_sep)] if excel_sep else [])
     malformed: list[dict[str, Any]] = []
     try:
         frame = pd.read_csv(
@@ -708,6 +743,10 @@ def _excel_cell(value):
     return value
 
 
+class _DuplicateColumns(Exception):
+    """A Parquet schema naming a column twice (args[0]: the names)."""
+
+
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """A Parquet file, its text columns as categoricals.
 
@@ -721,6 +760,9 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
 
     try:
         schema = pq.read_schema(path)
+        repeated = sorted(n for n, k in Counter(schema.names).items() if k > 1)
+        if repeated:
+            raise _DuplicateColumns(repeated)
         text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
         table = pq.read_table(path, read_dictionary=text)
         if schema.pandas_metadata:  # a pandas index written as a column is not event data
@@ -728,6 +770,11 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
             table = table.drop_columns([c for c in index_columns if c in table.column_names])
         frame = arrow_to_frame(table)
         del table
+    except _DuplicateColumns as exc:
+        raise CaseLogError(
+            f"{str(path)}: the Parquet file has column(s) {exc.args[0]} more than once, so which one holds "
+            "the data is unclear. Fix: write the file again with each column name once."
+        ) from None
     except Exception as exc:
         raise CaseLogError(
             f"{str(path)}: cannot read it as Parquet ({type(exc).__name__}: {exc}). "

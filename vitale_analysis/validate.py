@@ -540,6 +540,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
     c, used, case_starts = runs if runs is not None else (*drop_unused(pick(case_codes)), None)
     case_cats = case_cats[used]
     n_cases = len(case_cats)
+    notes.extend(_lookalike_note(case_cats))
     t = pick(t_ns)
     trigger_names = list(process.triggers)
     ev_final, ev_names = _recode(pick(event_codes), event_cats, vocabulary)
@@ -675,6 +676,53 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
             stacklevel=stacklevel,  # the user's line, through load() too
         )
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
+
+
+def _lookalike_key(text: str) -> str:
+    """What a case id looks like: Unicode compatibility form (full-width ``Ａ１`` → ``A1``),
+    invisible characters (zero-width space, soft hyphen, …) removed."""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+
+
+def _lookalike_note(case_ids: pd.Index, shown: int = 10) -> list[str]:
+    """A note naming case ids that differ only in how they are written (they are counted as
+    separate dossiers). Only ids with a non-ASCII character are looked at (checked in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(case_ids):
+        return []
+    try:
+        arr = pa.array(case_ids, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return []
+    odd = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False))
+    if not len(odd):
+        return []
+    groups: dict[str, set[str]] = {}
+    for text in arr.take(pa.array(odd)).to_pylist():
+        groups.setdefault(_lookalike_key(text), set()).add(text)
+    present = pd.Index(case_ids).get_indexer(list(groups))  # the plain form, if the log has it
+    for key, position in zip(list(groups), present):
+        if position >= 0:
+            groups[key].add(key)
+    alike = [sorted(group) for group in groups.values() if len(group) > 1]
+    if not alike:
+        return []
+    described = "; ".join(" / ".join(repr(_visible(v)) for v in group) for group in alike[:shown])
+    more = f" and {len(alike) - shown:,} more" if len(alike) > shown else ""
+    return [f"{len(alike):,} group(s) of case ids differ only in how they are written (full-width "
+            f"characters, an invisible character, another Unicode form) and count as separate dossiers: "
+            f"{described}{more}. Fix: correct the ids in the source file."]
+
+
+def _visible(text: str) -> str:
+    """``text`` with invisible characters shown as ``<U+200B>``."""
+    import unicodedata
+
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) == "Cf" else ch for ch in text)
 
 
 def _as_objects(part: pd.DataFrame) -> pd.DataFrame:
