@@ -935,3 +935,33 @@ def test_lookalike_case_ids_are_reported(tmp_path):
     note = next(n for n in log.quality.notes if "differ only in how they are written" in n)
     assert note.startswith("1 group(s)")
     assert "'A12'" in note and "'A１２'" in note and "'A<U+200B>12'" in note and "B7" not in note
+
+
+def test_stray_quotes_do_not_swallow_events(tmp_path):
+    """Two stray quotes (an even number): the first opens a note on line 3 that would close on
+    line 5, swallowing the events of lines 4 and 5. Worked by hand: 5 data lines, 5 rows read,
+    all kept; the note names lines 3–5; the quote characters stay in the text."""
+    lines = ["case_id;event;timestamp;note",
+             "A;registration_submitted;2025-01-02 10:00;",
+             'A;registration_accepted;2025-01-03 10:00;"urgent',
+             "A;nir_permanent;2025-01-10 10:00;",
+             'B;registration_submitted;2025-01-04 10:00;fin"',
+             "B;registration_accepted;2025-01-05 10:00;",
+             'C;registration_submitted;2025-01-06 10:00;"quoted; fine"']
+    path = write(tmp_path / "stray.csv", "\n".join(lines) + "\n")
+    log = load(path)
+    q = log.quality
+    assert (q.rows_read, q.rows_kept) == (6, 6)
+    notes = [n for n in q.notes if n.startswith("stray quotes")]
+    assert len(notes) == 1 and "lines 3–5" in notes[0] and "3 lines" in notes[0]
+    by_row = dict(zip(log.events["row"], log.events["note"]))
+    assert by_row[2] == '"urgent' and by_row[4] == 'fin"' and by_row[6] == "quoted; fine"
+
+
+def test_a_quoted_line_break_in_a_note_is_not_a_stray_quote(tmp_path):
+    """A note over two lines whose second line has no delimiters: one cell, no stray-quote note."""
+    text = ('case_id;event;timestamp;note\nA;registration_submitted;2025-01-02 10:00;"line one\nline two"\n'
+            "A;registration_accepted;2025-01-03 10:00;\n")
+    log = load(write(tmp_path / "multi.csv", text))
+    assert log.events["note"].iloc[0] == "line one\nline two"
+    assert not [n for n in log.quality.notes if n.startswith("stray quotes")]

@@ -218,6 +218,9 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
         except UnicodeDecodeError:
             return None
 
+        if quotes and _swallowed_rows(table, delim, n_columns):
+            return None  # stray quotes: the tolerant path reads their lines as rows, with a note
+
         rows = None
         malformed: list[dict[str, Any]] = []
         if invalid:
@@ -228,6 +231,21 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
                 return None
             table, rows, malformed = out
     return table, names, used, delim, rows, malformed
+
+
+def _swallowed_rows(table, delim: str, n_columns: int) -> bool:
+    """Whether a cell holds a line break followed by a line with as many delimiters as a row:
+    a stray quote that swallowed events (looked at on the distinct values with a line break)."""
+    import pyarrow.compute as pc
+
+    for column in table.columns:
+        for chunk in column.chunks:
+            dictionary = chunk.dictionary
+            broken = dictionary.filter(pc.fill_null(pc.match_substring(dictionary, "\n"), False))
+            for value in broken.to_pylist():
+                if any(line.count(delim) >= n_columns - 1 for line in value.split("\n")[1:]):
+                    return True
+    return False
 
 
 _UNDECODABLE = object()

@@ -515,6 +515,8 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
         text = "\n" + text.split("\n", 1)[1] if "\n" in text else ""  # (a blank line: line numbers stay)
     delim = delimiter or excel_sep or sniff_delimiter(text)
     notes = [f"read as {used}, delimiter {delim!r}"] + ([_SEP_NOTE.format(excel_sep)] if excel_sep else [])
+    text, stray_notes = _neutralise_stray_quotes(text, delim)
+    notes += stray_notes
     malformed: list[dict[str, Any]] = []
     try:
         frame = pd.read_csv(
@@ -532,6 +534,12 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
         # Rows with a wrong number of fields: split them with the csv module so
         # each bad row is set aside with its line number instead of lost.
         frame, malformed = _read_csv_tolerant(text, delim, name)
+    if stray_notes:  # the quotes read as plain characters get their own character back
+        for column in frame.columns:
+            if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column].dtype):
+                frame[column] = frame[column].str.replace(_PLAIN_QUOTE, '"', regex=False)
+        for m in malformed:
+            m["value"] = str(m["value"]).replace(_PLAIN_QUOTE, '"')
     notes += _keep_file_row(frame)
     if malformed:
         # Rows set aside keep their place in the row numbering of the file.
@@ -539,6 +547,63 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
     else:
         number_rows(frame)
     return frame, malformed, notes
+
+
+_PLAIN_QUOTE = "\ue000"  # (a private-use character: a quote read as a plain character)
+
+
+def _neutralise_stray_quotes(text: str, delim: str) -> tuple[str, list[str]]:
+    """Quotes that open a field closed only lines later, with lines between that look like rows
+    of their own (as many delimiters as the header): stray quotes, which would swallow those
+    events into one cell. Their lines' quotes become plain characters, so that each line is a
+    row; a note names the lines. Returns the text and the notes."""
+    lines = text.split("\n")
+    header = next((line for line in lines if line.strip()), "")
+    needed = header.count(delim)  # (a row holds at least as many delimiters as the header)
+    if not needed or '"' not in text:
+        return text, []
+    regions, inside, start, rowlike = [], False, 0, False
+    for i, line in enumerate(lines):
+        if inside and line.count(delim) >= needed:
+            rowlike = True
+        if '"' not in line:
+            continue
+        was_inside = inside
+        inside = _still_quoted(line, delim, inside)
+        if not was_inside and inside:
+            start, rowlike = i, False
+        elif was_inside and not inside and rowlike:
+            regions.append((start, i))
+    if not regions:
+        return text, []
+    for first, last in regions:
+        for i in range(first, last + 1):
+            lines[i] = lines[i].replace('"', _PLAIN_QUOTE)
+    shown = ", ".join(f"{a + 1}–{b + 1}" for a, b in regions[:10]) + (" …" if len(regions) > 10 else "")
+    n_lines = sum(b - a + 1 for a, b in regions)
+    return "\n".join(lines), [
+        f"stray quotes: {len(regions):,} quote(s) opened a cell that closed only lines later, over lines that "
+        f"look like rows of their own (lines {shown}); their quotes were read as plain characters, so those "
+        f"{n_lines:,} lines are rows of their own. Check them, and fix the quotes in the export."]
+
+
+def _still_quoted(line: str, delim: str, inside: bool) -> bool:
+    """Whether a quoted cell is still open at the end of ``line`` (``inside``: open at its start).
+    A quote opens a cell only at its start; inside, ``""`` is a quote character."""
+    at_start, i, n = not inside, 0, len(line)
+    while i < n:
+        ch = line[i]
+        if inside:
+            if ch == '"':
+                if i + 1 < n and line[i + 1] == '"':
+                    i += 2
+                    continue
+                inside = False
+        elif ch == '"' and at_start:
+            inside = True
+        at_start = ch == delim and not inside
+        i += 1
+    return inside
 
 
 def _read_csv_tolerant(text: str, delim: str, name: str):
