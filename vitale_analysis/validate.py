@@ -85,9 +85,15 @@ def _parse_categories(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
     """A categorical column: its used categories are parsed, then taken by the codes (each row's
     messages name the first row holding the value)."""
     codes = values.cat.codes.to_numpy()
-    used, first = np.unique(codes, return_index=True)
-    keep = used >= 0
-    used, first = used[keep], first[keep]
+    k = len(values.cat.categories)
+    seen = np.zeros(k + 1, dtype=bool)
+    seen[codes] = True  # (code -1 marks the extra last slot)
+    used = np.flatnonzero(seen[:k])
+    # A row holding each used value, for messages: written from the last row to the first, so
+    # that (NumPy assigning in order) the first row holding it is the one left. One pass, no sort.
+    holder = np.zeros(k + 1, dtype=np.int64)
+    holder[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    first = holder[used]
     categories = pd.Series(values.cat.categories.take(used), copy=False).reset_index(drop=True)
     parsed = _parse_timestamps(categories, pd.Series(np.asarray(rows)[first]), name, dayfirst)
     position = np.full(len(values.cat.categories) + 1, -1, dtype=np.int64)
