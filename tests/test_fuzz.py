@@ -146,3 +146,105 @@ def test_random_dataframes(rows):
             _check_log(validate(raw))
         except CaseLogError:
             pass
+
+
+# --------------------------------------------------------------------------- mutated exports
+# A valid French export (the shape advisors have), then one mutation. Each mutation says
+# whether the file must still load (and how many rows it must then read), so that a test
+# swallowing every CaseLogError cannot pass: only the mutations marked "may refuse" may fail,
+# and then with a CaseLogError whose message holds no full social security number.
+
+NIR = "185057512345673"  # a valid key: 97 - 1850575123456 % 97 = 73
+NIR_FORMS = [NIR, "1 85 05 75 123 456 73", "1\u00a085\u00a005\u00a075\u00a0123\u00a0456\u00a073",
+             "1\u202f85\u202f05\u202f75\u202f123\u202f456\u202f73", "1.85.05.75.123.456.73", "NIR" + NIR,
+             "".join(chr(0xFF10 + int(d)) for d in NIR)]
+BASE_ROWS = [("D1", "Déclaration d'activité déposée", "02/01/2025 10:00", "", "CPAM 75"),
+             ("D1", "Déclaration d'activité acceptée", "10/01/2025 11:00", "", "CPAM 75"),
+             ("D2", "Déclaration d'activité déposée", "03/01/2025 09:30", "", "CPAM 92"),
+             ("D2", "Déclaration d'activité acceptée", "15/01/2025 16:45", "Traduction assermentée manquante", "CPAM 92"),
+             ("D3", "Déclaration d'activité déposée", "06/01/2025 08:00", "", "CPAM 13")]
+HEADER_FR = ["N° dossier", "Étape", "Date", "Motif de retard", "Caisse"]
+MAPPING_FR = {"columns": {"N° dossier": "case_id", "Étape": "event", "Date": "timestamp",
+                          "Motif de retard": "trigger", "Caisse": "office"},
+              "values": {"event": {"Déclaration d'activité déposée": "registration_submitted",
+                                   "Déclaration d'activité acceptée": "registration_accepted"},
+                         "trigger": {"Traduction assermentée manquante": "missing_translation"}},
+              "dayfirst": True}
+
+
+def _export(rows, delim=";", quote_all=False) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delim, lineterminator="\r\n",
+                        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer.writerow(HEADER_FR)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@FUZZ
+@given(
+    mutation=st.sampled_from(["nir_in_note", "control_char", "unicode_spaces_in_ids", "quote_all", "comma",
+                              "tab", "blank_lines", "stray_quote_pair", "extra_field", "short_row",
+                              "truncate", "cut_bytes"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+    nir_form=st.sampled_from(NIR_FORMS),
+    where=st.integers(0, 4),
+    control=st.sampled_from(["\x00", "\x0b", "\x1b", "\x0c"]),
+    cut=st.integers(1, 200),
+)
+def test_mutated_french_exports_load_or_refuse_clearly(tmp_path, mutation, encoding, nir_form, where, control, cut):
+    from vitale_analysis.masking import NIR_PATTERN
+
+    rows = [list(r) for r in BASE_ROWS]
+    delim, quote_all, must_load, expect_rows = ";", False, True, len(rows)
+    if mutation == "nir_in_note":
+        rows[where][3] = f"NIR {nir_form} à vérifier"
+    elif mutation == "control_char":
+        rows[where][3] = f"motif{control}x"
+    elif mutation == "unicode_spaces_in_ids":
+        rows[where][0] = f"D\u00a0{where}"
+    elif mutation == "quote_all":
+        quote_all = True
+    elif mutation in ("comma", "tab"):
+        delim = "," if mutation == "comma" else "\t"
+    elif mutation == "stray_quote_pair":
+        rows[where][3] = '"ouvert'
+        rows[min(where + 2, 4)][3] = 'fermé"'
+    elif mutation == "extra_field":
+        rows[where].append("en trop")
+    elif mutation == "short_row":
+        rows[where] = rows[where][:3]
+    text = _export(rows, delim, quote_all)
+    if mutation == "stray_quote_pair":  # written by hand: csv.writer would quote them properly
+        text = text.replace('"""ouvert"', '"ouvert').replace('"fermé"""', 'fermé"')
+    if mutation == "blank_lines":
+        text = text.replace("\r\n", "\r\n\r\n", 2)
+    if mutation == "truncate":
+        text, must_load = text[: len(text) - cut], False
+    if encoding == "cp1252" and any(ord(ch) > 0xFF and ch not in "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ" for ch in text):
+        encoding = "utf-8"  # (full-width digits and narrow spaces have no cp1252 byte)
+    data = text.encode(encoding)
+    if mutation == "cut_bytes":
+        data, must_load = data[: max(1, len(data) - cut)], False
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            log = load(path, mapping=MAPPING_FR)
+    except CaseLogError as exc:
+        assert not must_load, f"{mutation}: a file that must load was refused: {exc}"
+        assert not NIR_PATTERN.search(str(exc))
+        return
+    q = log.quality
+    assert q.rows_read == q.rows_kept + q.n_set_aside
+    if must_load:
+        assert q.rows_read == expect_rows, (mutation, q.rows_read)
+        if mutation not in ("extra_field",):
+            assert q.rows_kept >= 4
+    for text_out in (str(q), q._repr_html_(), repr(log)):
+        assert not NIR_PATTERN.search(text_out)
+    assert not NIR_PATTERN.search(q.failures.to_string())

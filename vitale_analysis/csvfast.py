@@ -218,7 +218,7 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
         except UnicodeDecodeError:
             return None
 
-        if quotes and _swallowed_rows(table, delim, n_columns):
+        if quotes and _swallowed_rows(table, delim):
             return None  # stray quotes: the tolerant path reads their lines as rows, with a note
 
         rows = None
@@ -233,9 +233,10 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
     return table, names, used, delim, rows, malformed
 
 
-def _swallowed_rows(table, delim: str, n_columns: int) -> bool:
-    """Whether a cell holds a line break followed by a line with as many delimiters as a row:
-    a stray quote that swallowed events (looked at on the distinct values with a line break)."""
+def _swallowed_rows(table, delim: str) -> bool:
+    """Whether a cell holds a line break followed by a line with a delimiter: perhaps a stray
+    quote that swallowed events (looked at on the distinct values with a line break). The
+    tolerant path then decides on whole lines (the last one goes on after the cell)."""
     import pyarrow.compute as pc
 
     for column in table.columns:
@@ -243,7 +244,7 @@ def _swallowed_rows(table, delim: str, n_columns: int) -> bool:
             dictionary = chunk.dictionary
             broken = dictionary.filter(pc.fill_null(pc.match_substring(dictionary, "\n"), False))
             for value in broken.to_pylist():
-                if any(line.count(delim) >= n_columns - 1 for line in value.split("\n")[1:]):
+                if any(delim in line for line in value.split("\n")[1:]):
                     return True
     return False
 

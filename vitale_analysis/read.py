@@ -28,6 +28,7 @@ import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -40,7 +41,7 @@ from .csvfast import DELIMITERS, excel_sep_line, read_csv_strict, sniff_delimite
 from .errors import CaseLogError, closest_names, fold
 from .privacy import mask_frame, mask_text
 
-__all__ = ["RawLog", "read_caselog", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
+__all__ = ["RawLog", "read_caselog", "DEFAULT_LIMITS", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
            "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
 
 REQUIRED_COLUMNS = ("case_id", "event", "timestamp")
@@ -121,6 +122,32 @@ class RawLog:
 
         head = mask_frame(self.frame.head(10))._repr_html_()
         return f"<p>{escape(repr(self))}</p>{head}"
+
+#: What reading accepts before refusing a file as too large (a zip or gzip bomb, a runaway
+#: export): pass ``limits={"bytes": …}`` etc. to read_caselog / load to raise one for a file
+#: you trust. ``bytes``: the file's size once decompressed (CSV, XES, .xlsx); ``events``: rows
+#: or events; ``columns``: header columns; ``value_chars``: one XES attribute value.
+DEFAULT_LIMITS = MappingProxyType({"bytes": 8 * 2**30, "events": 200_000_000, "columns": 10_000,
+                                   "value_chars": 1_000_000})
+
+
+def _limits(given: Mapping[str, int] | None) -> dict[str, int]:
+    limits = dict(DEFAULT_LIMITS)
+    for key, value in dict(given or {}).items():
+        if key not in DEFAULT_LIMITS:
+            raise CaseLogError(f"limits: unknown limit {key!r}; the limits are {sorted(DEFAULT_LIMITS)}.")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise CaseLogError(f"limits: {key} must be a whole number above 0, got {value!r}.")
+        limits[key] = value
+    return limits
+
+
+def _too_large(name: str, what: str, key: str, limit: int) -> CaseLogError:
+    return CaseLogError(
+        f"{name}: {what}, more than the limit of {limit:,} (limits['{key}']). If you trust the file, "
+        f"read it with limits={{'{key}': …}} (read_caselog or load); otherwise export it again."
+    )
+
 
 # Header names other tools write for the canonical columns (PM4Py / XES style).
 _ALIASES = {
@@ -208,6 +235,7 @@ def read_caselog(
     cases: str | Path | pd.DataFrame | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> RawLog:
     """Read a case log into raw events with canonical column names.
 
@@ -239,6 +267,9 @@ def read_caselog(
         applies to it.
     delimiter, encoding : str, optional
         Force the CSV delimiter or text encoding instead of detecting them.
+    limits : dict, optional
+        Raise some of :data:`DEFAULT_LIMITS` (``bytes``, ``events``, ``columns``,
+        ``value_chars``) for a large file you trust.
 
     Returns
     -------
@@ -268,7 +299,13 @@ def read_caselog(
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
-    frame, name, malformed, notes, declared = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding)
+    bounds = _limits(limits)
+    frame, name, malformed, notes, declared = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding,
+                                                        limits=bounds)
+    if len(frame.columns) - 1 > bounds["columns"]:
+        raise _too_large(name, f"{len(frame.columns) - 1:,} columns", "columns", bounds["columns"])
+    if len(frame) + len(malformed) > bounds["events"]:
+        raise _too_large(name, f"{len(frame) + len(malformed):,} rows", "events", bounds["events"])
     frame = _canonical_columns(frame, columns, name)
     require_columns(frame, REQUIRED_COLUMNS, name, columns)
     if values:
@@ -311,7 +348,7 @@ def _keep_file_row(frame: pd.DataFrame) -> list[str]:
             "the quality report names"]
 
 
-def _read_any(source, *, sheet, delimiter, encoding):
+def _read_any(source, *, sheet, delimiter, encoding, limits=DEFAULT_LIMITS):
     """Return (frame with a `row` column, source name, malformed rows, notes, declared case attributes)."""
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
@@ -339,12 +376,15 @@ def _read_any(source, *, sheet, delimiter, encoding):
     suffixes = "".join(s.lower() for s in path.suffixes[-2:])
     suffix = path.suffix.lower()
     if suffixes.endswith(".xes.gz") or suffix == ".xes":
-        frame, trace_keys, notes, orphans = _read_xes(path)
+        frame, trace_keys, notes, orphans = _read_xes(path, limits)
         return frame, name, orphans, notes, trace_keys
     if suffix in (".csv", ".txt", ".tsv"):
+        if path.stat().st_size > limits["bytes"]:
+            raise _too_large(name, f"{path.stat().st_size:,} bytes", "bytes", limits["bytes"])
         frame, malformed, notes = _read_csv(path, delimiter=delimiter, encoding=encoding)
         return frame, name, malformed, notes, ()
     if suffix in (".xlsx", ".xlsm"):
+        _check_unzipped_size(path, name, limits["bytes"])
         frame, notes = _read_excel(path, sheet)
         return frame, name, [], notes, ()
     if suffix in (".parquet", ".pq"):
@@ -808,6 +848,19 @@ def _excel_cell(value):
     return value
 
 
+def _check_unzipped_size(path: Path, name: str, limit: int) -> None:
+    """Refuse an .xlsx whose parts add up to more than ``limit`` bytes once unzipped (a zip bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            size = sum(info.file_size for info in book.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # (calamine then says the file is damaged)
+    if size > limit:
+        raise _too_large(name, f"{size:,} bytes once unzipped", "bytes", limit)
+
+
 class _DuplicateColumns(Exception):
     """A Parquet schema naming a column twice (args[0]: the names)."""
 
@@ -959,7 +1012,44 @@ def _xes_value(elem: ET.Element):
     return value  # string, date (parsed by validate), id
 
 
-def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...], list[str], list[dict[str, Any]]]:
+class _BoundedXml:
+    """A binary file wrapper for the XML parser that stops a file past ``max_bytes`` (once
+    decompressed) or holding a run of more than ``max_value`` bytes without ``<`` or ``>`` (one
+    huge attribute value or text, which expat parses in quadratic time). Linear: one regex scan
+    of each chunk."""
+
+    _MARK = re.compile(rb"[<>]")
+
+    def __init__(self, fh, name: str, max_bytes: int, max_value: int):
+        self.fh, self.name, self.max_bytes, self.max_value = fh, name, max_bytes, max_value
+        self.total, self.run = 0, 0
+        self._long = re.compile(rb"[^<>]{%d}" % (max_value + 1))
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.fh.read(size if size and size > 0 else 1 << 16)
+        self.total += len(chunk)
+        if self.total > self.max_bytes:
+            raise _too_large(self.name, "the XES file holds more than that many bytes once decompressed",
+                             "bytes", self.max_bytes)
+        if not chunk:
+            return chunk
+        first = self._MARK.search(chunk)
+        if first is None:
+            self.run += len(chunk)
+        else:
+            self.run += first.start()
+            if self.run <= self.max_value and self._long.search(chunk, first.start()):
+                self.run = self.max_value + 1
+            elif self.run <= self.max_value:
+                self.run = len(chunk) - 1 - max(chunk.rfind(b"<"), chunk.rfind(b">"))
+        if self.run > self.max_value:
+            raise _too_large(self.name, "one XES value or text is longer than that many bytes", "value_chars",
+                             self.max_value)
+        return chunk
+
+
+def _read_xes(path: Path, limits: Mapping[str, int] = DEFAULT_LIMITS
+              ) -> tuple[pd.DataFrame, tuple[str, ...], list[str], list[dict[str, Any]]]:
     """Stream an XES log: one row per event, trace attributes repeated as case attributes.
 
     Returns the frame (``row``: the event's position among the file's events), the trace
@@ -982,7 +1072,8 @@ def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...], list[str], lis
     orphans: list[dict[str, Any]] = []
     position = 0  # events in file order: an event's row number
     try:
-        with opener(path, "rb") as fh:
+        with opener(path, "rb") as raw_fh:
+            fh = _BoundedXml(raw_fh, name, limits["bytes"], limits["value_chars"])
             for action, elem in ET.iterparse(fh, events=("start", "end")):
                 tag = elem.tag.rsplit("}", 1)[-1]
                 if action == "start":
@@ -992,6 +1083,9 @@ def _read_xes(path: Path) -> tuple[pd.DataFrame, tuple[str, ...], list[str], lis
                 parent = depth_stack[-1] if depth_stack else None
                 if tag == "event":
                     position += 1
+                    if position > limits["events"]:
+                        raise _too_large(name, "the XES file holds more events than that", "events",
+                                         limits["events"])
                     event = {}
                     for child in elem:
                         key = child.get("key")
@@ -1185,7 +1279,7 @@ def _map_categories(series: pd.Series, folded: Mapping[str, Any]) -> pd.Series:
 
 
 def _join_cases(frame, cases, columns, values, *, sheet, delimiter, encoding, events_name):
-    table, name, malformed, _, _ = _read_any(cases, sheet=sheet, delimiter=delimiter, encoding=encoding)
+    table, name, malformed, _, _ = _read_any(cases, sheet=sheet, delimiter=delimiter, encoding=encoding)  # (default limits)
     if malformed:
         bad = ", ".join(str(m["row"]) for m in malformed[:10])
         raise CaseLogError(f"{name}: cases table row(s) {bad} have the wrong number of fields; fix them first.")
