@@ -491,18 +491,21 @@ def _decode_mixed(data: bytes) -> tuple[str, str] | None:
     return "\n".join(lines), f"utf-8, but line(s) {shown} were not UTF-8 and were read as cp1252: check their accents"
 
 
-def _unclosed_quote_line(text: str) -> int | None:
-    """The line of a quote that is never closed (an odd number of quote characters), else None."""
+def _unclosed_quote_line(text: str, delim: str) -> int | None:
+    """The line of a quote that opens a cell never closed, else None. A quote opens a cell
+    only at its start: one inside an unquoted cell (``dit "urgent``) is a plain character,
+    as the parsers read it."""
     if text.count('"') % 2 == 0:
         return None
     inside, opened_at = False, 0
-    position = text.find('"')
-    while position != -1:
-        inside = not inside
-        if inside:
-            opened_at = position
-        position = text.find('"', position + 1)
-    return text.count("\n", 0, opened_at) + 1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if '"' not in line:
+            continue
+        was_inside = inside
+        inside = _still_quoted(line, delim, inside)
+        if inside and not was_inside:
+            opened_at = number
+    return opened_at if inside else None
 
 
 def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
@@ -544,16 +547,16 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
     del data
     if text.startswith("\ufeff"):
         text = text[1:]
-    open_line = _unclosed_quote_line(text)
+    excel_sep = excel_sep_line(text)
+    if excel_sep:  # Excel's "sep=;" line: the delimiter, not the header
+        text = "\n" + text.split("\n", 1)[1] if "\n" in text else ""  # (a blank line: line numbers stay)
+    delim = delimiter or excel_sep or sniff_delimiter(text)
+    open_line = _unclosed_quote_line(text, delim)
     if open_line is not None:
         raise CaseLogError(
             f"{name}: line {open_line} opens a quote (\") that is never closed, so every line after it "
             "would be read as one cell. Fix: close the quote or remove it, then export again."
         )
-    excel_sep = excel_sep_line(text)
-    if excel_sep:  # Excel's "sep=;" line: the delimiter, not the header
-        text = "\n" + text.split("\n", 1)[1] if "\n" in text else ""  # (a blank line: line numbers stay)
-    delim = delimiter or excel_sep or sniff_delimiter(text)
     notes = [f"read as {used}, delimiter {delim!r}"] + ([_SEP_NOTE.format(excel_sep)] if excel_sep else [])
     text, stray_notes = _neutralise_stray_quotes(text, delim)
     notes += stray_notes
