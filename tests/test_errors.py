@@ -1045,3 +1045,23 @@ def test_a_lone_quote_inside_an_unquoted_cell_is_a_plain_character(tmp_path):
             "A;registration_accepted;2025-01-03 10:00;\n")
     log = load(write(tmp_path / "lone.csv", text))
     assert log.events["note"].iloc[0] == 'dit "urgent' and log.quality.rows_kept == 2
+
+
+def test_a_compression_bomb_is_refused_early(tmp_path, monkeypatch):
+    """20,000 identical events compress far more than a real export (a real XES compresses 5 to
+    40 times): past the floor (lowered here from 64 MB to 1 MB) the ratio limit stops it, named;
+    raised with limits={'ratio': …} the file loads."""
+    import gzip
+
+    import vitale_analysis.read as read_module
+
+    monkeypatch.setattr(read_module, "_RATIO_FLOOR", 1 << 20)
+    data = gzip.compress(_xes_with(20_000).encode(), compresslevel=9)
+    path = tmp_path / "bomb.xes.gz"
+    path.write_bytes(data)
+    assert len(_xes_with(20_000)) > 200 * len(data)  # (the premise: a ratio above the default 200)
+    msg = fails(load, path)
+    assert "limits['ratio']" in msg and "compression bomb" in msg
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        assert load(path, limits={"ratio": 100_000}).quality.rows_read == 20_000
