@@ -1065,3 +1065,12 @@ def test_a_compression_bomb_is_refused_early(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         assert load(path, limits={"ratio": 100_000}).quality.rows_read == 20_000
+
+
+def test_a_header_wider_than_the_sample_is_refused_before_reading(tmp_path):
+    """200,000 columns (the issue's file never finished): the header alone is longer than the
+    1 MB sample, so the count is a lower bound, said as such."""
+    names = ["case_id", "event", "timestamp"] + [f"c{i}" for i in range(200_000)]
+    path = write(tmp_path / "very_wide.csv", ",".join(names) + "\n" + "A,registration_submitted,2025-01-02\n")
+    msg = fails(load, path)
+    assert "at least" in msg and "limits['columns']" in msg

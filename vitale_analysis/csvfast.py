@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_csv_strict", "sniff_delimiter", "excel_sep_line", "DELIMITERS", "header_names"]
+__all__ = ["read_csv_strict", "TooManyColumns", "sniff_delimiter", "excel_sep_line", "DELIMITERS", "header_names"]
 
 DELIMITERS = (";", ",", "\t")
 _SAMPLE = 1 << 20  # bytes read to sniff the delimiter and parse the header
@@ -97,7 +97,12 @@ def _count_quotes(path: Path) -> int:
     return count
 
 
-def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
+class TooManyColumns(Exception):
+    """The header has more columns than allowed (args: how many, and whether that count is exact
+    or a lower bound): refused before any row is read."""
+
+
+def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None, max_columns: int | None = None):
     """Read ``path`` the fast way, or return None (the tolerant path then reads it).
 
     Returns ``(table, names, encoding_used, delimiter, rows, malformed)``: an Arrow
@@ -131,7 +136,11 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
     head = sample[3:] if bom else sample
     if size > _SAMPLE:  # a whole number of lines
         cut = head.rfind(b"\n")
-        if cut < 0:
+        if cut < 0:  # a first line longer than the sample: a header that wide is refused here
+            widest = max(head.count(d.encode()) for d in (delimiter,) if d) if delimiter else max(
+                head.count(d.encode()) for d in DELIMITERS)
+            if max_columns is not None and widest + 1 > max_columns:
+                raise TooManyColumns(widest + 1, False)
             return None
         head = head[: cut + 1]
     head_text = head.decode("latin-1")  # byte for byte: the split is the same in every ASCII-based encoding
@@ -147,6 +156,8 @@ def read_csv_strict(path: Path, *, delimiter: str | None, encoding: str | None):
     except (StopIteration, csv.Error):
         return None
     header_lines = reader.line_num
+    if max_columns is not None and len(cells) > max_columns:
+        raise TooManyColumns(len(cells), True)
     if any("\n" in c or "\r" in c for c in cells) or len(cells) < 2:
         return None
     raw_cells = [c.encode("latin-1") for c in cells]

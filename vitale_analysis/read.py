@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import code_width, distinct_categorical
-from .csvfast import DELIMITERS, excel_sep_line, read_csv_strict, sniff_delimiter
+from .csvfast import DELIMITERS, TooManyColumns, excel_sep_line, read_csv_strict, sniff_delimiter
 from .errors import CaseLogError, closest_names, fold
 from .privacy import mask_frame, mask_text
 
@@ -384,7 +384,13 @@ def _read_any(source, *, sheet, delimiter, encoding, limits=DEFAULT_LIMITS):
     if suffix in (".csv", ".txt", ".tsv"):
         if path.stat().st_size > limits["bytes"]:
             raise _too_large(name, f"{path.stat().st_size:,} bytes", "bytes", limits["bytes"])
-        frame, malformed, notes = _read_csv(path, delimiter=delimiter, encoding=encoding)
+        try:
+            frame, malformed, notes = _read_csv(path, delimiter=delimiter, encoding=encoding,
+                                                max_columns=limits["columns"])
+        except TooManyColumns as exc:
+            count, exact = exc.args
+            raise _too_large(name, f"{'' if exact else 'at least '}{count:,} columns", "columns",
+                             limits["columns"]) from None
         return frame, name, malformed, notes, ()
     if suffix in (".xlsx", ".xlsm"):
         _check_unzipped_size(path, name, limits["bytes"], limits["ratio"])
@@ -511,9 +517,9 @@ def _unclosed_quote_line(text: str, delim: str) -> int | None:
     return opened_at if inside else None
 
 
-def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
+def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None, max_columns: int | None = None):
     """A CSV file: the fast strict way (csvfast.py) when it can, else the tolerant way below."""
-    fast = read_csv_strict(path, delimiter=delimiter, encoding=encoding)
+    fast = read_csv_strict(path, delimiter=delimiter, encoding=encoding, max_columns=max_columns)
     if fast is not None:
         table, names, used, delim, rows, malformed = fast
         frame = arrow_to_frame(table, sorted_chunks=False)
@@ -526,7 +532,7 @@ def _read_csv(path: Path, *, delimiter: str | None, encoding: str | None):
             frame["row"] = pd.Series(rows.astype(np.int32 if len(rows) and rows[-1] < 2**31 - 1 else np.int64),
                                      copy=False)
         return frame, malformed, [f"read as {used}, delimiter {delim!r}", *_sep_note(path), *notes]
-    return _read_csv_text(path, delimiter=delimiter, encoding=encoding)
+    return _read_csv_text(path, delimiter=delimiter, encoding=encoding, max_columns=max_columns)
 
 
 _SEP_NOTE = "the first line 'sep={}' (written by Excel) names the delimiter; it was not read as the header"
@@ -539,7 +545,7 @@ def _sep_note(path: Path) -> list[str]:
     return [_SEP_NOTE.format(found)] if found else []
 
 
-def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
+def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None, max_columns: int | None = None):
     """The tolerant way: the whole text decoded (encodings detected line by line if need be),
     pandas' parser, and Python's csv module for files with malformed rows."""
     name = str(path)
@@ -554,6 +560,10 @@ def _read_csv_text(path: Path, *, delimiter: str | None, encoding: str | None):
     if excel_sep:  # Excel's "sep=;" line: the delimiter, not the header
         text = "\n" + text.split("\n", 1)[1] if "\n" in text else ""  # (a blank line: line numbers stay)
     delim = delimiter or excel_sep or sniff_delimiter(text)
+    if max_columns is not None:  # (before pandas builds them: 200,000 columns would take minutes)
+        first = next((line for line in text.split("\n", 50)[:50] if line.strip()), "")
+        if first.count(delim) + 1 > max_columns:
+            raise TooManyColumns(first.count(delim) + 1, True)
     open_line = _unclosed_quote_line(text, delim)
     if open_line is not None:
         raise CaseLogError(
