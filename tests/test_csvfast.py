@@ -278,3 +278,41 @@ def test_unclosed_quote_after_the_sample_goes_the_tolerant_way(tmp_path):
 
     with pytest.raises(CaseLogError, match="never closed"):
         read_caselog(path)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE_TEXT = sorted((ROOT / "tests" / "data" / "malformed").glob("*.csv")) + sorted(
+    (ROOT / "tests" / "data" / "malformed").glob("*.tsv")) + [ROOT / "data" / "sample_caselog.csv",
+                                                            ROOT / "data" / "sample_export_fr.csv"]
+
+
+# What the fast reader hands to the tolerant path, and why: nothing to read, a byte neither
+# UTF-8 nor cp1252, a delimiter it does not take, an unclosed quote, UTF-16, mixed encodings.
+HANDED_OVER = {"empty.csv", "only_blank_lines.csv", "neither_utf8_nor_cp1252.csv", "pipe_delimiter.csv",
+               "unclosed_quote.csv", "utf16.csv", "utf8_with_stray_cp1252_byte.csv"}
+
+
+def test_the_fast_reader_takes_every_catalogue_file_but_the_odd_ones():
+    handed = {p.name for p in CATALOGUE_TEXT if read_csv_strict(p, delimiter=None, encoding=None) is None}
+    assert handed == HANDED_OVER
+
+
+@pytest.mark.parametrize("path", [p for p in CATALOGUE_TEXT if p.name not in HANDED_OVER], ids=lambda p: p.name)
+def test_both_reading_paths_agree_on_the_catalogue_and_the_samples(path):
+    """Every text file of the catalogue the fast reader takes, and both samples: the frame
+    (cells as text, row numbers) and the rows set aside equal the tolerant reader's."""
+    from vitale_analysis import CaseLogError
+    from vitale_analysis import read as read_module
+
+    frame, malformed, _ = read_module._read_csv(path, delimiter=None, encoding=None)
+    try:
+        slow, slow_malformed, _ = read_module._read_csv_text(path, delimiter=None, encoding=None)
+    except CaseLogError as exc:  # pragma: no cover - would be a disagreement
+        pytest.fail(f"the fast reader read what the tolerant one refuses: {exc}")
+
+    def cells(f):
+        return f.astype(object).where(f.notna(), None).astype(str).reset_index(drop=True)
+
+    assert list(frame.columns) == list(slow.columns)
+    pd.testing.assert_frame_equal(cells(frame), cells(slow))
+    assert [(m["row"], m.get("line")) for m in malformed] == [(m["row"], m.get("line")) for m in slow_malformed]

@@ -642,15 +642,23 @@ PLANTED = {
         ],
         [3], ["2 85 •• •• ••• ••• 00"], 3, 3, {},
     ),
-    # Sorted times: 6 Jan, 10 Jan 2025, 20 Jan 2099; 99 % of the way along the first two is
-    # position int(0.99 × 2) = 1, 10 Jan 2025; a year after it is 10 Jan 2026: only 2099 is past it.
+    # Ten events (the fewest the check looks at), sorted in time: 99 % of the way along is position
+    # int(0.99 × 9) = 8, 21 Feb 2025; the bulk spans 6 Jan–21 Feb (46 days), less than a year, so
+    # the horizon is 21 Feb 2026: only the 2099 event (row 10) is past it.
     "future_timestamp": (
         [
             _row(),
             _row(event="registration_accepted", ts="2025-01-10 10:00"),
-            _row(event="nir_permanent", ts="2099-01-20 11:00"),
+            _row(event="nir_permanent", ts="2025-01-20 11:00"),
+            _row(event="documents_collected", ts="2025-01-22 11:00"),
+            _row(event="s1106_completed", ts="2025-01-24 11:00"),
+            _row(event="dossier_submitted", ts="2025-01-31 14:30"),
+            _row(event="submission_confirmed", ts="2025-02-03 10:00"),
+            _row(event="rights_opened", ts="2025-02-20 10:00"),
+            _row(event="card_requested", ts="2025-02-21 10:00"),
+            _row(event="followup_message", ts="2099-01-20 11:00"),
         ],
-        [3], ["A"], 3, 3, {},
+        [10], ["A"], 10, 10, {},
     ),
 }
 
@@ -885,6 +893,20 @@ def test_a_typo_year_is_flagged_and_kept_out_of_the_default_as_of(tmp_path):
     assert log.quality.rows_kept == 102
     assert log.last_timestamp == pd.Timestamp("2025-04-10 10:00")
     assert log.as_of().at == pd.Timestamp("2025-04-10 10:00")
+
+
+def test_small_or_resumed_logs_flag_nothing():
+    """Two events 14 months apart (too few to judge), and a three-year log whose last event comes
+    two years after the rest (within the log's own span): nothing flagged, the last event is the
+    default as-of."""
+    two = load(pd.DataFrame({"case_id": ["S0", "S1"], "event": "registration_submitted",
+                             "timestamp": ["2025-03-15 09:00", "2024-01-01 00:00"]}))
+    assert "future_timestamp" not in set(two.quality.failures["check"])
+    assert two.last_timestamp == pd.Timestamp("2025-03-15 09:00")
+    times = list(pd.date_range("2020-01-01", "2022-12-31", periods=200)) + [pd.Timestamp("2024-12-01")]
+    resumed = load(pd.DataFrame({"case_id": [f"C{i}" for i in range(201)], "event": "registration_submitted",
+                                 "timestamp": times}))
+    assert "future_timestamp" not in set(resumed.quality.failures["check"])
 
 
 def test_a_long_log_without_outliers_flags_nothing():

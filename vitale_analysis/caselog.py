@@ -40,8 +40,9 @@ CHECKS: dict[str, tuple[str, str]] = {
     "conflicting_attribute": ("flagged", "a case attribute differs between rows of one case (first value kept)"),
     "unreadable_value": ("flagged", "a yes/no attribute that is neither (left empty)"),
     "nir_bad_key": ("flagged", "a 15-character social security number whose key is wrong (kept; shown masked)"),
-    "future_timestamp": ("flagged", "a time more than a year after nearly all others (a typo date?): kept, "
-                                    "but left out of the default as-of date"),
+    "future_timestamp": ("flagged", "a time far past nearly all others (more than a year, or the log's own "
+                                    "span, after 99 % of them; a typo date?): kept, but left out of the default "
+                                    "as-of date"),
 }
 SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
 

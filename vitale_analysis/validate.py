@@ -46,7 +46,8 @@ _CATEGORY_ATTRIBUTES = ("office", "channel", "route", "advisor")
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
-_FUTURE_MARGIN_NS = 365 * 86_400 * 10**9  # future_timestamp: a year past 99 % of the times
+_FUTURE_MARGIN_NS = 365 * 86_400 * 10**9  # future_timestamp: a year past 99 % of the times …
+_FUTURE_MIN_EVENTS = 10  # … in a log of at least 10 events
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -583,10 +584,14 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
     tie = same_case.copy()
     tie[1:] &= (t[1:] == t[:-1]) & (ev_final[1:] != ev_final[:-1])
     # A time far beyond nearly all others (one typo year) would become the default as-of.
+    # The bulk: the times up to 99 % of the way along. Past it by more than a year, or than the
+    # bulk's own span if longer (a log of several years may resume after a long pause), a time
+    # is implausible. Too few events say nothing: at least _FUTURE_MIN_EVENTS.
     plausible_end = None
-    if len(t) > 1:
+    if len(t) >= _FUTURE_MIN_EVENTS:
         k = int(0.99 * (len(t) - 1))
-        horizon = int(np.partition(t, k)[k]) + _FUTURE_MARGIN_NS
+        bulk_end = int(np.partition(t, k)[k])
+        horizon = bulk_end + max(_FUTURE_MARGIN_NS, bulk_end - int(t.min()))
         future = t > horizon
         if future.any():
             flag(future, "future_timestamp", "timestamp", lambda idx: _times_text(t[idx], parsed.aware))
