@@ -155,3 +155,45 @@ def test_flat_index_never_wraps_around_at_the_narrow_types_edges(dtype):
     assert widen(outer).dtype == np.int64 and widen(outer).tolist() == outer.tolist()
     wide = np.arange(3, dtype=np.int64)
     assert widen(wide) is wide  # (no copy when already wide)
+
+
+@pytest.mark.parametrize("high", [1, 127, 128, 32_767, 32_768, 65_535, 65_536, 2**20, 2**31 - 1])
+def test_stable_argsort_is_numpys_stable_sort(high):
+    """The radix passes give exactly NumPy's stable order, at every code width (ties kept in
+    row order: many rows per code)."""
+    from vitale_analysis.codes import stable_argsort
+
+    rng = np.random.default_rng(high)
+    for dtype in (np.int8, np.int16, np.int32, np.int64):
+        if high > np.iinfo(dtype).max:
+            continue
+        keys = rng.integers(0, high + 1, 5_000).astype(dtype)
+        np.testing.assert_array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
+    with_negative = np.array([3, -1, 2, 3, -1], dtype=np.int32)
+    np.testing.assert_array_equal(stable_argsort(with_negative), np.argsort(with_negative, kind="stable"))
+
+
+@pytest.mark.parametrize("layout", ["by_case", "by_time", "any", "rows_shuffled"])
+@pytest.mark.parametrize("seed", range(6))
+def test_sort_order_is_the_lexicographic_order(layout, seed):
+    """Every path of sort_order (sorted by case, by time, neither, rows not in file order) gives
+    np.lexsort's order: case, time, event rank, row; many ties on case and time."""
+    from vitale_analysis.codes import sort_order
+
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    case = rng.integers(0, 70_000 if seed % 2 else 40, n).astype(np.int32)
+    time = rng.integers(0, 50, n).astype(np.int64)
+    event = rng.integers(0, 6, n).astype(np.int8)
+    rank = rng.permutation(7).astype(np.int64)
+    row = np.arange(1, n + 1, dtype=np.int32)
+    if layout == "by_case":
+        keep = np.lexsort((time, case))
+        case, time, event = case[keep], time[keep], event[keep]
+    elif layout == "by_time":
+        keep = np.argsort(time, kind="stable")
+        case, time, event = case[keep], time[keep], event[keep]
+    elif layout == "rows_shuffled":
+        row = rng.permutation(row)
+    expected = np.lexsort((row, rank[event], time, case))
+    np.testing.assert_array_equal(sort_order(case, time, event, rank, row), expected)
