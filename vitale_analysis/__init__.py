@@ -3,6 +3,7 @@
 The data flow, one direction (DESIGN.md), and the module of each step:
 
 1. ``read``      — :func:`read_caselog`: a file or DataFrame → :class:`RawLog`
+   (``csvfast``: CSV through Arrow's parser, each distinct value decoded once)
 2. ``validate``  — :func:`validate` → :class:`CaseLog` (``caselog``: the log and its
    :class:`QualityReport`); :func:`load` does 1 and 2 in one call
 3. ``cases``     — :func:`case_table` → :class:`CaseTable`; :func:`phase_durations`
