@@ -612,3 +612,46 @@ def test_row_numbers_are_32_bit_while_they_fit():
     assert frame["row"].tolist() == [1, 2, 3] and frame["row"].dtype == np.int32
     number_rows(frame, first=2**31 - 2)
     assert frame["row"].tolist() == [2**31 - 2, 2**31 - 1, 2**31] and frame["row"].dtype == np.int64
+
+
+def test_excel_through_calamine_reads_what_openpyxl_read(tmp_path):
+    """The switch to calamine keeps the cells as they were read before: openpyxl, each cell
+    through the same rules (a whole float is its integer's text, text stays text, an empty cell
+    is missing). Dates, times, whole and decimal numbers, booleans, leading zeros, empty cells."""
+    from datetime import datetime
+
+    import numpy as np
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["case_id", "event", "timestamp", "amount", "born_abroad", "note"])
+    rows = [
+        ["00012", "registration_submitted", datetime(2025, 1, 6, 9, 0), 12, True, "texte"],
+        [12, "registration_accepted", datetime(2025, 1, 10, 10, 30), 12.5, False, None],
+        [12.0, "nir_permanent", "2025-01-20 11:00", -3, None, "=1+1 (text)"],
+        ["A B", None, datetime(2025, 2, 1), 1e6, "oui", 7],
+    ]
+    for row in rows:
+        sheet.append(row)
+    sheet["F4"].data_type = "s"
+    path = tmp_path / "typed.xlsx"
+    book.save(path)
+
+    def cell(value):  # the rules the reader applied to openpyxl's values before the switch
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    before = pd.read_excel(path, engine="openpyxl", dtype=object)
+    raw = read_caselog(path)
+    for column in before.columns:
+        want = [cell(v) for v in before[column]]
+        got = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in raw.frame[column]]
+        got = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in got]
+        want = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in want]
+        assert got == want, column
