@@ -53,7 +53,6 @@ matplotlib.use("Agg")
 
 import ipywidgets as W  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 import vitale_analysis as va  # noqa: E402
 from vitale_analysis.simulate import simulate, write_events  # noqa: E402

@@ -15,7 +15,6 @@ import io
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings

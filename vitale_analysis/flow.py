@@ -16,7 +16,6 @@ there is no Python loop per case or per period, so a national caseload
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

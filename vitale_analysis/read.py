@@ -930,7 +930,6 @@ def arrow_to_frame(table, *, sorted_chunks: bool = True) -> pd.DataFrame:
     ``sorted_chunks=False`` skips the look for row groups of sorted dictionaries
     (a Parquet file sorted by case), which a CSV file's blocks never have."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns = {}
     for name in table.column_names:

@@ -10,7 +10,6 @@ or ``@``) are written as plain text.
 from __future__ import annotations
 
 import base64
-import io
 import os
 import shutil
 import tempfile

@@ -14,7 +14,7 @@ import pandas as pd
 from .caselog import CaseLog
 from .cases import PHASE_STATES, TIMED_STATES, UNTIMED_STATES, CaseTable, as_case_table
 from .codes import case_positions, flat_index, run_starts
-from .cohorts import by_names, cohort_columns
+from .cohorts import cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
 from .km import (km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted, sort_durations,
