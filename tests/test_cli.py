@@ -24,8 +24,10 @@ def test_summary_on_a_small_log(tmp_path):
     out = result.stdout
     # 12 dossiers: 9 open, 1 complete, 2 closed (worked out in test_core).
     assert "12 in all — 9 open, 1 complete, 2 closed" in out
-    assert "milestone_order                    1" in out  # C_VIOL only
-    assert "rows read 60 = kept 60 + set aside 0" in out
+    order = next(line for line in out.splitlines() if line.strip().startswith("Milestones out of order"))
+    assert order.split()[4] == "1"  # C_VIOL only
+    assert "60 rows read = 60 kept + 0 set aside." in out
+    assert "_" not in out.replace(str(path), "")  # no raw code (milestone_order, …) in the summary
     # Registration: 12 dossiers — 10 finished (C_COMPLETE 3, O_2 7, O_3..O_7 3 each, C_NIA,
     # C_VIOL, C_CLOSED 2 each), O_1 still open (28.6 days), C_SAL closed in it after 7 days.
     # Kaplan–Meier: S(2) = 9/12, then 6 of 9 at 3 → S(3) = 0.25 ≤ 0.5: median 3.0; p75 3.0;
@@ -41,8 +43,14 @@ def test_summary_in_french(tmp_path):
     pd.DataFrame(ROWS).to_csv(path, index=False)
     result = run("summary", str(path), "--lang", "fr")
     assert result.returncode == 0, result.stderr
-    assert "Ouverture des droits" in result.stdout
-    assert "Salarié sur le parcours indépendant" in result.stdout
+    out = result.stdout
+    assert "Ouverture des droits" in out
+    assert "Salarié sur le parcours indépendant" in out
+    # The same small log (12 dossiers: 9 open, 1 complete, 2 closed), in French words and plurals.
+    assert "60 lignes lues = 60 gardées + 0 mise de côté." in out
+    assert "12 en tout — 9 en cours, 1 terminé, 2 clos" in out
+    reg = next(line for line in out.splitlines() if line.strip().startswith("Immatriculation"))
+    assert reg.split()[1:] == ["12", "1", "3,0", "3,0", "pas", "encore", "3,0"]  # (see the English test)
 
 
 def test_validate_prints_the_quality_report(tmp_path):

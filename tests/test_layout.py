@@ -2,7 +2,10 @@
 
 Read from the source with ``ast`` (every ``from .x import y``, at the top of a module or
 inside a function): the import graph has no cycle, each module imports only modules of
-its own layer or below, and no module imports another's ``_private`` name.
+its own layer or below, and no module imports another's ``_private`` name. A subpackage
+(``plots/``, ``widgets/``) counts as one module: its files' imports of the package's
+modules (``from ..x import y``) are its edges, and the imports between its own files are
+its inside.
 """
 
 from __future__ import annotations
@@ -17,31 +20,35 @@ PACKAGE = Path(__file__).resolve().parents[1] / "vitale_analysis"
 #: The reading order: read → validate → cases → analyses → presentation, on their foundations.
 LAYERS = [
     {"errors", "_version", "masking"},
-    {"codes", "timeutil", "process", "privacy", "cohorts"},
+    {"codes", "timeutil", "process", "privacy", "cohorts", "i18n"},
     {"km", "read", "simulate", "csvfast"},
     {"caselog"},
     {"validate", "sharing", "eventcore"},
     {"cases", "batches"},
     {"summaries", "stalls", "flow", "conformance"},
-    {"labels", "chartdata"},
+    {"labels", "chartdata", "display"},
     {"plots", "report"},
     {"widgets", "cli", "__main__", "__init__"},
 ]
 
 
+def _edges(path: Path, level: int) -> list[tuple[str, str, int]]:
+    """The imports of the package's modules in one file (``level``: the dots that name the package)."""
+    edges = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == level:
+            if node.module:
+                edges += [(node.module.split(".")[0], alias.name, node.lineno) for alias in node.names]
+            else:  # from . import x
+                edges += [(alias.name, "*", node.lineno) for alias in node.names]
+    return edges
+
+
 def _imports() -> dict[str, list[tuple[str, str, int]]]:
     """Module → [(imported module, imported name, line)] for the package's relative imports."""
-    found = {}
-    for path in sorted(PACKAGE.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        edges = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    edges += [(node.module, alias.name, node.lineno) for alias in node.names]
-                else:  # from . import x
-                    edges += [(alias.name, "*", node.lineno) for alias in node.names]
-        found[path.stem] = edges
+    found = {path.stem: _edges(path, 1) for path in sorted(PACKAGE.glob("*.py"))}
+    for package in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").exists()):
+        found[package.name] = [edge for path in sorted(package.rglob("*.py")) for edge in _edges(path, 2)]
     return found
 
 

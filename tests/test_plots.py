@@ -193,7 +193,8 @@ def test_phase_durations_by_cohort(cases):
     table = chartdata.phase_quartiles(cases, by="channel")
     ax = plots.plot_phase_durations(table)
     labels = ticks(ax)
-    assert labels[:3] == ["Registration", "ameli", "postal"]
+    # (the channel codes shown with their words: "ameli" is the ameli account, "postal" the post)
+    assert labels[:3] == ["Registration", "ameli account", "post"]
     bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
     assert bold == [CARTE_VITALE.phase(p).label_in("en") for p in PHASES]
     for rec in table.itertuples(index=False):
@@ -275,8 +276,8 @@ def test_survival_lines_equal_km_curves(cases):
     curves = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"), by="channel")
     ax = plots.plot_survival(curves)
     lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-    assert [line.get_label() for line in lines] == ["ameli (n = 4, median 39 days)",
-                                                    "postal (n = 2, median 29 days)"]
+    assert [line.get_label() for line in lines] == ["ameli account (n = 4, median 39 days)",
+                                                    "post (n = 2, median 29 days)"]
     for line, channel in zip(lines, ["ameli", "postal"]):
         part = curves[curves["channel"] == channel]
         np.testing.assert_array_equal(line.get_xdata(), part["days"].to_numpy())
@@ -301,7 +302,7 @@ def test_survival_in_french_and_median_not_reached(cases):
     assert ticks(ax)[:3] == [f"0{NNBSP}%", f"20{NNBSP}%", f"40{NNBSP}%"]
     by_channel = chartdata.km_curves(chartdata.milestone_times(cases, "rights_opened", by="channel"), by="channel")
     ax = plots.plot_survival(by_channel, lang="fr")
-    assert legend_texts(ax) == ["ameli (n = 4, médiane 39 jours)", "postal (n = 2, médiane 29 jours)"]
+    assert legend_texts(ax) == ["Compte ameli (n = 4, médiane 39 jours)", "Courrier (n = 2, médiane 29 jours)"]
     assert ax.get_title().startswith("Délai jusqu'à l'attestation de droits : part des dossiers encore en attente\n")
     assert ax.get_xlabel() == "Jours depuis le début du dossier"
     from_submission = chartdata.km_curves(chartdata.milestone_times(cases, "card_received", start="dossier_submitted"))
@@ -615,7 +616,7 @@ def test_waiting_on_bars_equal_the_summary(log, cases):
     assert legend_texts(ax) == ["applicant", "office (CPAM, CGSS)", "third party"]  # no unassigned time
     for party, container in zip(parties, ax.containers):
         np.testing.assert_allclose([bar.get_width() for bar in container], summary[f"share_{party}"] * 100)
-    assert ticks(ax) == ["ameli\n(n = 4)", "postal\n(n = 2)"]
+    assert ticks(ax) == ["ameli account\n(n = 4)", "post\n(n = 2)"]
     ax_fr = plots.plot_waiting_on(summary, population=cases, lang="fr")
     assert legend_texts(ax_fr) == ["demandeur", "caisse (CPAM, CGSS)", "tiers"]
     assert ax_fr.get_title() == ("Qui fait attendre les dossiers : part du temps écoulé\n"

@@ -26,6 +26,7 @@ from .batches import case_table_batched, iter_case_batches
 from .caselog import CHECKS, CaseLog, QualityReport
 from .cases import PHASE_STATES, CaseTable, case_table, phase_durations
 from .conformance import CONFORMANCE_KINDS, conformance
+from .display import describe, readable
 from .errors import CaseLogError, DataQualityWarning
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
 from .privacy import mask_frame, mask_identifier, nir_columns
@@ -86,4 +87,7 @@ __all__ = [
     # errors
     "CaseLogError",
     "DataQualityWarning",
+    # tables and a log in words (English or French)
+    "describe",
+    "readable",
 ]

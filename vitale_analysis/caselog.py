@@ -9,6 +9,7 @@ report's tidy ``failures`` table: one row per problem with the source ``row``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -169,13 +170,17 @@ class CaseLog:
     ``events`` has one row per kept event, sorted by ``case_id`` then time
     (ties ordered by the process, then by source row), with typed columns:
     ``case_id`` (string), ``event`` and ``trigger`` (categoricals), ``timestamp``
-    (naive, or UTC), ``note``, the case attributes, and ``row``.
+    (naive, or UTC), ``note``, the case attributes, and ``row``. ``labels`` holds
+    the file's own labels of the values a mapping translated (see :class:`RawLog`).
     """
 
     events: pd.DataFrame
     quality: QualityReport
     process: ProcessModel = CARTE_VITALE
     case_attributes: tuple[str, ...] = ()
+    #: The user's own words for the values they mapped (column → value → the file's label, from the
+    #: mapping's ``values`` tables): tables and charts show these rather than the codes.
+    labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
 
     @property
     def last_timestamp(self) -> pd.Timestamp:

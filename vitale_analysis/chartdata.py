@@ -83,6 +83,7 @@ def _population_attrs(table: CaseTable) -> dict:
         "n_open": int((table["status"] == "open").sum()),
         "as_of": table.as_of,
         "days": table.days,
+        "labels": table.log.labels,  # (the user's own words for the values: chart labels)
     }
 
 

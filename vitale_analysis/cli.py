@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from .cases import case_table
-from .conformance import CONFORMANCE_KINDS, conformance
+from .display import describe
+from .conformance import conformance
 from .errors import CaseLogError, DataQualityWarning
 from .labels import with_trigger_labels
 from .masking import mask_text
@@ -59,74 +61,88 @@ def _load(args) -> tuple:
     return source, log
 
 
-def _fmt_days(value: float) -> str:
+def _fmt_days(value: float, lang: str = "en") -> str:
     if np.isnan(value):
         return "—"
     if np.isinf(value):
-        return "not yet"
-    return f"{value:.1f}"
+        return i18n.t("cli.not_yet", lang)
+    return i18n.number(value, lang, 1)
+
+
+def quality_text(log, lang: str = "en") -> str:
+    """The quality report in a few lines, in ``lang``; in English with how the file was read (the notes)."""
+    lines = [str(describe(log, lang=lang))]
+    if lang == "en":  # (the reader's notes are written in English)
+        lines += [f"  {mask_text(note)}" for note in log.quality.notes]
+    return "\n".join(lines)
 
 
 def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14) -> str:
-    """A plain-text overview: quality, dossiers, time per phase, stalls, triggers, order problems."""
+    """A plain-text overview, in ``lang``: quality, dossiers, time per phase, stalls, triggers, order problems."""
     cases = case_table(log, as_of=as_of)
     process = log.process
     labels = process.phase_labels(lang)
     status = cases["status"].value_counts()
     n = len(cases)
+
+    def col(key: str) -> str:
+        return i18n.t(f"cli.col.{key}", lang)
+
     lines = [
-        repr(log.quality),
+        quality_text(log, lang),
         "",
-        f"Dossiers as of {cases.as_of}: {n:,} in all — "
-        f"{status.get('open', 0):,} open, {status.get('complete', 0):,} complete, "
-        f"{status.get('closed', 0):,} closed (abandoned or moved away).",
+        i18n.t("cli.header", lang, day=i18n.day(cases.as_of, lang), n=n, open=int(status.get("open", 0)),
+               complete=int(status.get("complete", 0)), closed=int(status.get("closed", 0))),
         "",
-        "Time per phase, in days. Kaplan–Meier counts the dossiers still open for the days they",
-        "have waited so far; 'finished only' leaves them out and so looks shorter.",
+        i18n.t("cli.phases_intro", lang),
     ]
     summary = phase_summary(cases)
     lines.append(
-        f"  {'phase':<26}{'dossiers':>9}{'open':>7}{'median':>9}{'p75':>9}{'p90':>9}{'finished only':>15}"
+        f"  {col('phase'):<26}{col('dossiers'):>9}{col('open'):>9}{col('median'):>11}{col('p75'):>11}"
+        f"{col('p90'):>11}{col('finished_only'):>16}"
     )
     for row in summary.itertuples(index=False):
         lines.append(
-            f"  {labels[row.phase]:<26}{row.n:>9,}{row.n_open:>7,}{_fmt_days(row.median_days):>9}"
-            f"{_fmt_days(row.p75_days):>9}{_fmt_days(row.p90_days):>9}"
-            f"{_fmt_days(row.median_days_completed_only):>15}"
+            f"  {labels[row.phase]:<26}{i18n.number(row.n, lang):>9}{i18n.number(row.n_open, lang):>9}"
+            f"{_fmt_days(row.median_days, lang):>11}{_fmt_days(row.p75_days, lang):>11}{_fmt_days(row.p90_days, lang):>11}"
+            f"{_fmt_days(row.median_days_completed_only, lang):>16}"
         )
 
     work = stalled(cases, followup_days=followup_days)
-    lines += ["", f"Stalled: {len(work):,} open dossiers are past their phase's threshold "
-                  f"(the caseload's 90th percentile; follow-up interval {followup_days:g} days)."]
+    lines += ["", i18n.t("cli.stalled", lang, n=i18n.count(len(work), "dossier", lang), f=followup_days)]
     if len(work):
         per_phase = work.groupby("phase", observed=True).size()
         thresholds = phase_thresholds(cases)
         for key, count in per_phase.items():
-            lines.append(f"  {labels[key]:<26}{count:>6,} past {thresholds[key]:.0f} days")
+            past = i18n.t("cli.past", lang, d=i18n.days(thresholds[key], lang, decimals=0))
+            lines.append(f"  {labels[key]:<26}{i18n.number(int(count), lang):>6} {past}")
         reasons = work["reason"].value_counts()
-        lines.append("  next actions: " + ", ".join(f"{k} {v:,}" for k, v in reasons.items() if v))
+        said = ", ".join(f"{i18n.t(f'reason.{k}', lang)} {i18n.number(int(v), lang)}" for k, v in reasons.items() if v)
+        lines.append("  " + i18n.t("cli.next_actions", lang, list=said))
 
     triggers = with_trigger_labels(trigger_summary(cases, n_boot=0), process, lang=lang)
     if len(triggers):
-        lines += ["", "Delay triggers, by days attributable (an association, not proof of cause):",
-                  f"  {'trigger':<62}{'dossiers':>9}{'share':>8}{'extra days':>12}"]
+        lines += ["", i18n.t("cli.triggers", lang),
+                  f"  {col('trigger'):<62}{col('dossiers'):>9}{col('share'):>9}{col('extra_days'):>14}"]
         for row in triggers.itertuples(index=False):
             lines.append(
-                f"  {row.label:<62}{row.cases_affected:>9,}{row.share:>8.1%}{_fmt_days(row.extra_days):>12}"
+                f"  {row.label:<62}{i18n.number(row.cases_affected, lang):>9}{i18n.share(row.share, lang):>9}"
+                f"{_fmt_days(row.extra_days, lang):>14}"
             )
 
     problems = conformance(cases)
     if len(problems):
-        lines += ["", "Steps out of order (dossiers):"]
+        lines += ["", i18n.t("cli.order", lang)]
         per_kind = problems.groupby("kind", observed=True)["case_id"].nunique()
         for kind, count in per_kind.items():
-            lines.append(f"  {kind:<30}{count:>6,}  {CONFORMANCE_KINDS[kind]}")
+            lines.append(f"  {i18n.t(f'kind_name.{kind}', lang):<38}{i18n.number(int(count), lang):>6}  "
+                         f"{i18n.t(f'kind.{kind}', lang)}")
     return "\n".join(lines)
 
 
 def _cmd_summary(args) -> int:
     source, log = _load(args)
-    _say(f"Case log: {source}")
+    _say(i18n.t("cli.source", args.lang, source=source))
     _say(summary_text(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days))
     return 0
 
@@ -150,7 +166,8 @@ def _cmd_report(args) -> int:
         bar.update()
         html, xlsx = write_report(tables, args.out, charts=charts, source=str(source))
         bar.update()
-    _say(f"Report written for {source} (as of {tables.as_of}, {len(tables.cases):,} dossiers):")
+    _say(i18n.t("cli.report_written", args.lang, source=source, day=i18n.day(tables.as_of, args.lang),
+                n=i18n.count(len(tables.cases), "dossier", args.lang)))
     _say(f"  {html}")
     _say(f"  {xlsx}")
     return 0

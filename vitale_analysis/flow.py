@@ -377,7 +377,7 @@ def waiting_on(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | Non
     for k, party_name in enumerate(WAITING_COLUMNS):
         out[f"{party_name}_days"] = sums[:, k]
     out["total_days"] = sums.sum(axis=1)
-    out.attrs.update(as_of=core.as_of, days=days, process=core.process.name)  # (for display)
+    out.attrs.update(as_of=core.as_of, days=days, process=core.process.name, labels=log.labels)  # (for display)
     return out
 
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import i18n
 from .process import ProcessModel, check_lang
 
 __all__ = ["next_action", "with_next_actions", "with_trigger_labels"]
 
-_DOCUMENT = {"en": "the requested document", "fr": "document demandé"}
-_EVIDENCE = {"en": "Evidence pack", "fr": "Dossier de preuves"}
 
 
 def next_action(process: ProcessModel, reason: str, phase: str, document: str | None, lang: str = "en") -> str:
@@ -36,11 +35,13 @@ def next_action(process: ProcessModel, reason: str, phase: str, document: str | 
         return process.nia_action[lang]
     if reason == "complement_pending":
         model = process.triggers.get(document) if isinstance(document, str) else None
-        return process.complement_action[lang].replace("{document}", model.label_in(lang) if model else _DOCUMENT[lang])
+        document = model.label_in(lang) if model else i18n.t("label.document", lang)
+        return process.complement_action[lang].replace("{document}", document)
     if reason == "no_movement":
-        pack = process.evidence_pack[lang]
-        colon = " :" if lang == "fr" else ":"
-        return f"{process.followup_action[lang]} {_EVIDENCE[lang]}{colon} {pack}."
+        action, pack = process.followup_action.get(lang, ""), process.evidence_pack.get(lang, "")
+        if not pack:  # (a model without an evidence pack: the follow-up action alone)
+            return action
+        return f"{action} {i18n.t('label.evidence_pack', lang)}{i18n.colon(lang)} {pack}.".strip()
     return process.phase(phase).next_action[lang]
 
 

@@ -27,7 +27,7 @@ import tomllib
 import zlib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,10 @@ class RawLog:
         ``line``, ``fields``, ``expected``, ``value``): set aside at validation.
     notes : tuple of str
         How the file was read (encoding, delimiter, …).
+    labels : dict
+        Column → value → the file's own label, from the mapping's ``values``
+        tables (the first label of each value): what tables and charts show in
+        place of the code, e.g. ``{"channel": {"ameli": "Compte ameli"}}``.
 
     A plain DataFrame can be validated too; ``dataclasses.replace(raw,
     frame=...)`` keeps what was read about a frame you changed.
@@ -81,6 +85,7 @@ class RawLog:
     case_attributes: tuple[str, ...] = ()
     malformed_rows: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, raw) -> "RawLog":
@@ -320,7 +325,7 @@ def read_caselog(
     # Renamed declared attributes keep their new names.
     declared = tuple(columns.get(c, c) for c in declared)
     return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
-                  malformed_rows=tuple(malformed), notes=tuple(notes))
+                  malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values))
 
 
 # --------------------------------------------------------------------------- per format
@@ -1263,6 +1268,23 @@ def _likely_headers(column: str, found: list[str]) -> list[str]:
     synonyms = {fold(s) for s in _SYNONYMS.get(column, ())}
     hits = [h for h in found if fold(h) in synonyms]
     return hits + [h for h in closest_names(column, found) if h not in hits]
+
+
+def own_labels(values: Mapping[str, Mapping[Any, Any]]) -> dict:
+    """Column → value → the file's own label: the mapping's ``values`` tables read backwards, the first
+    label of each value kept (``{"channel": {"Compte ameli": "ameli"}}`` → ``{"channel": {"ameli": "Compte ameli"}}``).
+    Labels that only differ from the value by case or spaces are left out (nothing to show)."""
+    out: dict[str, dict] = {}
+    for column, table in values.items():
+        mine: dict = {}
+        for label, value in table.items():
+            if isinstance(value, bool) or value is None or not isinstance(label, str):
+                continue  # (yes/no values are shown as yes/no in the reader's language)
+            if value not in mine and fold(label) != fold(str(value)):
+                mine[value] = label
+        if mine:
+            out[column] = mine
+    return out
 
 
 def _map_values(frame: pd.DataFrame, values: Mapping[str, Mapping[Any, Any]], name: str) -> pd.DataFrame:

@@ -686,7 +686,8 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
             DataQualityWarning,
             stacklevel=stacklevel,  # the user's line, through load() too
         )
-    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes)
+    return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes,
+                   labels=raw.labels)
 
 
 def _lookalike_key(text: str) -> str:

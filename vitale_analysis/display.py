@@ -1,0 +1,266 @@
+"""Tables as an advisor reads them: one way for the report, the workbook and the explorers.
+
+:func:`readable` turns a table the package computed (keys and codes: ``phase``,
+``reason``, ``check``, ``kind``, ``waiting_on``, event names, booleans, days,
+shares, times) into words in English or French, with the user's own labels
+from their mapping where they exist, identifiers that look like a social
+security number masked, and readable headers. :func:`html_table` writes such a
+table as HTML, escaped.
+
+>>> import pandas as pd
+>>> from vitale_analysis.display import readable
+>>> table = pd.DataFrame({"case_id": ["D1"], "reason": ["no_movement"], "median_days": [float("inf")],
+...                       "waiting_on": ["office"], "share": [0.125]})
+>>> readable(table, "fr", share_columns=("share",)).iloc[0].tolist()
+['D1', 'Sans nouvelles', 'pas encore', 'caisse (CPAM, CGSS)', '12,5\u202f%']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+import pandas as pd
+
+from . import i18n
+from .masking import printable
+from .privacy import mask_identifiers, mask_text
+from .process import ProcessModel, check_lang
+
+__all__ = ["DAYS_COLUMNS", "EVENT_COLUMNS", "LogSummary", "describe", "readable", "html_table", "safe_text",
+           "order_detail", "failure_value"]
+
+#: Columns that hold days (numbers with one decimal; ``inf``: "not yet").
+DAYS_COLUMNS = ("median_days", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
+                "days_over", "days_since_last_event", "median_days_to_next_milestone", "median_days_affected",
+                "median_days_unaffected", "extra_days", "extra_days_ci_low", "extra_days_ci_high",
+                "total_days_attributable", "days_apart", "days_to_next_milestone")
+#: Columns that hold an event name (shown with its label).
+EVENT_COLUMNS = ("event", "last_event", "first_event", "second_event")
+# Columns whose values are codes with a label in the catalogue (``value.<column>.<code>``), and the
+# catalogue prefix of each.
+_CODED = {"reason": "reason.", "waiting_on": "value.waiting_on.", "status": "value.status.",
+          "action": "value.action.", "check": "check_name.", "kind": "kind_name.", "number_status": "value.number_status."}
+_INTEGER_COLUMNS = ("n", "n_finished", "n_open", "n_closed", "n_no_duration", "events", "cases_affected", "count")
+
+
+def safe_text(value) -> str:
+    """Text for a reader: social-security-like numbers masked, control characters shown as \ufffd."""
+    return printable(mask_text(str(value)))
+
+
+def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = None,
+             labels: Mapping[str, Mapping] | None = None, days_columns=DAYS_COLUMNS, share_columns=("share",),
+             numbers: bool = False, headers: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` in words, with readable headers.
+
+    * ``case_id``: masked where it looks like a social security number;
+    * days: one decimal in the language's notation; ``inf`` (a median not reached) reads "not yet";
+    * shares: per cent; times: to the minute (``03/01/2025 13:14`` in French);
+    * ``phase``: the process model's label; events and triggers: the user's own label (``labels``:
+      column → code → label, from the mapping), else the catalogue's;
+    * codes (``reason``, ``waiting_on``, ``status``, ``action``, ``check``, ``kind``): their label;
+      ``description`` of a check and ``detail`` of a step out of order: in the language;
+    * booleans: yes / no; other text: masked.
+
+    With ``numbers`` (the workbook), days, shares and counts stay numbers so that they sort and sum in Excel.
+    ``headers`` (column → header) overrides the catalogue's headers.
+    """
+    check_lang(lang)
+    labels = labels or {}
+    out = frame.copy()
+    not_yet = i18n.t("report.not_yet", lang)
+    for column in out.columns:
+        values = out[column]
+        if column == "case_id":
+            out[column] = mask_identifiers(values).astype(object).map(lambda v: "" if pd.isna(v) else printable(str(v)))
+        elif column in days_columns:
+            floats = values.astype(float)
+            if numbers:
+                out[column] = [None if np.isnan(v) else (not_yet if np.isinf(v) else round(v, 1)) for v in floats]
+            else:
+                out[column] = floats.map(lambda v: "" if np.isnan(v) else (not_yet if np.isinf(v)
+                                                                           else i18n.number(v, lang, 1)))
+        elif column in share_columns:
+            floats = values.astype(float)
+            out[column] = floats.round(4) if numbers else floats.map(lambda v: i18n.share(v, lang))
+        elif column in _INTEGER_COLUMNS and not numbers and pd.api.types.is_numeric_dtype(values):
+            out[column] = values.map(lambda v: "" if pd.isna(v) else i18n.number(int(v), lang))
+        elif column in ("phase", "current_phase") and process is not None:
+            known = set(process.phase_keys)
+            out[column] = values.astype(object).map(
+                lambda v: "" if pd.isna(v) else process.phase(v).label_in(lang) if v in known else safe_text(v))
+        elif column in EVENT_COLUMNS:
+            own = labels.get("event")
+            out[column] = values.astype(object).map(
+                lambda v: "" if pd.isna(v) else safe_text(i18n.event_label(v, lang, labels=own)))
+        elif column == "trigger":
+            own = labels.get("trigger") or {}
+            out[column] = values.astype(object).map(lambda v: "" if pd.isna(v) else safe_text(
+                own.get(v) or (process.triggers[v].label_in(lang) if process is not None and v in process.triggers
+                               else v)))
+        elif column in _CODED:
+            prefix = _CODED[column]
+            out[column] = values.astype(object).map(
+                lambda v: "" if pd.isna(v) else i18n.t(prefix + str(v), lang) if i18n.has(prefix + str(v))
+                else safe_text(v))
+        elif column == "description" and "check" in frame.columns:
+            out[column] = [i18n.t(f"check.{c}", lang) if i18n.has(f"check.{c}") else safe_text(d)
+                           for c, d in zip(frame["check"].astype(object), values.astype(object))]
+        elif column == "value" and "check" in frame.columns:
+            out[column] = [failure_value(c, v, lang, labels.get("event"))
+                           for c, v in zip(frame["check"].astype(object), values.astype(object))]
+        elif column == "column" and "check" in frame.columns:
+            out[column] = values.astype(object).map(lambda v: _column_header(v, lang))
+        elif column == "detail" and "kind" in frame.columns:
+            out[column] = order_detail(frame, lang, labels=labels.get("event"))
+        elif pd.api.types.is_bool_dtype(values):
+            out[column] = values.map(lambda v: "" if pd.isna(v) else i18n.t(f"value.bool.{str(bool(v)).lower()}", lang))
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            out[column] = i18n.date_time(values, lang).to_numpy()
+        elif values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            out[column] = values.astype(object).map(
+                lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
+                else i18n.value_label(column, v, lang, labels) if not isinstance(v, str) or column in labels
+                or i18n.has(f"value.{column}.{v}") else safe_text(v))
+    names = {**i18n.headers(lang), **(headers or {})}
+    return out.rename(columns=names)
+
+
+_TIE = re.compile(r"^(\w+) and (\w+) at (.+)$")
+_BEFORE = re.compile(r"^(\w+) before (\w+)$")
+
+
+def failure_value(check, value, lang: str, labels: Mapping | None = None) -> str:
+    """The ``value`` of a quality failure as a reader sees it: event names with their labels, and the
+    checks' own sentences (``"a and b at …"``, ``"a before b"``) in ``lang``; masked."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = str(value)
+    label = lambda name: i18n.event_label(name, lang, labels=labels)  # noqa: E731
+    if check == "same_time_tie" and (m := _TIE.match(text)):
+        at = pd.Timestamp(m.group(3)) if _is_time(m.group(3)) else None
+        when = i18n.date_time(pd.Series([at]), lang).iloc[0] if at is not None else m.group(3)
+        return safe_text(i18n.t("failure.tie", lang, a=label(m.group(1)), b=label(m.group(2)), at=when))
+    if check == "order_violation" and (m := _BEFORE.match(text)):
+        return safe_text(i18n.t("failure.before", lang, a=label(m.group(1)), b=label(m.group(2))))
+    if check in ("duplicate_row", "after_as_of", "same_time_tie") and i18n.has(f"event.{text}"):
+        return safe_text(label(text))
+    return safe_text(text)
+
+
+def _is_time(text: str) -> bool:
+    try:
+        pd.Timestamp(text)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _column_header(column, lang: str) -> str:
+    """A column named in a quality failure, as a reader knows it ("timestamp" → "Date")."""
+    if column is None or (not isinstance(column, str) and pd.isna(column)):
+        return ""
+    if column == "(whole row)":
+        return i18n.t("failure.whole_row", lang)
+    key = f"failure.column.{column}"
+    return i18n.t(key, lang) if i18n.has(key) else safe_text(i18n.column_label(column, lang))
+
+
+def order_detail(frame: pd.DataFrame, lang: str, *, labels: Mapping | None = None) -> list[str]:
+    """The sentence of each row of a :func:`~vitale_analysis.conformance` table, in ``lang``, from its
+    structured columns (``kind``, ``first_event``, ``first_at``, ``second_event``, ``second_at``)."""
+    out = []
+    for kind, first, first_at, second, second_at in zip(
+            frame["kind"].astype(object), frame["first_event"].astype(object), frame["first_at"],
+            frame["second_event"].astype(object), frame["second_at"]):
+        def name(event):
+            return "" if event is None or (not isinstance(event, str) and pd.isna(event)) \
+                else i18n.event_label(event, lang, labels=labels)
+
+        def when(at):
+            return "" if pd.isna(at) else i18n.short_day(at, lang)
+
+        if kind == "dossier_before_registration" and (second is None or pd.isna(second_at)):
+            out.append(i18n.t("order.dossier_before_registration_none", lang, first=name(first), first_at=when(first_at)))
+            continue
+        key = f"order.{kind}"
+        if not i18n.has(key):
+            out.append("")
+            continue
+        second_when = f" ({when(second_at)})" if not pd.isna(second_at) else ""
+        out.append(i18n.t(key, lang, first=name(first), first_at=when(first_at), second=name(second),
+                          second_at=when(second_at), second_when=second_when))
+    return out
+
+
+_TABLE_CSS = (
+    "<style>.vitale-data{border-collapse:collapse;font-size:12px;margin:4px 0}"
+    ".vitale-data th,.vitale-data td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}"
+    ".vitale-data th{background:#eef4fa}.vitale-data caption{text-align:left;font-weight:600;padding:2px 0}</style>"
+)
+
+
+def html_table(frame: pd.DataFrame, *, caption: str | None = None, css: bool = True,
+               classes: str = "vitale-data") -> str:
+    """A readable table as HTML: every text cell masked and escaped; ``caption`` says what it shows."""
+    if frame.empty:
+        return ""
+    safe = frame.map(lambda v: safe_text(v) if isinstance(v, str) else v)
+    html = safe.to_html(index=False, border=0, escape=True, na_rep="", classes=classes)
+    if caption:
+        html = html.replace(">\n  <thead>", f">\n  <caption>{escape(safe_text(caption))}</caption>\n  <thead>", 1)
+    return (_TABLE_CSS if css else "") + html
+
+
+# ============================================================================ a log in a few lines
+@dataclass(frozen=True)
+class LogSummary:
+    """What a case log holds and what reading it found, in one language: a notebook shows it as a short
+    paragraph and the table of checks; ``str()`` gives the same as plain text (the command line's)."""
+
+    log: object
+    lang: str = "en"
+
+    def lines(self) -> list[str]:
+        q, lang = self.log.quality, self.lang
+        first = i18n.short_day(q.first_event, lang) if q.first_event is not None and not pd.isna(q.first_event) else "—"
+        last = i18n.short_day(q.last_event, lang) if q.last_event is not None and not pd.isna(q.last_event) else "—"
+        return [i18n.t("summary.head", lang, source=safe_text(q.source)),
+                i18n.t("report.rows", lang, read=q.rows_read, kept=q.rows_kept, aside=q.n_set_aside),
+                i18n.t("summary.span", lang, n=i18n.count(q.n_cases, "dossier", lang),
+                       events=i18n.count(len(self.log.events), "event", lang), first=first, last=last)]
+
+    def checks(self) -> pd.DataFrame:
+        """The quality report's counts, in words (empty when nothing was set aside or flagged)."""
+        return readable(self.log.quality.counts(), self.lang)
+
+    def __str__(self) -> str:
+        lines = self.lines()
+        checks = self.log.quality.counts()
+        out = [lines[0], *("  " + line for line in lines[1:])]
+        for rec in checks.itertuples(index=False):
+            out.append(f"  {i18n.t(f'check_name.{rec.check}', self.lang):<32}{i18n.number(int(rec.count), self.lang):>8}  "
+                       f"{i18n.t(f'value.action.{rec.action}', self.lang)}")
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        lines = self.lines()
+        head = f"<p><b>{escape(lines[0])}</b><br>{escape(lines[1])}<br>{escape(lines[2])}</p>"
+        checks = self.checks()
+        if checks.empty:
+            return head + f"<p>{escape(i18n.t('summary.clean', self.lang))}</p>"
+        return head + html_table(checks, caption=i18n.t("summary.checks", self.lang))
+
+
+def describe(log, *, lang: str = "en") -> LogSummary:
+    """A case log in a few lines, in ``lang``: the file, rows read = kept + set aside, dossiers, events and
+    their dates, and what validation set aside or flagged (the table of checks)."""
+    check_lang(lang)
+    return LogSummary(log, lang)

@@ -1,0 +1,1001 @@
+"""Every visible word, in English and French, and the rules for numbers, dates and plurals.
+
+One catalogue, keyed ``(key, lang)``: the charts, the explorers, the dashboard,
+the report, the workbook and the command line take their words from here. The
+computations return keys and codes (``phase``, ``reason``, ``check``, ``kind``,
+``waiting_on``); the presentation layer translates them, and the user's own
+labels from their mapping (:attr:`CaseLog.labels <vitale_analysis.CaseLog>`) win
+over the model's.
+
+>>> from vitale_analysis import i18n
+>>> i18n.t("report.rows", "fr", read=1102, kept=1101, aside=1)
+'1\u202f102 lignes lues = 1\u202f101 gardées + 1 mise de côté.'
+>>> i18n.number(74.25, "fr", 1), i18n.number(1102, "en")
+('74,2', '1,102')
+>>> i18n.count(1, "dossier", "fr"), i18n.count(0, "dossier", "fr"), i18n.count(0, "dossier", "en")
+('1 dossier', '0 dossier', '0 dossiers')
+>>> from datetime import date
+>>> i18n.day(date(2025, 7, 1), "fr"), i18n.day(date(2025, 6, 30), "en")
+('1er juillet 2025', '30 June 2025')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+
+import pandas as pd
+
+from .process import LANGUAGES, check_lang
+
+__all__ = ["CATALOGUE", "LANGUAGES", "NNBSP", "t", "has", "number", "percent", "share", "days", "count",
+           "day", "short_day", "date_time", "month", "colon", "event_label", "column_label", "value_label",
+           "headers", "EVENT_LABELS", "COLUMN_LABELS", "MILESTONE_PHRASES", "HEADERS"]
+
+#: The narrow no-break space: French thousands separator, and before ``%``, ``:``, ``;``, ``?``, ``!``.
+NNBSP = "\u202f"
+
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"),
+}
+_MONTHS_SHORT = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+}
+
+#: key → (English, French). Fields in braces are filled by :func:`t`.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # ---- charts (plots)
+    'chart.nothing': ('Nothing to show',
+        'Rien à afficher'),
+    'chart.no_dossier': ('no dossier in this selection',
+        'aucun dossier dans cette sélection'),
+    'chart.one_dossier': ('only one dossier: too few for a summary — see its timeline instead',
+        'un seul dossier : trop peu pour un résumé — voir plutôt sa chronologie'),
+    'chart.no_stalled': ('no stalled dossier',
+        'aucun dossier bloqué'),
+    'chart.no_open': ('no open dossier',
+        'aucun dossier en cours'),
+    'chart.no_trigger': ('no delay trigger recorded',
+        'aucune cause de retard enregistrée'),
+    'chart.no_event': ('no event recorded for this dossier',
+        'aucun événement pour ce dossier'),
+    'chart.days': ('days',
+        'jours'),
+    'chart.working days': ('working days',
+        'jours ouvrés'),
+    'chart.day': ('day',
+        'jour'),
+    'chart.working day': ('working day',
+        'jour ouvré'),
+    'chart.dossiers': ('dossiers',
+        'dossiers'),
+    'chart.dossier': ('dossier',
+        'dossier'),
+    'chart.beyond': ('not reached yet: too many dossiers still open',
+        'pas encore atteint : trop de dossiers en cours'),
+    'chart.open': ('open',
+        'en cours'),
+    'chart.not_reached': ('not reached',
+        'non atteinte'),
+    'chart.missing': ('(missing)',
+        '(non renseigné)'),
+    'chart.all_dossiers': ('all dossiers',
+        'tous les dossiers'),
+    'chart.yes': ('yes',
+        'oui'),
+    'chart.no': ('no',
+        'non'),
+    'chart.phase_title': ('Time per phase',
+        'Durée de chaque phase'),
+    'chart.phase_x': ('{days} in phase — median and interquartile range',
+        '{days} dans la phase — médiane et écart interquartile'),
+    'chart.phase_x_p75': ('{days} in phase — median to 75th percentile',
+        '{days} dans la phase — de la médiane au 75e centile'),
+    'chart.km_median': ('median (Kaplan–Meier: open dossiers count)',
+        'médiane (Kaplan–Meier : dossiers en cours comptés)'),
+    'chart.completed_median': ('median of finished dossiers only',
+        'médiane des seuls dossiers terminés'),
+    'chart.iqr': ('25th to 75th percentile',
+        'du 25e au 75e centile'),
+    'chart.median_p75': ('median to 75th percentile',
+        'de la médiane au 75e centile'),
+    'chart.median_not_reached': ('median not reached',
+        'médiane non atteinte'),
+    'chart.row_n': ('n = {n} · {open} open',
+        'n = {n} · {open} en cours'),
+    'chart.surv_phase_title': ('Time in {phase}: share of dossiers still in the phase',
+        '{phase} : part des dossiers encore dans la phase'),
+    'chart.surv_milestone_title': ('{milestone}: share of dossiers still waiting',
+        '{milestone} : part des dossiers encore en attente'),
+    'chart.surv_y': ('dossiers still waiting (%)',
+        'dossiers encore en attente (%)'),
+    'chart.surv_y_phase': ('dossiers still in the phase (%)',
+        'dossiers encore dans la phase (%)'),
+    'chart.surv_x_phase': ('{days} in the phase',
+        '{days} dans la phase'),
+    'chart.surv_x_milestone': ('{days} {start}',
+        '{days} {start}'),
+    'chart.surv_legend': ('Kaplan–Meier; open dossiers count until {as_of}',
+        "Kaplan–Meier ; dossiers en cours comptés jusqu'au {as_of}"),
+    'chart.surv_legend_plain': ('Kaplan–Meier; open dossiers counted',
+        'Kaplan–Meier ; dossiers en cours comptés'),
+    'chart.surv_entry': ('{group} (n = {n}, median {median})',
+        '{group} (n = {n}, médiane {median})'),
+    'chart.surv_entry_nr': ('{group} (n = {n}, median not reached)',
+        '{group} (n = {n}, médiane non atteinte)'),
+    'chart.half': ('half of the dossiers',
+        'la moitié des dossiers'),
+    'chart.stall_title': ('Where dossiers stall now: stalled dossiers by {rows} and phase',
+        'Où les dossiers bloquent : dossiers bloqués par {rows} et par phase'),
+    'chart.stall_pop': ('{n} stalled of {open} open {open|dossier|dossiers} (days in phase above its threshold)',
+        '{n} {n|dossier bloqué|dossiers bloqués} sur {open} en cours (jours dans la phase au-delà du seuil)'),
+    'chart.stall_pop_plain': ('{n} stalled {n|dossier|dossiers} (days in phase above its threshold)',
+        '{n} {n|dossier bloqué|dossiers bloqués} (jours dans la phase au-delà du seuil)'),
+    'chart.stall_bar': ('stalled dossiers',
+        'dossiers bloqués'),
+    'chart.threshold': ('> {days} d',
+        '> {days} j'),
+    'chart.age_title': ('Open dossiers by phase and days in the current phase',
+        'Dossiers en cours par phase et ancienneté dans la phase'),
+    'chart.age_x': ('open dossiers',
+        'dossiers en cours'),
+    'chart.age_legend': ('{days} in the current phase',
+        '{days} dans la phase actuelle'),
+    'chart.age_last': ('{lo} or more',
+        '{lo} et plus'),
+    'chart.pareto_days_title': ('Delay triggers: extra days attributable',
+        'Causes de retard : jours de retard attribuables'),
+    'chart.pareto_cases_title': ('Delay triggers: dossiers affected',
+        'Causes de retard : dossiers concernés'),
+    'chart.pareto_days_x': ('extra {days} × dossiers affected (whiskers: 95% interval)',
+        '{days} en plus × dossiers concernés (moustaches : intervalle à 95 %)'),
+    'chart.pareto_cases_x': ('dossiers affected',
+        'dossiers concernés'),
+    'chart.pareto_cum': ('cumulative share (%)',
+        'part cumulée (%)'),
+    'chart.pareto_note': ('Associations, not proof of cause: compare cohorts before concluding.',
+        'Associations, pas preuve de causalité : comparer les cohortes avant de conclure.'),
+    'chart.not_estimable': ('not estimable (a median not reached)',
+        'non estimable (médiane non atteinte)'),
+    'chart.n_dossiers': ('{n} {n|dossier|dossiers}',
+        '{n} {n|dossier|dossiers}'),
+    'chart.n_days': ('{n} extra {days}',
+        '{n} {days} de retard'),
+    'chart.phase_legend': ('phase where raised',
+        'phase où elle survient'),
+    'chart.flow_title': ('Dossiers started and finished per {period}',
+        'Dossiers commencés et terminés par {period}'),
+    'chart.flow_y': ('dossiers per {period}',
+        'dossiers par {period}'),
+    'chart.wip_title': ('Work in progress: open dossiers at the end of each {period}, by phase',
+        'Dossiers en cours à la fin de chaque {period}, par phase'),
+    'chart.wip_y': ('open dossiers',
+        'dossiers en cours'),
+    'chart.started': ('started',
+        'commencés'),
+    'chart.rights_opened': ('rights opened (attestation de droits)',
+        'droits ouverts (attestation de droits)'),
+    'chart.completed': ('completed (first reimbursement)',
+        'terminés (premier remboursement)'),
+    'chart.closed': ('closed (abandoned, moved away)',
+        'clos (abandon, déménagement)'),
+    'chart.waiting_title': ('Who the dossiers wait on: share of elapsed time',
+        'Qui fait attendre les dossiers : part du temps écoulé'),
+    'chart.waiting_x': ("share of the dossiers' elapsed {days} (%)",
+        'part des {days} écoulés (%)'),
+    'chart.timeline_title': ('Dossier {label}: {status}',
+        'Dossier {label} : {status}'),
+    'chart.timeline_sub': ('phases and events, as of {as_of}',
+        'phases et événements, au {as_of}'),
+    'chart.phase_finished': ('phase finished',
+        'phase terminée'),
+    'chart.phase_open': ('phase still open',
+        'phase en cours'),
+    'chart.phase_closed': ('dossier closed in this phase',
+        'dossier clos dans cette phase'),
+    'chart.trigger': ('delay trigger',
+        'cause de retard'),
+    'chart.event': ('event',
+        'événement'),
+    'chart.out_of_order': ('out of order: no duration',
+        'hors ordre : pas de durée'),
+    'chart.still_open': ('open for {days}',
+        'en cours depuis {days}'),
+    'chart.events_row': ('events',
+        'événements'),
+    'chart.as_of': ('as of {day}', 'au {day}'),
+    'chart.still_open_n': ('{n} still open', 'dont {n} en cours'),
+    'chart.time_to': ('Time to: {label}', "Délai jusqu'à : {label}"),
+    'chart.since': ('since: {label}', 'depuis : {label}'),
+    # ---- dossier status
+    'status.open': ('still open',
+        'en cours'),
+    'status.complete': ('complete',
+        'terminé'),
+    'status.closed': ('closed',
+        'clos'),
+    # ---- who a dossier waits on
+    'party.applicant': ('applicant',
+        'demandeur'),
+    'party.office': ('office (CPAM, CGSS)',
+        'caisse (CPAM, CGSS)'),
+    'party.third_party': ('third party',
+        'tiers'),
+    'party.unassigned': ('not assigned',
+        'non attribué'),
+    # ---- periods
+    'period.D': ('day',
+        'jour'),
+    'period.W': ('week',
+        'semaine'),
+    'period.M': ('month',
+        'mois'),
+    'period.Q': ('quarter',
+        'trimestre'),
+    'period.Y': ('year',
+        'an'),
+    # ---- column names in sentences
+    'column.office': ('office',
+        'caisse'),
+    'column.channel': ('channel',
+        'canal'),
+    'column.route': ('route',
+        'parcours'),
+    'column.born_abroad': ('born abroad',
+        "né(e) à l'étranger"),
+    'column.advisor': ('advisor',
+        'conseiller'),
+    'column.waiting_on': ('waiting on',
+        'en attente de'),
+    'column.reason': ('next-action reason',
+        "motif de l'action"),
+    'column.start_month': ('start month',
+        'mois de début'),
+    'column.start_quarter': ('start quarter',
+        'trimestre de début'),
+    'column.start_year': ('start year',
+        'année de début'),
+    # ---- events
+    'event.registration_submitted': ('Registration submitted',
+        "Déclaration d'activité déposée"),
+    'event.registration_accepted': ('Registration accepted',
+        'Déclaration acceptée'),
+    'event.nir_permanent': ('Permanent number received',
+        'Numéro définitif attribué'),
+    'event.dossier_submitted': ('Dossier submitted',
+        'Dossier envoyé'),
+    'event.rights_opened': ('attestation de droits (rights opened)',
+        'attestation de droits (droits ouverts)'),
+    'event.card_received': ('Card received',
+        'Carte reçue'),
+    'event.card_activated': ('Card activated',
+        'Carte activée'),
+    'event.first_reimbursement': ('First reimbursement',
+        'Premier remboursement'),
+    'event.nia_assigned': ('NIA assigned (provisional number)',
+        'NIA attribué (numéro provisoire)'),
+    'event.documents_collected': ('Documents collected',
+        'Pièces réunies'),
+    'event.s1106_completed': ('S1106 form completed',
+        'Formulaire S1106 rempli'),
+    'event.submission_confirmed': ('Submission confirmed (Démarches)',
+        'Envoi confirmé (Mes démarches)'),
+    'event.complement_requested': ('Complement requested',
+        'Complément demandé'),
+    'event.complement_sent': ('Complement sent',
+        'Complément envoyé'),
+    'event.card_requested': ('Card requested',
+        'Carte commandée'),
+    'event.followup_message': ('Follow-up message',
+        'Message de relance'),
+    'event.followup_call': ('Follow-up call (3646)',
+        'Appel de relance (3646)'),
+    'event.complaint_filed': ('Complaint filed',
+        'Réclamation déposée'),
+    'event.mediator_referral': ('Referred to the médiateur',
+        'Médiateur saisi'),
+    'event.activation_failed': ('Activation failed',
+        "Échec de l'activation"),
+    'event.card_updated': ('Card updated',
+        'Carte mise à jour'),
+    'event.card_lost': ('Card lost',
+        'Carte perdue'),
+    'event.case_closed': ('Dossier closed',
+        'Dossier clos'),
+    # ---- milestones: time to it
+    'milestone_to.end': ('Time to the end',
+        "Délai jusqu'à la fin"),
+    'milestone_to.registration_submitted': ('Time to the registration',
+        "Délai jusqu'au dépôt de la déclaration"),
+    'milestone_to.registration_accepted': ("Time to the registration's acceptance",
+        "Délai jusqu'à l'acceptation de la déclaration"),
+    'milestone_to.nir_permanent': ('Time to the permanent number',
+        "Délai jusqu'au numéro définitif"),
+    'milestone_to.dossier_submitted': ('Time to submitting the dossier',
+        "Délai jusqu'à l'envoi du dossier"),
+    'milestone_to.rights_opened': ('Time to the attestation de droits',
+        "Délai jusqu'à l'attestation de droits"),
+    'milestone_to.card_received': ('Time to receiving the card',
+        "Délai jusqu'à la réception de la carte"),
+    'milestone_to.card_activated': ("Time to the card's activation",
+        "Délai jusqu'à l'activation de la carte"),
+    'milestone_to.first_reimbursement': ('Time to the first reimbursement',
+        "Délai jusqu'au premier remboursement"),
+    # ---- milestones: since it
+    'milestone_since.start': ("since the dossier's start",
+        'depuis le début du dossier'),
+    'milestone_since.registration_submitted': ('since the registration was submitted',
+        'depuis le dépôt de la déclaration'),
+    'milestone_since.registration_accepted': ('since the registration was accepted',
+        "depuis l'acceptation de la déclaration"),
+    'milestone_since.nir_permanent': ('since the permanent number',
+        'depuis le numéro définitif'),
+    'milestone_since.dossier_submitted': ('since the dossier was submitted',
+        "depuis l'envoi du dossier"),
+    'milestone_since.rights_opened': ('since the rights opened',
+        "depuis l'ouverture des droits"),
+    'milestone_since.card_received': ('since the card arrived',
+        'depuis la réception de la carte'),
+    'milestone_since.card_activated': ('since the card was activated',
+        "depuis l'activation de la carte"),
+    'milestone_since.first_reimbursement': ('since the first reimbursement',
+        'depuis le premier remboursement'),
+    # ---- table headers
+    'col.case_id': ('Dossier',
+        'Dossier'),
+    'col.office': ('Office',
+        'Caisse'),
+    'col.phase': ('Phase',
+        'Phase'),
+    'col.phase_label': ('Phase',
+        'Phase'),
+    'col.days_in_phase': ('Days in phase',
+        'Jours dans la phase'),
+    'col.threshold_days': ('Threshold (days)',
+        'Seuil (jours)'),
+    'col.days_over': ('Days over',
+        'Jours de dépassement'),
+    'col.waiting_on': ('Waiting on',
+        'En attente de'),
+    'col.last_event': ('Last event',
+        'Dernier événement'),
+    'col.last_event_at': ('Last event on',
+        'Date du dernier événement'),
+    'col.days_since_last_event': ('Days since last event',
+        'Jours depuis le dernier événement'),
+    'col.reason': ('Why',
+        'Motif'),
+    'col.next_action': ('Next action',
+        'Prochaine action'),
+    'col.n': ('Dossiers',
+        'Dossiers'),
+    'col.n_finished': ('Finished',
+        'Terminés'),
+    'col.n_open': ('Still open',
+        'En cours'),
+    'col.n_closed': ('Closed in phase',
+        'Clos dans la phase'),
+    'col.n_no_duration': ('Out of order / missing step',
+        'Hors ordre / étape manquante'),
+    'col.median_days': ('Median (days, Kaplan–Meier)',
+        'Médiane (jours, Kaplan–Meier)'),
+    'col.p75_days': ('75th percentile (days)',
+        '75e centile (jours)'),
+    'col.p90_days': ('90th percentile (days)',
+        '90e centile (jours)'),
+    'col.median_days_completed_only': ('Median of finished only (days)',
+        'Médiane des seuls terminés (jours)'),
+    'col.trigger': ('Trigger key',
+        'Code du motif'),
+    'col.label': ('Delay trigger',
+        'Motif de retard'),
+    'col.events': ('Times raised',
+        'Occurrences'),
+    'col.cases_affected': ('Dossiers affected',
+        'Dossiers concernés'),
+    'col.share': ('Share of dossiers',
+        'Part des dossiers'),
+    'col.median_days_to_next_milestone': ('Median days to next milestone',
+        "Médiane jusqu'à l'étape suivante (jours)"),
+    'col.median_days_affected': ('Median days in phase, with it',
+        'Médiane dans la phase, avec'),
+    'col.median_days_unaffected': ('Median days in phase, without it',
+        'Médiane dans la phase, sans'),
+    'col.extra_days': ('Extra days (median)',
+        'Jours en plus (médiane)'),
+    'col.extra_days_ci_low': ('Extra days, CI low',
+        'Jours en plus, IC bas'),
+    'col.extra_days_ci_high': ('Extra days, CI high',
+        'Jours en plus, IC haut'),
+    'col.total_days_attributable': ('Days attributable (total)',
+        'Jours attribuables (total)'),
+    'col.prevention': ('How to prevent it',
+        "Comment l'éviter"),
+    'col.kind': ('Problem',
+        'Problème'),
+    'col.detail': ('What happened',
+        "Ce qui s'est passé"),
+    'col.first_event': ('First event',
+        'Premier événement'),
+    'col.first_at': ('First on',
+        'Date'),
+    'col.second_event': ('Second event',
+        'Second événement'),
+    'col.second_at': ('Second on',
+        'Date'),
+    'col.days_apart': ('Days apart',
+        "Jours d'écart"),
+    'col.row': ('Row',
+        'Ligne'),
+    'col.column': ('Column',
+        'Colonne'),
+    'col.check': ('Check',
+        'Contrôle'),
+    'col.value': ('Value',
+        'Valeur'),
+    'col.action': ('Action',
+        'Traitement'),
+    'col.count': ('Count',
+        'Nombre'),
+    'col.description': ('Meaning',
+        'Signification'),
+    # ---- report
+    'report.title': ('Carte Vitale caseload report',
+        'Rapport sur les dossiers Carte Vitale'),
+    'report.as_of': ('as of',
+        'au'),
+    'report.population': ('{n} {n|dossier|dossiers}: {open} open, {complete} complete, {closed} closed',
+        '{n} {n|dossier|dossiers} : {open} en cours, {complete} {complete|terminé|terminés}, {closed} clos'),
+    'report.quality': ('Data quality',
+        'Qualité des données'),
+    'report.phases': ('Time per phase',
+        'Durée de chaque phase'),
+    'report.stalled': ('Dossiers to follow up',
+        'Dossiers à relancer'),
+    'report.triggers': ('Delay triggers',
+        'Motifs de retard'),
+    'report.order': ('Steps out of order',
+        'Étapes dans le désordre'),
+    'report.flow': ('Flow over time',
+        'Flux dans le temps'),
+    'report.rows': ('{read} {read|row|rows} read = {kept} kept + {aside} set aside.',
+        '{read} {read|ligne lue|lignes lues} = {kept} {kept|gardée|gardées} + {aside} {aside|mise|mises} de côté.'),
+    'report.phases_note': ('Medians count the dossiers still open for the days they have waited so far (Kaplan–Meier); the median of finished dossiers only is shown beside it. “not yet”: too many dossiers are still open to know.',
+        'Les médianes comptent les dossiers encore en cours pour les jours déjà attendus (Kaplan–Meier) ; la médiane des seuls dossiers terminés est donnée à côté. « pas encore » : trop de dossiers sont encore en cours pour la connaître.'),
+    'report.stalled_note': ("{n} open {n|dossier is|dossiers are} past their phase's threshold (the caseload's 90th percentile), follow-up interval {f} {f|day|days}. The longest overdue ({top}):",
+        '{n} {n|dossier en cours dépasse|dossiers en cours dépassent} le seuil de sa phase (90e centile des dossiers), délai de relance {f} {f|jour|jours}. Les plus en retard ({top}) :'),
+    'report.triggers_note': ('Ranked by days attributable. These are associations, not proof of cause: dossiers meeting a trigger may differ in other ways.',
+        'Classés par jours attribuables. Ce sont des associations, pas des preuves de cause : les dossiers concernés peuvent différer par ailleurs.'),
+    'report.order_note': ('Doing steps out of order is the main cause of long delays.',
+        'Faire les étapes dans le désordre est la première cause des longs délais.'),
+    'report.none': ('None.',
+        'Aucun.'),
+    'report.not_yet': ('not yet',
+        'pas encore'),
+    'report.source': ('Source',
+        'Source'),
+    'report.made': ('Computed by vitale-analysis {v} from {src}, {as_of}. Every figure depends only on the log and this date.',
+        'Calculé par vitale-analysis {v} à partir de {src}, {as_of}. Chaque chiffre ne dépend que du journal et de cette date.'),
+    'report.workbook': ('The Excel workbook beside this page holds the full tables.',
+        'Le classeur Excel à côté de cette page contient les tableaux complets.'),
+    'report.more_rows': ('{n} more {n|row|rows} not shown (the first {shown} are above); the whole table is in Python: log.quality.failures, or the function that made it.',
+        "{n} {n|ligne|lignes} de plus non {n|affichée|affichées} (les {shown} premières sont au-dessus) ; le tableau complet est en Python : log.quality.failures, ou la fonction qui l'a produit."),
+    'reason.mediator': ('Médiateur seized',
+        'Médiateur saisi'),
+    'reason.complaint': ('Complaint filed',
+        'Réclamation déposée'),
+    'reason.nia_only': ('Only an NIA',
+        'NIA seulement'),
+    'reason.complement_pending': ('Complement not sent',
+        'Complément non envoyé'),
+    'reason.no_movement': ('No movement',
+        'Sans nouvelles'),
+    'reason.phase_action': ('Past threshold',
+        'Seuil dépassé'),
+    # ---- workbook sheets
+    'sheet.worklist': ('Worklist',
+        'À relancer'),
+    'sheet.phases': ('Phase summary',
+        'Durées par phase'),
+    'sheet.triggers': ('Delay triggers',
+        'Motifs de retard'),
+    'sheet.order': ('Out of order',
+        'Hors ordre'),
+    'sheet.quality_failures': ('Quality failures',
+        'Qualité des données'),
+    # ---- explorers
+    'ui.all_offices': ('All offices',
+        'Toutes les caisses'),
+    'ui.all_channels': ('All channels',
+        'Tous les canaux'),
+    'ui.all': ('All',
+        'Tous'),
+    'ui.all_phases': ('All phases',
+        'Toutes les phases'),
+    'ui.yes': ('yes',
+        'oui'),
+    'ui.no': ('no',
+        'non'),
+    'ui.office': ('Office',
+        'Caisse'),
+    'ui.channel': ('Channel',
+        'Canal'),
+    'ui.born_abroad': ('Born abroad',
+        "Né(e) à l'étranger"),
+    'ui.start_period': ('Started',
+        'Commencés'),
+    'ui.as_of': ('As of',
+        'Au'),
+    'ui.percentile': ('Stalled above percentile',
+        'Bloqué au-delà du centile'),
+    'ui.followup_days': ('Follow up after (days)',
+        'Relancer après (jours)'),
+    'ui.phase': ('Phase',
+        'Phase'),
+    'ui.save': ('Save worklist to Excel',
+        'Enregistrer la liste (Excel)'),
+    'ui.trigger': ('Delay trigger',
+        'Motif de retard'),
+    'ui.dossier': ('Dossier',
+        'Dossier'),
+    'ui.dossier_placeholder': ('Type or pick a dossier number',
+        'Saisir ou choisir un numéro de dossier'),
+    'ui.selection': ('{n} {n|dossier|dossiers} in this selection, {open} still open, as of {day}.',
+        '{n} {n|dossier|dossiers} dans cette sélection, dont {open} en cours, au {day}.'),
+    'ui.empty': ('No dossier in this selection: widen the filters.',
+        'Aucun dossier dans cette sélection : élargir les filtres.'),
+    'ui.phase_note': ('Medians count the dossiers still open for the days they have waited so far (Kaplan–Meier); the median of finished dossiers only is shown beside it.',
+        'Les médianes comptent les dossiers encore en cours pour les jours déjà attendus (Kaplan–Meier) ; la médiane des seuls dossiers terminés est donnée à côté.'),
+    'ui.worklist': ('{n} {n|dossier|dossiers} to follow up (of {open} open {open|dossier|dossiers}), as of {day}.',
+        '{n} {n|dossier|dossiers} à relancer (sur {open} {open|dossier|dossiers} en cours), au {day}.'),
+    'ui.worklist_top': (' The {top} most overdue:',
+        ' Les {top} plus en retard :'),
+    'ui.no_stalled': ('No dossier to follow up with these settings.',
+        'Aucun dossier à relancer avec ces réglages.'),
+    'ui.saved': ('Saved {n} {n|dossier|dossiers} to {path}',
+        '{n} {n|dossier enregistré|dossiers enregistrés} dans {path}'),
+    'ui.not_saved': ('Could not save the worklist: {error}. Close the file if it is open in Excel, or choose another output_dir.',
+        "Impossible d'enregistrer la liste : {error}. Fermer le fichier s'il est ouvert dans Excel, ou choisir un autre output_dir."),
+    'ui.sheet': ('Worklist',
+        'À relancer'),
+    'ui.no_trigger': ('No delay trigger recorded in this caseload.',
+        'Aucun motif de retard enregistré dans ces dossiers.'),
+    'ui.trigger_head': ('{label}: {cases} {cases|dossier|dossiers} ({share}), raised {events} {events|time|times}, most often in {phase}.',
+        '{label} : {cases} {cases|dossier|dossiers} ({share}), signalé {events} fois, le plus souvent en phase « {phase} ».'),
+    'ui.trigger_days': ("Median days from the trigger to the dossier's next step: {median} (Kaplan–Meier: dossiers still waiting count).",
+        "Médiane entre le signalement et l'étape suivante du dossier : {median} (Kaplan–Meier : les dossiers encore en attente comptent)."),
+    'ui.trigger_extra': ('Dossiers with it stayed {extra} longer in {phase} (median) than dossiers without it — an association, not proof of cause.',
+        'Les dossiers concernés sont restés {extra} de plus en phase « {phase} » (médiane) que les autres — une association, pas une preuve de cause.'),
+    'ui.prevention': ('How to prevent it: {text}',
+        "Comment l'éviter : {text}"),
+    'ui.affected': ('Dossiers it hit (raised {n} {n|time|times}), longest wait first:',
+        "Dossiers concernés ({n} {n|signalement|signalements}), attente la plus longue d'abord :"),
+    'ui.by_office': ('By office:',
+        'Par caisse :'),
+    'ui.not_reached': ('not reached yet (too many dossiers still waiting)',
+        'pas encore atteinte (trop de dossiers encore en attente)'),
+    'ui.days': ('{d} days',
+        '{d} jours'),
+    'ui.pick': ('Pick a dossier from the list.',
+        'Choisir un dossier dans la liste.'),
+    'ui.dossier_head': ('Dossier {label}: {status}, {n} {n|event|events} up to {day}.',
+        "Dossier {label} : {status}, {n} {n|événement|événements} jusqu'au {day}."),
+    'ui.status.open': ('still open',
+        'en cours'),
+    'ui.status.complete': ('complete',
+        'terminé'),
+    'ui.status.closed': ('closed (abandoned or moved away)',
+        'clos (abandon ou déménagement)'),
+    'ui.col.case_id': ('Dossier',
+        'Dossier'),
+    'ui.col.office': ('Office',
+        'Caisse'),
+    'ui.col.phase': ('Phase where raised',
+        'Phase du signalement'),
+    'ui.col.raised_at': ('Raised on',
+        'Signalé le'),
+    'ui.col.status': ('Status',
+        'Statut'),
+    'ui.col.days_to_next_milestone': ('Days to next step',
+        "Jours jusqu'à l'étape suivante"),
+    'ui.col.next_milestone_reached': ('Next step reached',
+        'Étape suivante atteinte'),
+    'ui.col.timestamp': ('Date',
+        'Date'),
+    'ui.col.event': ('Event',
+        'Événement'),
+    'ui.col.trigger': ('Delay trigger',
+        'Motif de retard'),
+    'ui.col.note': ('Note',
+        'Note'),
+    'ui.col.cases_affected': ('Dossiers affected',
+        'Dossiers concernés'),
+    'ui.col.share': ("Share of the office's dossiers",
+        'Part des dossiers de la caisse'),
+    'ui.col.median_days_to_next_milestone': ('Median days to next step',
+        "Médiane jusqu'à l'étape suivante (jours)"),
+    # ---- checks
+    'check.malformed_row': ("the row could not be split into the header's columns",
+        "la ligne ne se découpe pas selon les colonnes de l'en-tête"),
+    'check.empty_case_id': ('no case id',
+        'pas de numéro de dossier'),
+    'check.empty_event': ('no event name',
+        "pas de nom d'étape"),
+    'check.missing_timestamp': ('no timestamp',
+        'pas de date'),
+    'check.unparseable_timestamp': ('the timestamp is not a date and time that exists',
+        "la date n'est pas une date et une heure qui existent"),
+    'check.duplicate_row': ('exact copy of an earlier row (removed, the first copy is kept)',
+        "copie exacte d'une ligne précédente (retirée, la première copie est gardée)"),
+    'check.after_as_of': ('event after the as_of date of the analysis',
+        "étape postérieure à la date de l'analyse"),
+    'check.unknown_event': ('event name not in the process vocabulary (kept)',
+        'étape absente du vocabulaire du processus (gardée)'),
+    'check.unknown_trigger': ('delay trigger not in the process model (kept)',
+        'motif de retard absent du modèle de processus (gardé)'),
+    'check.same_time_tie': ('another event of the same case has the same timestamp (order by process)',
+        'une autre étape du même dossier a la même date et heure (ordre du processus)'),
+    'check.no_start_milestone': ('the case never reaches the start milestone',
+        "le dossier n'atteint jamais l'étape de départ"),
+    'check.order_violation': ('a milestone reached before an earlier one',
+        'une étape atteinte avant une étape qui la précède'),
+    'check.conflicting_attribute': ('a case attribute differs between rows of one case (first value kept)',
+        "un attribut du dossier diffère d'une ligne à l'autre (première valeur gardée)"),
+    'check.unreadable_value': ('a yes/no attribute that is neither (left empty)',
+        "une valeur oui/non qui n'est ni l'un ni l'autre (laissée vide)"),
+    'check.nir_bad_key': ('a 15-character social security number whose key is wrong (kept; shown masked)',
+        'un numéro de sécurité sociale à 15 caractères dont la clé est fausse (gardé ; affiché masqué)'),
+    'check.future_timestamp': ("a time far past nearly all others (more than a year, or the log's own span, after 99 % of them; a typo date?): kept, but left out of the default as-of date",
+        "une date bien au-delà de presque toutes les autres (plus d'un an, ou de la durée du journal, après 99 % d'entre elles ; une faute de frappe ?) : gardée, mais hors de la date d'analyse par défaut"),
+    # ---- conformance kinds
+    'kind.dossier_before_registration': ('the dossier was submitted before the activity registration was accepted, or with no accepted registration recorded',
+        "le dossier a été envoyé avant l'acceptation de la déclaration d'activité, ou sans déclaration acceptée enregistrée"),
+    'kind.milestone_order': ('a milestone was reached before a milestone the process expects earlier',
+        'une étape atteinte avant une étape que le processus attend plus tôt'),
+    'kind.salaried_route': ("a salaried person on the self-employed route (route “salaried” or the salaried-route trigger)",
+        'un salarié sur le parcours des indépendants (parcours « salarié » ou motif salarié)'),
+    'kind.submitted_on_nia': ('the dossier was submitted while only a provisional number (NIA) was held: after the NIA and before the permanent number, or with no permanent number yet',
+        'le dossier a été envoyé alors que seul un numéro provisoire (NIA) était attribué : après le NIA et avant le numéro définitif, ou sans numéro définitif'),
+
+    # ---- nouns with their plural ("singular|plural"); see count()
+    'noun.dossier': ('dossier|dossiers', 'dossier|dossiers'),
+    'noun.event': ('event|events', 'événement|événements'),
+    'noun.row': ('row|rows', 'ligne|lignes'),
+    'noun.day': ('day|days', 'jour|jours'),
+    'noun.working_day': ('working day|working days', 'jour ouvré|jours ouvrés'),
+    'noun.time': ('time|times', 'fois|fois'),
+    # ---- values of the usual attributes (the mapping's own labels win over these)
+    'value.channel.ameli': ('ameli account', 'Compte ameli'),
+    'value.channel.postal': ('post', 'Courrier'),
+    'value.route.self_employed': ('self-employed', 'Indépendant'),
+    'value.route.salaried': ('salaried', 'Salarié'),
+    'value.waiting_on.applicant': ('applicant', 'demandeur'),
+    'value.waiting_on.office': ('office (CPAM, CGSS)', 'caisse (CPAM, CGSS)'),
+    'value.waiting_on.third_party': ('third party', 'tiers'),
+    'value.waiting_on.unassigned': ('not assigned', 'non attribué'),
+    'value.bool.true': ('yes', 'oui'),
+    'value.bool.false': ('no', 'non'),
+    'value.action.set aside': ('set aside', 'mise de côté'),
+    'value.action.flagged': ('flagged (kept)', 'signalée (gardée)'),
+    'value.status.open': ('open', 'en cours'),
+    'value.status.complete': ('complete', 'terminé'),
+    'value.status.closed': ('closed', 'clos'),
+    'value.phase_state.finished': ('finished', 'terminée'),
+    'value.phase_state.open': ('open', 'en cours'),
+    'value.phase_state.closed': ('closed in the phase', 'clos dans la phase'),
+    # ---- steps out of order, told in a sentence (conformance rows)
+    'order.milestone_order': ('{first} ({first_at}) came before {second} ({second_at}), which the process expects first.',
+        '{first} ({first_at}) est arrivé avant {second} ({second_at}), que le processus attend d\'abord.'),
+    'order.submitted_on_nia': ('{second} ({second_at}) while only a provisional number was held ({first}, {first_at}).',
+        '{second} ({second_at}) alors que seul un numéro provisoire était attribué ({first}, {first_at}).'),
+    'order.dossier_before_registration': ('{first} ({first_at}) came before {second}{second_when}.',
+        '{first} ({first_at}) est arrivé avant : {second}{second_when}.'),
+    'order.dossier_before_registration_none': ('{first} ({first_at}) with no accepted registration recorded.',
+        '{first} ({first_at}) sans déclaration acceptée enregistrée.'),
+    'order.salaried_route': ('A salaried person on the self-employed route, seen at “{first}” ({first_at}).',
+        'Salarié sur le parcours des indépendants, repéré à l\'étape « {first} » ({first_at}).'),
+    # ---- more column headers
+    'col.channel': ('Channel', 'Canal'),
+    'col.route': ('Route', 'Parcours'),
+    'col.born_abroad': ('Born abroad', "Né(e) à l'étranger"),
+    'col.advisor': ('Advisor', 'Conseiller'),
+    'col.status': ('Status', 'Statut'),
+    'col.current_phase': ('Current phase', 'Phase actuelle'),
+    'col.order_violations': ('Steps out of order', 'Étapes dans le désordre'),
+    'col.number_status': ('Social security number', 'Numéro de sécurité sociale'),
+    'col.event': ('Step', 'Étape'),
+    'col.timestamp': ('Date', 'Date'),
+    'col.note': ('Note', 'Note'),
+    'col.n_events': ('Events', 'Événements'),
+    'col.n_triggers': ('Delay triggers', 'Motifs de retard'),
+    'col.started_at': ('Started on', 'Commencé le'),
+    'col.phase_started_at': ('In this phase since', 'Dans la phase depuis'),
+    'col.closed_at': ('Closed on', 'Clos le'),
+    'col.completed_at': ('Completed on', 'Terminé le'),
+    'col.document': ('Document', 'Pièce'),
+    'col.reason_label': ('Why', 'Motif'),
+    # ---- alt texts of the report's charts
+    'alt.phases': ('Chart: time per phase, median and interquartile range, open dossiers counted',
+        'Graphique : durée de chaque phase, médiane et écart interquartile, dossiers en cours comptés'),
+    'alt.time_to_rights': ('Chart: share of dossiers still waiting for the attestation de droits, by day',
+        "Graphique : part des dossiers encore en attente de l'attestation de droits, jour par jour"),
+    'alt.stalled': ('Chart: stalled dossiers by office and phase', 'Graphique : dossiers bloqués par caisse et par phase'),
+    'alt.open_by_age': ('Chart: open dossiers by phase and days in the current phase',
+        'Graphique : dossiers en cours par phase et ancienneté dans la phase'),
+    'alt.triggers': ('Chart: delay triggers ranked by the extra days they go with',
+        'Graphique : motifs de retard classés par jours de retard attribuables'),
+    'alt.throughput': ('Chart: dossiers started and finished per month', 'Graphique : dossiers commencés et terminés par mois'),
+    'alt.wip': ('Chart: open dossiers at the end of each month, by phase',
+        'Graphique : dossiers en cours à la fin de chaque mois, par phase'),
+    'alt.waiting_on': ('Chart: share of the elapsed time spent waiting on each party',
+        'Graphique : part du temps écoulé passée à attendre chaque partie'),
+    # ---- a log in a few lines (display.describe)
+    'summary.head': ('Case log {source}', 'Journal des dossiers {source}'),
+    'summary.span': ('{n}, {events}, from {first} to {last}', '{n}, {events}, du {first} au {last}'),
+    'summary.clean': ('Nothing set aside or flagged.', 'Rien de mis de côté ni de signalé.'),
+    'summary.checks': ('What validation set aside or flagged', 'Ce que la validation a mis de côté ou signalé'),
+    'value.number_status.permanent': ('permanent number', 'numéro définitif'),
+    'value.number_status.nia': ('provisional number (NIA) only', 'numéro provisoire (NIA) seulement'),
+    'value.number_status.none': ('no number yet', 'pas encore de numéro'),
+    # ---- quality failures, as shown
+    'failure.tie': ('{a} and {b} at {at}', '{a} et {b} le {at}'),
+    'failure.before': ('{a} before {b}', '{a} avant {b}'),
+    'failure.whole_row': ('(whole row)', '(ligne entière)'),
+    'failure.column.case_id': ('dossier number', 'numéro de dossier'),
+    'failure.column.event': ('step', 'étape'),
+    'failure.column.timestamp': ('date', 'date'),
+    'failure.column.trigger': ('delay trigger', 'motif de retard'),
+    'failure.column.note': ('note', 'note'),
+    # ---- short names of the checks and of the steps out of order
+    'check_name.malformed_row': ('Malformed row', 'Ligne mal formée'),
+    'check_name.empty_case_id': ('No dossier number', 'Numéro de dossier vide'),
+    'check_name.empty_event': ('No step', 'Étape vide'),
+    'check_name.missing_timestamp': ('No date', 'Date absente'),
+    'check_name.unparseable_timestamp': ('Unreadable date', 'Date illisible'),
+    'check_name.duplicate_row': ('Duplicate row', 'Ligne en double'),
+    'check_name.after_as_of': ('After the analysis date', "Après la date d'analyse"),
+    'check_name.unknown_event': ('Unknown step', 'Étape inconnue'),
+    'check_name.unknown_trigger': ('Unknown delay trigger', 'Motif de retard inconnu'),
+    'check_name.same_time_tie': ('Same date and time', 'Même date et heure'),
+    'check_name.no_start_milestone': ('No starting step', 'Pas d\'étape de départ'),
+    'check_name.order_violation': ('Steps out of order', 'Étapes dans le désordre'),
+    'check_name.conflicting_attribute': ('Conflicting value', 'Valeurs contradictoires'),
+    'check_name.unreadable_value': ('Unreadable yes/no', 'Oui/non illisible'),
+    'check_name.nir_bad_key': ('Wrong social security key', 'Clé de sécurité sociale fausse'),
+    'check_name.future_timestamp': ('Date far in the future', 'Date très lointaine'),
+    'kind_name.dossier_before_registration': ('Dossier before the registration', 'Dossier avant la déclaration'),
+    'kind_name.milestone_order': ('Milestones out of order', 'Étapes dans le désordre'),
+    'kind_name.salaried_route': ('Salaried on the self-employed route', 'Salarié sur le parcours indépendant'),
+    'kind_name.submitted_on_nia': ('Submitted on a provisional number', 'Envoyé avec un numéro provisoire'),
+    # ---- next actions (labels.py)
+    'label.document': ('the requested document', 'document demandé'),
+    'label.evidence_pack': ('Evidence pack', 'Dossier de preuves'),
+    # ---- the command line's summary
+    'cli.header': ('Dossiers as of {day}: {n} in all — {open} open, {complete} complete, {closed} closed (abandoned or moved away).',
+        'Dossiers au {day} : {n} en tout — {open} en cours, {complete} {complete|terminé|terminés}, {closed} clos (abandon ou déménagement).'),
+    'cli.phases_intro': ('Time per phase, in days. Kaplan–Meier counts the dossiers still open for the days they\nhave waited so far; “finished only” leaves them out and so looks shorter.',
+        'Durée de chaque phase, en jours. Kaplan–Meier compte les dossiers encore en cours pour les jours\ndéjà attendus ; « terminés seuls » les laisse de côté et paraît donc plus court.'),
+    'cli.col.phase': ('phase', 'phase'),
+    'cli.col.dossiers': ('dossiers', 'dossiers'),
+    'cli.col.open': ('open', 'en cours'),
+    'cli.col.median': ('median', 'médiane'),
+    'cli.col.p75': ('p75', '75e c.'),
+    'cli.col.p90': ('p90', '90e c.'),
+    'cli.col.finished_only': ('finished only', 'terminés seuls'),
+    'cli.col.trigger': ('delay trigger', 'motif de retard'),
+    'cli.col.share': ('share', 'part'),
+    'cli.col.extra_days': ('extra days', 'jours en plus'),
+    'cli.stalled': ("Stalled: {n} open past their phase's threshold (the caseload's 90th percentile; follow-up interval {f} days).",
+        'Bloqués : {n} en cours au-delà du seuil de leur phase (90e centile des dossiers ; délai de relance {f} jours).'),
+    'cli.past': ('past {d}', 'au-delà de {d}'),
+    'cli.next_actions': ('next actions: {list}', 'prochaines actions : {list}'),
+    'cli.triggers': ('Delay triggers, by days attributable (an association, not proof of cause):',
+        'Motifs de retard, par jours attribuables (une association, pas une preuve de cause) :'),
+    'cli.order': ('Steps out of order (dossiers):', 'Étapes dans le désordre (dossiers) :'),
+    'cli.not_yet': ('not yet', 'pas encore'),
+    'cli.quality_head': ('Quality of {source}', 'Qualité de {source}'),
+    'cli.quality_span': ('{n}; events from {first} to {last}', '{n} ; événements du {first} au {last}'),
+    'cli.source': ('Case log: {source}', 'Journal des dossiers : {source}'),
+    'cli.report_written': ('Report written for {source} (as of {day}, {n}):',
+        'Rapport écrit pour {source} (au {day}, {n}) :'),
+}
+
+
+def _format_field(value, lang: str):
+    """A field of a catalogue text: whole numbers and floats in the language's notation."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+        return number(int(value), lang)
+    if isinstance(value, float):
+        return number(value, lang, 0 if float(value).is_integer() else 1)
+    return value
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue holds ``key``."""
+    return key in CATALOGUE
+
+
+def t(key: str, lang: str, **fields) -> str:
+    """The text of ``key`` in ``lang``, its fields filled (numbers in the language's notation)."""
+    check_lang(lang)
+    try:
+        text = CATALOGUE[key][LANGUAGES.index(lang)]
+    except KeyError:
+        raise KeyError(f"no text {key!r} in vitale_analysis.i18n.CATALOGUE") from None
+    if not fields:
+        return text
+    text = _PLURAL.sub(lambda m: _plural(m, fields, lang), text)
+    return text.format(**{k: _format_field(v, lang) for k, v in fields.items()})
+
+
+# ``{n|singular|plural}`` in a text: the form for the number in field ``n`` (French: singular for 0 and 1).
+_PLURAL = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+
+
+def _plural(match: re.Match, fields: Mapping, lang: str) -> str:
+    n = fields.get(match.group(1))
+    one = isinstance(n, (int, float)) and (n == 1 or (lang == "fr" and n == 0))
+    return match.group(2) if one else match.group(3)
+
+
+# ============================================================================ numbers
+def number(value, lang: str, decimals: int = 0) -> str:
+    """``1,102`` / ``74.3`` in English; ``1 102`` (narrow no-break space) / ``74,3`` in French.
+    An infinite value reads "∞"; a missing one, an empty string."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    text = f"{value:,.{decimals}f}"
+    if text.startswith("-"):
+        text = "−" + text[1:]  # (the minus sign, not a hyphen)
+        if text == "−" + "0" * len(text[1:]) or set(text[1:]) <= {"0", ".", ","}:
+            text = text[1:]  # no "−0"
+    if lang == "fr":
+        text = text.replace(",", NNBSP).replace(".", ",")
+    return text
+
+
+def percent(value: float, lang: str, decimals: int = 0) -> str:
+    """A value already in per cent: ``12%`` / ``12 %``."""
+    text = number(value, lang, decimals)
+    return f"{text}{NNBSP}%" if lang == "fr" else f"{text}%"
+
+
+def share(fraction: float, lang: str, decimals: int = 1) -> str:
+    """A fraction as per cent: ``0.125`` → ``12.5%`` / ``12,5 %``."""
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return ""
+    return percent(100 * float(fraction), lang, decimals)
+
+
+def count(n: int, noun: str, lang: str) -> str:
+    """``n`` and its noun with the language's plural rule: English singular for 1 only, French for 0 and 1
+    (``"1 dossier"``, ``"0 dossier"``, ``"1 102 dossiers"``); ``noun`` is a ``noun.…`` key's end."""
+    singular, plural = t(f"noun.{noun}", lang).split("|")
+    one = n == 1 or (lang == "fr" and n == 0)
+    return f"{number(n, lang)} {singular if one else plural}"
+
+
+def days(value: float, lang: str, *, working: bool = False, decimals: int | None = None) -> str:
+    """Days for a label: whole days from 10 on, one decimal below (``36 days``, ``4,3 jours``);
+    an infinite value (a median not reached) reads as the catalogue's "not reached yet"."""
+    if isinstance(value, float) and math.isinf(value):
+        return t("report.not_yet", lang)
+    if decimals is None:
+        decimals = 0 if abs(value) >= 10 else 1
+    text = number(value, lang, decimals)
+    singular, plural = t("noun.working_day" if working else "noun.day", lang).split("|")
+    one = text in ("1", "0") if lang == "fr" else text == "1"
+    return f"{text} {singular if one else plural}"
+
+
+def colon(lang: str) -> str:
+    """``:`` in English, `` :`` (narrow no-break space before) in French."""
+    return f"{NNBSP}:" if lang == "fr" else ":"
+
+
+# ============================================================================ dates
+def _as_date(when) -> date:
+    if hasattr(when, "day") and callable(getattr(when, "day")):  # an AsOf: the last day it covers
+        return when.day()
+    if isinstance(when, datetime):
+        return when.date()
+    if isinstance(when, date):
+        return when
+    return pd.Timestamp(when).date()
+
+
+def month(number_: int, lang: str, *, short: bool = False) -> str:
+    """The month's name (1 = January), in the language, never the machine's locale."""
+    return (_MONTHS_SHORT if short else _MONTHS)[lang][number_ - 1]
+
+
+def day(when, lang: str) -> str:
+    """A day in words: ``30 June 2025``, ``1er juillet 2025`` (an AsOf: the last day it covers)."""
+    check_lang(lang)
+    d = _as_date(when)
+    first = "1er" if lang == "fr" and d.day == 1 else str(d.day)
+    return f"{first} {_MONTHS[lang][d.month - 1]} {d.year}"
+
+
+def short_day(when, lang: str) -> str:
+    """A day in figures: ``2025-06-30`` in English (unambiguous), ``30/06/2025`` in French."""
+    d = _as_date(when)
+    return f"{d:%d/%m/%Y}" if lang == "fr" else d.isoformat()
+
+
+def date_time(values, lang: str) -> pd.Series:
+    """Timestamps for a table, to the minute: ``2025-01-03 13:14`` / ``03/01/2025 13:14`` (missing: empty)."""
+    values = pd.Series(values)
+    return values.dt.strftime("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M").fillna("")
+
+
+# ============================================================================ labels
+def event_label(name, lang: str, process=None, labels: Mapping | None = None) -> str:
+    """An event's label: the user's own (``labels``, from their mapping), else the catalogue's, else the
+    process model's milestone phrase, else the name with spaces."""
+    if labels and name in labels:
+        return str(labels[name])
+    key = f"event.{name}"
+    if key in CATALOGUE:
+        return t(key, lang)
+    return str(name).replace("_", " ")
+
+
+def column_label(column: str, lang: str) -> str:
+    """A column's name inside a sentence ("office" / "caisse")."""
+    key = f"column.{column}"
+    return t(key, lang) if key in CATALOGUE else str(column).replace("_", " ")
+
+
+def value_label(column: str, value, lang: str, labels: Mapping | None = None) -> str:
+    """A cohort or attribute value as shown: the user's own label (``labels``: column → value → label), else
+    the catalogue's (``value.<column>.<value>``), yes/no for booleans, else the value itself."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return t("chart.missing", lang)
+    own = (labels or {}).get(column) or {}
+    if value in own:
+        return str(own[value])
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return t(f"value.bool.{str(bool(value)).lower()}", lang)
+    key = f"value.{column}.{value}"
+    return t(key, lang) if key in CATALOGUE else str(value)
+
+
+def headers(lang: str) -> dict[str, str]:
+    """Column name → readable header, in ``lang``."""
+    return {key[4:]: t(key, lang) for key in CATALOGUE if key.startswith("col.")}
+
+
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def snake_case_words(text: str) -> list[str]:
+    """The raw ``snake_case`` codes in a visible text (for tests: none should reach a reader)."""
+    return _SNAKE.findall(text)
+
+
+def _pairs(prefix: str) -> dict[str, tuple[str, str]]:
+    return {key[len(prefix):]: value for key, value in CATALOGUE.items() if key.startswith(prefix)}
+
+
+#: Event name → (English, French) labels (the catalogue's ``event.`` keys).
+EVENT_LABELS: Mapping[str, tuple[str, str]] = _pairs("event.")
+#: Column → (English, French) name inside a sentence.
+COLUMN_LABELS: Mapping[str, tuple[str, str]] = _pairs("column.")
+#: Milestone (None: the end) → ("time to it" pair, "since it" pair).
+MILESTONE_PHRASES: Mapping[str | None, tuple[tuple[str, str], tuple[str, str]]] = {
+    (None if key == "end" else key): (pair, CATALOGUE[f"milestone_since.{'start' if key == 'end' else key}"])
+    for key, pair in _pairs("milestone_to.").items()
+}
+#: Language → column name → readable header (the catalogue's ``col.`` keys).
+HEADERS: Mapping[str, Mapping[str, str]] = {lang: headers(lang) for lang in LANGUAGES}
