@@ -290,7 +290,9 @@ def read_caselog(
     Examples
     --------
     >>> from vitale_analysis import read_caselog
-    >>> raw = read_caselog("data/sample_caselog.csv")  # doctest: +SKIP
+    >>> raw = read_caselog("data/sample_caselog.csv")
+    >>> list(raw.columns[:3]), raw.source
+    (['case_id', 'event', 'timestamp'], 'data/sample_caselog.csv')
     """
     spec: dict[str, Any] = {}
     if mapping is not None:

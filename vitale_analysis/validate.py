@@ -934,8 +934,9 @@ def load(
     Examples
     --------
     >>> from vitale_analysis import load
-    >>> log = load("data/sample_caselog.csv")  # doctest: +SKIP
-    >>> log.quality  # doctest: +SKIP
+    >>> log = load("data/sample_caselog.csv")
+    >>> log.quality.rows_read == log.quality.rows_kept + log.quality.n_set_aside
+    True
     """
     raw = read_caselog(source, columns=columns, values=values, dayfirst=dayfirst, sheet=sheet, mapping=mapping,
                        cases=cases, delimiter=delimiter, encoding=encoding, limits=limits)

@@ -23,10 +23,15 @@ Example
 -------
 >>> import vitale_analysis as va
 >>> from vitale_analysis import chartdata, plots
->>> log = va.load("data/sample_caselog.csv")  # doctest: +SKIP
->>> cases = va.case_table(log)  # doctest: +SKIP
->>> ax = plots.plot_phase_durations(chartdata.phase_quartiles(cases, by="channel"), lang="fr")  # doctest: +SKIP
->>> plots.save_figure(ax.figure, "phases.png")  # doctest: +SKIP
+>>> import tempfile
+>>> from pathlib import Path
+>>> log = va.load("data/sample_caselog.csv")
+>>> cases = va.case_table(log)
+>>> ax = plots.plot_phase_durations(chartdata.phase_quartiles(cases, by="channel"), lang="fr")
+>>> ax.get_title().splitlines()[0]
+'Durée de chaque phase (jours)'
+>>> plots.save_figure(ax.figure, Path(tempfile.mkdtemp()) / "phases.png").name
+'phases.png'
 """
 
 from ._axes import COLUMN_LABELS, EVENT_LABELS, MILESTONE_PHRASES

@@ -202,9 +202,10 @@ def stalled_heatmap_html(
     --------
     >>> import vitale_analysis as va
     >>> from vitale_analysis import chartdata, plots
-    >>> log = va.load("data/sample_caselog.csv")  # doctest: +SKIP
-    >>> cases = va.case_table(log)  # doctest: +SKIP
-    >>> html = plots.stalled_heatmap_html(chartdata.stalled_matrix(va.stalled(log, cases=cases), cases=cases))  # doctest: +SKIP
+    >>> cases = va.case_table(va.load("data/sample_caselog.csv"))
+    >>> html = plots.stalled_heatmap_html(chartdata.stalled_matrix(va.stalled(cases), cases=cases), lang="fr")
+    >>> "<table" in html and "CPAM 75" in html
+    True
     """
     from html import escape
 
