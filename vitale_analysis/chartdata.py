@@ -25,7 +25,7 @@ can state it without counting anything; no computation reads them back.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -498,6 +498,8 @@ class DossierTimeline:
     phases: pd.DataFrame
     events: pd.DataFrame
     process: ProcessModel = field(repr=False, default=CARTE_VITALE)
+    #: The user's own labels (column → code → label, from their mapping): the chart shows these first.
+    labels: Mapping = field(repr=False, default_factory=dict)
 
     def __repr__(self) -> str:  # never the raw id: it can be a social security number
         return (f"DossierTimeline({self.label!r}, {self.status}, {len(self.phases)} phases, "
@@ -572,4 +574,5 @@ def dossier_timeline(cases: CaseTable, case_id: str | None = None) -> DossierTim
         phases=phases,
         events=timeline,
         process=process,
+        labels=cases.log.labels,
     )

@@ -120,7 +120,7 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
         said = ", ".join(f"{i18n.t(f'reason.{k}', lang)} {i18n.number(int(v), lang)}" for k, v in reasons.items() if v)
         lines.append("  " + i18n.t("cli.next_actions", lang, list=said))
 
-    triggers = with_trigger_labels(trigger_summary(cases, n_boot=0), process, lang=lang)
+    triggers = with_trigger_labels(trigger_summary(cases, n_boot=0), process, lang=lang, labels=log.labels.get("trigger"))
     if len(triggers):
         lines += ["", i18n.t("cli.triggers", lang),
                   f"  {col('trigger'):<62}{col('dossiers'):>9}{col('share'):>9}{col('extra_days'):>14}"]

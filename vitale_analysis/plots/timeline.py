@@ -18,7 +18,7 @@ from ._style import (
     _masked, _TRIGGER_COLOUR, _MUTED, phase_colours,
 )
 from ._axes import (
-    _t, _event_label, _fmt_days, _fmt_date, _date_axis, _wrap, _title, _new_axes, _nothing_to_show, _clean_axes,
+    _t, _fmt_days, _fmt_date, _date_axis, _wrap, _title, _new_axes, _nothing_to_show, _clean_axes,
     _legend_below, _named,
 )
 
@@ -95,7 +95,7 @@ def plot_dossier_timeline(
         y += 1
     first_event_row = y
     for kind in kinds:
-        y_labels.append(_event_label(kind, lang))
+        y_labels.append(i18n.event_label(kind, lang, labels=timeline.labels.get("event")))
         label_colours.append(_MUTED)
         times = mdates.date2num(_local(others.loc[others["event"] == kind, "timestamp"]))
         ax.plot(times, np.full(len(times), y), linestyle="none", marker="o", markersize=6, color="#333333",
@@ -105,7 +105,8 @@ def plot_dossier_timeline(
     # labels on rows of their own never overlap, however close in time the triggers are.
     for key in triggers:
         model = process.triggers.get(str(key))
-        y_labels.append(_wrap(model.label_in(lang) if model else str(key).replace("_", " "), 40))
+        own = (timeline.labels.get("trigger") or {}).get(key)
+        y_labels.append(_wrap(own or (model.label_in(lang) if model else str(key).replace("_", " ")), 40))
         label_colours.append(_TRIGGER_COLOUR)
         times = mdates.date2num(_local(events.loc[events["trigger"] == key, "timestamp"]))
         ax.plot(times, np.full(len(times), y), linestyle="none", marker="D", markersize=7, color=_TRIGGER_COLOUR,
