@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,8 +19,6 @@ from hypothesis import strategies as st
 import vitale_analysis as va
 from vitale_analysis import CARTE_VITALE, AsOf, read_caselog, validate
 from vitale_analysis.conformance import CONFORMANCE_COLUMNS, CONFORMANCE_KINDS, conformance
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
 
 
 def ev(case, event, day, trigger=None, office="CPAM 75", route="self_employed", time="09:00"):
@@ -409,24 +406,17 @@ def test_random_logs_agree_with_the_reference_and_ignore_row_order(rows, seed):
     pd.testing.assert_frame_equal(conformance(quiet_validate(shuffled)), table)
 
 
-# ---------------------------------------------------------------- the bundled sample
-@pytest.fixture(scope="module")
-def sample():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", va.DataQualityWarning)
-        return va.load(SAMPLE)
-
-
-def test_sample_matches_the_quality_report_and_the_reference(sample):
-    table = conformance(sample)
-    flagged = sample.quality.failures
+# ---------------------------------------------------------------- the bundled sample (tests/conftest.py)
+def test_sample_matches_the_quality_report_and_the_reference(sample_log):
+    table = conformance(sample_log)
+    flagged = sample_log.quality.failures
     flagged = flagged[flagged["check"] == "order_violation"]
     rows = table[table["kind"] == "milestone_order"]
     assert len(rows) == len(flagged) > 0
     assert sorted(zip(rows["case_id"], rows["first_event"] + " before " + rows["second_event"])) == sorted(
         zip(flagged["case_id"], flagged["value"]))
-    assert as_reference(table) == reference_conformance(sample)
-    cases = va.case_table(sample).to_frame()
+    assert as_reference(table) == reference_conformance(sample_log)
+    cases = va.case_table(sample_log).to_frame()
     # Every salaried dossier of the case table is listed, and no other.
     salaried = cases.loc[(cases["route"] == "salaried") | cases["trigger_salaried_route"], "case_id"]
     assert sorted(table.loc[table["kind"] == "salaried_route", "case_id"]) == sorted(salaried)

@@ -32,7 +32,8 @@ from vitale_analysis import (
     validate,
 )
 
-RECEIPT = Path("/work/shared/data/external/receipt.xes.gz")
+# A real public log, vendored with its source and licence (tests/data/external/README.md).
+RECEIPT = Path(__file__).resolve().parent / "data" / "external" / "receipt.xes.gz"
 
 
 def fails(fn, *args, **kw) -> str:

@@ -12,7 +12,6 @@ loop over each case's events.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +24,6 @@ from vitale_analysis import CARTE_VITALE, AsOf, case_table, read_caselog, valida
 from vitale_analysis.flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
 from vitale_analysis.timeutil import french_holidays
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
 PHASES = list(CARTE_VITALE.phase_keys)
 OPEN = [f"open_{p}" for p in PHASES]
 FLOW_COLUMNS = ["period_start", "started", "rights_opened", "completed", "closed", *OPEN, "wip"]
@@ -543,17 +541,10 @@ def test_random_logs_throughput(frame, seed, freq):
     pd.testing.assert_frame_equal(summed, table)
 
 
-# ============================================================================ the bundled sample
-@pytest.fixture(scope="module")
-def sample():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", va.DataQualityWarning)
-        return va.load(SAMPLE)
-
-
-def test_sample_throughput(sample):
-    cases = case_table(sample)
-    weekly = throughput(sample, freq="W")
+# ============================================================================ the bundled sample (tests/conftest.py)
+def test_sample_throughput(sample_log):
+    cases = case_table(sample_log)
+    weekly = throughput(sample_log, freq="W")
     assert weekly["started"].sum() == len(cases) == 3000
     assert weekly["completed"].sum() == (cases["status"] == "complete").sum()
     assert weekly["closed"].sum() == (cases["status"] == "closed").sum()
@@ -570,22 +561,22 @@ def test_sample_throughput(sample):
     # weekly stock is the running balance of the flows.
     balance = weekly["started"].cumsum() - weekly["completed"].cumsum() - weekly["closed"].cumsum()
     assert balance.tolist() == weekly["wip"].tolist()
-    monthly = throughput(sample, freq="M")
-    from_case_tables = open_by_phase_from_case_tables(sample, monthly, monthly.attrs["as_of"])
+    monthly = throughput(sample_log, freq="M")
+    from_case_tables = open_by_phase_from_case_tables(sample_log, monthly, monthly.attrs["as_of"])
     pd.testing.assert_frame_equal(monthly[OPEN], from_case_tables)
     for column in ["started", "rights_opened", "completed", "closed"]:
         assert monthly[column].sum() == weekly[column].sum()
-    by_channel = throughput(sample, freq="M", by="channel")
+    by_channel = throughput(sample_log, freq="M", by="channel")
     summed = by_channel.groupby("period_start", observed=True)[FLOW_COLUMNS[1:]].sum().reset_index()
     pd.testing.assert_frame_equal(summed, monthly)
 
 
-def test_sample_waiting_on(sample):
-    table = check_against_reference(sample)
+def test_sample_waiting_on(sample_log):
+    table = check_against_reference(sample_log)
     assert len(table) == 3000
     assert (table[[f"{p}_days" for p in WAITING_COLUMNS]] >= 0).all().all()
     # The Carte Vitale process maps its first event: nothing is unassigned in the sample.
     assert (table["unassigned_days"] == 0).all()
-    summary = waiting_on_summary(sample, by="channel")
+    summary = waiting_on_summary(sample_log, by="channel")
     assert summary["n_cases"].sum() == 3000
     assert summary["total_office_days"].sum() == pytest.approx(table["office_days"].sum())

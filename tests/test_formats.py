@@ -7,9 +7,9 @@ other test writes THE SAME events in another shape (French export with a mapping
 file, sniffed delimiters / encodings / day-first dates, Excel, Parquet, a separate
 cases table) into ``tmp_path`` and asserts the case table is equal.
 
-The last part reads the real public log ``receipt.xes.gz`` (from
-/work/shared/data/external, never copied) with a user-given process model and checks
-it against an independent plain-Python parse of the XML.
+The last part reads the real public log ``receipt.xes.gz`` (4TU.ResearchData, CC BY 4.0,
+vendored in tests/data/external/ with its source and licence) with a user-given process
+model and checks it against an independent plain-Python parse of the XML.
 """
 
 from __future__ import annotations
@@ -419,7 +419,8 @@ def test_separate_cases_table_is_joined(tmp_path, reference):
 
 
 # --------------------------------------------------------------------------- the real XES log
-RECEIPT = Path("/work/shared/data/external/receipt.xes.gz")
+# Vendored with its source and licence: tests/data/external/README.md.
+RECEIPT = Path(__file__).resolve().parent / "data" / "external" / "receipt.xes.gz"
 XES = "{http://www.xes-standard.org/}"
 MILESTONES = [
     "Confirmation of receipt",

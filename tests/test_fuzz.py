@@ -13,11 +13,14 @@ from __future__ import annotations
 import warnings
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vitale_analysis import CaseLogError, load, read_caselog, validate
 from vitale_analysis.errors import DataQualityWarning
+
+pytestmark = pytest.mark.slow  # hundreds of random files per test: about 15 s in all
 
 FUZZ = settings(
     max_examples=200,

@@ -31,6 +31,8 @@ matplotlib.use("Agg")
 import vitale_analysis as va  # noqa: E402
 from vitale_analysis import DataQualityWarning  # noqa: E402
 
+pytestmark = pytest.mark.slow  # every notebook executed, two reports written: about 35 s
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 AS_OF = "2025-06-30"

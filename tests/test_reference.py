@@ -491,6 +491,7 @@ def big_subjects():
             for n, seed, _ in BIG}
 
 
+@pytest.mark.slow  # logs of up to 32,768 dossiers: about 10 s
 @pytest.mark.parametrize("analysis", BIG_CHECKS)
 @pytest.mark.parametrize("n, seed, as_of_kind", BIG, ids=[str(n) for n, _, _ in BIG])
 def test_big_logs_agree_with_the_reference(big_subjects, analysis, n, seed, as_of_kind):
@@ -537,6 +538,7 @@ def test_wide_log_has_the_intended_code_widths(wide_subjects, label):
     assert tuple(str(events[c].cat.codes.dtype) for c in ("case_id", "event", "trigger")) == widths
 
 
+@pytest.mark.slow  # every analysis at each code width: about 10 s
 @pytest.mark.parametrize("analysis", list(CHECKS))
 @pytest.mark.parametrize("label", list(WIDE))
 def test_wide_logs_agree_with_the_reference(wide_subjects, label, analysis):
@@ -552,6 +554,7 @@ PRESENTATION_WIDTHS = ["8-bit top: 126 dossiers, 126 events, 126 triggers",
                        "16-bit bottom: 127 dossiers, 127 events, 127 triggers", "16-bit: 5,000 dossiers"]
 
 
+@pytest.mark.slow  # charts, a report and the explorers per width: about 9 s
 @pytest.mark.parametrize("label", PRESENTATION_WIDTHS)
 def test_charts_report_and_widgets_at_every_code_width(wide_subjects, label, tmp_path):
     """The chart tables, the report and the explorers on logs whose codes are 8- and 16-bit: each

@@ -124,6 +124,7 @@ def _loadable():
     return catalogue, sorted(name for name, entry in catalogue.CATALOGUE.items() if isinstance(entry, catalogue.Loads))
 
 
+@pytest.mark.slow  # a whole report per catalogue file: about 35 s
 @pytest.mark.parametrize("name", _loadable()[1])
 def test_every_loadable_file_of_the_catalogue_gives_a_whole_report(name, tmp_path):
     catalogue, _ = _loadable()

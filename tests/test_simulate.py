@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import math
 import tomllib
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -592,13 +591,8 @@ def test_french_export_reads_back_to_the_canonical_slice():
         assert (as_text(left) == as_text(right)).all(), column
 
 
-def test_sample_passes_validation_with_the_planted_problems():
-    from vitale_analysis import load
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the DataQualityWarning about the duplicates is expected
-        log = load(DATA / "sample_caselog.csv")
-        fr = load(DATA / "sample_export_fr.csv", mapping=DATA / "sample_export_fr.mapping.toml")
+def test_sample_passes_validation_with_the_planted_problems(sample_log, french_log):
+    log, fr = sample_log, french_log  # (loaded once for the session, tests/conftest.py)
     q = log.quality
     assert q.n_cases == 3_000
     assert set(q.set_aside) == {"duplicate_row"}, q.set_aside  # nothing else set aside

@@ -369,14 +369,9 @@ def test_shuffling_or_duplicating_rows_changes_nothing(seed, duplicate_share):
 
 # --------------------------------------------------------------------- on the bundled sample
 @pytest.fixture(scope="module")
-def sample():
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", va.DataQualityWarning)
-        log = validate(read_caselog(path))
-    return log, case_table(log)
+def sample(sample_log):
+    """The bundled sample (loaded once for the session, tests/conftest.py) and its case table."""
+    return sample_log, case_table(sample_log)
 
 
 def test_sample_phase_summary_against_lifelines(sample):
@@ -477,6 +472,7 @@ def _trigger_medians_by_loop(log, cases, key, phase, group=None):
     return _lifelines_median(*affected), _lifelines_median(*unaffected), len(affected[0])
 
 
+@pytest.mark.slow  # lifelines per trigger and group on 3,000 dossiers: about 7 s
 @pytest.mark.parametrize("by", [None, "channel"])
 def test_sample_trigger_medians_against_lifelines(sample, by):
     """Each trigger's affected / unaffected medians (and the days attributable) equal lifelines'

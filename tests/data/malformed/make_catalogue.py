@@ -2,10 +2,10 @@
 
     python tests/data/malformed/make_catalogue.py
 
-Every file is small. The truncated ``.xes.gz`` is cut from the real BPI receipt
-log in /work/shared/data/external when it is there (only its first 4 kB are
-kept), else from a small XES written here. Expected outcomes live in
-tests/test_malformed.py (CATALOGUE).
+Every file is small. The truncated ``.xes.gz`` is cut from the real receipt log
+vendored in tests/data/external/ (source and licence in its README.md; only the
+first 4 kB are kept), else from a small XES written here. Expected outcomes live
+in tests/test_malformed.py (CATALOGUE).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import io
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RECEIPT = Path("/work/shared/data/external/receipt.xes.gz")
+RECEIPT = HERE.parent / "external" / "receipt.xes.gz"
 
 H = "case_id,event,timestamp\n"
 A1 = "A,registration_submitted,2025-01-06 09:00\n"
