@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vitale_analysis import load, read_caselog
@@ -130,6 +130,7 @@ def test_the_tolerant_path_still_reads_what_the_fast_one_hands_over(tmp_path):
         min_size=1, max_size=12),
     encoding=st.sampled_from(["utf-8", "cp1252"]),
 )
+@example(cells=[["", "", "\n;"]], encoding="utf-8")  # (found by hypothesis: a line break, then a delimiter)
 def test_fast_reader_matches_the_reference_on_random_files(tmp_path, cells, encoding):
     """Random cells (quotes, delimiters, line breaks, accents) written by Python's csv module,
     rows of any length: the fast reader, when it reads the file, agrees with the reference."""
@@ -143,8 +144,10 @@ def test_fast_reader_matches_the_reference_on_random_files(tmp_path, cells, enco
     path.write_bytes(data)
     out = read_csv_strict(path, delimiter=";", encoding=encoding)
     if out is None:  # allowed only for what the tolerant path must take
-        assert data.count(b'"') and any(len(r) > 3 for r in cells) or encoding == "cp1252" and any(
-            len(r) > 3 for r in cells)
+        too_long = any(len(r) > 3 for r in cells)
+        # a cell with a line break then a line holding a delimiter: perhaps a stray quote (csvfast._swallowed_rows)
+        swallowing = any(";" in line for r in cells for c in r for line in c.split("\n")[1:])
+        assert data.count(b'"') and (too_long or swallowing) or encoding == "cp1252" and too_long, cells
         return
     names, rows, numbers, malformed, _ = fast_frame(path, delimiter=";", encoding=encoding)
     want = reference(data, encoding, ";")
