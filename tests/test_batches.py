@@ -10,7 +10,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import vitale_analysis as va
-from vitale_analysis import CaseLogError, DataQualityWarning, case_table_batched, iter_case_batches
+from vitale_analysis import CaseLogError, DataQualityWarning, case_table_batched, chartdata, iter_case_batches
 
 AS_OF = "2025-06-15"
 
@@ -50,6 +50,20 @@ def test_batched_case_table_equals_the_whole_log_one(log_file, whole, batch_rows
     assert quality.rows_read == quality.rows_kept + quality.n_set_aside
     assert_frame_equal(quality.failures, log.quality.failures)
     assert quality.n_cases == log.quality.n_cases
+
+
+def test_a_batched_table_feeds_the_summaries_and_charts(log_file, whole):
+    """A table built in batches has no log: the summaries and the chart tables still take it
+    (no labels of the user's to show) and give what the whole log's table gives."""
+    _, expected = whole
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        cases, _ = case_table_batched(log_file, as_of=AS_OF, batch_rows=997)
+    assert cases.log is None and cases.labels == {}
+    assert_frame_equal(va.phase_summary(cases), va.phase_summary(expected))
+    assert_frame_equal(chartdata.phase_quartiles(cases), chartdata.phase_quartiles(expected))
+    assert chartdata.population(cases) == chartdata.population(expected)
+    assert_frame_equal(chartdata.open_by_age(cases), chartdata.open_by_age(expected))
 
 
 def test_batches_hold_whole_cases_and_every_row_once(log_file):

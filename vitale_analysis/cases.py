@@ -113,6 +113,8 @@ class CaseTable:
     days = property(lambda self: self._days, doc='How durations are counted: "calendar" or "working".')
     process = property(lambda self: self._process, doc="The process model.")
     log = property(lambda self: self._log, doc="The validated log (None for a table built in batches).")
+    labels = property(lambda self: self._log.labels if self._log is not None else {},
+                      doc="The user's own words for the values, from their mapping (none for a table built in batches).")
 
     @property
     def columns(self) -> pd.Index:

@@ -83,7 +83,7 @@ def _population_attrs(table: CaseTable) -> dict:
         "n_open": int((table["status"] == "open").sum()),
         "as_of": table.as_of,
         "days": table.days,
-        "labels": table.log.labels,  # (the user's own words for the values: chart labels)
+        "labels": table.labels,  # (the user's own words for the values: chart labels)
     }
 
 
@@ -574,5 +574,5 @@ def dossier_timeline(cases: CaseTable, case_id: str | None = None) -> DossierTim
         phases=phases,
         events=timeline,
         process=process,
-        labels=cases.log.labels,
+        labels=cases.labels,
     )

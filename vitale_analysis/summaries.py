@@ -153,7 +153,7 @@ def phase_summary(
         values = group_values.loc[np.repeat(np.arange(n_groups), n_phases)].reset_index(drop=True)
         out = pd.concat([values, out], axis=1)
     out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table),  # (for display)
-                     n_open=int((table["status"] == "open").sum()), labels=table.log.labels)
+                     n_open=int((table["status"] == "open").sum()), labels=table.labels)
     return out
 
 
