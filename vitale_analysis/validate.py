@@ -760,13 +760,11 @@ def _may_hold_nir(values: pd.Series, positions: np.ndarray) -> bool:
     a row), or a categorical whose values there include none (each distinct value is
     checked once, not each row)."""
     dtype = values.dtype
-    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-        return False
-    if isinstance(dtype, pd.CategoricalDtype):
+    if isinstance(dtype, pd.CategoricalDtype):  # (first: is_bool_dtype of a categorical is deprecated)
         codes = values.cat.codes.to_numpy()[positions]
         categories = pd.Series(values.cat.categories[np.unique(codes[codes >= 0])], dtype=object)
         return mask_identifiers(categories) is not categories
-    return True
+    return not (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
 
 
 def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, case_cats, column: str, check: str,
