@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -23,12 +24,14 @@ import pandas as pd
 from ._version import __version__
 from .caselog import CaseLog
 from .cases import CaseTable, case_table
-from .conformance import CONFORMANCE_KINDS, conformance
+from .conformance import conformance
 from .errors import CaseLogError
 from .flow import throughput, waiting_on_summary
 from .labels import with_next_actions, with_trigger_labels
+from . import i18n
+from .display import DAYS_COLUMNS, readable
 from .masking import printable
-from .privacy import mask_identifiers, mask_text
+from .privacy import mask_text
 from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
 from .timeutil import AsOf
@@ -36,83 +39,8 @@ from .timeutil import AsOf
 __all__ = ["ReportTables", "add_sheet", "report_charts", "report_tables", "write_html", "write_workbook",
            "write_report", "prepare_out_dir", "readable", "format_date", "HEADERS", "DAYS_COLUMNS", "SHEET_ROWS"]
 
-#: Readable column headers, per language.
-HEADERS = {
-    "en": {
-        "case_id": "Dossier", "office": "Office", "phase": "Phase", "phase_label": "Phase",
-        "days_in_phase": "Days in phase", "threshold_days": "Threshold (days)", "days_over": "Days over",
-        "waiting_on": "Waiting on", "last_event": "Last event", "last_event_at": "Last event on",
-        "days_since_last_event": "Days since last event", "reason": "Why", "next_action": "Next action",
-        "n": "Dossiers", "n_finished": "Finished", "n_open": "Still open", "n_closed": "Closed in phase",
-        "n_no_duration": "Out of order / missing step", "median_days": "Median (days, Kaplan–Meier)",
-        "p75_days": "75th percentile (days)", "p90_days": "90th percentile (days)",
-        "median_days_completed_only": "Median of finished only (days)",
-        "trigger": "Trigger key", "label": "Delay trigger", "events": "Times raised",
-        "cases_affected": "Dossiers affected", "share": "Share of dossiers",
-        "median_days_to_next_milestone": "Median days to next milestone",
-        "median_days_affected": "Median days in phase, with it", "median_days_unaffected": "Median days in phase, without it",
-        "extra_days": "Extra days (median)", "extra_days_ci_low": "Extra days, CI low",
-        "extra_days_ci_high": "Extra days, CI high", "total_days_attributable": "Days attributable (total)",
-        "prevention": "How to prevent it", "kind": "Problem", "detail": "What happened",
-        "first_event": "First event", "first_at": "First on", "second_event": "Second event",
-        "second_at": "Second on", "days_apart": "Days apart", "row": "Row", "column": "Column",
-        "check": "Check", "value": "Value", "action": "Action", "count": "Count", "description": "Meaning",
-    },
-    "fr": {
-        "case_id": "Dossier", "office": "Caisse", "phase": "Phase", "phase_label": "Phase",
-        "days_in_phase": "Jours dans la phase", "threshold_days": "Seuil (jours)", "days_over": "Jours de dépassement",
-        "waiting_on": "En attente de", "last_event": "Dernier événement", "last_event_at": "Date du dernier événement",
-        "days_since_last_event": "Jours depuis le dernier événement", "reason": "Motif", "next_action": "Prochaine action",
-        "n": "Dossiers", "n_finished": "Terminés", "n_open": "En cours", "n_closed": "Clos dans la phase",
-        "n_no_duration": "Hors ordre / étape manquante", "median_days": "Médiane (jours, Kaplan–Meier)",
-        "p75_days": "75e centile (jours)", "p90_days": "90e centile (jours)",
-        "median_days_completed_only": "Médiane des seuls terminés (jours)",
-        "trigger": "Code du motif", "label": "Motif de retard", "events": "Occurrences",
-        "cases_affected": "Dossiers concernés", "share": "Part des dossiers",
-        "median_days_to_next_milestone": "Médiane jusqu'à l'étape suivante (jours)",
-        "median_days_affected": "Médiane dans la phase, avec", "median_days_unaffected": "Médiane dans la phase, sans",
-        "extra_days": "Jours en plus (médiane)", "extra_days_ci_low": "Jours en plus, IC bas",
-        "extra_days_ci_high": "Jours en plus, IC haut", "total_days_attributable": "Jours attribuables (total)",
-        "prevention": "Comment l'éviter", "kind": "Problème", "detail": "Ce qui s'est passé",
-        "first_event": "Premier événement", "first_at": "Date", "second_event": "Second événement",
-        "second_at": "Date", "days_apart": "Jours d'écart", "row": "Ligne", "column": "Colonne",
-        "check": "Contrôle", "value": "Valeur", "action": "Traitement", "count": "Nombre", "description": "Signification",
-    },
-}
-_TEXT = {
-    "en": {
-        "title": "Carte Vitale caseload report", "as_of": "as of", "population": "{n:,} dossiers: {open:,} open, {complete:,} complete, {closed:,} closed",
-        "quality": "Data quality", "phases": "Time per phase", "stalled": "Dossiers to follow up",
-        "triggers": "Delay triggers", "order": "Steps out of order", "flow": "Flow over time",
-        "rows": "{read:,} rows read = {kept:,} kept + {aside:,} set aside.",
-        "phases_note": "Medians count the dossiers still open for the days they have waited so far (Kaplan–Meier); the median of finished dossiers only is shown beside it. “not yet”: too many dossiers are still open to know.",
-        "stalled_note": "{n:,} open dossiers are past their phase's threshold (the caseload's 90th percentile), follow-up interval {f:g} days. The {top} longest overdue:",
-        "triggers_note": "Ranked by days attributable. These are associations, not proof of cause: dossiers meeting a trigger may differ in other ways.",
-        "order_note": "Doing steps out of order is the main cause of long delays.",
-        "none": "None.", "not_yet": "not yet", "source": "Source", "made": "Computed by vitale-analysis {v} from {src}, {as_of}. Every figure depends only on the log and this date.",
-        "workbook": "The Excel workbook beside this page holds the full tables.",
-        "more_rows": "{n:,} more rows not shown (the first {shown:,} are above); the whole table is in Python: "
-                     "log.quality.failures, or the function that made it.",
-    },
-    "fr": {
-        "title": "Rapport sur les dossiers Carte Vitale", "as_of": "au", "population": "{n:,} dossiers : {open:,} en cours, {complete:,} terminés, {closed:,} clos",
-        "quality": "Qualité des données", "phases": "Durée de chaque phase", "stalled": "Dossiers à relancer",
-        "triggers": "Motifs de retard", "order": "Étapes dans le désordre", "flow": "Flux dans le temps",
-        "rows": "{read:,} lignes lues = {kept:,} gardées + {aside:,} mises de côté.",
-        "phases_note": "Les médianes comptent les dossiers encore en cours pour les jours déjà attendus (Kaplan–Meier) ; la médiane des seuls dossiers terminés est donnée à côté. « pas encore » : trop de dossiers sont encore en cours pour la connaître.",
-        "stalled_note": "{n:,} dossiers en cours dépassent le seuil de leur phase (90e centile des dossiers), délai de relance {f:g} jours. Les {top} plus en retard :",
-        "triggers_note": "Classés par jours attribuables. Ce sont des associations, pas des preuves de cause : les dossiers concernés peuvent différer par ailleurs.",
-        "order_note": "Faire les étapes dans le désordre est la première cause des longs délais.",
-        "none": "Aucun.", "not_yet": "pas encore", "source": "Source", "made": "Calculé par vitale-analysis {v} à partir de {src}, {as_of}. Chaque chiffre ne dépend que du journal et de cette date.",
-        "workbook": "Le classeur Excel à côté de cette page contient les tableaux complets.",
-        "more_rows": "{n:,} lignes de plus non affichées (les {shown:,} premières sont au-dessus) ; le tableau "
-                     "complet est en Python : log.quality.failures, ou la fonction qui l'a produit.",
-    },
-}
-_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December"]
-_MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-              "novembre", "décembre"]
+#: Readable column headers, per language (the catalogue's, :data:`vitale_analysis.i18n.HEADERS`).
+HEADERS = i18n.HEADERS
 
 
 @dataclass(frozen=True)
@@ -144,10 +72,11 @@ def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: 
     cases = case_table(log, as_of=as_of)
     step()
     phases = phase_summary(cases)
-    triggers = with_trigger_labels(trigger_summary(cases), log.process, lang=lang)
+    own = log.labels.get("trigger")  # (the user's own words for the triggers, from their mapping)
+    triggers = with_trigger_labels(trigger_summary(cases), log.process, lang=lang, labels=own)
     step()
     thresholds = phase_thresholds(cases)
-    worklist = with_next_actions(stalled(cases, followup_days=followup_days), log.process, lang=lang)
+    worklist = with_next_actions(stalled(cases, followup_days=followup_days), log.process, lang=lang, labels=own)
     order = conformance(cases)
     flow = throughput(cases, freq="M")
     waiting = waiting_on_summary(cases, by="channel" if "channel" in cases else None)
@@ -158,159 +87,196 @@ def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: 
 
 
 def format_date(day, lang: str) -> str:
-    """A day in words: ``30 June 2025`` / ``30 juin 2025`` (an AsOf: the last day it covers)."""
-    if isinstance(day, AsOf):
-        day = day.day()
-    if lang == "fr":
-        return f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-
-
-# --------------------------------------------------------------------------- display tables
-_REASONS = {
-    "en": {"mediator": "Médiateur seized", "complaint": "Complaint filed", "nia_only": "Only an NIA",
-           "complement_pending": "Complement not sent", "no_movement": "No movement", "phase_action": "Past threshold"},
-    "fr": {"mediator": "Médiateur saisi", "complaint": "Réclamation déposée", "nia_only": "NIA seulement",
-           "complement_pending": "Complément non envoyé", "no_movement": "Sans nouvelles", "phase_action": "Seuil dépassé"},
-}
-
-
-def readable(frame: pd.DataFrame, lang: str, *, days_columns=(), share_columns=(), numbers: bool = False) -> pd.DataFrame:
-    """Readable copy: masked ids, rounded days, 'not yet' for unreached medians, readable headers.
-
-    With ``numbers`` (the workbook), days and shares stay numbers so that they
-    sort and sum in Excel; otherwise they become text for the page.
-    """
-    out = frame.copy()
-    not_yet = _TEXT[lang]["not_yet"]
-    for column in out.columns:
-        if column == "case_id":
-            out[column] = mask_identifiers(out[column]).astype(object).map(
-                lambda v: "" if pd.isna(v) else printable(str(v)))
-        elif column in days_columns:
-            values = out[column].astype(float)
-            if numbers:
-                out[column] = [None if np.isnan(v) else (not_yet if np.isinf(v) else round(v, 1)) for v in values]
-            else:
-                out[column] = values.map(lambda v: "" if np.isnan(v) else (not_yet if np.isinf(v) else f"{v:,.1f}"))
-        elif column in share_columns:
-            if numbers:
-                out[column] = out[column].astype(float).round(4)
-            else:
-                out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
-        elif column == "reason":
-            out[column] = out[column].astype(str).map(_REASONS[lang])
-        elif pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M").fillna("")
-        elif out[column].dtype == object or isinstance(out[column].dtype, (pd.StringDtype, pd.CategoricalDtype)):
-            out[column] = out[column].astype(object).map(lambda v: "" if pd.isna(v) else printable(mask_text(str(v))))
-    return out.rename(columns=HEADERS[lang])
-
-
-DAYS_COLUMNS = ("median_days", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
-         "days_over", "days_since_last_event", "median_days_to_next_milestone", "median_days_affected",
-         "median_days_unaffected", "extra_days", "extra_days_ci_low", "extra_days_ci_high",
-         "total_days_attributable", "days_apart")
+    """A day in words: ``30 June 2025`` / ``30 juin 2025``, ``1er juillet 2025`` (an AsOf: the last day it covers)."""
+    return i18n.day(day, lang)
 
 
 def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, pd.DataFrame]:
-    """The tables as an advisor reads them (text for the page; ``numbers`` for the workbook)."""
-    lang = tables.lang
-    labels = tables.log.process.phase_labels(lang)
-    phases = tables.phases.assign(phase=tables.phases["phase"].astype(str).map(labels))
+    """The tables as an advisor reads them (text for the page; ``numbers`` for the workbook): words in the
+    report's language, the user's own labels from their mapping where they exist (see :func:`display.readable`)."""
+    lang, process = tables.lang, tables.log.process
     worklist = tables.worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
-    triggers = tables.triggers.drop(columns=["trigger"]).assign(
-        phase=tables.triggers["phase"].astype(str).map(labels))
+    # (the trigger table holds the label in ``lang`` beside the key: the key is for Python, not for readers)
+    triggers = tables.triggers.drop(columns=["trigger"])
     quality = tables.log.quality
-    failures = quality.failures
-    kw = {"days_columns": DAYS_COLUMNS, "numbers": numbers}
+    kw = {"numbers": numbers, "labels": tables.log.labels}
     return {
         "worklist": readable(worklist, lang, **kw),
-        "phases": readable(phases, lang, **kw),
-        "triggers": readable(triggers, lang, share_columns=("share",), **kw),
-        "order": readable(tables.order, lang, **kw),
+        "phases": readable(tables.phases, lang, process=process, **kw),
+        "triggers": readable(triggers, lang, process=process, **kw),
+        "order": readable(tables.order, lang, process=process, **kw),
         "quality_counts": readable(quality.counts(), lang, **kw),
-        "quality_failures": readable(failures, lang, **kw),
+        "quality_failures": readable(quality.failures, lang, **kw),
     }
 
 
 # --------------------------------------------------------------------------- HTML
+# Screen first; the phone rules (≤ 600 px) and the print rules follow. Every table sits in a
+# ``.table-wrap`` that scrolls sideways on a narrow screen, so the page itself never does. On A4
+# paper headings, captions and table headers stay with what follows them, no row or figure is
+# split across pages, table headers repeat on each page, and the wide tables (the worklist, the
+# delay triggers, the steps out of order) go on landscape pages (a named page): their 9 to 13
+# columns do not fit portrait's 186 mm without breaking words, and there a long "Next action"
+# takes 3 to 7 lines. A browser without named pages prints them in portrait, in smaller type with
+# headers free to break inside words (:data:`_PORTRAIT_WIDE_CSS`), so that they still fit the page.
+_PORTRAIT_WIDE_CSS = ".wide table{font-size:7pt} .wide th,.wide td{padding:.15em .25em} .wide th{overflow-wrap:anywhere}"
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45;overflow-wrap:break-word}
 h1{margin-bottom:.2em} h2{margin-top:2em;border-bottom:2px solid #0072B2;padding-bottom:.2em}
 .sub{color:#444;font-size:1.05em} .note{color:#444;font-size:.95em}
-table{border-collapse:collapse;font-size:.88em;margin:.6em 0} th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}
-th{background:#eef4fa;text-align:left} td.num{text-align:right;white-space:nowrap}
-img{max-width:100%;height:auto;display:block;margin:.8em 0;border:1px solid #ddd}
+.table-wrap{max-width:100%;overflow-x:auto;margin:.6em 0}
+table{border-collapse:collapse;font-size:.88em} th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.2em 0 .4em}
+th{background:#eef4fa} .num{text-align:right;white-space:nowrap} td.long{min-width:16em}
+figure{margin:.8em 0} img{max-width:100%;height:auto;display:block;border:1px solid #ddd}
 footer{margin-top:3em;color:#555;font-size:.85em}
-"""
+@media (max-width:600px){
+ body{margin:1em auto;padding:0 .75em} h1{font-size:1.5em} h2{font-size:1.25em;margin-top:1.5em}
+ table{font-size:.82em} td.long{min-width:18em}
+ caption{position:sticky;left:0;max-width:calc(100vw - 1.5em)}
+}
+@page{size:A4;margin:10mm 12mm 12mm}
+@page wide{size:A4 landscape;margin:11mm 12mm 12mm}
+@media print{
+ html,body{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ body{max-width:none;margin:0;padding:0;font-size:10pt;line-height:1.3}
+ h1{font-size:17pt;margin:0 0 .2em} h2{font-size:13pt;margin:1.1em 0 .4em}
+ h1,h2,h3,caption,.note{break-after:avoid;page-break-after:avoid}
+ .keep,tr,img,figure,li,footer{break-inside:avoid;page-break-inside:avoid}
+ thead{display:table-header-group;break-after:avoid} tbody tr:first-child{break-before:avoid}
+ .table-wrap{overflow:visible;max-width:none;margin:.3em 0}
+ table{width:100%;font-size:8pt;line-height:1.25}
+ th,td{padding:.2em .35em;overflow-wrap:break-word;word-break:normal}
+ td.long{min-width:0;width:34%} .num{white-space:normal}
+ .wide{page:wide}
+ figure{margin:.4em 0} img{max-height:230mm;width:auto;max-width:min(100%,160mm);margin:0 auto}
+ footer{margin-top:1.5em}
+}
+""" + "@supports not (page:wide){@media print{" + _PORTRAIT_WIDE_CSS + "}}\n"
+
+_NUMBER = re.compile(r"[−+-]?\d[\d.,\u202f\u00a0 ]*(?:\s?%)?")
 
 
-def _html_table(frame: pd.DataFrame) -> str:
+def _column_kinds(frame: pd.DataFrame, words: tuple[str, ...]) -> list[str]:
+    """A CSS class per column: ``num`` (every filled cell a number, or one of ``words``), ``long``
+    (free text, some cell longer than 60 characters), else none."""
+    kinds = []
+    for i in range(frame.shape[1]):
+        values = [str(v) for v in frame.iloc[:, i] if not pd.isna(v) and str(v).strip()]
+        if values and all(_NUMBER.fullmatch(v) or v in words for v in values):
+            kinds.append("num")
+        elif any(len(v) > 60 for v in values):
+            kinds.append("long")
+        else:
+            kinds.append("")
+    return kinds
+
+
+def _html_table(frame: pd.DataFrame, caption: str = "", *, words: tuple[str, ...] = ()) -> str:
+    """The table in a sideways-scrolling wrapper, with its ``caption``; cells escaped (already masked).
+
+    Numeric columns (see :func:`_column_kinds`; ``words`` such as "not yet" count as numbers) are
+    right-aligned; long-text columns get room to wrap.
+    """
     if frame.empty:
         return ""
-    html = frame.to_html(index=False, border=0, escape=True, na_rep="")
-    return html
+    kinds = _column_kinds(frame, words)
+
+    def cls(kind: str) -> str:
+        return f' class="{kind}"' if kind else ""
+
+    head = "".join(f'<th scope="col"{cls(k)}>{escape(str(c))}</th>' for c, k in zip(frame.columns, kinds))
+    rows = "".join(
+        "<tr>" + "".join(f"<td{cls(k)}>{'' if pd.isna(v) else escape(str(v))}</td>" for v, k in zip(row, kinds))
+        + "</tr>"
+        for row in frame.itertuples(index=False, name=None))
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 
 
 def _img(png: bytes, alt: str) -> str:
+    """An embedded PNG; ``alt`` says what the chart shows (a reader who cannot see it gets this)."""
+    if not alt.strip():
+        raise ValueError("_img: alt is empty; say what the chart shows")
     data = base64.b64encode(png).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
 
 
 def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list[tuple[str, bytes]]] | None = None,
                top: int = 25, source: str = "") -> Path:
-    """Write the self-contained HTML page (charts embedded as PNG)."""
+    """Write the self-contained HTML page (charts embedded as PNG), for a screen, a phone and A4 paper."""
     lang = tables.lang
-    text = _TEXT[lang]
+
+    def text(key: str, **fields) -> str:
+        return i18n.t(f"report.{key}", lang, **fields)
+
     charts = charts or {}
     shown = display_tables(tables)
     status = tables.cases["status"].value_counts()
-    population = text["population"].format(n=len(tables.cases), open=int(status.get("open", 0)),
-                                           complete=int(status.get("complete", 0)), closed=int(status.get("closed", 0)))
+    population = text("population", n=len(tables.cases), open=int(status.get("open", 0)),
+                      complete=int(status.get("complete", 0)), closed=int(status.get("closed", 0)))
     as_of = format_date(tables.as_of, lang)
     q = tables.log.quality
+    words = (text("not_yet"),)
 
-    def section(key: str, body: str) -> str:
-        images = "".join(_img(png, alt) for alt, png in charts.get(key, []))
-        return f"<h2>{escape(text[key])}</h2>{images}{body}"
+    def table(key: str, caption: str, limit: int | None = None) -> str:
+        frame = shown[key]
+        if limit is not None and len(frame) > limit:
+            caption += text("shown_of", shown=limit, n=len(frame))
+            frame = frame.head(limit)
+        return _html_table(frame, caption, words=words)
+
+    def section(key: str, intro: str, body: str = "", *, wide: bool = False) -> str:
+        # The heading is kept on one page with what comes first under it: a chart, else the intro.
+        # ``wide``: the intro and the table go on landscape pages (the charts stay on portrait ones).
+        figures = [f"<figure>{_img(png, alt if alt.strip() else text(key))}</figure>"
+                   for alt, png in charts.get(key, [])]
+        heading = f"<h2>{escape(text(key))}</h2>"
+        if figures:
+            lead, rest = f'<div class="keep">{heading}{figures[0]}</div>' + "".join(figures[1:]), intro + body
+        else:
+            lead, rest = "", f'<div class="keep">{heading}{intro}</div>{body}'
+        if wide and rest:
+            rest = f'<div class="wide">{rest}</div>'
+        return f'<section id="{key}">{lead}{rest}</section>'
 
     order_counts = tables.order.groupby("kind", observed=True)["case_id"].nunique() if len(tables.order) else pd.Series(dtype=int)
     order_body = (
-        "<ul>" + "".join(f"<li><b>{int(c):,}</b> — {escape(CONFORMANCE_KINDS[k])}</li>" for k, c in order_counts.items()) + "</ul>"
-        if len(order_counts) else f"<p>{text['none']}</p>"
+        "<ul>" + "".join(f"<li><b>{i18n.number(int(c), lang)}</b> — {escape(i18n.t(f'kind.{k}', lang))}</li>"
+                         for k, c in order_counts.items()) + "</ul>"
+        if len(order_counts) else f"<p>{text('none')}</p>"
     )
     parts = [
         "<!DOCTYPE html>",
-        f'<html lang="{lang}"><head><meta charset="utf-8"><title>{escape(text["title"])}</title>',
+        f'<html lang="{escape(lang)}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(text('title'))} — {escape(text('as_of'))} {escape(as_of)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{escape(text['title'])}</h1>",
-        f'<p class="sub">{escape(population)} — {escape(text["as_of"])} {escape(as_of)}.</p>',
-        section("quality", f"<p>{escape(text['rows'].format(read=q.rows_read, kept=q.rows_kept, aside=q.n_set_aside))}</p>"
-                + _html_table(shown["quality_counts"])),
-        section("phases", f'<p class="note">{escape(text["phases_note"])}</p>' + _html_table(shown["phases"])),
-        section("stalled", f'<p class="note">{escape(text["stalled_note"].format(n=len(tables.worklist), f=tables.followup_days, top=min(top, len(tables.worklist))))}</p>'
-                + _html_table(shown["worklist"].head(top))),
-        section("triggers", f'<p class="note">{escape(text["triggers_note"])}</p>' + _html_table(shown["triggers"])),
-        section("order", f'<p class="note">{escape(text["order_note"])}</p>' + order_body
-                + _html_table(shown["order"].head(top))),
+        f"<header><h1>{escape(text('title'))}</h1>",
+        f'<p class="sub">{escape(population)} — {escape(text("as_of"))} {escape(as_of)}.</p></header><main>',
+        section("quality", f"<p>{escape(text('rows', read=q.rows_read, kept=q.rows_kept, aside=q.n_set_aside))}</p>",
+                table("quality_counts", text("caption_quality"))),
+        section("phases", f'<p class="note">{escape(text("phases_note"))}</p>', table("phases", text("caption_phases"))),
+        section("stalled", f'<p class="note">{escape(text("stalled_note", n=len(tables.worklist), f=tables.followup_days, top=min(top, len(tables.worklist))))}</p>',
+                table("worklist", text("caption_worklist"), top), wide=True),
+        section("triggers", f'<p class="note">{escape(text("triggers_note"))}</p>',
+                table("triggers", text("caption_triggers")), wide=True),
+        section("order", f'<p class="note">{escape(text("order_note"))}</p>' + order_body,
+                table("order", text("caption_order"), top), wide=True),
     ]
     if charts.get("flow"):
         parts.append(section("flow", ""))
-    made = mask_text(text["made"].format(v=__version__, src=source or q.source, as_of=as_of))
-    parts += [f"<footer><p>{escape(text['workbook'])}</p><p>{escape(made)}</p></footer>", "</body></html>"]
+    made = mask_text(text("made", v=__version__, src=source or q.source, as_of=as_of))
+    parts += [f"</main><footer><p>{escape(text('workbook'))}</p><p>{escape(made)}</p></footer>", "</body></html>"]
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
 
 
 # --------------------------------------------------------------------------- Excel
-_SHEETS = {
-    "en": {"worklist": "Worklist", "phases": "Phase summary", "triggers": "Delay triggers",
-           "order": "Out of order", "quality_failures": "Quality failures"},
-    "fr": {"worklist": "À relancer", "phases": "Durées par phase", "triggers": "Motifs de retard",
-           "order": "Hors ordre", "quality_failures": "Qualité des données"},
-}
+#: The workbook's sheets, in order: table key → catalogue key of the sheet name.
+_SHEETS = ("worklist", "phases", "triggers", "order", "quality_failures")
 
 
 def _excel_value(value):
@@ -336,14 +302,14 @@ SHEET_ROWS = 100_000
 
 
 def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=(), max_rows: int = SHEET_ROWS,
-              more: str = "{n:,} more rows not shown (the first {shown:,} are above).") -> None:
+              lang: str = "en") -> None:
     """One readable sheet: bold shaded header, sized columns, frozen header row, a filter.
 
     Text that starts like a formula (``=``, ``+``, ``-``, ``@``) is stored as
     text: openpyxl would otherwise store it as a formula that Excel runs.
     Control characters, which a workbook cannot hold, are shown as ``\ufffd``.
     At most ``max_rows`` rows are written; then a last row says how many more
-    there are (``more``, with ``{n}`` and ``{shown}``).
+    there are, in ``lang``.
     """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -371,7 +337,7 @@ def add_sheet(book, title: str, frame: pd.DataFrame, *, percent_columns=(), max_
     if len(frame):
         sheet.auto_filter.ref = sheet.dimensions
     if hidden:
-        sheet.append([more.format(n=hidden, shown=max_rows)])
+        sheet.append([i18n.t("report.more_rows", lang, n=hidden, shown=max_rows)])
         sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
 
 
@@ -383,9 +349,9 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     shown = display_tables(tables, numbers=True)
     book = Workbook()
     book.remove(book.active)
-    for key, title in _SHEETS[lang].items():
-        add_sheet(book, title, shown[key], percent_columns=(HEADERS[lang]["share"],), max_rows=SHEET_ROWS,
-                  more=_TEXT[lang]["more_rows"])
+    for key in _SHEETS:
+        add_sheet(book, i18n.t(f"sheet.{key}", lang), shown[key], percent_columns=(HEADERS[lang]["share"],),
+                  max_rows=SHEET_ROWS, lang=lang)
     path = Path(path)
     book.save(path)
     return path
@@ -445,28 +411,28 @@ def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
         charts.setdefault(section, []).append((alt, figure_png(ax.figure)))
         plt.close(ax.figure)
 
-    add("phases", "time per phase",
+    add("phases", i18n.t("alt.phases", lang),
         lambda: plots.plot_phase_durations(chartdata.phase_quartiles(cases), lang=lang, process=process))
     rights = "rights_opened"
     by = "channel" if "channel" in cases else None
     if rights in process.milestones:
-        add("phases", "time to the attestation de droits",
+        add("phases", i18n.t("alt.time_to_rights", lang),
             lambda: plots.plot_survival(chartdata.km_curves(
                 chartdata.milestone_times(cases, rights, by=by), by=by), by=by, lang=lang, process=process))
     if "office" in cases:
-        add("stalled", "stalled dossiers by office and phase",
+        add("stalled", i18n.t("alt.stalled", lang),
             lambda: plots.plot_stalled_heatmap(chartdata.stalled_matrix(tables.worklist, cases=cases,
                                                                         thresholds=tables.thresholds),
                                                lang=lang, process=process))
-    add("stalled", "open dossiers by phase and days",
+    add("stalled", i18n.t("alt.open_by_age", lang),
         lambda: plots.plot_open_by_age(chartdata.open_by_age(cases), lang=lang, process=process))
     if len(tables.triggers):
-        add("triggers", "delay triggers",
+        add("triggers", i18n.t("alt.triggers", lang),
             lambda: plots.plot_trigger_pareto(chartdata.trigger_pareto(tables.triggers), lang=lang, process=process))
-    add("flow", "dossiers started and finished per month",
+    add("flow", i18n.t("alt.throughput", lang),
         lambda: plots.plot_throughput(tables.flow, lang=lang, population=cases))
-    add("flow", "work in progress", lambda: plots.plot_wip(tables.flow, lang=lang, process=process, population=cases))
-    add("flow", "time waiting on each party",
+    add("flow", i18n.t("alt.wip", lang), lambda: plots.plot_wip(tables.flow, lang=lang, process=process, population=cases))
+    add("flow", i18n.t("alt.waiting_on", lang),
         lambda: plots.plot_waiting_on(tables.waiting, by=by, lang=lang, population=cases))
     return charts
 
