@@ -11,11 +11,12 @@ of every widget an explorer sends to the browser.
 from __future__ import annotations
 
 import base64
+import io
 import json
+import re
 import warnings
 from datetime import date
 from html import unescape
-from pathlib import Path
 
 import ipywidgets as W
 import numpy as np
@@ -24,24 +25,31 @@ import pytest
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from openpyxl import load_workbook
 from pandas.testing import assert_frame_equal
+from test_languages import (  # (the word lists of the language checks, shared)
+    check,
+    visible_text,
+)
 
 import vitale_analysis as va
-from vitale_analysis import chartdata, plots
+from vitale_analysis import chartdata, i18n, plots
 from vitale_analysis.km import km_quantiles
 from vitale_analysis.labels import with_next_actions, with_trigger_labels
 from vitale_analysis.privacy import mask_identifier
 from vitale_analysis.report import HEADERS
 from vitale_analysis.timeutil import AsOf
-from vitale_analysis.widgets import ALL, CaseloadExplorer, CaseViewer, StallExplorer, TriggerExplorer, _TableView
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_caselog.csv"
+from vitale_analysis.widgets import (
+    ALL,
+    CaseloadExplorer,
+    CaseViewer,
+    StallExplorer,
+    TriggerExplorer,
+    _TableView,
+)
 
 
 @pytest.fixture(scope="module")
-def log():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", va.DataQualityWarning)  # the sample has duplicated rows on purpose
-        return va.load(SAMPLE)
+def log(sample_log):
+    return sample_log  # the bundled sample, loaded once for the session (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +68,23 @@ def assert_same_table(table, expected):
     assert_frame_equal(table.to_frame(), expected.to_frame())
 
 
+IMG = re.compile(r'^<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
+
+
 def png_of(explorer) -> str:
-    """The base64 PNG the explorer's chart Output holds (what the browser shows as <img>)."""
+    """The base64 PNG the explorer's chart shows (an <img> in its HTML widget, with an alt text)."""
     chart = find(explorer.widget, "vitale-chart")
-    (output,) = chart.outputs
-    data = output["data"]["image/png"]
+    assert isinstance(chart, W.HTML)
+    match = IMG.match(chart.value)
+    assert match, chart.value[:200]
+    data = match.group(1)
     assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     return data
+
+
+def alt_of(explorer) -> str:
+    """The alt text of the explorer's chart image, as a screen reader reads it."""
+    return unescape(IMG.match(find(explorer.widget, "vitale-chart").value).group(2))
 
 
 def find(widget, css):
@@ -101,7 +119,7 @@ def test_caseload_explorer_starts_with_the_whole_caseload(log, cases):
     expected = va.phase_summary(cases)
     assert_frame_equal(explorer.result, expected)
     assert explorer.result.attrs["n_cases"] == 3000
-    assert explorer.controls["as_of"].value == date(2025, 6, 30)
+    assert explorer.controls["as_of"].value == "2025-06-30"  # the day shown, year-month-day in English
     # The log's last day is taken up to its latest event, included.
     assert explorer.as_of == explorer.cases.as_of == AsOf(log.events["timestamp"].max(), inclusive=True)
     # The chart draws the same medians as the table.
@@ -125,7 +143,7 @@ def test_caseload_filters_equal_plain_pandas_filtering(log, cases):
 
     start_month = cases["started_at"].dt.to_period("M").astype(str)
     keep = ((cases["office"] == "CPAM 59") & (cases["channel"] == "ameli")
-            & (cases["born_abroad"] == False).fillna(False)  # noqa: E712 (a pandas mask)
+            & (cases["born_abroad"] == False).fillna(False)
             & (start_month >= months[2]) & (start_month <= months[9]))
     expected_cases = cases[keep.to_numpy()]
     assert 20 < len(expected_cases) < 200
@@ -140,29 +158,29 @@ def test_caseload_filters_equal_plain_pandas_filtering(log, cases):
     # Back to every office: only the office filter is lifted.
     c["office"].value = ALL
     keep_all_offices = keep | (cases["office"] != "CPAM 59")
-    keep_all_offices &= ((cases["channel"] == "ameli") & (cases["born_abroad"] == False).fillna(False)  # noqa: E712
+    keep_all_offices &= ((cases["channel"] == "ameli") & (cases["born_abroad"] == False).fillna(False)
                          & (start_month >= months[2]) & (start_month <= months[9]))
     assert_frame_equal(explorer.result, va.phase_summary(cases[keep_all_offices.to_numpy()]))
 
 
 def test_caseload_as_of_picker_recomputes_the_case_table(log):
     explorer = CaseloadExplorer(log)
-    explorer.controls["as_of"].value = date(2025, 1, 31)
+    explorer.controls["as_of"].value = "2025-01-31"
     then = va.case_table(log, as_of="2025-01-31")
     assert explorer.as_of == explorer.cases.as_of == end_of("2025-01-31")
     assert len(explorer.cases) == len(then) < 3000
     assert_frame_equal(explorer.result, va.phase_summary(then))
     assert "as of 31 January 2025" in find(explorer.widget, "vitale-status").value
-    # The log's last day means up to its latest event, as case_table's default.
-    explorer.controls["as_of"].value = date(2025, 6, 30)
+    # The log's last day, the day it was opened on, means the cut it was opened with: the latest event.
+    explorer.controls["as_of"].value = "2025-06-30"
     assert explorer.as_of == AsOf(log.events["timestamp"].max(), inclusive=True)
     assert_frame_equal(explorer.result, va.phase_summary(va.case_table(log)))
 
 
 @pytest.mark.parametrize("as_of, cut, day", [
-    ("2025-06-30", AsOf(pd.Timestamp("2025-07-01 00:00"), inclusive=False), date(2025, 6, 30)),
-    ("2025-06-30 09:00", AsOf(pd.Timestamp("2025-06-30 09:00"), inclusive=True), date(2025, 6, 30)),
-    ("2025-03-15", AsOf(pd.Timestamp("2025-03-16 00:00"), inclusive=False), date(2025, 3, 15)),
+    ("2025-06-30", AsOf(pd.Timestamp("2025-07-01 00:00"), inclusive=False), "2025-06-30"),
+    ("2025-06-30 09:00", AsOf(pd.Timestamp("2025-06-30 09:00"), inclusive=True), "2025-06-30"),
+    ("2025-03-15", AsOf(pd.Timestamp("2025-03-16 00:00"), inclusive=False), "2025-03-15"),
 ])
 def test_caseload_explorer_built_with_an_as_of_shows_that_snapshot(log, as_of, cut, day):
     """The as_of given is the snapshot shown, exactly as case_table takes it (a bare date is the end of
@@ -174,7 +192,7 @@ def test_caseload_explorer_built_with_an_as_of_shows_that_snapshot(log, as_of, c
     assert_same_table(explorer.cases, expected)
     assert_frame_equal(explorer.result, va.phase_summary(expected))
     first_day = explorer.controls["as_of"].value
-    explorer.controls["as_of"].value = date(2025, 2, 28)
+    explorer.controls["as_of"].value = "2025-02-28"
     assert explorer.cases.as_of == end_of("2025-02-28")
     assert_same_table(explorer.cases, va.case_table(log, as_of="2025-02-28"))
     explorer.controls["as_of"].value = first_day
@@ -189,7 +207,7 @@ def test_caseload_explorer_keeps_a_few_case_tables_and_their_months_right(log):
     explorer = CaseloadExplorer(log)
     explorer.controls["start_period"].value = ("2025-02", "2025-03")
     for day in range(1, 11):
-        explorer.controls["as_of"].value = date(2025, 5, day)
+        explorer.controls["as_of"].value = f"2025-05-{day:02d}"
     assert 1 < len(explorer._case_tables) <= 4
     kept = list(explorer._case_tables)
     assert kept == [end_of(f"2025-05-{day:02d}") for day in range(11 - len(kept), 11)]  # the last days picked
@@ -206,7 +224,7 @@ def test_caseload_explorer_keeps_a_few_case_tables_and_their_months_right(log):
     months = started.dt.strftime("%Y-%m")
     chosen = expected[((months >= "2025-02") & (months <= "2025-03")).to_numpy()]
     assert_same_table(explorer.filtered_cases, chosen)
-    explorer.controls["as_of"].value = date(2025, 5, 1)  # evicted: computed again, same answer
+    explorer.controls["as_of"].value = "2025-05-01"  # evicted: computed again, same answer
     assert_same_table(explorer.cases, va.case_table(log, as_of="2025-05-01"))
 
 
@@ -264,11 +282,11 @@ def test_caseload_charts_keep_their_frame_and_cut_no_label(log, cases, lang):
         assert not isinstance(explorer.figure.get_layout_engine(), ConstrainedLayoutEngine)  # the kept frame
         assert explorer.figure.axes[0].get_position().bounds == pytest.approx(first)
         assert texts_outside(explorer.figure) == []
-    explorer.controls["as_of"].value = date(2025, 1, 31)
+    explorer.controls["as_of"].value = "2025-01-31"
     assert texts_outside(explorer.figure) == []
     months = [value for _label, value in explorer.controls["start_period"].options]
     explorer.controls["start_period"].value = (months[-1], months[-1])
-    explorer.controls["as_of"].value = date(2024, 1, 31)  # nobody started in the last month yet
+    explorer.controls["as_of"].value = "2024-01-31"  # nobody started in the last month yet
     assert explorer.figure.axes[0].get_gid() == "nothing-to-show"
     assert texts_outside(explorer.figure) == []
 
@@ -418,49 +436,122 @@ def test_stall_explorer_heat_map_is_the_matrix_as_a_table(log, cases, tmp_path):
             explorer.matrix["rights"].sum()
 
 
-def test_save_button_writes_the_worklist(log, cases, tmp_path):
+DOWNLOAD = re.compile(r'<a class="vitale-download" download="([^"]+)" '
+                      r'href="data:application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet;base64,'
+                      r'([A-Za-z0-9+/=]+)">([^<]*)</a>')
+
+
+def downloaded(explorer) -> tuple[str, bytes, str]:
+    """The download link the stall explorer shows: the file's name, its bytes and the link's text."""
+    match = DOWNLOAD.search(find(explorer.widget, "vitale-save-status").value)
+    assert match, find(explorer.widget, "vitale-save-status").value[:300]
+    return unescape(match.group(1)), base64.b64decode(match.group(2)), unescape(match.group(3))
+
+
+def worksheet(data) -> tuple[list, list, list, object]:
+    """A worklist workbook (bytes or a path): the settings lines above its table, the header, the rows."""
+    book = load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data)
+    assert len(book.worksheets) == 1
+    sheet = book.active
+    rows = list(sheet.values)
+    blank = next(i for i, row in enumerate(rows) if all(v is None for v in row))
+    assert all(row[1:] == (None,) * (len(row) - 1) for row in rows[:blank])  # one line each, in column A
+    return [row[0] for row in rows[:blank]], list(rows[blank + 1]), rows[blank + 2:], sheet
+
+
+def test_save_button_offers_the_worklist_as_a_download(log, cases, tmp_path):
+    """The button writes nothing on the server: it builds the workbook in memory and shows a link that
+    downloads it, named after the settings; the sheet states the date, the source and the settings above
+    the table. A settings change takes the link away (it would download another list)."""
     explorer = StallExplorer(log, output_dir=tmp_path / "out")
+    assert find(explorer.widget, "vitale-save-status").value == ""
     explorer.controls["save"].click()
-    path = tmp_path / "out" / "worklist_2025-06-30.xlsx"
-    assert explorer.last_saved == path.resolve() and path.exists()
-    assert str(path.resolve()) in find(explorer.widget, "vitale-save-status").value
-    rows = list(load_workbook(path).active.values)
-    h = HEADERS["en"]
-    header, body = rows[0], rows[1:]
+    assert not (tmp_path / "out").exists() and explorer.last_saved is None
+    name, data, text = downloaded(explorer)
     expected = worklist_of(cases)
+    assert name == explorer.file_name == "worklist_all-phases_p90_followup14d_as-of_2025-06-30.xlsx"
+    assert text == f"Download {name} ({len(expected)} dossiers)"
+    lines, header, body, sheet = worksheet(data)
+    assert lines == [
+        "Dossiers to follow up, as of 30 June 2025",
+        "Source: sample_caselog.csv",
+        ("Phase: All phases; stalled: more days in the phase than the 90th percentile of its dossiers; "
+        "follow-up after 14 days without news."),
+        f"{len(expected)} dossiers, most overdue first.",
+        f"Made by vitale-analysis {va.__version__}: every figure depends only on the case log and this date.",
+    ]
+    assert sheet.freeze_panes == f"A{len(lines) + 3}"  # under the header row
+    assert sheet.auto_filter.ref.startswith(f"A{len(lines) + 2}:")
+    h = HEADERS["en"]
     assert len(body) == len(expected)
-    sheet = pd.DataFrame(body, columns=header)
-    assert sheet[h["case_id"]].tolist() == expected["case_id"].tolist()
-    assert sheet[h["phase"]].tolist() == expected["phase_label"].tolist()
-    assert sheet[h["next_action"]].tolist() == expected["next_action"].tolist()
-    np.testing.assert_allclose(sheet[h["days_over"]].astype(float), expected["days_over"].round(1))
-    np.testing.assert_allclose(sheet[h["threshold_days"]].astype(float), expected["threshold_days"].round(1))
+    table = pd.DataFrame(body, columns=header)
+    assert table[h["case_id"]].tolist() == expected["case_id"].tolist()
+    assert table[h["phase"]].tolist() == expected["phase_label"].tolist()
+    assert table[h["next_action"]].tolist() == expected["next_action"].tolist()
+    np.testing.assert_allclose(table[h["days_over"]].astype(float), expected["days_over"].round(1))
+    np.testing.assert_allclose(table[h["threshold_days"]].astype(float), expected["threshold_days"].round(1))
+
+    explorer.controls["followup_days"].value = 30
+    assert find(explorer.widget, "vitale-save-status").value == ""
 
 
-def test_stall_explorer_in_french_saves_the_filtered_list(log, cases, tmp_path):
+def test_stall_explorer_in_french_offers_the_filtered_list(log, cases, tmp_path):
     explorer = StallExplorer(log, lang="fr", output_dir=tmp_path)
     assert explorer.controls["save"].description == "Enregistrer la liste (Excel)"
     assert explorer.controls["phase"].options[4] == ("Ouverture des droits", "rights")
     explorer.controls["phase"].value = "ssn"
-    path = explorer.save()
-    book = load_workbook(path)
-    assert book.sheetnames == ["À relancer"]
-    rows = list(book.active.values)
-    expected = worklist_of(cases, lang="fr")
+    explorer.controls["percentile"].value = 80
+    explorer.controls["followup_days"].value = 7
+    explorer.controls["save"].click()
+    name, data, text = downloaded(explorer)
+    assert name == "a_relancer_numero-de-securite-sociale_p80_relance7j_au_2025-06-30.xlsx"
+    expected = worklist_of(cases, lang="fr", percentile=80, followup_days=7)
     expected = expected[expected["phase"] == "ssn"]
-    assert [r[0] for r in rows[1:]] == expected["case_id"].tolist()
-    assert rows[0][rows[0].index(HEADERS["fr"]["next_action"])] == "Prochaine action"
-    assert {r[rows[0].index("Prochaine action")] for r in rows[1:]} == set(expected["next_action"])
+    assert text == f"Télécharger {name} ({len(expected)} dossiers)"
+    lines, header, body, sheet = worksheet(data)
+    assert sheet.title == "À relancer"
+    assert lines[:4] == [
+        "Dossiers à relancer, au 30 juin 2025",
+        "Source : sample_caselog.csv",
+        ("Phase : Numéro de sécurité sociale ; bloqué : plus de jours dans la phase que le 80e centile de ses "
+        "dossiers ; relance après 7 jours sans nouvelles."),
+        f"{len(expected)} dossiers, les plus en retard d'abord.",
+    ]
+    assert [row[0] for row in body] == expected["case_id"].tolist()
+    assert header[header.index(HEADERS["fr"]["next_action"])] == "Prochaine action"
+    assert {row[header.index("Prochaine action")] for row in body} == set(expected["next_action"])
     assert "Numéro de sécurité sociale" in find(explorer.widget, "vitale-table").value
 
 
-def test_save_button_says_why_it_could_not_save(log, tmp_path):
-    blocked = tmp_path / "not_a_folder"
-    blocked.write_text("a file where the folder should be")
-    explorer = StallExplorer(log, output_dir=blocked)
+def test_save_writes_where_asked(log, cases, tmp_path):
+    """For Python users: save() writes the same workbook to a file or into a folder (the default: output_dir)."""
+    explorer = StallExplorer(log, output_dir=tmp_path / "out")
+    explorer.controls["phase"].value = "rights"
+    default = explorer.save()
+    assert default == (tmp_path / "out" / explorer.file_name).resolve() == explorer.last_saved
+    assert explorer.file_name == "worklist_rights-opening_p90_followup14d_as-of_2025-06-30.xlsx"
+    named = explorer.save(tmp_path / "mine.xlsx")
+    assert named == (tmp_path / "mine.xlsx").resolve()
+    into = explorer.save(tmp_path / "folder")
+    assert into == (tmp_path / "folder" / explorer.file_name).resolve()
+    expected = worklist_of(cases)
+    expected = expected[expected["phase"] == "rights"]
+    for path in (default, named, into):
+        lines, _header, body, _sheet = worksheet(path)
+        assert lines[0] == "Dossiers to follow up, as of 30 June 2025"
+        assert [row[0] for row in body] == expected["case_id"].tolist()
+    assert find(explorer.widget, "vitale-save-status").value == ""  # (no link: the button was not used)
+
+
+def test_save_button_says_why_it_could_not_make_the_file(log, monkeypatch):
+    def broken(self):
+        raise ValueError("no room left")
+
+    explorer = StallExplorer(log)
+    monkeypatch.setattr(StallExplorer, "workbook", broken)
     explorer.controls["save"].click()
-    assert explorer.last_saved is None
-    assert "Could not save the worklist" in find(explorer.widget, "vitale-save-status").value
+    value = find(explorer.widget, "vitale-save-status").value
+    assert "Could not make the Excel file: no room left" in value and "<a " not in value
 
 
 # ============================================================================ TriggerExplorer
@@ -556,13 +647,47 @@ def test_case_viewer_shows_the_dossier(log, cases):
     assert "Card requested" in find(viewer.widget, "vitale-table").value  # events in words
 
 
-def test_case_viewer_partial_text_waits_for_a_dossier(log):
-    viewer = CaseViewer(log, lang="fr", case_id="D000002")
-    shown = viewer.result
-    viewer.controls["dossier"].value = "D0000"  # being typed
-    assert viewer.result is shown
-    assert "Choisir un dossier" in find(viewer.widget, "vitale-status").value
+def test_case_viewer_looks_up_what_is_typed(log):
+    """What an advisor types, sent on Enter: any case, spaces around, or the bare number when it is one
+    dossier's; an unknown number says so and no longer shows the dossier shown before."""
+    viewer = CaseViewer(log, case_id="D000002")
+    dossier = viewer.controls["dossier"]
+    assert (dossier.continuous_update, dossier.ensure_option) == (False, False)  # nothing sent while typing
+    for typed in ("d000425", " D000425 ", "425", "0425", "D000425"):
+        dossier.value = "D000002"
+        dossier.value = typed
+        assert viewer.timeline.case_id == "D000425", typed
+        assert "Dossier D000425: " in find(viewer.widget, "vitale-status").value
+        assert set(viewer.result["case_id"]) == {"D000425"}
+    png_of(viewer)
+    dossier.value = "D009999"
+    assert unescape(find(viewer.widget, "vitale-status").value) == \
+        '<p role="alert">No dossier D009999 — check the number.</p>'
+    assert viewer.timeline is None and viewer.result is None and viewer.figure is None
+    assert find(viewer.widget, "vitale-chart").value == "" and find(viewer.widget, "vitale-table").value == ""
+    assert "D000425" not in find(viewer.widget, "vitale-status").value
+    dossier.value = "  "
+    assert "Pick a dossier from the list." in find(viewer.widget, "vitale-status").value
+
+
+def test_case_viewer_in_french_and_numbers_shared_by_several(log):
+    viewer = CaseViewer(log, lang="fr")
+    viewer.controls["dossier"].value = "d000007"
+    assert "Dossier D000007 : " in unescape(find(viewer.widget, "vitale-status").value)
+    viewer.controls["dossier"].value = "x12"
+    assert unescape(find(viewer.widget, "vitale-status").value) == \
+        '<p role="alert">Aucun dossier x12 — vérifier le numéro.</p>'
     assert viewer.controls["dossier"].description == "Dossier"
+    two = make_log([ev("A-7", "registration_submitted", "2025-01-02"), ev("B-7", "registration_submitted", "2025-01-03"),
+                    ev("C-8", "registration_submitted", "2025-01-04")])
+    viewer = CaseViewer(two, as_of=AS_OF)
+    viewer.controls["dossier"].value = "7"
+    assert viewer.timeline is None
+    assert "2 dossiers have the number 7: type it in full." in find(viewer.widget, "vitale-status").value
+    viewer.controls["dossier"].value = "8"
+    assert viewer.timeline.case_id == "C-8"
+    viewer.controls["dossier"].value = "b-7"
+    assert viewer.timeline.case_id == "B-7"
 
 
 # A small log whose dossier numbers look like social security numbers (valid keys), one 13 digits long,
@@ -634,13 +759,12 @@ def test_other_explorers_never_show_a_full_number(nir_log, explorer_class, tmp_p
 def test_saved_worklist_keeps_formula_like_text_as_text(nir_log, tmp_path):
     explorer = StallExplorer(nir_log, as_of=AS_OF, output_dir=tmp_path)
     path = explorer.save()
-    assert path.name == "worklist_2025-03-01.xlsx"
-    sheet = load_workbook(path).active
-    header = [cell.value for cell in sheet[1]]
+    assert path.name == "worklist_all-phases_p90_followup14d_as-of_2025-03-01.xlsx"
+    lines, header, body, sheet = worksheet(path)
     office = header.index(HEADERS["en"]["office"]) + 1
-    ids = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    ids = [row[0] for row in body]
     assert ids == [mask_identifier(i) for i in explorer.result["case_id"]]
-    cell = sheet.cell(row=ids.index(mask_identifier(N3)) + 2, column=office)
+    cell = sheet.cell(row=len(lines) + 2 + 1 + ids.index(mask_identifier(N3)), column=office)
     assert cell.value == "=1+1" and cell.data_type == "s"
     assert N3 not in json.dumps([[c.value for c in row] for row in sheet.iter_rows()], default=str)
 
@@ -651,7 +775,7 @@ def test_explorers_display_as_their_widget_with_css_hooks(log, tmp_path):
     bundle = explorer._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
     assert {"vitale-explorer", "vitale-caseload-explorer"} <= set(explorer.widget._dom_classes)
-    assert isinstance(find(explorer.widget, "vitale-chart"), W.Output)
+    assert isinstance(find(explorer.widget, "vitale-chart"), W.HTML)
     for key, control in explorer.controls.items():
         assert f"vitale-control-{key.replace('_', '-')}" in control._dom_classes
     assert set(explorer.controls) == {"office", "channel", "born_abroad", "start_period", "as_of"}
@@ -665,3 +789,266 @@ def test_bad_inputs_get_a_clear_error(log, cases):
         TriggerExplorer(log, lang="de")
     with pytest.raises(va.CaseLogError, match="no dossier 'X1'"):
         CaseViewer(log, case_id="X1")
+
+
+def test_case_viewer_masks_a_typed_social_security_number(nir_log):
+    """A full number typed finds its dossier (the real id stays in Python); an unknown one is named
+    masked in the message; neither reaches the page in full."""
+    viewer = CaseViewer(nir_log, as_of=AS_OF)
+    viewer.controls["dossier"].value = N2  # typed in full, as the advisor knows it
+    assert viewer.timeline.case_id == N2
+    assert mask_identifier(N2) in find(viewer.widget, "vitale-status").value
+    viewer.controls["dossier"].value = "2 95 01 75 123 456 51"  # N1, spaced
+    assert viewer.timeline.case_id == N1
+    unknown = "295017512345750"[:-2] + "44"  # not in the log
+    viewer.controls["dossier"].value = unknown
+    assert viewer.timeline is None
+    status = find(viewer.widget, "vitale-status").value
+    assert f"No dossier {mask_identifier(unknown)} — check the number." in unescape(status)
+    sent = every_state(viewer.widget).replace(json.dumps(unknown), "")  # (the field holds what was typed)
+    for number in NUMBERS + [unknown]:
+        assert number not in sent and number not in repr(viewer)
+
+
+# ============================================================================ the "As of" field
+@pytest.mark.parametrize("lang, typed, day", [
+    ("fr", "31/03/2025", date(2025, 3, 31)), ("fr", " 1/4/2025 ", date(2025, 4, 1)),
+    ("fr", "2025-03-31", date(2025, 3, 31)), ("en", "2025-03-31", date(2025, 3, 31)),
+])
+def test_a_day_is_read_strictly(lang, typed, day):
+    from vitale_analysis.widgets._base import parse_day
+
+    assert parse_day(typed, lang) == day
+
+
+@pytest.mark.parametrize("lang, typed", [
+    ("fr", "31/02/2025"), ("fr", "31/03/25"), ("fr", "31/03/0202"[:8]), ("fr", "2025"), ("fr", "31.03.2025"),
+    ("en", "03/31/2025"), ("en", "31/03/2025"), ("en", "2025-13-01"), ("en", "202-03-31"), ("en", ""),
+    ("en", "2025-03-3"), ("en", "2025-4-1"), ("fr", "2025-03-3"),
+])
+def test_what_is_not_a_day_is_refused(lang, typed):
+    from vitale_analysis.widgets._base import parse_day
+
+    assert parse_day(typed, lang) is None
+
+
+@pytest.mark.parametrize("lang, typed", [("fr", "31/03/2025"), ("en", "2025-03-31")])
+def test_typing_a_day_key_by_key_applies_only_the_whole_day(log, lang, typed):
+    """Even if each keystroke reached the kernel (the field sends only on Enter or when left), no part
+    of a day is applied, nothing is moved to the log's first day, and the text is never rewritten."""
+    explorer = CaseloadExplorer(log, lang=lang)
+    field = explorer.controls["as_of"]
+    assert field.continuous_update is False
+    applied = []
+    original = explorer._apply
+    explorer._apply = lambda cut: (applied.append(cut), original(cut))[1]
+    for end in range(1, len(typed) + 1):
+        field.value = typed[:end]
+        assert field.value == typed[:end]  # never rewritten
+    assert applied == [end_of("2025-03-31")]
+    assert explorer.as_of == end_of("2025-03-31")
+    assert_same_table(explorer.cases, va.case_table(log, as_of="2025-03-31"))
+
+
+@pytest.mark.parametrize("lang, typed, message", [
+    ("en", "2023-12-31", ("No data for 2023-12-31: the case log runs from 2 January 2024 to 30 June 2025. "
+                         "Still shown: as of 30 June 2025.")),
+    ("fr", "01/07/2025", ("Pas de données au 01/07/2025 : le journal des dossiers va du 2 janvier 2024 au "
+                         "30 juin 2025. Toujours affiché : au 30 juin 2025.")),
+    ("en", "03/31/2025", ("“03/31/2025” is not a day written year-month-day: write it like 2025-06-30, then press "
+                         "Enter.")),
+    ("fr", "31/02/2025", ("« 31/02/2025 » n'est pas une date jour/mois/année : l'écrire comme 30/06/2025, puis "
+                         "appuyer sur Entrée.")),
+])
+def test_a_day_outside_the_log_or_not_a_day_gets_a_message(log, lang, typed, message):
+    explorer = CaseloadExplorer(log, lang=lang)
+    before = explorer.as_of
+    explorer.controls["as_of"].value = typed
+    assert explorer.as_of == before  # not moved to the nearest day
+    assert explorer.controls["as_of"].value == typed  # what was typed stays, to be corrected
+    shown = unescape(find(explorer.widget, "vitale-date-message").value)
+    assert message in shown and 'role="alert"' in shown
+    explorer.controls["as_of"].value = "2025-03-31"
+    assert explorer.as_of == end_of("2025-03-31") and "alert" not in find(explorer.widget, "vitale-date-message").value
+
+
+def test_the_field_shows_the_day_in_the_language(log):
+    assert CaseloadExplorer(log, lang="fr", as_of="2025-03-31").controls["as_of"].value == "31/03/2025"
+    assert CaseloadExplorer(log, lang="en", as_of="2025-03-31").controls["as_of"].value == "2025-03-31"
+    field = CaseloadExplorer(log, lang="fr").controls["as_of"]
+    assert (field.description, field.placeholder) == ("Au", "jj/mm/aaaa")
+
+
+# ============================================================================ Dashboard
+from vitale_analysis.report import report_tables
+from vitale_analysis.widgets import Dashboard
+
+
+def cuts_shown(dashboard) -> set:
+    return {dashboard.as_of} | {explorer.as_of for explorer in dashboard.explorers}
+
+
+def test_dashboard_default_is_the_last_event_in_every_tab(log, cases):
+    dashboard = Dashboard(log)
+    assert cuts_shown(dashboard) == {log.as_of(None)} == {cases.as_of}
+    assert dashboard.controls["as_of"].value == "2025-06-30"
+    for explorer in dashboard.explorers:
+        assert_same_table(explorer.cases, cases)
+    headline = "3,000 dossiers as of 30 June 2025: 975 still open, 1,833 complete, 192 closed. Rows of " \
+        "sample_caselog.csv set aside (exact duplicates, unreadable values): 162."
+    assert dashboard.headline == headline and headline in unescape(find(dashboard.widget, "vitale-headline").value)
+    assert dashboard.tabs.titles == ("Time per phase", "Stalled dossiers", "Delay triggers", "One dossier")
+    assert [type(e) for e in dashboard.explorers] == [CaseloadExplorer, StallExplorer, TriggerExplorer, CaseViewer]
+    assert "as_of" not in dashboard.explorers[0].controls  # one field for every tab
+    assert len({id(e._tables) for e in dashboard.explorers}) == 1  # one case table per date, shared
+    assert {"vitale-dashboard"} <= set(dashboard.widget._dom_classes)
+    assert "vitale-control-as-of" in dashboard.controls["as_of"]._dom_classes
+
+
+@pytest.mark.parametrize("lang, typed", [("fr", "31/03/2025"), ("en", "2025-03-31")])
+def test_dashboard_date_applies_to_every_tab_and_the_headline(log, lang, typed):
+    dashboard = Dashboard(log, lang=lang)
+    for end in range(1, len(typed)):
+        dashboard.controls["as_of"].value = typed[:end]
+        assert cuts_shown(dashboard) == {log.as_of(None)}, typed[:end]  # nothing of a part applied
+    dashboard.controls["as_of"].value = typed
+    then = va.case_table(log, as_of="2025-03-31")
+    assert cuts_shown(dashboard) == {end_of("2025-03-31")}
+    for explorer in dashboard.explorers:
+        assert_same_table(explorer.cases, then)
+    stall, trigger = dashboard.explorers[1], dashboard.explorers[2]
+    assert_frame_equal(stall.result, worklist_of(then, lang=lang))
+    assert_frame_equal(trigger.summary.drop(columns="label"),
+                       with_trigger_labels(va.trigger_summary(then), log.process, lang=lang).drop(columns="label"))
+    assert_frame_equal(dashboard.explorers[0].result, va.phase_summary(then))
+    day = "31 mars 2025" if lang == "fr" else "31 March 2025"
+    texts = [find(dashboard.widget, "vitale-headline").value] + [find(e.widget, "vitale-status").value
+                                                                 for e in dashboard.explorers]
+    assert all(day in unescape(text) for text in texts), texts
+    assert dashboard.headline.startswith(f"{i18n.number(len(then), lang)} dossiers")
+    dashboard.set_as_of(None)  # back from Python: the field follows
+    assert cuts_shown(dashboard) == {log.as_of(None)}
+    assert dashboard.controls["as_of"].value == ("30/06/2025" if lang == "fr" else "2025-06-30")
+
+
+def test_dashboard_date_changes_the_tab_on_screen_and_the_headline_first(log):
+    """A new date re-renders the tab on screen, then the headline, then the hidden tabs: in the page each
+    widget's new state is sent as soon as it is set, so what the advisor looks at changes first."""
+    dashboard = Dashboard(log)
+    dashboard.tabs.selected_index = 2  # the delay triggers on screen
+    order = []
+    for i, explorer in enumerate(dashboard.explorers):
+        def traced(as_of, i=i, original=explorer.set_as_of):
+            original(as_of)
+            order.append(i)
+        explorer.set_as_of = traced
+    dashboard._headline.observe(lambda change: order.append("headline"), names="value")
+    dashboard.controls["as_of"].value = "2025-03-31"
+    assert order == [2, "headline", 0, 1, 3]
+    assert cuts_shown(dashboard) == {end_of("2025-03-31")}
+
+
+@pytest.mark.parametrize("as_of", [None, "2025-03-31", "2025-06-30"])
+def test_dashboard_and_report_count_the_same_days(log, as_of):
+    """One day-count rule: the same dossier's days in its phase are the same in the report and in the
+    dashboard at the same as_of, opened with it, or typed into its field (the log's last day typed means
+    the end of that day, as report_tables(as_of="2025-06-30") counts, not its latest event)."""
+    tables = report_tables(log, as_of=as_of)
+    opened = Dashboard(log, as_of=as_of)
+    typed = Dashboard(log, as_of="2025-01-15")
+    if as_of is None:
+        typed.set_as_of(None)
+    else:
+        typed.controls["as_of"].value = as_of
+    for dashboard in (opened, typed):
+        for explorer in dashboard.explorers:
+            assert explorer.cases.as_of == tables.as_of
+        shown = dashboard.explorers[0].cases.to_frame().set_index("case_id")["days_in_phase"]
+        expected = tables.cases.to_frame().set_index("case_id")["days_in_phase"]
+        pd.testing.assert_series_equal(shown, expected)
+        stall = dashboard.explorers[1].result.set_index("case_id")["days_in_phase"]
+        pd.testing.assert_series_equal(stall, tables.worklist.set_index("case_id")["days_in_phase"])
+    if as_of is None:  # the report counts to the latest event; so does the dashboard by default
+        dossier = tables.worklist["case_id"].iloc[0]
+        end = log.events["timestamp"].max()
+        started = tables.cases.to_frame().set_index("case_id").loc[dossier, "phase_started_at"]
+        assert stall.loc[dossier] == pytest.approx((end - started) / pd.Timedelta(days=1))
+
+
+def test_dashboard_in_french_speaks_french(french_log):
+    dashboard = Dashboard(french_log, lang="fr")
+    caseload, stall, trigger, viewer = dashboard.explorers
+    assert dashboard.tabs.titles == ("Durée des phases", "Dossiers bloqués", "Motifs de retard", "Un dossier")
+    assert caseload.controls["channel"].options[1:] == (("Compte ameli", "ameli"), ("Courrier", "postal"))
+    stall.controls["save"].click()
+    texts = []
+
+    def collect():
+        stack = [dashboard.widget]
+        while stack:
+            w = stack.pop()
+            if isinstance(w, W.HTML):
+                texts.extend(visible_text(w.value))
+            elif isinstance(w, W.Text):
+                texts.append(w.value)
+            for attr in ("description", "placeholder", "tooltip"):
+                if isinstance(getattr(w, attr, None), str):
+                    texts.append(getattr(w, attr))
+            texts.extend(str(label) for label in getattr(w, "_options_labels", ()) or ())
+            texts.extend(getattr(w, "titles", ()) or ())
+            stack.extend(getattr(w, "children", ()) or ())
+        for explorer in dashboard.explorers:
+            if explorer.figure is not None:
+                explorer.figure.canvas.draw()
+                texts.extend(t.get_text() for t in explorer.figure.findobj(lambda a: hasattr(a, "get_text")))
+
+    collect()
+    for key in [value for _label, value in trigger.controls["trigger"].options][:4]:
+        trigger.controls["trigger"].value = key
+        collect()
+    viewer.controls["dossier"].value = "2116"
+    collect()
+    dashboard.controls["as_of"].value = "31/13/2025"
+    collect()
+    check(texts, "fr", "the dashboard")
+    page = unescape(find(dashboard.widget, "vitale-headline").value + find(stall.widget, "vitale-table").value
+                    + find(viewer.widget, "vitale-table").value + find(viewer.widget, "vitale-status").value
+                    + find(trigger.widget, "vitale-status").value)
+    for french in ("164 dossiers au 30 juin 2025 : 129 en cours, 24 terminés, 11 clos.",
+                   "caisse (CPAM, CGSS)", "demandeur", "17/04/2025 17:38", "74,0", "Carte Vitale activée",
+                   "Dossier D002116 : en cours, 11 événements"):
+        assert french in page, french
+    assert "Télécharger a_relancer_toutes-phases_p90_relance14j_au_2025-06-30.xlsx" in \
+        unescape(find(stall.widget, "vitale-save-status").value)
+
+
+def test_dashboard_in_english_has_no_french(log):
+    dashboard = Dashboard(log)
+    dashboard.explorers[1].controls["save"].click()
+    texts = []
+    stack = [dashboard.widget]
+    while stack:
+        w = stack.pop()
+        if isinstance(w, W.HTML):
+            texts.extend(visible_text(w.value))
+        texts.extend(str(label) for label in getattr(w, "_options_labels", ()) or ())
+        stack.extend(getattr(w, "children", ()) or ())
+    check(texts + list(dashboard.tabs.titles), "en", "the dashboard")
+
+
+def test_dashboard_intro_is_short_and_its_page_script_says_the_language(french_log):
+    dashboard = Dashboard(french_log, lang="fr", source="/somewhere/mon_export.csv")
+    intro = unescape(find(dashboard.widget, "vitale-intro").value)
+    assert "mon_export.csv" in intro and "/somewhere" not in intro and "3 000" not in intro
+    assert len(intro) < 520  # three or four lines on a 1024-pixel screen
+    script = dashboard.page_script()
+    assert '"lang": "fr"' in script and '"title": "Tableau de bord des dossiers Carte Vitale"' in script
+    assert "aria-label" in script
+
+
+def test_chart_images_have_their_title_as_alt_text(log):
+    explorer = CaseloadExplorer(log, lang="fr")
+    title = " — ".join(line for line in explorer.figure.axes[0].get_title().splitlines() if line)
+    assert alt_of(explorer) == title and title.startswith("Durée de chaque phase")
+    viewer = CaseViewer(log, case_id="D000025")
+    assert alt_of(viewer).startswith("Dossier D000025")
