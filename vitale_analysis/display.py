@@ -28,7 +28,7 @@ import pandas as pd
 from . import i18n
 from .masking import printable
 from .privacy import mask_identifiers, mask_text
-from .process import ProcessModel, check_lang
+from .process import CARTE_VITALE, ProcessModel, check_lang
 
 __all__ = ["DAYS_COLUMNS", "EVENT_COLUMNS", "LogSummary", "describe", "readable", "html_table", "safe_text",
            "order_detail", "failure_value"]
@@ -67,10 +67,14 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
     * booleans: yes / no; other text: masked.
 
     With ``numbers`` (the workbook), days, shares and counts stay numbers so that they sort and sum in Excel.
-    ``headers`` (column → header) overrides the catalogue's headers.
+    ``headers`` (column → header) overrides the catalogue's headers. ``process`` defaults to the
+    Carte Vitale model unless ``frame.attrs["process"]`` names another (then phases keep their keys);
+    ``labels`` to ``frame.attrs["labels"]`` (the summaries put the mapping's labels there).
     """
     check_lang(lang)
-    labels = labels or {}
+    if process is None and frame.attrs.get("process") in (None, CARTE_VITALE.name):
+        process = CARTE_VITALE  # (the summaries name their model in attrs; an unnamed table: the default one)
+    labels = labels if labels is not None else frame.attrs.get("labels") or {}
     out = frame.copy()
     not_yet = i18n.t("report.not_yet", lang)
     for column in out.columns:
