@@ -22,7 +22,7 @@ from .process import CARTE_VITALE, ProcessModel
 from .read import CANONICAL_COLUMNS
 from .timeutil import AsOf
 
-__all__ = ["CaseLog", "QualityReport", "CHECKS", "SET_ASIDE", "FAILURE_COLUMNS"]
+__all__ = ["CaseLog", "QualityReport", "CHECKS", "FIXES", "SET_ASIDE", "FAILURE_COLUMNS"]
 
 #: Every check the report can list: name → (action, plain description).
 CHECKS: dict[str, tuple[str, str]] = {
@@ -46,6 +46,30 @@ CHECKS: dict[str, tuple[str, str]] = {
                                     "as-of date"),
 }
 SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
+
+#: What to do about each check's problems (shown by ``vitale-analysis validate --details``).
+FIXES: dict[str, str] = {
+    "malformed_row": "look at the line in the file: a stray delimiter or quote; re-export it, or quote the cell",
+    "empty_case_id": "fill in the dossier number, or delete the row if it is not a step",
+    "empty_event": "fill in the step, or delete the row",
+    "missing_timestamp": "fill in the date of the step",
+    "unparseable_timestamp": "write the date as 31/01/2025 14:30 or 2025-01-31 14:30; check the day/month order "
+                             "(dayfirst) and the notes",
+    "duplicate_row": "nothing to do: the first copy is kept (delete the copy in the file to silence this)",
+    "after_as_of": "nothing to do, or choose a later as-of date",
+    "unknown_event": "add the label to the mapping's [values.event] table, or correct it in the file (the notes "
+                     "name the closest steps)",
+    "unknown_trigger": "add the label to the mapping's [values.trigger] table, or correct it in the file (the "
+                       "notes name the closest triggers)",
+    "same_time_tie": "give the steps their real times if you know them; otherwise the process order is used",
+    "no_start_milestone": "add the dossier's first step if it is missing from the log",
+    "order_violation": "check the dates of the two steps; if they are right, the dossier was handled out of order",
+    "conflicting_attribute": "give the dossier the same value on every row",
+    "unreadable_value": "write yes or no (oui/non, 1/0, true/false)",
+    "nir_bad_key": "check the social security number: its key (the last two digits) does not match",
+    "future_timestamp": "check the year of this date (a typo?)",
+}
+assert set(FIXES) == set(CHECKS), "a check without its fix"
 
 FAILURE_COLUMNS = ["row", "case_id", "column", "check", "value", "action"]
 
@@ -118,6 +142,12 @@ class QualityReport:
         return self.failures.empty
 
     def __repr__(self) -> str:
+        return self.summary()
+
+    def summary(self, more: str = "→ .failures lists every problem (row, case, column, value); "
+                                  ".set_aside_rows holds the rows set aside.") -> str:
+        """The report in a few lines (its ``repr``); ``more`` is the line that says where the details are
+        (the command line names its own options there)."""
         lines = [
             f"QualityReport for {mask_text(self.source)}",
             f"  rows read {self.rows_read:,} = kept {self.rows_kept:,} + set aside {self.n_set_aside:,}",
@@ -131,8 +161,7 @@ class QualityReport:
             width = max(len(c) for c in counts["check"])
             for rec in counts.itertuples(index=False):
                 lines.append(f"  {rec.check:<{width}}  {rec.count:>7,}  {rec.action:<9}  {rec.description}")
-            lines.append("  → .failures lists every problem (row, case, column, value); "
-                         ".set_aside_rows holds the rows set aside.")
+            lines.append(f"  {more}")
         for note in self.notes:
             lines.append(f"  note: {mask_text(note)}")
         return "\n".join(lines)

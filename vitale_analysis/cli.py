@@ -2,13 +2,20 @@
 
 ``report`` writes the HTML report and the Excel workbook; ``summary`` prints a
 readable overview in the terminal (both use the bundled sample when no file is
-given); ``validate`` prints the quality report and exits non-zero when the log
-cannot be used; ``simulate`` writes a synthetic caseload.
+given); ``validate`` prints the quality report (``--details``: every problem with
+its fix; ``--details-csv FILE``: the same as CSV); ``simulate`` writes a synthetic
+caseload.
+
+Exit status: 0 done; 2 the log cannot be read or used (the message says why and
+the fix); 3 (``validate`` only) the log was read but more than half of its rows
+were set aside, which nearly always means a wrong mapping (the notes say which
+setting).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -20,7 +27,8 @@ from . import i18n
 from .cases import case_table
 from .display import describe
 from .conformance import conformance
-from .errors import CaseLogError, DataQualityWarning
+from .caselog import CHECKS, FIXES
+from .errors import CaseLogError, DataQualityWarning, interface
 from .labels import with_trigger_labels
 from .masking import mask_text
 from .process import CARTE_VITALE, ProcessModel
@@ -29,6 +37,12 @@ from .summaries import phase_summary, trigger_summary
 from .validate import load
 
 SAMPLE_NAME = "sample_caselog.csv"
+
+#: Exit statuses (see the module docstring).
+EXIT_UNUSABLE = 2
+EXIT_MOSTLY_SET_ASIDE = 3
+#: Problems ``validate --details`` prints at most (``--details-csv`` writes them all).
+DETAILS_SHOWN = 1000
 
 
 def _say(text: str, file=None) -> None:
@@ -173,9 +187,57 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def details_frame(quality) -> pd.DataFrame:
+    """The quality report's problems, one per row, with the fix for each (``validate --details-csv``)."""
+    out = quality.failures.copy()
+    out["fix"] = out["check"].map(FIXES)
+    return out
+
+
+def details_text(quality, *, limit: int = DETAILS_SHOWN) -> str:
+    """Every problem (up to ``limit``), grouped by check: its count and fix, then row, dossier, column, value."""
+    frame = details_frame(quality)
+    if frame.empty:
+        return "No problems: nothing set aside or flagged."
+    lines, shown = [], 0
+    for check in [c for c in CHECKS if c in set(frame["check"])]:
+        part = frame[frame["check"] == check]
+        lines.append(f"{check} ({len(part):,} {'row' if len(part) == 1 else 'rows'}, {CHECKS[check][0]}): "
+                     f"fix: {FIXES[check]}")
+        for rec in part.itertuples(index=False):
+            if shown >= limit:
+                break
+            value = "" if pd.isna(rec.value) else str(rec.value)
+            value = value if len(value) <= 60 else value[:57] + "…"
+            case = "" if pd.isna(rec.case_id) else rec.case_id
+            lines.append(f"  row {rec.row}  {case}  {rec.column}: {value!r}")
+            shown += 1
+    if len(frame) > shown:
+        lines.append(f"… {len(frame) - shown:,} more problems not shown: --details-csv FILE writes them all.")
+    return "\n".join(lines)
+
+
 def _cmd_validate(args) -> int:
     _, log = _load(args)
-    _say(repr(log.quality))
+    quality = log.quality
+    _say(quality.summary(more="→ --details lists every problem (row, dossier, column, value) with its fix; "
+                              "--details-csv FILE writes them as CSV."))
+    if args.details:
+        _say("")
+        _say(details_text(quality))
+    if args.details_csv:
+        path = Path(args.details_csv)
+        try:
+            details_frame(quality).to_csv(path, index=False, encoding="utf-8-sig")
+        except OSError as exc:
+            raise CaseLogError(f"--details-csv {path}: cannot be written ({exc.strerror or exc}). "
+                               "Give a file in a folder you can write to.") from None
+        _say(f"Problems written to {path} ({len(quality.failures):,} rows).")
+    if 2 * quality.n_set_aside > quality.rows_read:
+        _say(f"More than half of the rows were set aside ({quality.n_set_aside:,} of {quality.rows_read:,}): "
+             "the mapping or the file is probably wrong; the notes above name the setting to check "
+             f"(exit status {EXIT_MOSTLY_SET_ASIDE}).", file=sys.stderr)
+        return EXIT_MOSTLY_SET_ASIDE
     return 0
 
 
@@ -224,8 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="follow-up interval in days for the next actions (default 14)")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("validate", help="print the data-quality report of a case log")
+    p = sub.add_parser("validate", help="print the data-quality report of a case log",
+                       epilog="Exit status: 0 read (problems, if any, listed); 2 the log cannot be read or used; "
+                              "3 more than half of the rows were set aside (a wrong mapping, most often).")
     add_log_args(p, optional_log=False)
+    p.add_argument("--details", action="store_true",
+                   help=f"also list every problem (row, dossier, column, value) with its fix (the first "
+                        f"{DETAILS_SHOWN:,})")
+    p.add_argument("--details-csv", metavar="FILE", help="write every problem, with its fix, to a CSV file")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("simulate", help="write a synthetic, seeded caseload")
@@ -243,10 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pd.set_option("display.width", 120)
     try:
-        return args.func(args)
+        with interface("cli"):  # (the messages name --mapping FILE, not mapping=)
+            return args.func(args)
     except CaseLogError as exc:
         _say(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE
+    except BrokenPipeError:  # (the output piped into `head` or a pager that was closed: not an error)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (no second error at exit)
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

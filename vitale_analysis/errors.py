@@ -9,13 +9,15 @@ rows are set aside, a :class:`DataQualityWarning`.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from .masking import mask_text
 
-__all__ = ["CaseLogError", "DataQualityWarning", "closest_names", "fold"]
+__all__ = ["CaseLogError", "DataQualityWarning", "closest_names", "fold", "fix_for", "interface"]
 
 
 class CaseLogError(ValueError):
@@ -51,3 +53,26 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+# The interface a message will be shown in: its fix names that interface's setting
+# (``mapping=…`` in Python, ``--mapping FILE`` on the command line).
+_INTERFACE: contextvars.ContextVar[str] = contextvars.ContextVar("vitale_analysis_interface", default="python")
+
+
+@contextmanager
+def interface(name: str) -> Iterator[None]:
+    """Within the block, messages name the fixes of ``name``: ``"python"`` (the default) or ``"cli"``
+    (the command line sets it)."""
+    if name not in ("python", "cli"):
+        raise ValueError(f"interface {name!r}: use 'python' or 'cli'")
+    token = _INTERFACE.set(name)
+    try:
+        yield
+    finally:
+        _INTERFACE.reset(token)
+
+
+def fix_for(python: str, cli: str) -> str:
+    """The fix in the words of the interface the message is shown in (see :func:`interface`)."""
+    return cli if _INTERFACE.get() == "cli" else python

@@ -38,7 +38,7 @@ import pandas as pd
 
 from .codes import code_width, distinct_categorical
 from .csvfast import DELIMITERS, TooManyColumns, excel_sep_line, read_csv_strict, sniff_delimiter
-from .errors import CaseLogError, closest_names, fold
+from .errors import CaseLogError, closest_names, fix_for, fold
 from .privacy import mask_frame, mask_text
 
 __all__ = ["RawLog", "read_caselog", "DEFAULT_LIMITS", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
@@ -1196,9 +1196,14 @@ def _canonical_columns(frame: pd.DataFrame, columns: Mapping[str, str], name: st
         for src in missing:
             near = closest_names(src, found)
             hints.append(f"{src!r}" + (f" (closest: {near[0]!r})" if near else ""))
+        delimiter = _delimiter_in_header(found)
+        fix = (f"The header was read as one column: the file's delimiter looks like {delimiter!r}, not the one "
+               f"given or detected. Fix: delimiter = {_toml_text(delimiter)} in the mapping file"
+               + fix_for(f" (or delimiter={delimiter!r}).", " (--mapping FILE).")
+               if delimiter else "Fix the mapping's `columns` table.")
         raise CaseLogError(
             f"{name}: the column mapping names column(s) {', '.join(hints)} that the file does not have. "
-            f"Columns found: {found}. Fix the mapping's `columns` table."
+            f"Columns found: {found}. {fix}"
         )
     reserved = [src for src, target in columns.items() if target == "row"]
     if reserved:
@@ -1234,23 +1239,44 @@ def require_columns(frame: pd.DataFrame, required, name: str, columns: Mapping[s
     if not missing:
         return
     found = [c for c in frame.columns if c != "row"]
-    parts, pairs = [], []
+    parts, pairs, toml_pairs = [], [], []
     for column in missing:
         near = _likely_headers(column, found)
         parts.append(f"{column!r}" + (f" (closest: {', '.join(repr(n) for n in near)})" if near else ""))
         pairs.append(f"{near[0]!r}: {column!r}" if near else f"'<header for {column}>': {column!r}")
-    single = len(found) == 1 and any(ch in found[0] for ch in (*DELIMITERS, "|", ":"))
+        toml_pairs.append((near[0] if near else f"<header for {column}>", column))
+    delimiter = _delimiter_in_header(found)
     hint = (
-        f" The header was read as one column ({found[0]!r}): the file's delimiter is not what was "
-        "detected or given. Pass delimiter=';', ',' or '\\t', or re-export the file with one of them."
-        if single
+        f" The header was read as one column ({found[0]!r}): the file's delimiter looks like {delimiter!r}, "
+        f"not what was detected or given. "
+        + fix_for(f"Pass delimiter={delimiter!r} (delimiter = {_toml_text(delimiter)} in a mapping file)",
+                  f"Give --mapping FILE with delimiter = {_toml_text(delimiter)} in it")
+        + ", or re-export the file with ';', ',' or a tab."
+        if delimiter
         else ""
     )
     example = ", ".join(pairs)
+    table = "; ".join(f"{_toml_text(str(near))} = {_toml_text(str(column))}" for near, column in toml_pairs)
     raise CaseLogError(
         f"{name}: required column(s) {', '.join(parts)} not found. Columns found: {found}.{hint} "
-        f"Fix: rename them in the file, or pass columns={{{example}}} (or a mapping file)."
+        + fix_for(f"Fix: rename them in the file, or pass columns={{{example}}} (or a mapping file).",
+                  f"Fix: rename them in the file, or give --mapping FILE whose [columns] table maps them "
+                  f"(header = name: {table}).")
     )
+
+
+def _delimiter_in_header(found: list[str]) -> str | None:
+    """The delimiter a header read as one column holds (the most frequent candidate), or None."""
+    if len(found) != 1:
+        return None
+    counts = {ch: str(found[0]).count(ch) for ch in (*DELIMITERS, "|", ":")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
+
+
+def _toml_text(text: str) -> str:
+    """``text`` as a TOML basic string (a tab as ``"\\t"``)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t") + '"'
 
 
 # Headers advisors' exports commonly use for the canonical columns.

@@ -33,7 +33,8 @@ from .caselog import CHECKS, FAILURE_COLUMNS, CaseLog, QualityReport
 from .codes import (case_runs, code_width, distinct_categorical, drop_unused, first_value_per_case, labels,
                     milestone_rows, order_violation_counts, order_violations, run_starts, sort_order, text_codes,
                     used_text_codes)
-from .errors import CaseLogError, DataQualityWarning
+from . import i18n
+from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
 from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, read_caselog, require_columns
@@ -460,6 +461,9 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         missing[live] = parsed.missing
     set_aside(missing, "missing_timestamp", "timestamp",
               lambda idx: frame["timestamp"].iloc[idx].astype("string").fillna("").to_numpy())
+    unread = (t_ns == NAT) & ~missing
+    if dayfirst is not None and unread.any():
+        notes.extend(_day_order_note(frame["timestamp"].iloc[np.flatnonzero(unread)], rows[unread], name, dayfirst))
     set_aside(t_ns == NAT, "unparseable_timestamp", "timestamp",
               lambda idx: frame["timestamp"].iloc[idx].astype("string").to_numpy())
 
@@ -663,6 +667,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         if column not in ("row", "reason") and aside_rows[column].dtype == object and (
                 column not in frame.columns or _may_hold_nir(frame[column], aside_positions)):
             aside_rows[column] = mask_identifiers(aside_rows[column])
+    notes.extend(_unknown_label_notes(table, process, raw.labels))
     span = from_ns(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
         source=name,
@@ -765,6 +770,61 @@ def _may_hold_nir(values: pd.Series, positions: np.ndarray) -> bool:
         categories = pd.Series(values.cat.categories[np.unique(codes[codes >= 0])], dtype=object)
         return mask_identifiers(categories) is not categories
     return not (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+def _day_order_note(unread: pd.Series, rows: np.ndarray, name: str, dayfirst: bool) -> list[str]:
+    """When the day/month order was given and most of the times it could not read are read the
+    other way, the note that says so and names the fix (the times it did read may be swapped too)."""
+    other = _parse_timestamps(unread.reset_index(drop=True), pd.Series(rows, copy=False), name, not dayfirst)
+    read = ~np.isnat(other.times.to_numpy(dtype="datetime64[ns]")) & ~np.asarray(other.missing, dtype=bool)
+    if 2 * int(read.sum()) <= len(unread):
+        return []
+    example = str(unread.iloc[int(np.flatnonzero(read)[0])]).strip()
+    given, wanted = ("day", "month") if dayfirst else ("month", "day")
+    return [f"{int(read.sum()):,} of the {len(unread):,} timestamps that could not be read {given}-first read "
+            f"{wanted}-first (e.g. {example!r}): the file's dates look {wanted}-first, and the dates that were "
+            f"read may have day and month swapped. Fix: dayfirst = {str(not dayfirst).lower()} in the mapping file"
+            + fix_for(f" (or dayfirst={not dayfirst})", " (--mapping FILE)")
+            + ", or leave dayfirst out to let the dates decide."]
+
+
+#: Unknown labels named one by one in the quality notes (the most frequent first); the rest are counted.
+UNKNOWN_LABELS_SHOWN = 10
+
+
+def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Mapping) -> list[str]:
+    """A note per event or trigger label the process model does not know: how many rows have it,
+    the closest known names (the model's codes, its English and French labels, the mapping's own
+    labels: case, accents and punctuation loosely ignored) and the fix."""
+    notes = []
+    for check, column, kind in (("unknown_event", "event", "step"), ("unknown_trigger", "trigger", "delay trigger")):
+        counts = failures.loc[failures["check"] == check, "value"].value_counts()
+        if counts.empty:
+            continue
+        codes = process.vocabulary if column == "event" else tuple(process.triggers)
+        written: dict[str, str] = {}  # a way a label may be written → its code
+        for code in codes:
+            texts = [code, code.replace("_", " ")]
+            if column == "event":
+                texts += [i18n.event_label(code, lang) for lang in i18n.LANGUAGES]
+            else:
+                texts += [process.triggers[code].label_in(lang) for lang in i18n.LANGUAGES]
+            texts += [str(own[column][code])] if code in own.get(column, {}) else []
+            for text in texts:
+                written.setdefault(text, code)
+        for value, n in counts.head(UNKNOWN_LABELS_SHOWN).items():
+            close = list(dict.fromkeys(written[text] for text in closest_names(value, written, n=6)))[:3]
+            hint = ("closest known: " + ", ".join(f"{code} ({i18n.event_label(code, 'en') if column == 'event' else process.triggers[code].label_in('en')})"
+                                                  for code in close)) if close else "nothing close in the model"
+            example = f', e.g. "{value}" = "{close[0]}"' if close else ""
+            notes.append(f"{column} {value!r}: {n:,} {'row' if n == 1 else 'rows'}, not a {kind} of the process model "
+                         f"{process.name!r}; {hint}. Fix: add it to the mapping's [values.{column}] table{example}, "
+                         f"or correct the file.")
+        if len(counts) > UNKNOWN_LABELS_SHOWN:
+            rest = len(counts) - UNKNOWN_LABELS_SHOWN
+            notes.append(f"... and {rest:,} more unknown {column} {'label' if rest == 1 else 'labels'} "
+                         f"(.failures lists every row, check {check!r}).")
+    return notes
 
 
 def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, case_cats, column: str, check: str,
