@@ -164,3 +164,21 @@ def test_a_missing_column_names_the_fix_of_the_interface(tmp_path):
     assert 'give --mapping FILE whose [columns] table maps them (header = name: "Dossier" = "case_id"; ' \
         '"Etape" = "event"; "<header for timestamp>" = "timestamp")' in result.stderr
     assert "columns={" not in result.stderr
+
+
+def test_many_unknown_labels_name_the_most_frequent_and_count_the_rest(tmp_path):
+    # Label "qqq k" on k rows (k = 1..12), after a registration: 12 unknown labels, 78 rows.
+    lines = ["case_id,event,timestamp"]
+    for k in range(1, 13):
+        for i in range(k):
+            lines += [f"C{k}_{i},registration_submitted,2025-01-06 09:00", f"C{k}_{i},qqq {k},2025-01-07 09:00"]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes = load_quietly(path, None).quality.notes
+    named = [note for note in notes if note.startswith("event 'qqq")]
+    assert [note.split(":")[0] for note in named] == [f"event 'qqq {k}'" for k in range(12, 2, -1)]
+    assert all("nothing close in the model" in note for note in named)
+    assert "event 'qqq 12': 12 rows," in named[0] and "event 'qqq 3': 3 rows," in named[-1]
+    assert "... and 2 more unknown event labels (.failures lists every row, check 'unknown_event')." in notes
+    result = run("validate", str(path))
+    assert "... and 2 more unknown event labels (--details lists every row)." in result.stdout

@@ -37,7 +37,7 @@ from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
-from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, read_caselog, require_columns
+from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, _toml_text, read_caselog, require_columns
 from .timeutil import NAT, AsOf, from_ns
 
 __all__ = ["validate", "validate_part", "load"]
@@ -812,18 +812,21 @@ def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Map
             texts += [str(own[column][code])] if code in own.get(column, {}) else []
             for text in texts:
                 written.setdefault(text, code)
+        def named(code: str) -> str:
+            label = i18n.event_label(code, "en") if column == "event" else process.triggers[code].label_in("en")
+            return f"{code} ({label})"
+
         for value, n in counts.head(UNKNOWN_LABELS_SHOWN).items():
             close = list(dict.fromkeys(written[text] for text in closest_names(value, written, n=6)))[:3]
-            hint = ("closest known: " + ", ".join(f"{code} ({i18n.event_label(code, 'en') if column == 'event' else process.triggers[code].label_in('en')})"
-                                                  for code in close)) if close else "nothing close in the model"
-            example = f', e.g. "{value}" = "{close[0]}"' if close else ""
+            hint = "closest known: " + ", ".join(map(named, close)) if close else "nothing close in the model"
+            example = f", e.g. {_toml_text(value)} = {_toml_text(close[0])}" if close else ""
             notes.append(f"{column} {value!r}: {n:,} {'row' if n == 1 else 'rows'}, not a {kind} of the process model "
                          f"{process.name!r}; {hint}. Fix: add it to the mapping's [values.{column}] table{example}, "
                          f"or correct the file.")
         if len(counts) > UNKNOWN_LABELS_SHOWN:
             rest = len(counts) - UNKNOWN_LABELS_SHOWN
-            notes.append(f"... and {rest:,} more unknown {column} {'label' if rest == 1 else 'labels'} "
-                         f"(.failures lists every row, check {check!r}).")
+            where = fix_for(f".failures lists every row, check {check!r}", "--details lists every row")
+            notes.append(f"... and {rest:,} more unknown {column} {'label' if rest == 1 else 'labels'} ({where}).")
     return notes
 
 
