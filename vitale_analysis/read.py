@@ -163,7 +163,7 @@ _ALIASES = {
     "concept:name": "event",
     "time:timestamp": "timestamp",
 }
-_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet"}
+_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet", "header_row", "milestone_columns"}
 
 
 # --------------------------------------------------------------------------- mapping
@@ -172,7 +172,8 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
 
     It may hold ``columns`` (file header → canonical name), ``values``
     (column → {file label → vocabulary value}), ``dayfirst``, ``delimiter``,
-    ``encoding`` and ``sheet``.
+    ``encoding``, ``sheet``, and for a tracker (one row per dossier, a date
+    column per step) ``milestone_columns`` (date column header → event).
     """
     path = Path(path)
     if not path.exists():
@@ -202,7 +203,7 @@ def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
         raise CaseLogError(
             f"{where}: unknown mapping setting(s) {unknown}; known settings are {sorted(_MAPPING_KEYS)}."
         )
-    for key in ("columns", "values"):
+    for key in ("columns", "values", "milestone_columns"):
         if key in spec and not isinstance(spec[key], Mapping):
             raise CaseLogError(f"{where}: `{key}` must be a table, got {spec[key]!r}.")
     for column, table in dict(spec.get("values", {})).items():
@@ -215,16 +216,24 @@ def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
             raise CaseLogError(
                 f"{where}: columns.{header!r} must name a column as text (e.g. \"case_id\"), got {target!r}."
             )
+    for header, target in dict(spec.get("milestone_columns", {})).items():
+        if not isinstance(target, str) or not target.strip():
+            raise CaseLogError(
+                f"{where}: milestone_columns.{header!r} must name the step its dates record, as text "
+                f"(e.g. \"rights_opened\"), got {target!r}."
+            )
     # Settings of the wrong type would be read as something else: "false" is a true value in Python.
     expected = {"dayfirst": (bool, "true or false (without quotes)"),
                 "delimiter": (str, "one of \";\", \",\" or a tab"),
                 "encoding": (str, "a name such as \"utf-8\" or \"cp1252\""),
-                "sheet": ((str, int), "a sheet name in quotes, or its number from 0")}
+                "sheet": ((str, int), "a sheet name in quotes, or its number from 0"),
+                "header_row": (int, "the sheet's row number of the header, from 1 (e.g. 3)")}
     for key, (kinds, example) in expected.items():
         value = spec.get(key)
         if value is None:
             continue
-        if not isinstance(value, kinds) or (key == "sheet" and isinstance(value, bool)):
+        if (not isinstance(value, kinds) or (key in ("sheet", "header_row") and isinstance(value, bool))
+                or (key == "header_row" and value < 1)):
             raise CaseLogError(
                 f"{where}: `{key}` must be {example}, got {value!r} ({type(value).__name__}). Fix the mapping."
             )
@@ -244,6 +253,8 @@ def read_caselog(
     delimiter: str | None = None,
     encoding: str | None = None,
     limits: Mapping[str, int] | None = None,
+    milestone_columns: Mapping[str, str] | None = None,
+    header_row: int | None = None,
 ) -> RawLog:
     """Read a case log into raw events with canonical column names.
 
@@ -265,6 +276,11 @@ def read_caselog(
         (French exports are day-first).
     sheet : str or int, optional
         Excel sheet (default: the first).
+    header_row : int, optional
+        Excel: the sheet's row number (from 1) that holds the headers. By
+        default it is found: title rows above the table (a merged title, a
+        date, a blank row: at most one filled cell each) are skipped, and a
+        note says so.
     mapping : path or dict, optional
         A mapping file (JSON or TOML) holding any of ``columns``, ``values``,
         ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``. Arguments given
@@ -278,6 +294,20 @@ def read_caselog(
     limits : dict, optional
         Raise some of :data:`DEFAULT_LIMITS` (``bytes``, ``events``, ``columns``,
         ``value_chars``) for a large file you trust.
+    milestone_columns : dict, optional
+        For a tracker, one row per dossier with a date column per step: date
+        column header → the step it records (an event name, or a label the
+        ``values`` table maps), in the order of the process, e.g.
+        ``{"Date de dépôt": "registration_submitted", "Date attestation":
+        "rights_opened"}``. Each filled date becomes one event of the
+        dossier; the other columns are copied to each (case attributes). A
+        ``trigger`` column (e.g. "Motif de blocage", renamed by ``columns``)
+        is the dossier's current delay trigger: it goes to its last filled
+        step (in this order). A row with no date at all is kept as one event
+        with no timestamp, so validation sets it aside and names it. The
+        quality report then counts events, not the tracker's rows (a note
+        says how many rows made how many events); ``row`` stays the
+        tracker's row.
 
     Returns
     -------
@@ -299,24 +329,32 @@ def read_caselog(
         spec = read_mapping(mapping) if isinstance(mapping, (str, Path)) else _check_mapping(mapping, "mapping")
     columns = {**dict(spec.get("columns", {})), **dict(columns or {})}
     values = {**dict(spec.get("values", {})), **dict(values or {})}
+    milestones = {**dict(spec.get("milestone_columns", {})), **dict(milestone_columns or {})}
+    if milestone_columns is not None:
+        _check_mapping({"milestone_columns": dict(milestone_columns)}, "read_caselog()")
     dayfirst = spec.get("dayfirst") if dayfirst is None else dayfirst
     sheet = spec.get("sheet") if sheet is None else sheet
+    header_row = spec.get("header_row") if header_row is None else header_row
     delimiter = spec.get("delimiter") if delimiter is None else delimiter
     encoding = spec.get("encoding") if encoding is None else encoding
     given = {k: v for k, v in (("dayfirst", dayfirst), ("sheet", sheet), ("delimiter", delimiter),
-                               ("encoding", encoding)) if v is not None}
+                               ("encoding", encoding), ("header_row", header_row)) if v is not None}
     _check_mapping(given, "read_caselog()")  # (the same types as in a mapping file)
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
     bounds = _limits(limits)
     frame, name, malformed, notes, declared = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding,
+                                                        header_row=header_row,
                                                         limits=bounds)
     if len(frame.columns) - 1 > bounds["columns"]:
         raise _too_large(name, f"{len(frame.columns) - 1:,} columns", "columns", bounds["columns"])
     if len(frame) + len(malformed) > bounds["events"]:
         raise _too_large(name, f"{len(frame) + len(malformed):,} rows", "events", bounds["events"])
     frame = _canonical_columns(frame, columns, name)
+    if milestones:
+        frame, tracker_note = _tracker_events(frame, milestones, name)
+        notes = [*notes, tracker_note]
     require_columns(frame, REQUIRED_COLUMNS, name, columns)
     if values:
         frame = _map_values(frame, values, name)
@@ -328,6 +366,73 @@ def read_caselog(
     declared = tuple(columns.get(c, c) for c in declared)
     return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
                   malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values))
+
+
+def _tracker_events(frame: pd.DataFrame, milestones: Mapping[str, str], name: str) -> tuple[pd.DataFrame, str]:
+    """A tracker (one row per dossier, a date column per step) as events: one per filled date, in
+    tracker-row order then the order of ``milestones``; see ``milestone_columns`` in :func:`read_caselog`."""
+    headers = list(milestones)
+    found = [c for c in frame.columns if c != "row"]
+    absent = [h for h in headers if h not in frame.columns]
+    if absent:
+        hints = [f"{h!r}" + (f" (closest: {near[0]!r})" if (near := closest_names(h, found)) else "") for h in absent]
+        raise CaseLogError(
+            f"{name}: the tracker's date column(s) {', '.join(hints)} (milestone_columns) are not in the file. "
+            f"Columns found: {found}. Fix the headers in milestone_columns."
+        )
+    taken = [c for c in ("event", "timestamp") if c in frame.columns]
+    if taken:
+        raise CaseLogError(
+            f"{name}: the file has a {' and a '.join(repr(c) for c in taken)} column and milestone_columns: a "
+            "tracker's steps and dates come from its date columns. Fix: leave milestone_columns out for an "
+            "event log (one row per step), or do not map a column to 'event' or 'timestamp' for a tracker."
+        )
+    if "case_id" not in frame.columns:
+        require_columns(frame, ("case_id",), name, {})
+    n = len(frame)
+    filled = np.zeros((n, len(headers)), dtype=bool)
+    for k, header in enumerate(headers):
+        cells = frame[header]
+        text = cells.astype("string").str.strip()
+        filled[:, k] = (cells.notna() & text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+    any_date = filled.any(axis=1)
+    last = np.where(any_date, len(headers) - 1 - np.argmax(filled[:, ::-1], axis=1), -1)
+    keep = [c for c in frame.columns if c not in headers and c != "trigger"]
+    base = frame[keep].reset_index(drop=True)
+    trigger = frame["trigger"].astype(object).reset_index(drop=True) if "trigger" in frame.columns else None
+    parts, order = [], []
+    for k, header in enumerate(headers):
+        idx = np.flatnonzero(filled[:, k])
+        part = base.iloc[idx].reset_index(drop=True)
+        part["event"] = milestones[header]
+        part["timestamp"] = frame[header].astype(object).to_numpy()[idx]
+        if trigger is not None:
+            part["trigger"] = np.where(last[idx] == k, trigger.to_numpy()[idx], None)
+        parts.append(part)
+        order.append(np.column_stack([idx, np.full(len(idx), k)]))
+    empty = np.flatnonzero(~any_date)
+    if len(empty):  # kept with no timestamp: validation sets it aside (missing_timestamp) and names its row
+        part = base.iloc[empty].reset_index(drop=True)
+        part["event"] = milestones[headers[0]]
+        part["timestamp"] = None
+        if trigger is not None:
+            part["trigger"] = trigger.to_numpy()[empty]
+        parts.append(part)
+        order.append(np.column_stack([empty, np.full(len(empty), -1)]))
+    events = pd.concat(parts, ignore_index=True)
+    keys = np.concatenate(order)
+    events = events.iloc[np.lexsort((keys[:, 1], keys[:, 0]))].reset_index(drop=True)
+    for column in ("event", "trigger"):
+        if column in events.columns:
+            events[column] = events[column].astype("string")
+    columns = ["case_id", "event", "timestamp"] + (["trigger"] if trigger is not None else [])
+    events = events[columns + [c for c in events.columns if c not in columns]]
+    note = (f"tracker: {n:,} dossier {'row' if n == 1 else 'rows'} read as {int(filled.sum()):,} events, one per "
+            f"filled date of {', '.join(repr(h) for h in headers)}"
+            + (f"; {len(empty):,} {'row has' if len(empty) == 1 else 'rows have'} no date at all (set aside as "
+               "missing_timestamp)" if len(empty) else "")
+            + ("; the trigger column goes to each dossier's last filled step" if trigger is not None else ""))
+    return events, note
 
 
 # --------------------------------------------------------------------------- per format
@@ -358,8 +463,12 @@ def _keep_file_row(frame: pd.DataFrame) -> list[str]:
             "the quality report names"]
 
 
-def _read_any(source, *, sheet, delimiter, encoding, limits=DEFAULT_LIMITS):
+def _read_any(source, *, sheet, delimiter, encoding, limits=DEFAULT_LIMITS, header_row=None):
     """Return (frame with a `row` column, source name, malformed rows, notes, declared case attributes)."""
+    if header_row is not None and not (isinstance(source, (str, Path))
+                                       and Path(source).suffix.lower() in (".xlsx", ".xlsm")):
+        raise CaseLogError(f"header_row={header_row} applies to Excel sheets only; {str(source)[:80]!r} is not "
+                           "one. Fix: leave header_row out (a CSV's header is its first line).")
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
         frame.columns = [str(c) for c in frame.columns]
@@ -401,7 +510,7 @@ def _read_any(source, *, sheet, delimiter, encoding, limits=DEFAULT_LIMITS):
         return frame, name, malformed, notes, ()
     if suffix in (".xlsx", ".xlsm"):
         _check_unzipped_size(path, name, limits["bytes"], limits["ratio"])
-        frame, notes = _read_excel(path, sheet)
+        frame, notes = _read_excel(path, sheet, header_row)
         return frame, name, [], notes, ()
     if suffix in (".parquet", ".pq"):
         frame, notes = _read_parquet(path)
@@ -721,11 +830,12 @@ def _renumber_around(n_good: int, bad_rows: list[int]) -> np.ndarray:
     return np.arange(1, total + 1)[keep]
 
 
-def _read_excel(path: Path, sheet) -> tuple[pd.DataFrame, list[str]]:
+def _read_excel(path: Path, sheet, header_row: int | None = None) -> tuple[pd.DataFrame, list[str]]:
     """An .xlsx sheet read by calamine (Rust): formula cells give the value Excel saved.
 
     Returns the frame and notes: formula cells with no saved value (a file written by
-    a program, never opened in Excel) are read as empty and named one by one.
+    a program, never opened in Excel) are read as empty and named one by one; title
+    rows skipped above the header (``header_row``, found when not given).
     """
     name = str(path)
     try:
@@ -748,7 +858,16 @@ def _read_excel(path: Path, sheet) -> tuple[pd.DataFrame, list[str]]:
             hint = f" Did you mean {near[0]!r}?" if near else ""
             raise CaseLogError(f"{name}: no sheet {sheet!r}.{hint} Sheets are {sheets}.")
         try:
-            frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
+            if header_row is None:
+                header_row = _header_row(pd.read_excel(book, sheet_name=sheet, header=None, nrows=_TITLE_ROWS,
+                                                       dtype=object))
+                if header_row > 1:
+                    notes.append(f"the header is on row {header_row} of the sheet: the {header_row - 1} "
+                                 f"{'row' if header_row == 2 else 'rows'} above (a title) skipped; set "
+                                 "header_row in the mapping if another row holds the headers")
+            frame = pd.read_excel(book, sheet_name=sheet, dtype=object, header=header_row - 1)
+        except CaseLogError:
+            raise
         except Exception as exc:
             raise CaseLogError(f"{name}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc}).") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -760,6 +879,21 @@ def _read_excel(path: Path, sheet) -> tuple[pd.DataFrame, list[str]]:
     blank = frame.drop(columns="row").isna().all(axis=1)
     sheet_name = sheets[sheet] if isinstance(sheet, int) else sheet
     return frame[~blank].reset_index(drop=True), notes + _unsaved_formula_notes(path, sheet_name)
+
+
+#: Rows at the top of a sheet looked at for the header (title rows above it are skipped).
+_TITLE_ROWS = 20
+
+
+def _header_row(top: pd.DataFrame) -> int:
+    """The sheet row (from 1) of the header: the first of the top rows with two or more filled cells, when
+    the rows above it have at most one each (a merged title, a date line, a blank row); else row 1."""
+    filled = top.notna().to_numpy() & (top.astype(str).apply(lambda c: c.str.strip()).to_numpy() != "")
+    counts = filled.sum(axis=1)
+    for i, count in enumerate(counts):
+        if count >= 2:
+            return i + 1 if (counts[:i] <= 1).all() else 1
+    return 1
 
 
 def _default_sheet(path: Path, sheets: list[str]) -> tuple[int, list[str]]:

@@ -986,6 +986,8 @@ def load(
     delimiter: str | None = None,
     encoding: str | None = None,
     limits: Mapping[str, int] | None = None,
+    milestone_columns: Mapping[str, str] | None = None,
+    header_row: int | None = None,
 ) -> CaseLog:
     """Read and validate a case log in one call (for notebooks).
 
@@ -1000,5 +1002,6 @@ def load(
     True
     """
     raw = read_caselog(source, columns=columns, values=values, dayfirst=dayfirst, sheet=sheet, mapping=mapping,
-                       cases=cases, delimiter=delimiter, encoding=encoding, limits=limits)
+                       cases=cases, delimiter=delimiter, encoding=encoding, limits=limits,
+                       milestone_columns=milestone_columns, header_row=header_row)
     return _validate(raw, process, as_of=as_of, dayfirst=None, allow_empty=False, stacklevel=3)
