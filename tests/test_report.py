@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 import vitale_analysis as va
 from vitale_analysis.labels import with_next_actions, with_trigger_labels
-from vitale_analysis.report import HEADERS, report_tables, write_report
+from vitale_analysis.report import HEADERS, report_tables, write_html, write_report
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "data" / "sample_caselog.csv"
@@ -182,3 +182,36 @@ def test_figure_png_draws_the_whole_figure_at_the_dpi_asked_and_leaves_it_as_it_
     pixels = np.asarray(image.convert("RGB"))
     assert (pixels[0, 0] == 255).all() and (pixels < 250).any()  # white margin, something drawn
     assert fig.dpi == 72 and fig.canvas is canvas_before
+
+
+def test_another_process_gets_its_own_title_and_no_carte_vitale_advice(tmp_path):
+    """A log of another administrative process: the report and the dashboard are titled with the
+    model's own label (its name when it has none), in either language, and no stalled dossier gets
+    the Carte Vitale follow-up text (the model gives none)."""
+    import warnings
+
+    from vitale_analysis.widgets import Dashboard
+
+    spec = {"name": "building_permit", "milestones": ["filed", "complete", "decided"],
+            "phases": ["check", "decision"], "label": {"en": "Building permit", "fr": "Permis de construire"}}
+    steps = (("filed", 1), ("complete", 2), ("decided", 3))  # (step, month); two dossiers in three not decided
+    rows = [{"case_id": f"P{i}", "event": e, "timestamp": f"2025-0{m}-1{i % 9} 09:00"}
+            for i in range(12) for e, m in steps if not (i % 3 and e == "decided")]
+    rows += [{"case_id": "P99", "event": "filed", "timestamp": "2024-06-01 09:00"}]  # long stalled in "check"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        unlabelled = {k: v for k, v in spec.items() if k != "label"}
+        for model, en, fr in [
+            (spec, "Building permit: caseload report", "Permis de construire : rapport sur les dossiers"),
+            (unlabelled, "building permit: caseload report", "building permit : rapport sur les dossiers"),
+        ]:
+            log = va.validate(pd.DataFrame(rows), va.ProcessModel.from_dict(model))
+            for lang, title in (("en", en), ("fr", fr)):
+                tables = report_tables(log, lang=lang)
+                page = write_html(tables, tmp_path / f"{lang}.html").read_text(encoding="utf-8")
+                assert f"<h1>{title}</h1>" in page
+                assert "Carte Vitale" not in page and "Evidence pack" not in page and "dossier de preuves" not in page
+                assert "P99" in set(tables.worklist["case_id"])
+                board = title.replace("rapport sur les", "tableau de bord des").replace("report", "dashboard")
+                assert Dashboard(log, lang=lang).title == board
+        assert Dashboard(va.load(SAMPLE)).title == "Carte Vitale caseload dashboard"

@@ -31,7 +31,7 @@ import pandas as pd
 from .process import LANGUAGES, check_lang
 
 __all__ = ["CATALOGUE", "LANGUAGES", "NNBSP", "t", "has", "number", "percent", "share", "days", "count",
-           "day", "short_day", "date_time", "month", "colon", "event_label", "column_label", "value_label",
+           "day", "short_day", "date_time", "month", "colon", "title", "event_label", "column_label", "value_label",
            "headers", "EVENT_LABELS", "COLUMN_LABELS", "MILESTONE_PHRASES", "HEADERS"]
 
 #: The narrow no-break space: French thousands separator, and before ``%``, ``:``, ``;``, ``?``, ``!``.
@@ -448,6 +448,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # ---- report
     'report.title': ('Carte Vitale caseload report',
         'Rapport sur les dossiers Carte Vitale'),
+    'report.title_model': ('{process}: caseload report',
+        '{process} : rapport sur les dossiers'),
     'report.as_of': ('as of',
         'au'),
     'report.population': ('{n} {n|dossier|dossiers}: {open} open, {complete} complete, {closed} closed',
@@ -790,6 +792,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     'label.evidence_pack': ('Evidence pack', 'Dossier de preuves'),
     # ---- dashboard (widgets)
     'ui.dashboard.title': ('Carte Vitale caseload dashboard', 'Tableau de bord des dossiers Carte Vitale'),
+    'ui.dashboard.title_model': ('{process}: caseload dashboard', '{process} : tableau de bord des dossiers'),
     'ui.dashboard.intro': ("Where the dossiers of {source} stand on the date below: how long each step takes, which dossiers to follow up and what to do next, which problems cause the longest delays, and the history of one dossier. Change a list, a slider or the date and every tab follows. Every figure depends only on the case log and that date, never on today's date.",
         "Où en sont les dossiers de {source} à la date ci-dessous : la durée de chaque étape, les dossiers à relancer et quoi faire, les problèmes qui causent les plus longs retards, et l'historique d'un dossier. Changer une liste, un curseur ou la date : tous les onglets suivent. Chaque chiffre ne dépend que du journal des dossiers et de cette date, jamais de la date du jour."),
     'ui.dashboard.headline': ('{n} {n|dossier|dossiers} as of {day}: {open} still open, {complete} complete, {closed} closed. Rows of {source} set aside (exact duplicates, unreadable values): {aside}.',
@@ -1052,3 +1055,14 @@ MILESTONE_PHRASES: Mapping[str | None, tuple[tuple[str, str], tuple[str, str]]] 
 }
 #: Language → column name → readable header (the catalogue's ``col.`` keys).
 HEADERS: Mapping[str, Mapping[str, str]] = {lang: headers(lang) for lang in LANGUAGES}
+
+
+def title(key: str, process, lang: str) -> str:
+    """A page title (``report.title``, ``ui.dashboard.title``): the Carte Vitale one for its model, else
+    the same words with the model's own label (``label`` in its file, else its name)."""
+    if process is None or process.name == "carte_vitale":
+        return t(key, lang)
+    label = process.label.get(lang) or process.label.get("en") or process.name
+    if label == process.name:  # (no label in the model's file: its name, without underscores)
+        label = label.replace("_", " ")
+    return t(f"{key}_model", lang, process=label)

@@ -1332,7 +1332,7 @@ def _canonical_columns(frame: pd.DataFrame, columns: Mapping[str, str], name: st
             hints.append(f"{src!r}" + (f" (closest: {near[0]!r})" if near else ""))
         delimiter = _delimiter_in_header(found)
         fix = (f"The header was read as one column: the file's delimiter looks like {delimiter!r}, not the one "
-               f"given or detected. Fix: delimiter = {_toml_text(delimiter)} in the mapping file"
+               f"given or detected. Fix: delimiter = {toml_string(delimiter)} in the mapping file"
                + fix_for(f" (or delimiter={delimiter!r}).", " (--mapping FILE).")
                if delimiter else "Fix the mapping's `columns` table.")
         raise CaseLogError(
@@ -1383,14 +1383,14 @@ def require_columns(frame: pd.DataFrame, required, name: str, columns: Mapping[s
     hint = (
         f" The header was read as one column ({found[0]!r}): the file's delimiter looks like {delimiter!r}, "
         f"not what was detected or given. "
-        + fix_for(f"Pass delimiter={delimiter!r} (delimiter = {_toml_text(delimiter)} in a mapping file)",
-                  f"Give --mapping FILE with delimiter = {_toml_text(delimiter)} in it")
+        + fix_for(f"Pass delimiter={delimiter!r} (delimiter = {toml_string(delimiter)} in a mapping file)",
+                  f"Give --mapping FILE with delimiter = {toml_string(delimiter)} in it")
         + ", or re-export the file with ';', ',' or a tab."
         if delimiter
         else ""
     )
     example = ", ".join(pairs)
-    table = "; ".join(f"{_toml_text(str(near))} = {_toml_text(str(column))}" for near, column in toml_pairs)
+    table = "; ".join(f"{toml_string(str(near))} = {toml_string(str(column))}" for near, column in toml_pairs)
     raise CaseLogError(
         f"{name}: required column(s) {', '.join(parts)} not found. Columns found: {found}.{hint} "
         + fix_for(f"Fix: rename them in the file, or pass columns={{{example}}} (or a mapping file).",
@@ -1408,7 +1408,7 @@ def _delimiter_in_header(found: list[str]) -> str | None:
     return best if counts[best] else None
 
 
-def _toml_text(text: str) -> str:
+def toml_string(text: str) -> str:
     """``text`` as a TOML basic string (a tab as ``"\\t"``)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t") + '"'
 

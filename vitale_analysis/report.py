@@ -219,6 +219,7 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
     as_of = format_date(tables.as_of, lang)
     q = tables.log.quality
     words = (text("not_yet"),)
+    title = i18n.title("report.title", tables.log.process, lang)
 
     def table(key: str, caption: str, limit: int | None = None) -> str:
         frame = shown[key]
@@ -251,9 +252,9 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
         "<!DOCTYPE html>",
         f'<html lang="{escape(lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(text('title'))} — {escape(text('as_of'))} {escape(as_of)}</title>",
+        f"<title>{escape(title)} — {escape(text('as_of'))} {escape(as_of)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<header><h1>{escape(text('title'))}</h1>",
+        f"<header><h1>{escape(title)}</h1>",
         f'<p class="sub">{escape(population)} — {escape(text("as_of"))} {escape(as_of)}.</p></header><main>',
         section("quality", f"<p>{escape(text('rows', read=q.rows_read, kept=q.rows_kept, aside=q.n_set_aside))}</p>",
                 table("quality_counts", text("caption_quality"))),

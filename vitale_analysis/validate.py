@@ -37,7 +37,7 @@ from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
-from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, _toml_text, read_caselog, require_columns
+from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, read_caselog, require_columns, toml_string
 from .timeutil import NAT, AsOf, from_ns
 
 __all__ = ["validate", "validate_part", "load"]
@@ -819,7 +819,7 @@ def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Map
         for value, n in counts.head(UNKNOWN_LABELS_SHOWN).items():
             close = list(dict.fromkeys(written[text] for text in closest_names(value, written, n=6)))[:3]
             hint = "closest known: " + ", ".join(map(named, close)) if close else "nothing close in the model"
-            example = f", e.g. {_toml_text(value)} = {_toml_text(close[0])}" if close else ""
+            example = f", e.g. {toml_string(value)} = {toml_string(close[0])}" if close else ""
             notes.append(f"{column} {value!r}: {n:,} {'row' if n == 1 else 'rows'}, not a {kind} of the process model "
                          f"{process.name!r}; {hint}. Fix: add it to the mapping's [values.{column}] table{example}, "
                          f"or correct the file.")

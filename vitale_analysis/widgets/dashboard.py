@@ -122,7 +122,7 @@ class Dashboard:
         self._field.text.add_class("vitale-control-as-of")
         self.controls = {"as_of": self._field.text}
 
-        title = W.HTML(f'<h1 class="vitale-title">{escape(self._t("ui.dashboard.title"))}</h1>')
+        title = W.HTML(f'<h1 class="vitale-title">{escape(self.title)}</h1>')
         intro = W.HTML(f"<p>{escape(self._t('ui.dashboard.intro', source=self.source))}</p>")
         intro.add_class("vitale-intro")
         self._headline = W.HTML()
@@ -142,6 +142,11 @@ class Dashboard:
 
     def _t(self, key: str, **fields) -> str:
         return i18n.t(key, self.lang, **fields)
+
+    @property
+    def title(self) -> str:
+        """The page's title: the process model's own name when it is not the Carte Vitale one."""
+        return i18n.title("ui.dashboard.title", self.log.process, self.lang)
 
     # ------------------------------------------------------------------ the date
     @property
@@ -183,7 +188,7 @@ class Dashboard:
 
     def page_script(self) -> str:
         """The script that sets the page's language and title and names the sliders (see the Notes)."""
-        words = {"lang": self.lang, "title": self._t("ui.dashboard.title"),
+        words = {"lang": self.lang, "title": self.title,
                  "first": self._t("ui.range_first"), "last": self._t("ui.range_last")}
         return _PAGE_SCRIPT % json.dumps(words, ensure_ascii=False)
 
@@ -193,7 +198,7 @@ class Dashboard:
 
         # (text/plain: what a front end that runs no script shows instead, the title and the headline)
         display({"application/javascript": self.page_script(),
-                 "text/plain": f"{self._t('ui.dashboard.title')}\n{self.headline}"}, raw=True)
+                 "text/plain": f"{self.title}\n{self.headline}"}, raw=True)
         display(self.widget)
 
     def _repr_mimebundle_(self, **kwargs):
