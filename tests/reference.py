@@ -300,7 +300,7 @@ def _model(milestones, phase_keys):
 
 # ============================================================================ case_table
 def case_table(events: pd.DataFrame, as_of=None, *, milestones, phase_keys, close_events=(), waiting_on=None,
-               provisional=None, permanent=None, trigger_keys=(), attributes=()) -> pd.DataFrame:
+               provisional=None, permanent=None, trigger_keys=(), attributes=(), **_) -> pd.DataFrame:
     """One row per dossier with an event up to as_of, sorted by case_id (case_table docstring).
 
     ``status``, ``current_phase`` (empty when complete), ``phase_started_at``,
@@ -484,7 +484,7 @@ def trigger_summary_counts(events: pd.DataFrame, as_of=None, *, by=None, milesto
 
 # ============================================================================ stalled
 def stalled(events: pd.DataFrame, as_of=None, *, thresholds, followup_days=14, milestones, phase_keys,
-            close_events=(), provisional=None, permanent=None, mediator_event="mediator_referral",
+            close_events=(), provisional=None, permanent=None, submission_phase=None, mediator_event="mediator_referral",
             complaint_event="complaint_filed", complement_requested="complement_requested",
             complement_sent="complement_sent", **_) -> pd.DataFrame:
     """The worklist with user-given thresholds (days per phase), sorted by case_id (stalls.py).
@@ -498,8 +498,8 @@ def stalled(events: pd.DataFrame, as_of=None, *, thresholds, followup_days=14, m
     2. ``complaint``: a ``complaint_filed`` was recorded;
     3. ``nia_only``: only the provisional number is held (number status
        ``nia``, when the process names number events) and the dossier is not
-       yet sent: its phase comes before ``rights`` (every phase when the
-       process has no ``rights`` phase, as the code does);
+       yet sent: its phase comes before the model's ``submission_phase``
+       (every phase when the model names none, as the code does);
     4. ``complement_pending``: the last ``complement_requested`` comes after
        the last ``complement_sent`` (or none was sent);
     5. ``no_movement``: more than ``followup_days`` days from the last event
@@ -508,7 +508,7 @@ def stalled(events: pd.DataFrame, as_of=None, *, thresholds, followup_days=14, m
     """
     milestones, phase_keys = _model(milestones, phase_keys)
     limit, inclusive = resolve_as_of(as_of, events)
-    submit = phase_keys.index("rights") if "rights" in phase_keys else len(phase_keys)
+    submit = phase_keys.index(submission_phase) if submission_phase else len(phase_keys)
     numbered = bool(provisional or permanent)
     records = []
     for case_id, rows, _attrs in _dossiers(events, limit, inclusive):
@@ -549,30 +549,32 @@ def stalled(events: pd.DataFrame, as_of=None, *, thresholds, followup_days=14, m
 
 # ============================================================================ conformance
 def conformance(events: pd.DataFrame, as_of=None, *, milestones, phase_keys, provisional=None, permanent=None,
-                route_attribute="route", salaried="salaried", salaried_trigger="salaried_route",
-                **_) -> pd.DataFrame:
+                submission_phase=None, checks=(), route_attribute="route", salaried="salaried",
+                salaried_trigger="salaried_route", **_) -> pd.DataFrame:
     """One row per problem, sorted by case_id, kind, then times (conformance docstring).
 
     * ``milestone_order``: per milestone first reached strictly before an
       earlier-expected one; the other event is the earlier-expected milestone
       reached latest (the first of them in process order on a tie).
     * ``submitted_on_nia``: the dossier was submitted (first time of the
-      milestone starting the phase ``rights``) at or after the first
+      milestone starting the model's ``submission_phase``) at or after the first
       provisional number and before the first permanent one, or with no
-      permanent number yet; needs a ``rights`` phase and both number events.
+      permanent number yet; only when the model's ``checks`` name it (it then has
+      a submission phase and both number events).
     * ``dossier_before_registration``: submitted strictly before the milestone
-      ending the first phase was first reached, or with none recorded; needs a
-      ``rights`` phase starting after that milestone.
+      ending the first phase was first reached, or with none recorded; only when
+      ``checks`` name it and the submission phase starts after that milestone.
     * ``salaried_route``: the dossier's ``route`` (first non-empty value,
       trimmed, case-folded) is ``salaried``, or an event carries the trigger
       ``salaried_route``; the first event is where the trigger was first
-      raised, else the dossier's first event; no second event.
+      raised, else the dossier's first event; no second event; only when
+      ``checks`` name it.
 
     ``days_apart`` = second_at - first_at, empty when there is no second time.
     """
     milestones, phase_keys = _model(milestones, phase_keys)
     limit, inclusive = resolve_as_of(as_of, events)
-    submission = milestones[phase_keys.index("rights")] if "rights" in phase_keys else None
+    submission = milestones[phase_keys.index(submission_phase)] if submission_phase else None
     registration = milestones[1]
     attrs_needed = (route_attribute,) if route_attribute in events.columns else ()
     kinds = ["dossier_before_registration", "milestone_order", "salaried_route", "submitted_on_nia"]
@@ -590,14 +592,17 @@ def conformance(events: pd.DataFrame, as_of=None, *, milestones, phase_keys, pro
         for j, k in d.violations():
             records.append((case_id, "milestone_order", milestones[j], d.first[j], milestones[k], d.first[k]))
         sub = first.get(submission) if submission else None
-        if submission and provisional and permanent and sub is not None:
+        if "submitted_on_nia" in checks and submission and provisional and permanent and sub is not None:
             nia, perm = first.get(provisional), first.get(permanent)
             if nia is not None and nia <= sub and (perm is None or perm > sub):
                 records.append((case_id, "submitted_on_nia", provisional, nia, submission, sub))
-        if submission and milestones.index(submission) > 1 and sub is not None:
+        if "dossier_before_registration" in checks and submission and milestones.index(submission) > 1 \
+                and sub is not None:
             reg = first.get(registration)
             if reg is None or sub < reg:
                 records.append((case_id, "dossier_before_registration", submission, sub, registration, reg))
+        if "salaried_route" not in checks:
+            continue
         route = attrs.get(route_attribute)
         by_route = route is not None and route.strip().casefold() == salaried
         if trigger_at is not None:
@@ -628,13 +633,13 @@ def _next_period(start: _dt.date, freq: str) -> _dt.date:
 
 
 def throughput(events: pd.DataFrame, as_of=None, *, freq="W", milestones, phase_keys, close_events=(),
-               **_) -> pd.DataFrame:
+               submission_phase=None, **_) -> pd.DataFrame:
     """Per period, every one from the period holding the first event to the period holding as_of (throughput
     docstring; a bare date's as_of is the end of that day, so its period is that day's):
 
     * ``started``: dossiers whose start milestone (else first event) falls in the period;
     * ``rights_opened``: dossiers first reaching the milestone that ends the
-      phase ``rights`` in the period (only when the process has that phase);
+      model's ``submission_phase`` in the period (only when it names one);
     * ``completed``: first reaching the last milestone in the period;
     * ``closed``: dossiers closed at as_of, counted at their closing date;
     * ``open_<phase>``: dossiers open at the end of the period (at as_of for
@@ -661,7 +666,7 @@ def throughput(events: pd.DataFrame, as_of=None, *, freq="W", milestones, phase_
             period_cache[day] = index_of[_period_start(day, freq)]
         return period_cache[day]
 
-    rights_end = milestones[phase_keys.index("rights") + 1] if "rights" in phase_keys else None
+    rights_end = milestones[phase_keys.index(submission_phase) + 1] if submission_phase else None
     n_phases = len(phase_keys)
     counts = {name: [0] * n_periods for name in ("started", "rights_opened", "completed", "closed")}
     steps = [[0] * (n_periods + 1) for _ in range(n_phases)]  # +1 where an open stretch begins, -1 after it

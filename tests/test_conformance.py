@@ -425,3 +425,35 @@ def test_sample_matches_the_quality_report_and_the_reference(sample_log):
     counted = cases.set_index("case_id")["order_violations"]
     assert per_case.to_dict() == counted[counted > 0].to_dict()
     assert (table["days_apart"].dropna() >= 0).all()
+
+
+def test_carte_vitale_checks_are_turned_on_by_the_model_never_by_a_phase_name():
+    """A model with a phase called "rights", number events and a salaried route, but no `checks`: only
+    milestone_order (and no rights_opened column); the same model naming its submission phase and the
+    checks: all of them, as for the Carte Vitale."""
+    base = {"name": "grant", "milestones": ["applied", "accepted", "filed", "granted"],
+            "phases": ["intake", "preparation", "rights"], "events": ["temporary_number", "final_number"],
+            "provisional_number_event": "temporary_number", "permanent_number_event": "final_number"}
+    flagged = {**base, "submission_phase": "rights",
+               "checks": ["submitted_on_nia", "dossier_before_registration", "salaried_route"]}
+    rows = [  # G1: filed on a temporary number, before "accepted"; salaried route
+        {"case_id": "G1", "event": "applied", "timestamp": "2025-01-06 09:00", "route": "salaried"},
+        {"case_id": "G1", "event": "temporary_number", "timestamp": "2025-01-07 09:00", "route": "salaried"},
+        {"case_id": "G1", "event": "filed", "timestamp": "2025-01-08 09:00", "route": "salaried"},
+        {"case_id": "G1", "event": "accepted", "timestamp": "2025-01-09 09:00", "route": "salaried"},
+    ]
+    plain = conformance(quiet_validate(pd.DataFrame(rows), va.ProcessModel.from_dict(base)))
+    assert set(plain["kind"]) == {"milestone_order"}
+    assert "rights_opened" not in va.throughput(quiet_validate(pd.DataFrame(rows), va.ProcessModel.from_dict(base)))
+    on = conformance(quiet_validate(pd.DataFrame(rows), va.ProcessModel.from_dict(flagged)))
+    assert set(on["kind"]) == {"milestone_order", "submitted_on_nia", "dossier_before_registration",
+                               "salaried_route"}
+    assert "rights_opened" in va.throughput(quiet_validate(pd.DataFrame(rows), va.ProcessModel.from_dict(flagged)))
+    assert va.CARTE_VITALE.submission_phase == "rights" and len(va.CARTE_VITALE.checks) == 3
+
+    with pytest.raises(va.CaseLogError, match=r"unknown check\(s\) \['sent_on_nia'\]"):
+        va.ProcessModel.from_dict({**flagged, "checks": ["sent_on_nia"]})
+    with pytest.raises(va.CaseLogError, match="submission_phase must name one of the phases"):
+        va.ProcessModel.from_dict({**flagged, "submission_phase": "decision"})
+    with pytest.raises(va.CaseLogError, match=r"need `submission_phase`"):
+        va.ProcessModel.from_dict({**base, "checks": ["dossier_before_registration"]})

@@ -72,7 +72,8 @@ def _spec(model) -> dict:
     return dict(milestones=list(model.milestones), phase_keys=list(model.phase_keys),
                 close_events=list(model.close_events), waiting_on=dict(model.waiting_on),
                 provisional=model.provisional_number_event, permanent=model.permanent_number_event,
-                trigger_keys=list(model.triggers))
+                trigger_keys=list(model.triggers), submission_phase=model.submission_phase,
+                checks=list(model.checks))
 
 
 def _cases(log, as_of):
@@ -118,7 +119,7 @@ PERMIT3 = va.ProcessModel.from_dict({
     "waiting_on": {"received": "office", "info_requested": "applicant", "info_sent": "office"},
     "triggers": {"missing_document": {"phase": "intake"}, "late_payment": {"phase": "decision"}},
 })
-RIGHTS5 = va.ProcessModel.from_dict({  # a phase "rights" (throughput's rights_opened) and number events
+RIGHTS5 = va.ProcessModel.from_dict({  # a submission phase (throughput's rights_opened), number events, the checks
     "name": "rights5",
     "milestones": ["applied", "accepted", "filed", "granted", "used"],
     "phases": ["intake", "preparation", "rights", "use"],
@@ -132,6 +133,8 @@ RIGHTS5 = va.ProcessModel.from_dict({  # a phase "rights" (throughput's rights_o
     "permanent_number_event": "final_number",
     "triggers": {"bad_scan": {"phase": "preparation"}, "no_answer": {"phase": "rights"},
                  "salaried_route": {"phase": "intake"}},
+    "submission_phase": "rights",
+    "checks": ["submitted_on_nia", "dossier_before_registration", "salaried_route"],
 })
 MODELS = {"carte_vitale": CARTE_VITALE, "permit3": PERMIT3, "rights5": RIGHTS5}
 ATTRIBUTES = ("office", "channel", "route")

@@ -48,16 +48,15 @@ _SALARIED_TRIGGER = "salaried_route"
 
 
 def _submission_milestone(process: ProcessModel) -> str | None:
-    """The milestone that sends the dossier: the start of the phase ``"rights"``.
+    """The milestone that sends the dossier: the start of the model's ``submission_phase``.
 
-    For the Carte Vitale this is ``dossier_submitted``. A process without a
-    ``rights`` phase has no submission step to check, and the
-    ``submitted_on_nia`` and ``dossier_before_registration`` checks are skipped.
+    For the Carte Vitale this is ``dossier_submitted`` (the phase ``rights``). A
+    model that names no submission phase has no submission step to check: it is
+    set in the model file, never guessed from a phase's name.
     """
-    for phase in process.phases:
-        if phase.key == "rights":
-            return phase.start
-    return None
+    if process.submission_phase is None:
+        return None
+    return process.phase(process.submission_phase).start
 
 
 def _dates(ns: np.ndarray) -> np.ndarray:
@@ -131,8 +130,10 @@ def conformance(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | No
             is registered through the employer and does not self-file.
 
           "The dossier was submitted" means the first time the milestone that
-          starts the phase ``"rights"`` was reached; a process without that
-          phase skips the two checks that need it.
+          starts the model's ``submission_phase`` was reached (``rights`` for
+          the Carte Vitale). These three kinds are the Carte Vitale's: a model
+          turns each on by name in its ``checks`` list, never by its phase
+          names; ``milestone_order`` is always on.
         * ``detail``: a plain sentence saying what happened, with dates;
         * ``first_event``, ``first_at``: the event that came first;
         * ``second_event``, ``second_at``: the event that came after it, or
@@ -188,7 +189,7 @@ def conformance(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | No
 
     # -- submitted_on_nia
     provisional, permanent = process.provisional_number_event, process.permanent_number_event
-    if submission and provisional and permanent:
+    if "submitted_on_nia" in process.checks and submission and provisional and permanent:
         nia_ns = first_time_of(core, code_of(names_of_events, provisional))
         perm_ns = first_time_of(core, code_of(names_of_events, permanent))
         hit = (sub_ns != NAT) & (nia_ns != NAT) & (nia_ns <= sub_ns) & ((perm_ns == NAT) | (perm_ns > sub_ns))
@@ -208,7 +209,7 @@ def conformance(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | No
 
     # -- dossier_before_registration
     registration = milestones[1]
-    if submission and milestones.index(submission) > 1:
+    if "dossier_before_registration" in process.checks and submission and milestones.index(submission) > 1:
         reg_ns = core.times[:, 1]
         hit = (sub_ns != NAT) & ((reg_ns == NAT) | (sub_ns < reg_ns))
         case = np.flatnonzero(hit)
@@ -227,13 +228,14 @@ def conformance(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | No
     # -- salaried_route
     flagged = np.zeros(n, dtype=bool)
     by_route = np.zeros(n, dtype=bool)
-    if "route" in log.case_attributes:
+    salaried_check = "salaried_route" in process.checks
+    if salaried_check and "route" in log.case_attributes:
         route = case_values(core, "route").astype("string").str.strip().str.casefold()
         by_route = (route == _SALARIED).fillna(False).to_numpy(dtype=bool)
         flagged |= by_route
     trigger = core.ev["trigger"]
     trigger_pos = np.full(n, -1, dtype=np.int64)
-    if _SALARIED_TRIGGER in trigger.cat.categories:
+    if salaried_check and _SALARIED_TRIGGER in trigger.cat.categories:
         is_trigger = (trigger.cat.codes == trigger.cat.categories.get_loc(_SALARIED_TRIGGER)).to_numpy()
         trigger_pos = first_row_per_case(is_trigger, core.codes, n)
         flagged |= trigger_pos >= 0

@@ -159,8 +159,8 @@ def throughput(log_or_table: CaseLog | CaseTable, *, freq: str = "W", as_of=None
         * ``started``: dossiers whose start milestone (else first event) falls
           in the period;
         * ``rights_opened``: dossiers that first reached the milestone ending
-          the phase ``"rights"`` in the period (``rights_opened`` for the
-          Carte Vitale); left out when the process has no phase ``"rights"``;
+          the model's ``submission_phase`` in the period (``rights_opened`` for
+          the Carte Vitale); left out when the model names no submission phase;
         * ``completed``: dossiers that first reached the last milestone in the
           period;
         * ``closed``: dossiers closed (abandoned, moved away) in the period,
@@ -199,7 +199,7 @@ def throughput(log_or_table: CaseLog | CaseTable, *, freq: str = "W", as_of=None
     phases = list(process.phase_keys)
     n_phases = len(phases)
     if core.n_cases == 0:  # a case table's empty selection: no period at all
-        columns = ["period_start", "started", *(["rights_opened"] if "rights" in phases else []), "completed",
+        columns = ["period_start", "started", *(["rights_opened"] if process.submission_phase else []), "completed",
                    "closed", *[f"open_{p}" for p in phases], "wip"]
         out = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "period_start" else np.int64)
                             for c in [*cohort_frame(log, core, by)[1], *columns]})
@@ -215,9 +215,8 @@ def throughput(log_or_table: CaseLog | CaseTable, *, freq: str = "W", as_of=None
 
     columns: dict[str, np.ndarray] = {}
     columns["started"] = _count(group, _period_of(starts_ns, started_ns(core)), n_groups, n_periods)
-    phase_keys = {p.key: p for p in process.phases}
-    if "rights" in phase_keys:
-        j = process.milestones.index(phase_keys["rights"].end)
+    if process.submission_phase:  # (the end of the phase that sends the dossier: rights opened)
+        j = process.milestones.index(process.phase(process.submission_phase).end)
         columns["rights_opened"] = _count(group, _period_of(starts_ns, core.times[:, j]), n_groups, n_periods)
     columns["completed"] = _count(group, _period_of(starts_ns, core.times[:, -1]), n_groups, n_periods)
     columns["closed"] = _count(group, _period_of(starts_ns, core.closed_ns), n_groups, n_periods)

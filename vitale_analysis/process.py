@@ -112,6 +112,17 @@ class ProcessModel:
     provisional_number_event, permanent_number_event : str or None
         The events that give a provisional (NIA) and a permanent number, so that
         number status comes from events, never from the digits.
+    submission_phase : str or None
+        The phase whose start milestone sends the dossier (Carte Vitale:
+        ``"rights"``, started by ``dossier_submitted``); its end is counted by
+        ``throughput`` (``rights_opened``). Set in the model file, never taken
+        from a phase's name.
+    checks : tuple of str
+        The Carte Vitale checks of :func:`~vitale_analysis.conformance` this
+        model turns on (see :data:`OPTIONAL_CHECKS`): ``submitted_on_nia``
+        (needs ``submission_phase`` and both number events),
+        ``dossier_before_registration`` (needs ``submission_phase``) and
+        ``salaried_route``. A model without them gets only ``milestone_order``.
     followup_action, complaint_action, evidence_pack : mapping of language to text
         The escalation route for stalled dossiers (follow-up past the interval,
         médiateur once a complaint is filed) and what to bring.
@@ -137,6 +148,8 @@ class ProcessModel:
     complement_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     nia_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     mediator_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    submission_phase: str | None = None
+    checks: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ views
     @property
@@ -185,7 +198,7 @@ class ProcessModel:
             "name", "label", "milestones", "phases", "events", "close_events", "triggers",
             "waiting_on", "provisional_number_event", "permanent_number_event",
             "followup_action", "complaint_action", "evidence_pack", "complement_action",
-            "nia_action", "mediator_action",
+            "nia_action", "mediator_action", "submission_phase", "checks",
         }
         unknown = sorted(set(spec) - known_keys)
         if unknown:
@@ -274,7 +287,10 @@ class ProcessModel:
             complement_action=_labels(spec.get("complement_action"), "", source),
             nia_action=_labels(spec.get("nia_action"), "", source),
             mediator_action=_labels(spec.get("mediator_action"), "", source),
+            submission_phase=_submission_phase(spec.get("submission_phase"), [p.key for p in phases], source),
+            checks=tuple(_str_list(spec.get("checks", []), f"{source}: checks")),
         )
+        _check_checks(model, source)
         unknown_waiting = sorted(set(waiting_on) - set(model.vocabulary))
         if unknown_waiting:
             raise CaseLogError(
@@ -295,6 +311,34 @@ class ProcessModel:
         except tomllib.TOMLDecodeError as exc:
             raise CaseLogError(f"Process model file {str(path)!r} is not valid TOML: {exc}.") from None
         return cls.from_dict(spec, source=str(path))
+
+
+#: The conformance checks a model turns on by name in its ``checks`` list (``milestone_order`` is always on).
+OPTIONAL_CHECKS = ("submitted_on_nia", "dossier_before_registration", "salaried_route")
+
+
+def _submission_phase(value: Any, keys: list[str], source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in keys:
+        raise CaseLogError(f"{source}: submission_phase must name one of the phases {keys}, got {value!r}.")
+    return value
+
+
+def _check_checks(model: "ProcessModel", source: str) -> None:
+    unknown = [c for c in model.checks if c not in OPTIONAL_CHECKS]
+    if unknown:
+        raise CaseLogError(f"{source}: unknown check(s) {unknown} in `checks`; the optional checks are "
+                           f"{list(OPTIONAL_CHECKS)}.")
+    needs = {"submitted_on_nia": model.submission_phase and model.provisional_number_event
+             and model.permanent_number_event,
+             "dossier_before_registration": model.submission_phase}
+    lacking = [c for c in model.checks if c in needs and not needs[c]]
+    if lacking:
+        raise CaseLogError(
+            f"{source}: check(s) {lacking} need `submission_phase` (the phase whose start sends the dossier)"
+            + (" and both `provisional_number_event` and `permanent_number_event`" if "submitted_on_nia" in lacking
+               else "") + ". Fix: set them, or take the check out of `checks`.")
 
 
 def _str_list(value: Any, where: str) -> list[str]:

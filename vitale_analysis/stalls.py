@@ -185,7 +185,8 @@ def stalled(
     since_last = elapsed_days(to_ns(last_at), table.as_of.ns, days=table.days, aware=aware)
 
     number = work["number_status"].astype(object).to_numpy() if "number_status" in work else np.full(len(work), None)
-    submit_index = phases.index("rights") if "rights" in phases else len(phases)
+    submission = process.submission_phase  # (set in the model file, never taken from a phase's name)
+    submit_index = phases.index(submission) if submission else len(phases)
     before_submission = work["current_phase"].cat.codes.to_numpy() < submit_index
     reason = np.select(
         [
