@@ -138,6 +138,8 @@ def test_tracker_mistakes_are_named(tmp_path):
         va.load(path, mapping=wrong)
     with pytest.raises(va.CaseLogError, match=r"milestone_columns\.'Date NIR' must name the step"):
         va.load(path, mapping={**MAPPING, "milestone_columns": {**STEPS, "Date NIR": 3}})
+    with pytest.raises(va.CaseLogError, match=r"read_caselog\(\): `milestone_columns` must be a table"):
+        va.read_caselog(path, milestone_columns=list(STEPS))  # (given in Python: checked as a mapping's)
     both = {**MAPPING, "columns": {**MAPPING["columns"], "Date carte": "timestamp"}}
     with pytest.raises(va.CaseLogError, match="a tracker's steps and dates come from its date columns"):
         va.load(path, mapping={**both, "milestone_columns": {k: v for k, v in STEPS.items() if k != "Date carte"}})

@@ -202,7 +202,7 @@ def details_text(quality, *, limit: int = DETAILS_SHOWN) -> str:
     lines, shown = [], 0
     for check in [c for c in CHECKS if c in set(frame["check"])]:
         part = frame[frame["check"] == check]
-        lines.append(f"{check} ({len(part):,} {'row' if len(part) == 1 else 'rows'}, {CHECKS[check][0]}): "
+        lines.append(f"{check} ({i18n.count(len(part), 'row', 'en')}, {CHECKS[check][0]}): "
                      f"fix: {FIXES[check]}")
         for rec in part.itertuples(index=False):
             if shown >= limit:

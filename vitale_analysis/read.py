@@ -38,6 +38,7 @@ import pandas as pd
 
 from .codes import code_width, distinct_categorical
 from .csvfast import DELIMITERS, TooManyColumns, excel_sep_line, read_csv_strict, sniff_delimiter
+from . import i18n
 from .errors import CaseLogError, closest_names, fix_for, fold
 from .privacy import mask_frame, mask_text
 
@@ -329,17 +330,16 @@ def read_caselog(
         spec = read_mapping(mapping) if isinstance(mapping, (str, Path)) else _check_mapping(mapping, "mapping")
     columns = {**dict(spec.get("columns", {})), **dict(columns or {})}
     values = {**dict(spec.get("values", {})), **dict(values or {})}
-    milestones = {**dict(spec.get("milestone_columns", {})), **dict(milestone_columns or {})}
-    if milestone_columns is not None:
-        _check_mapping({"milestone_columns": dict(milestone_columns)}, "read_caselog()")
     dayfirst = spec.get("dayfirst") if dayfirst is None else dayfirst
     sheet = spec.get("sheet") if sheet is None else sheet
     header_row = spec.get("header_row") if header_row is None else header_row
     delimiter = spec.get("delimiter") if delimiter is None else delimiter
     encoding = spec.get("encoding") if encoding is None else encoding
     given = {k: v for k, v in (("dayfirst", dayfirst), ("sheet", sheet), ("delimiter", delimiter),
-                               ("encoding", encoding), ("header_row", header_row)) if v is not None}
+                               ("encoding", encoding), ("header_row", header_row),
+                               ("milestone_columns", milestone_columns)) if v is not None}
     _check_mapping(given, "read_caselog()")  # (the same types as in a mapping file)
+    milestones = {**dict(spec.get("milestone_columns", {})), **dict(milestone_columns or {})}
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
@@ -862,12 +862,10 @@ def _read_excel(path: Path, sheet, header_row: int | None = None) -> tuple[pd.Da
                 header_row = _header_row(pd.read_excel(book, sheet_name=sheet, header=None, nrows=_TITLE_ROWS,
                                                        dtype=object))
                 if header_row > 1:
-                    notes.append(f"the header is on row {header_row} of the sheet: the {header_row - 1} "
-                                 f"{'row' if header_row == 2 else 'rows'} above (a title) skipped; set "
+                    notes.append(f"the header is on row {header_row} of the sheet: the "
+                                 f"{i18n.count(header_row - 1, 'row', 'en')} above (a title) skipped; set "
                                  "header_row in the mapping if another row holds the headers")
             frame = pd.read_excel(book, sheet_name=sheet, dtype=object, header=header_row - 1)
-        except CaseLogError:
-            raise
         except Exception as exc:
             raise CaseLogError(f"{name}: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc}).") from None
     frame.columns = [str(c).strip() for c in frame.columns]

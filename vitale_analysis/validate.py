@@ -812,6 +812,7 @@ def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Map
             texts += [str(own[column][code])] if code in own.get(column, {}) else []
             for text in texts:
                 written.setdefault(text, code)
+
         def named(code: str) -> str:
             label = i18n.event_label(code, "en") if column == "event" else process.triggers[code].label_in("en")
             return f"{code} ({label})"
@@ -820,7 +821,7 @@ def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Map
             close = list(dict.fromkeys(written[text] for text in closest_names(value, written, n=6)))[:3]
             hint = "closest known: " + ", ".join(map(named, close)) if close else "nothing close in the model"
             example = f", e.g. {toml_string(value)} = {toml_string(close[0])}" if close else ""
-            notes.append(f"{column} {value!r}: {n:,} {'row' if n == 1 else 'rows'}, not a {kind} of the process model "
+            notes.append(f"{column} {value!r}: {i18n.count(n, 'row', 'en')}, not a {kind} of the process model "
                          f"{process.name!r}; {hint}. Fix: add it to the mapping's [values.{column}] table{example}, "
                          f"or correct the file.")
         if len(counts) > UNKNOWN_LABELS_SHOWN:
