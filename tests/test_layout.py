@@ -23,7 +23,7 @@ LAYERS = [
     {"codes", "timeutil", "process", "privacy", "cohorts", "i18n"},
     {"km", "read", "simulate", "csvfast"},
     {"caselog"},
-    {"validate", "sharing", "eventcore"},
+    {"validate", "sharing", "eventcore", "assistant"},
     {"cases", "batches"},
     {"summaries", "stalls", "flow", "conformance"},
     {"labels", "chartdata", "display"},

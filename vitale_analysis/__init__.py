@@ -3,6 +3,7 @@
 The data flow, one direction (DESIGN.md), and the module of each step:
 
 1. ``read``      — :func:`read_caselog`: a file or DataFrame → :class:`RawLog`
+   (``assistant``: :func:`suggest_mapping` proposes the mapping that reads an export)
    (``csvfast``: CSV through Arrow's parser, each distinct value decoded once)
 2. ``validate``  — :func:`validate` → :class:`CaseLog` (``caselog``: the log and its
    :class:`QualityReport`); :func:`load` does 1 and 2 in one call
@@ -22,6 +23,7 @@ Under them: ``timeutil`` (:class:`AsOf`, the one as-of rule; days), ``codes``
 """
 
 from ._version import __version__
+from .assistant import MappingSuggestion, suggest_mapping
 from .batches import case_table_batched, iter_case_batches
 from .caselog import CHECKS, CaseLog, QualityReport
 from .cases import PHASE_STATES, CaseTable, case_table, phase_durations
@@ -44,6 +46,8 @@ __all__ = [
     "RawLog",
     "read_caselog",
     "read_mapping",
+    "suggest_mapping",
+    "MappingSuggestion",
     "validate",
     "load",
     "CaseLog",

@@ -1,9 +1,10 @@
-"""Command line: ``vitale-analysis report|summary|validate|simulate``.
+"""Command line: ``vitale-analysis report|summary|validate|mapping|simulate``.
 
 ``report`` writes the HTML report and the Excel workbook; ``summary`` prints a
 readable overview in the terminal (both use the bundled sample when no file is
 given); ``validate`` prints the quality report (``--details``: every problem with
-its fix; ``--details-csv FILE``: the same as CSV); ``simulate`` writes a synthetic
+its fix; ``--details-csv FILE``: the same as CSV); ``mapping`` proposes the mapping
+file that reads an export (``--out FILE`` writes it); ``simulate`` writes a synthetic
 caseload.
 
 Exit status: 0 done; 2 the log cannot be read or used (the message says why and
@@ -241,6 +242,47 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_mapping(args) -> int:
+    from .assistant import suggest_mapping
+
+    process = ProcessModel.from_toml(args.process) if args.process else CARTE_VITALE
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.suffix.lower() != ".toml":
+            raise CaseLogError(f"--out {out}: the mapping is written as TOML; give a file name ending in .toml.")
+        if out.exists() and not args.force:
+            raise CaseLogError(f"--out {out} already exists (perhaps a mapping you edited): give another name, "
+                               "or add --force to replace it.")
+    suggestion = suggest_mapping(args.log, process, sheet=args.sheet)
+    text = suggestion.to_toml()
+    counts = suggestion.counts()
+    if out is None:
+        _say(text.rstrip("\n"))
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CaseLogError(f"--out {out}: cannot be written ({exc.strerror or exc}).") from None
+    # What the file gives with this mapping as it is (the TODO lines left out).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            log = load(args.log, mapping=suggestion.mapping, process=process)
+            result = (f"With it as it is: {log.quality.rows_kept:,} of {log.quality.rows_read:,} rows kept, "
+                      f"{log.events['case_id'].nunique():,} dossiers; "
+                      f"{log.quality.count('unknown_event'):,} rows with a step the mapping does not place.")
+        except CaseLogError as exc:
+            result = f"With it as it is, the file cannot be read yet: {exc}"
+    where = f"Wrote {out}" if out is not None else "Mapping above"
+    _say(f"{where}: {counts['sure']} sure, {counts['check']} to check, {counts['todo']} TODO. {result}",
+         file=sys.stderr if out is None else None)
+    target = out or "the mapping file"
+    _say(f"Next: check the lines marked 'check', fill in the TODO lines, then run "
+         f"vitale-analysis validate {args.log} --mapping {target}",
+         file=sys.stderr if out is None else None)
+    return 0
+
+
 def _cmd_simulate(args) -> int:
     from .simulate import simulate, write_events
 
@@ -295,6 +337,17 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DETAILS_SHOWN:,})")
     p.add_argument("--details-csv", metavar="FILE", help="write every problem, with its fix, to a CSV file")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("mapping", help="propose the mapping file that reads your export (headers, labels, "
+                                       "encoding, delimiter, date order)",
+                       epilog="Without --out the mapping is printed; each line says how sure it is "
+                              "(sure / check / TODO).")
+    p.add_argument("log", help="your export (.csv, .xlsx, .parquet, .xes, .xes.gz)")
+    p.add_argument("--out", metavar="FILE", help="write the mapping to FILE (.toml)")
+    p.add_argument("--force", action="store_true", help="replace --out FILE if it exists")
+    p.add_argument("--sheet", help="Excel: the sheet to read (default: the one Excel opens on)")
+    p.add_argument("--process", help="process model (.toml) when the log is not the Carte Vitale route")
+    p.set_defaults(func=_cmd_mapping)
 
     p = sub.add_parser("simulate", help="write a synthetic, seeded caseload")
     p.add_argument("--cases", type=int, required=True, help="number of dossiers")

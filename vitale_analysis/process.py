@@ -123,6 +123,14 @@ class ProcessModel:
         (needs ``submission_phase`` and both number events),
         ``dossier_before_registration`` (needs ``submission_phase``) and
         ``salaried_route``. A model without them gets only ``milestone_order``.
+    synonyms : mapping of str to mapping of str to tuple of str
+        Other ways exports write things, for the mapping assistant
+        (:func:`~vitale_analysis.suggest_mapping`): ``columns`` (canonical column →
+        headers), ``event`` and ``trigger`` (name → labels), and any attribute
+        (``channel``: value → labels).
+    abbreviations : mapping of str to str
+        Short forms exports use, and what they stand for (``cv`` → ``carte vitale``),
+        expanded before labels are compared.
     followup_action, complaint_action, evidence_pack : mapping of language to text
         The escalation route for stalled dossiers (follow-up past the interval,
         médiateur once a complaint is filed) and what to bring.
@@ -150,6 +158,8 @@ class ProcessModel:
     mediator_action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     submission_phase: str | None = None
     checks: tuple[str, ...] = ()
+    synonyms: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=lambda: MappingProxyType({}))
+    abbreviations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     # ------------------------------------------------------------------ views
     @property
@@ -198,7 +208,7 @@ class ProcessModel:
             "name", "label", "milestones", "phases", "events", "close_events", "triggers",
             "waiting_on", "provisional_number_event", "permanent_number_event",
             "followup_action", "complaint_action", "evidence_pack", "complement_action",
-            "nia_action", "mediator_action", "submission_phase", "checks",
+            "nia_action", "mediator_action", "submission_phase", "checks", "synonyms", "abbreviations",
         }
         unknown = sorted(set(spec) - known_keys)
         if unknown:
@@ -289,6 +299,8 @@ class ProcessModel:
             mediator_action=_labels(spec.get("mediator_action"), "", source),
             submission_phase=_submission_phase(spec.get("submission_phase"), [p.key for p in phases], source),
             checks=tuple(_str_list(spec.get("checks", []), f"{source}: checks")),
+            synonyms=_synonyms(spec.get("synonyms"), source),
+            abbreviations=_abbreviations(spec.get("abbreviations"), source),
         )
         _check_checks(model, source)
         unknown_waiting = sorted(set(waiting_on) - set(model.vocabulary))
@@ -339,6 +351,31 @@ def _check_checks(model: "ProcessModel", source: str) -> None:
             f"{source}: check(s) {lacking} need `submission_phase` (the phase whose start sends the dossier)"
             + (" and both `provisional_number_event` and `permanent_number_event`" if "submitted_on_nia" in lacking
                else "") + ". Fix: set them, or take the check out of `checks`.")
+
+
+def _synonyms(value: Any, source: str) -> Mapping[str, Mapping[str, tuple[str, ...]]]:
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise CaseLogError(f"{source}: `synonyms` must be a table of tables (e.g. [synonyms.event]), got {value!r}.")
+    out = {}
+    for column, table in value.items():
+        if not isinstance(table, Mapping):
+            raise CaseLogError(f"{source}: synonyms.{column} must be a table of name → list of labels, got {table!r}.")
+        out[str(column)] = MappingProxyType({
+            str(key): tuple(_str_list([words] if isinstance(words, str) else words,
+                                      f"{source}: synonyms.{column}.{key}"))
+            for key, words in table.items()})
+    return MappingProxyType(out)
+
+
+def _abbreviations(value: Any, source: str) -> Mapping[str, str]:
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise CaseLogError(f"{source}: `abbreviations` must be a table of short form → words "
+                           f"(e.g. cv = \"carte vitale\"), got {value!r}.")
+    return MappingProxyType({str(k): v for k, v in value.items()})
 
 
 def _str_list(value: Any, where: str) -> list[str]:

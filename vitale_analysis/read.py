@@ -18,6 +18,7 @@ case attributes), as plain fields.
 
 from __future__ import annotations
 
+import ast
 import csv
 import gzip
 import io
@@ -42,7 +43,7 @@ from . import i18n
 from .errors import CaseLogError, closest_names, fix_for, fold
 from .privacy import mask_frame, mask_text
 
-__all__ = ["RawLog", "read_caselog", "DEFAULT_LIMITS", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
+__all__ = ["RawLog", "RawTable", "read_table", "read_caselog", "HEADER_SYNONYMS", "DEFAULT_LIMITS", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
            "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
 
 REQUIRED_COLUMNS = ("case_id", "event", "timestamp")
@@ -366,6 +367,84 @@ def read_caselog(
     declared = tuple(columns.get(c, c) for c in declared)
     return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
                   malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values))
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's table as written (its own headers and labels) and how it was read: what the
+    mapping assistant starts from, and the settings a mapping file would hold.
+
+    ``encoding`` and ``delimiter`` are set for text files, ``sheet`` (its name), ``sheets``
+    (all of them) and ``header_row`` (from 1) for Excel; ``kind`` is ``csv``, ``excel``,
+    ``parquet``, ``xes`` or ``frame``.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    kind: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
+    header_row: int | None = None
+    notes: tuple[str, ...] = ()
+    malformed_rows: int = 0
+
+
+_READ_AS = re.compile(r"read as (?P<encoding>[^,]+), delimiter (?P<delimiter>'.*?')")
+
+
+def read_table(source: str | Path | pd.DataFrame, *, sheet: str | int | None = None, header_row: int | None = None,
+               delimiter: str | None = None, encoding: str | None = None,
+               limits: Mapping[str, int] | None = None) -> RawTable:
+    """Read a file's table as it is written (no renaming, no value mapping) and say how.
+
+    Detection is the same as :func:`read_caselog`'s (encoding, delimiter, Excel sheet and
+    title rows); the facts come back as fields, ready to be written into a mapping.
+
+    >>> from vitale_analysis.read import read_table
+    >>> table = read_table("data/sample_export_fr.csv")
+    >>> table.encoding, table.delimiter, list(table.frame.columns[:2])
+    ('cp1252', ';', ['N° dossier', 'Étape'])
+    """
+    bounds = _limits(limits)
+    kind, sheets, sheet_name = "frame", (), None
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        suffix = "".join(s.lower() for s in path.suffixes[-2:])
+        if suffix.endswith((".xlsx", ".xlsm")) and path.is_file():
+            kind = "excel"
+            try:
+                with pd.ExcelFile(path, engine="calamine") as book:
+                    sheets = tuple(book.sheet_names)
+                    if sheet is None:
+                        sheet = _default_sheet(path, list(sheets))[0]
+                    if isinstance(sheet, int) and 0 <= sheet < len(sheets):
+                        sheet = sheets[sheet]
+                    if header_row is None and sheet in sheets:
+                        header_row = _header_row(pd.read_excel(book, sheet_name=sheet, header=None,
+                                                               nrows=_TITLE_ROWS, dtype=object))
+            except Exception:  # (_read_any below names what is wrong with the file)
+                pass
+            sheet_name = sheet if isinstance(sheet, str) else None
+        elif suffix.endswith((".csv", ".txt", ".tsv")):
+            kind = "csv"
+        elif suffix.endswith((".parquet", ".pq")):
+            kind = "parquet"
+        elif suffix.endswith((".xes", ".xes.gz")):
+            kind = "xes"
+    frame, name, malformed, notes, _ = _read_any(source, sheet=sheet, delimiter=delimiter, encoding=encoding,
+                                                 header_row=header_row, limits=bounds)
+    used_encoding, used_delimiter = encoding, delimiter
+    for note in notes:
+        found = _READ_AS.match(note)
+        if found:
+            used_encoding = found["encoding"]
+            used_delimiter = ast.literal_eval(found["delimiter"])
+    return RawTable(frame=frame, source=name, kind=kind, encoding=used_encoding if kind == "csv" else None,
+                    delimiter=used_delimiter if kind == "csv" else None, sheet=sheet_name, sheets=sheets,
+                    header_row=header_row if kind == "excel" else None, notes=tuple(notes),
+                    malformed_rows=len(malformed))
 
 
 def _tracker_events(frame: pd.DataFrame, milestones: Mapping[str, str], name: str) -> tuple[pd.DataFrame, str]:
@@ -1412,7 +1491,7 @@ def toml_string(text: str) -> str:
 
 
 # Headers advisors' exports commonly use for the canonical columns.
-_SYNONYMS = {
+HEADER_SYNONYMS = {
     "case_id": ("dossier", "n° dossier", "no dossier", "numéro de dossier", "numero dossier", "id dossier",
                 "identifiant", "référence", "reference", "case", "case id", "id"),
     "event": ("étape", "etape", "événement", "evenement", "activité", "activite", "activity", "action",
@@ -1425,7 +1504,7 @@ _SYNONYMS = {
 
 def _likely_headers(column: str, found: list[str]) -> list[str]:
     """Found headers that probably hold ``column``: known synonyms first, then spelling."""
-    synonyms = {fold(s) for s in _SYNONYMS.get(column, ())}
+    synonyms = {fold(s) for s in HEADER_SYNONYMS.get(column, ())}
     hits = [h for h in found if fold(h) in synonyms]
     return hits + [h for h in closest_names(column, found) if h not in hits]
 
