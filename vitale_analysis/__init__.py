@@ -32,7 +32,7 @@ from .display import describe, readable
 from .errors import CaseLogError, DataQualityWarning
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
 from .privacy import mask_frame, mask_identifier, nir_columns
-from .process import CARTE_VITALE, Phase, ProcessModel, Trigger
+from .process import CARTE_VITALE, HolidayRules, Phase, ProcessModel, Trigger
 from .read import RawLog, read_caselog, read_mapping
 from .sharing import pseudonymise
 from .simulate import SimulationParams, simulate, write_events
@@ -79,6 +79,7 @@ __all__ = [
     "Phase",
     "ProcessModel",
     "Trigger",
+    "HolidayRules",
     # privacy
     "mask_frame",
     "mask_identifier",

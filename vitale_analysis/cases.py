@@ -36,11 +36,11 @@ import pandas as pd
 from .caselog import CaseLog
 from .codes import case_positions, first_per_case, violating_milestones
 from .errors import CaseLogError
-from .eventcore import EventCore, code_of, event_codes, event_core, first_values, times_of
+from .eventcore import OFFICE, EventCore, case_calendars, code_of, event_codes, event_core, first_values, times_of
 from .km import sort_durations
 from .privacy import mask_frame
 from .process import WAITING_PARTIES, ProcessModel
-from .timeutil import NAT, AsOf, check_days, elapsed_days, from_ns, to_ns
+from .timeutil import NAT, AsOf, WorkingCalendars, check_days, elapsed_days, from_ns, to_ns
 
 __all__ = ["CaseTable", "case_table", "as_case_table", "phase_durations", "PHASE_STATES", "TIMED_STATES",
            "UNTIMED_STATES"]
@@ -176,6 +176,18 @@ class CaseTable:
         return kept
 
     @cached_property
+    def calendars(self) -> WorkingCalendars | None:
+        """Per dossier (row), the public holidays its working days skip, from its ``office`` and the
+        process model's ``holidays`` rules; None for calendar days or a model without rules
+        (metropolitan France)."""
+        rules = self._process.holidays
+        if self._days != "working" or rules is None:
+            return None
+        if OFFICE not in self._frame.columns:
+            return rules.calendars_for(None, n=len(self))
+        return rules.calendars_for(self._frame[OFFICE])
+
+    @cached_property
     def dossier_log(self) -> CaseLog:
         """The log's events of this table's dossiers (all of them, up to any time: cut them with ``as_of``)."""
         if self._log is None:
@@ -249,10 +261,12 @@ def log_and_cut(log_or_table: CaseLog | CaseTable, *, as_of=None,
 
 
 # ============================================================================ phases
-def _phase_matrix(core: EventCore, days: str, violating: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _phase_matrix(core: EventCore, days: str, violating: np.ndarray,
+                  calendars: WorkingCalendars | None) -> tuple[np.ndarray, np.ndarray]:
     """Per (case, phase): the state code (-1: never entered) and the days (NaN: no duration).
 
-    ``violating``: :func:`~vitale_analysis.codes.violating_milestones` of the core's times.
+    ``violating``: :func:`~vitale_analysis.codes.violating_milestones` of the core's times;
+    ``calendars``: each case's public holidays (:func:`~vitale_analysis.eventcore.case_calendars`).
     """
     n_m = len(core.process.milestones)
     starts = core.times[:, :-1].copy()
@@ -279,7 +293,9 @@ def _phase_matrix(core: EventCore, days: str, violating: np.ndarray) -> tuple[np
     until = np.where(state == _CODE["finished"], ends, NAT)
     until = np.where(state == _CODE["open"], core.as_of_ns, until)
     until = np.where(state == _CODE["closed"], core.closed_ns[:, None], until)
-    values = elapsed_days(np.where(until != NAT, starts, NAT), until, days=days, aware=core.aware)
+    per_cell = calendars.per_row(starts.shape) if calendars is not None else None
+    values = elapsed_days(np.where(until != NAT, starts, NAT), until, days=days, aware=core.aware,
+                          calendars=per_cell)
     return state, values
 
 
@@ -295,7 +311,10 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> CaseTable
         The date the table describes; default the log's latest timestamp.
         A bare date (``"2025-06-30"``) means the end of that day.
     days : {"calendar", "working"}
-        Durations in calendar days (float) or whole French working days.
+        Durations in calendar days (float) or whole French working days:
+        Monday to Friday without the public holidays of the dossier's office
+        (the process model's ``holidays`` rules: Alsace-Moselle and the
+        overseas funds have their own; any other office, metropolitan France).
 
     Returns
     -------
@@ -347,7 +366,9 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> CaseTable
     phase_start = np.where(furthest >= 0, core.times[np.arange(n), np.clip(furthest, 0, n_m - 1)], core.first_ns)
     phase_start = np.where(in_phase, phase_start, NAT)
     phase_end = np.where(core.status == "open", core.as_of_ns, core.closed_ns)
-    days_in_phase = elapsed_days(np.where(in_phase, phase_start, NAT), phase_end, days=days, aware=core.aware)
+    calendars = case_calendars(core, days)
+    days_in_phase = elapsed_days(np.where(in_phase, phase_start, NAT), phase_end, days=days, aware=core.aware,
+                                 calendars=calendars)
 
     # The columns are gathered in a dict and made a frame once, without copying them
     # (a column assigned to a frame as an ndarray is copied).
@@ -396,7 +417,7 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> CaseTable
     trigger_names = list(ev["trigger"].cat.categories)
     for key in process.triggers:
         out[f"trigger_{key}"] = _any_per_case(trig_codes == code_of(trigger_names, key), trig_cases, n)
-    state, values = _phase_matrix(core, days, violating)
+    state, values = _phase_matrix(core, days, violating, calendars)
     for j, key in enumerate(phases):
         out[f"{key}_days"] = np.ascontiguousarray(values[:, j])
         out[f"{key}_state"] = pd.Categorical.from_codes(state[:, j], categories=_STATES)
@@ -430,7 +451,8 @@ def phase_durations(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str 
         ``finished``, the censored time so far for ``open`` and ``closed``, and
         empty for ``out_of_order``, ``start_missing`` and ``end_missing``: an
         order violation never yields a negative number. ``days="working"``
-        counts whole French working days instead of calendar days.
+        counts whole French working days instead of calendar days, with the
+        public holidays of each dossier's office (see :func:`case_table`).
 
     Examples
     --------

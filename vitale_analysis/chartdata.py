@@ -244,7 +244,7 @@ def milestone_times(
         np.where(status == "closed", to_ns(cases["closed_at"]),
                  np.where(status == "complete", to_ns(cases["completed_at"]), table.as_of.ns)),
     )
-    days = elapsed_days(start_ns, end_ns, days=table.days, aware=aware)
+    days = elapsed_days(start_ns, end_ns, days=table.days, aware=aware, calendars=table.calendars)
     has_start = start_ns != NAT
     keep = has_start & ~np.isnan(days) & (days >= 0)
     out = cases.loc[keep, ["case_id", *groups]].reset_index(drop=True)

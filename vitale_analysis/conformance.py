@@ -17,7 +17,8 @@ import pandas as pd
 from .caselog import CaseLog
 from .cases import CaseTable, log_and_cut
 from .codes import first_row_per_case, order_violations, run_starts
-from .eventcore import case_values, code_of, cohort_frame, event_codes, event_core, first_time_of, times_of
+from .eventcore import (case_calendars, case_values, code_of, cohort_frame, event_codes, event_core, first_time_of,
+                        times_of)
 from .process import ProcessModel
 from .timeutil import NAT, elapsed_days
 
@@ -273,7 +274,10 @@ def conformance(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | No
     parts = {key: values[order] for key, values in parts.items()}
     case = parts["case"]
     second_ok = parts["second_ns"] != NAT
-    apart = elapsed_days(parts["first_ns"], parts["second_ns"], days=days, aware=core.aware)
+    calendars = case_calendars(core, days)
+    if calendars is not None:
+        calendars = calendars.take(case)
+    apart = elapsed_days(parts["first_ns"], parts["second_ns"], days=days, aware=core.aware, calendars=calendars)
 
     out = pd.DataFrame(
         {

@@ -25,10 +25,13 @@ from .cohorts import DERIVED_COHORTS, by_names, cohort_columns
 from .codes import case_runs, drop_unused, first_per_case, first_row_per_case, milestone_rows, run_starts
 from .errors import CaseLogError
 from .process import ProcessModel
-from .timeutil import NAT, AsOf, from_ns, to_ns
+from .timeutil import NAT, AsOf, WorkingCalendars, from_ns, to_ns
 
 __all__ = ["EventCore", "STATUSES", "event_core", "event_codes", "code_of", "first_time_of", "first_values",
-           "case_values", "started_ns", "times_of", "cohort_frame"]
+           "case_values", "started_ns", "times_of", "cohort_frame", "case_calendars", "OFFICE"]
+
+#: The case attribute that names a dossier's fund: it picks the public holidays of its working days.
+OFFICE = "office"
 
 #: A dossier's status, in the order of its codes.
 STATUSES = ("open", "complete", "closed")
@@ -180,6 +183,17 @@ def first_values(values: pd.Series, core: EventCore):
 def case_values(core: EventCore, column: str) -> pd.Series:
     """A case attribute per case: its first non-empty value (as the case table gives it)."""
     return pd.Series(first_values(core.ev[column], core), name=column)
+
+
+def case_calendars(core: EventCore, days: str) -> WorkingCalendars | None:
+    """Per case, the public holidays its working days skip (the process model's ``holidays`` rules
+    applied to its office); None when ``days`` is "calendar" or the model has no rules (metropolitan France)."""
+    rules = core.process.holidays
+    if days != "working" or rules is None:
+        return None
+    if OFFICE not in core.ev.columns:
+        return rules.calendars_for(None, n=core.n_cases)
+    return rules.calendars_for(first_values(core.ev[OFFICE], core))
 
 
 def started_ns(core: EventCore) -> np.ndarray:

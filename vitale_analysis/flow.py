@@ -26,7 +26,7 @@ from .codes import flat_index, run_starts, widen
 from .cohorts import by_names
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .eventcore import STATUSES, EventCore, cohort_frame, event_codes, event_core, started_ns
+from .eventcore import STATUSES, EventCore, case_calendars, cohort_frame, event_codes, event_core, started_ns
 from .process import WAITING_PARTIES
 from .timeutil import DAY_NS, NAT, elapsed_days
 
@@ -361,7 +361,10 @@ def waiting_on(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | Non
     if days == "calendar":
         length = (interval_stop - interval_start) / DAY_NS
     else:
-        length = elapsed_days(interval_start, interval_stop, days="working", aware=core.aware)
+        calendars = case_calendars(core, days)
+        if calendars is not None:
+            calendars = calendars.take(codes)
+        length = elapsed_days(interval_start, interval_stop, days="working", aware=core.aware, calendars=calendars)
     sums = np.bincount(flat_index(codes, n_parties, party), weights=length, minlength=n * n_parties).reshape(n, n_parties)
     assert n_ev == 0 or (interval_stop >= interval_start).all(), "negative interval"
 

@@ -19,16 +19,24 @@ be described the same way, from a dict or a TOML file; only ``milestones`` and
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import CaseLogError
+import numpy as np
+import pandas as pd
 
-__all__ = ["CARTE_VITALE", "Phase", "ProcessModel", "Trigger", "WAITING_PARTIES", "LANGUAGES", "check_lang"]
+from .errors import CaseLogError
+from .timeutil import WorkingCalendars, holiday_subdivisions
+
+__all__ = ["CARTE_VITALE", "Phase", "ProcessModel", "Trigger", "HolidayRules", "WAITING_PARTIES", "LANGUAGES",
+           "check_lang"]
 
 #: Who a dossier can be waiting on after an event.
 WAITING_PARTIES = ("applicant", "office", "third_party")
@@ -83,6 +91,74 @@ class Trigger:
         return self.label[check_lang(lang)]
 
 
+@dataclass(frozen=True)
+class HolidayRules:
+    """Which public holidays a dossier's working days skip, from its office (the fund).
+
+    Attributes
+    ----------
+    country : str
+        A country code of the ``holidays`` package (``"FR"``).
+    default : str
+        The subdivision for offices no rule matches and dossiers without an
+        office: ``""`` is the national list (metropolitan France).
+    offices : tuple of (key, subdivision)
+        In the order written; the first rule whose key is in the office label
+        as a whole word wins. Case and accents are ignored, and a hyphen joins
+        words: ``"57"`` matches ``"CPAM 57"`` and ``"CPAM de la Moselle (57)"``,
+        not ``"CPAM 5700"``; ``"Moselle"`` does not match
+        ``"CPAM Meurthe-et-Moselle"``. Subdivisions are the package's codes
+        (an alias given in the file is stored as its code).
+
+    Examples
+    --------
+    >>> from vitale_analysis import CARTE_VITALE
+    >>> rules = CARTE_VITALE.holidays
+    >>> [rules.subdivision_of(office) for office in ("CPAM 34", "CPAM 57", "CGSS 974", "CSS 976", None)]
+    ['', '57', '974', '976', '']
+    """
+
+    country: str = "FR"
+    default: str = ""
+    offices: tuple[tuple[str, str], ...] = ()
+
+    def subdivision_of(self, office) -> str:
+        """The subdivision code for one office label (``default`` when none matches or it is missing)."""
+        if office is None or office is pd.NA or (isinstance(office, float) and office != office):
+            return self.default
+        label = _folded(str(office))
+        for key, subdivision in self.offices:
+            if _key_pattern(key).search(label):
+                return subdivision
+        return self.default
+
+    def calendars_for(self, offices, n: int | None = None) -> WorkingCalendars:
+        """The calendars of dossiers with these offices (one value per dossier), or of ``n`` dossiers
+        without an office (``offices=None``): each distinct office label is matched once."""
+        names = [self.default]
+        if offices is None:
+            return WorkingCalendars(self.country, tuple(names), np.zeros(n or 0, dtype=np.int8))
+        office_codes, labels = pd.factorize(pd.Series(offices, copy=False), use_na_sentinel=True)
+        per_label = []
+        for label in labels:
+            subdivision = self.subdivision_of(label)
+            if subdivision not in names:
+                names.append(subdivision)
+            per_label.append(names.index(subdivision))
+        lookup = np.array(per_label + [0], dtype=np.int8)  # (the last one: a missing office, code -1)
+        return WorkingCalendars(self.country, tuple(names), lookup[office_codes])
+
+
+def _folded(text: str) -> str:
+    """Lower case, accents off: the form office labels and rule keys are compared in."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=256)
+def _key_pattern(key: str) -> re.Pattern:
+    return re.compile(r"(?<![\w-])" + re.escape(_folded(key.strip())) + r"(?![\w-])")
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
         raise CaseLogError(f"lang={lang!r} is not supported; use one of {list(LANGUAGES)}.")
@@ -131,6 +207,10 @@ class ProcessModel:
     abbreviations : mapping of str to str
         Short forms exports use, and what they stand for (``cv`` → ``carte vitale``),
         expanded before labels are compared.
+    holidays : HolidayRules or None
+        The public holidays ``days="working"`` skips for each dossier, chosen
+        from its ``office`` (a ``[holidays]`` table in the model file). None:
+        metropolitan France for every dossier.
     followup_action, complaint_action, evidence_pack : mapping of language to text
         The escalation route for stalled dossiers (follow-up past the interval,
         médiateur once a complaint is filed) and what to bring.
@@ -160,6 +240,7 @@ class ProcessModel:
     checks: tuple[str, ...] = ()
     synonyms: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=lambda: MappingProxyType({}))
     abbreviations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    holidays: HolidayRules | None = None
 
     # ------------------------------------------------------------------ views
     @property
@@ -209,6 +290,7 @@ class ProcessModel:
             "waiting_on", "provisional_number_event", "permanent_number_event",
             "followup_action", "complaint_action", "evidence_pack", "complement_action",
             "nia_action", "mediator_action", "submission_phase", "checks", "synonyms", "abbreviations",
+            "holidays",
         }
         unknown = sorted(set(spec) - known_keys)
         if unknown:
@@ -301,6 +383,7 @@ class ProcessModel:
             checks=tuple(_str_list(spec.get("checks", []), f"{source}: checks")),
             synonyms=_synonyms(spec.get("synonyms"), source),
             abbreviations=_abbreviations(spec.get("abbreviations"), source),
+            holidays=_holiday_rules(spec.get("holidays"), source),
         )
         _check_checks(model, source)
         unknown_waiting = sorted(set(waiting_on) - set(model.vocabulary))
@@ -376,6 +459,45 @@ def _abbreviations(value: Any, source: str) -> Mapping[str, str]:
         raise CaseLogError(f"{source}: `abbreviations` must be a table of short form → words "
                            f"(e.g. cv = \"carte vitale\"), got {value!r}.")
     return MappingProxyType({str(k): v for k, v in value.items()})
+def _holiday_rules(value: Any, source: str) -> HolidayRules | None:
+    """The ``[holidays]`` table: every subdivision checked against the ``holidays`` package, all at once."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise CaseLogError(f"{source}: holidays must be a table (country, default, offices), got {value!r}.")
+    unknown = sorted(set(value) - {"country", "default", "offices"})
+    if unknown:
+        raise CaseLogError(f"{source}: unknown setting(s) {unknown} in [holidays]; known: "
+                           "['country', 'default', 'offices'].")
+    country = value.get("country", "FR")
+    if not isinstance(country, str):
+        raise CaseLogError(f"{source}: holidays.country must be a country code such as \"FR\", got {country!r}.")
+    known = holiday_subdivisions(country)
+    offices = value.get("offices") or {}
+    if not isinstance(offices, Mapping):
+        raise CaseLogError(f"{source}: holidays.offices must be a table of office key = subdivision, got {offices!r}.")
+    default = value.get("default", "")
+    problems = []
+    for where, subdivision in (("holidays.default", default), *((f"holidays.offices: office {k!r}", v)
+                                                                 for k, v in offices.items())):
+        if not isinstance(subdivision, str) or (subdivision and subdivision not in known):
+            problems.append(f"{where} = {subdivision!r}")
+    blank = [k for k in offices if not str(k).strip()]
+    if blank:
+        problems.append("an empty office key in holidays.offices")
+    if problems:
+        codes = sorted(set(known.values()))
+        aliases = sorted(k for k, v in known.items() if k != v)
+        raise CaseLogError(
+            f"{source}: unknown holiday subdivision(s): {'; '.join(problems)}. The holidays package knows "
+            f"these subdivisions of {country}: {codes} (aliases: {aliases}); \"\" is the national list. "
+            "Fix: use one of them, or take the office out of [holidays.offices]."
+        )
+    return HolidayRules(
+        country=country,
+        default=known.get(default, ""),
+        offices=tuple((str(k), known[v] if v else "") for k, v in offices.items()),
+    )
 
 
 def _str_list(value: Any, where: str) -> list[str]:

@@ -352,7 +352,8 @@ class SimulationParams:
 
     # ------------------------------------------------------- working time
     #: Days of the week when events happen (0 = Monday). French public
-    #: holidays (``holidays.France``, metropolitan list, for every office) are
+    #: holidays (``holidays.France``, metropolitan list, for every office, the
+    #: CGSS and Alsace-Moselle ones too: one clock for the whole caseload) are
     #: excluded too. Assumption: funds and advisors work Monday to Friday.
     working_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     #: Working hours [start, end) in whole hours; events fall inside. Assumption.

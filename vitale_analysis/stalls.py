@@ -182,7 +182,8 @@ def stalled(
 
     last_at = work["last_event_at"]
     aware = table.as_of.at.tzinfo is not None
-    since_last = elapsed_days(to_ns(last_at), table.as_of.ns, days=table.days, aware=aware)
+    calendars = table.calendars.take(np.flatnonzero(over)) if table.calendars is not None else None
+    since_last = elapsed_days(to_ns(last_at), table.as_of.ns, days=table.days, aware=aware, calendars=calendars)
 
     number = work["number_status"].astype(object).to_numpy() if "number_status" in work else np.full(len(work), None)
     submission = process.submission_phase  # (set in the model file, never taken from a phase's name)

@@ -371,7 +371,8 @@ def _raised(log: CaseLog, table: CaseTable) -> _Raised:
     closed = to_ns(table["closed_at"])[case_pos]
     end_at = np.where(has_next, next_at, np.where(closed != NAT, closed, table.as_of.ns))
     aware = table.as_of.at.tzinfo is not None
-    to_next = elapsed_days(t, end_at, days=table.days, aware=aware)
+    calendars = table.calendars.take(case_pos) if table.calendars is not None else None
+    to_next = elapsed_days(t, end_at, days=table.days, aware=aware, calendars=calendars)
     trigger = raised["trigger"]
     return _Raised(raised, case_pos, [str(k) for k in trigger.cat.categories], trigger.cat.codes.to_numpy(),
                    raised_in, to_next, has_next)

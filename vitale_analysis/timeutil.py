@@ -10,26 +10,32 @@ chart, widget and the report take the same value.
 Elapsed time between event times, in calendar days or French working days:
 
 Calendar days are exact: ``(end - start) / 24 h`` as a float. Working days
-(``days="working"``) are whole *jours ouvrés*: Monday to Friday, French public
-holidays excluded (from the ``holidays`` package, metropolitan list), counted
-from the start date up to, not including, the end date — so an event on Friday
-followed by one on the next Monday is 1 working day apart. Times in UTC are
-first converted to Europe/Paris dates.
+(``days="working"``) are whole *jours ouvrés*: Monday to Friday, public holidays
+excluded (from the ``holidays`` package), counted from the start date up to, not
+including, the end date — so an event on Friday followed by one on the next
+Monday is 1 working day apart. Times in UTC are first converted to Europe/Paris
+dates. Which public holidays: metropolitan France unless a
+:class:`WorkingCalendars` gives each row its own list (the process model's
+``[holidays]`` table picks it from each dossier's office: Alsace-Moselle and the
+overseas funds have holidays of their own).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
 from .errors import CaseLogError
 
-__all__ = ["AsOf", "elapsed_days", "DAY_MODES", "check_days", "to_ns", "from_ns", "NAT", "DAY_NS"]
+__all__ = ["AsOf", "elapsed_days", "DAY_MODES", "check_days", "to_ns", "from_ns", "NAT", "DAY_NS",
+           "WorkingCalendars", "public_holidays", "french_holidays", "holiday_subdivisions"]
 
 DAY_MODES = ("calendar", "working")
 NAT = np.iinfo(np.int64).min
@@ -165,13 +171,82 @@ def check_days(days: str) -> str:
     return days
 
 
-@lru_cache(maxsize=64)
-def french_holidays(first_year: int, last_year: int) -> np.ndarray:
-    """French public holidays (metropolitan) between two years, as datetime64[D]."""
+@lru_cache(maxsize=256)
+def public_holidays(country: str, subdivision: str, first_year: int, last_year: int) -> np.ndarray:
+    """Public holidays of a country (``subdivision`` "" = its national list) between two years, as datetime64[D].
+
+    ``country`` and ``subdivision`` are codes of the ``holidays`` package
+    (:func:`holiday_subdivisions` lists a country's), e.g. ``("FR", "974")``.
+    """
     import holidays
 
-    days = holidays.France(years=range(first_year, last_year + 1))
+    days = holidays.country_holidays(country, subdiv=subdivision or None, years=range(first_year, last_year + 1))
     return np.array(sorted(days), dtype="datetime64[D]")
+
+
+def french_holidays(first_year: int, last_year: int) -> np.ndarray:
+    """French public holidays (metropolitan) between two years, as datetime64[D]."""
+    return public_holidays("FR", "", first_year, last_year)
+
+
+@lru_cache(maxsize=16)
+def holiday_subdivisions(country: str) -> Mapping[str, str]:
+    """The subdivisions the ``holidays`` package knows for ``country``: each code and alias → its code.
+
+    >>> from vitale_analysis.timeutil import holiday_subdivisions
+    >>> holiday_subdivisions("FR")["974"], holiday_subdivisions("FR")["Moselle"]
+    ('974', '57')
+    """
+    import holidays
+
+    try:
+        calendar = type(holidays.country_holidays(country, years=()))
+    except NotImplementedError:
+        raise CaseLogError(
+            f"country={country!r} is not a country code of the holidays package (version {holidays.__version__}); "
+            "use a two-letter code such as 'FR'."
+        ) from None
+    codes = {str(code): str(code) for code in calendar.subdivisions}
+    aliases = {str(alias): str(code) for alias, code in getattr(calendar, "subdivisions_aliases", {}).items()}
+    return MappingProxyType({**aliases, **codes})
+
+
+@dataclass(frozen=True)
+class WorkingCalendars:
+    """Which public holidays each row's working days skip.
+
+    Row ``i`` uses the holidays of subdivision ``subdivisions[codes[i]]`` of
+    ``country`` (a code of the ``holidays`` package; "" is the national list).
+    ``codes`` has one value per row of the times it goes with, or broadcasts to
+    them (``codes[:, None]`` for a dossiers × phases matrix).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vitale_analysis.timeutil import WorkingCalendars, elapsed_days
+    >>> day = lambda text: np.datetime64(text, "ns").astype(np.int64)
+    >>> start, end = [day("2024-12-19")] * 2, [day("2024-12-23")] * 2  # Thursday to Monday
+    >>> calendars = WorkingCalendars("FR", ("", "974"), np.array([0, 1]))  # Paris, La Réunion
+    >>> elapsed_days(start, end, days="working", calendars=calendars)  # Friday 20 December: a holiday in 974
+    array([2., 1.])
+    """
+
+    country: str
+    subdivisions: tuple[str, ...]
+    codes: np.ndarray
+
+    def take(self, positions) -> "WorkingCalendars":
+        """The calendars of the rows at ``positions`` (as many rows as positions, in their order)."""
+        return WorkingCalendars(self.country, self.subdivisions, np.asarray(self.codes)[positions])
+
+    def per_row(self, shape: tuple[int, ...]) -> "WorkingCalendars":
+        """The same calendars, with ``codes`` as a column for times of ``shape`` (rows × columns)."""
+        codes = np.asarray(self.codes)
+        return WorkingCalendars(self.country, self.subdivisions, codes.reshape(codes.shape + (1,) * (len(shape) - 1)))
+
+
+#: Metropolitan France: the working days of a process model without a ``[holidays]`` table.
+_METROPOLITAN = ("FR", "")
 
 
 def _dates(ns: np.ndarray, aware: bool) -> np.ndarray:
@@ -181,8 +256,14 @@ def _dates(ns: np.ndarray, aware: bool) -> np.ndarray:
     return local.tz_localize(None).to_numpy().astype("datetime64[D]")
 
 
-def elapsed_days(start_ns, end_ns, *, days: str = "calendar", aware: bool = False) -> np.ndarray:
-    """Days from ``start_ns`` to ``end_ns`` (int64 nanoseconds, NaT = int64 min) → float, NaN where either is missing."""
+def elapsed_days(start_ns, end_ns, *, days: str = "calendar", aware: bool = False,
+                 calendars: WorkingCalendars | None = None) -> np.ndarray:
+    """Days from ``start_ns`` to ``end_ns`` (int64 nanoseconds, NaT = int64 min) → float, NaN where either is missing.
+
+    ``calendars``: the public holidays of each row for ``days="working"``
+    (default: metropolitan France for every row); rows are counted calendar by
+    calendar, one ``numpy.busday_count`` per calendar in use.
+    """
     check_days(days)
     start_ns = np.asarray(start_ns, dtype=np.int64)
     end_ns = np.broadcast_to(np.asarray(end_ns, dtype=np.int64), start_ns.shape)
@@ -199,7 +280,22 @@ def elapsed_days(start_ns, end_ns, *, days: str = "calendar", aware: bool = Fals
     s = _dates(start_ns[ok], aware)
     e = _dates(end_ns[ok], aware)
     years = np.concatenate([s, e]).astype("datetime64[Y]").astype(int) + 1970
-    hol = french_holidays(int(years.min()), int(years.max()))
+    first_year, last_year = int(years.min()), int(years.max())
     # busday_count is signed: an end before its start gives a negative count.
-    out[ok] = np.busday_count(s, e, weekmask="1111100", holidays=hol).astype(float)
+    if calendars is None:
+        hol = public_holidays(*_METROPOLITAN, first_year, last_year)
+        out[ok] = np.busday_count(s, e, weekmask="1111100", holidays=hol).astype(float)
+        return out
+    codes = np.broadcast_to(np.asarray(calendars.codes), start_ns.shape)[ok]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(calendars.subdivisions)))
+    if len(used) == 1:  # one calendar for every row: one count, no gathers
+        hol = public_holidays(calendars.country, calendars.subdivisions[used[0]], first_year, last_year)
+        out[ok] = np.busday_count(s, e, weekmask="1111100", holidays=hol).astype(float)
+        return out
+    counts = np.empty(len(s))
+    for code in used:  # (a national caseload: ~100 offices, a handful of calendars)
+        rows = codes == code
+        hol = public_holidays(calendars.country, calendars.subdivisions[code], first_year, last_year)
+        counts[rows] = np.busday_count(s[rows], e[rows], weekmask="1111100", holidays=hol)
+    out[ok] = counts
     return out
