@@ -250,3 +250,45 @@ def test_the_command_writes_a_mapping_that_validate_reads(tmp_path):
     assert tomllib.loads(printed.stdout)["columns"]["Case ID"] == "case_id"  # (stdout is the mapping alone)
     bad = cli("mapping", str(CORPUS / "abreviations.csv"), "--out", str(tmp_path / "m.txt"), cwd=tmp_path)
     assert bad.returncode == 2 and ".toml" in bad.stderr
+
+
+# ============================================================================ the interactive step
+def test_the_editor_lets_a_person_correct_and_save_the_mapping(tmp_path):
+    from vitale_analysis.widgets import MappingEditor
+
+    used = []
+    target = tmp_path / "sigles.mapping.toml"
+    editor = MappingEditor(CORPUS / "heldout_sigles.csv", lang="fr", save_to=target, on_use=used.append)
+    assert "L&#x27;assistant a lu heldout_sigles.csv" in editor.children[1].value
+    menu = editor.controls[("event", "Dépôt DA")]
+    assert menu.value is None  # (not placed by the assistant)
+    labels = dict(menu.options)
+    assert labels["Déclaration d'activité déposée"] == "registration_submitted"  # (French labels, not codes)
+    menu.value = "registration_submitted"
+    editor.controls[("event", "Point téléphonique")].value = None  # (left as it is)
+    assert editor.mapping["values"]["event"]["Dépôt DA"] == "registration_submitted"
+
+    editor.controls["save"].click()
+    assert target.exists() and "enregistrée" in editor.message.value
+    text = target.read_text(encoding="utf-8")
+    assert '"Dépôt DA" = "registration_submitted"  # chosen by hand' in text
+    assert tomllib.loads(text)["values"]["event"]["Dépôt DA"] == "registration_submitted"
+    target.write_text("# edited by hand\n", encoding="utf-8")
+    editor.controls["save"].click()  # (an existing file is not replaced unless asked)
+    assert target.read_text(encoding="utf-8") == "# edited by hand\n" and "existe déjà" in editor.message.value
+    editor.controls["replace"].value = True
+    editor.controls["save"].click()
+    assert tomllib.loads(target.read_text(encoding="utf-8"))["values"]["event"]["Dépôt DA"] == "registration_submitted"
+
+    editor.controls["use"].click()
+    assert used == [editor.mapping]
+    log = quiet_load(CORPUS / "heldout_sigles.csv", mapping=target)
+    assert (log.events["event"] == "registration_submitted").sum() == 140  # (one per dossier of the export)
+
+
+def test_the_proposals_table_speaks_the_readers_language():
+    s = suggested("heldout_sigles.csv")
+    table = s.table("fr", only=("check", "todo"))
+    assert list(table.columns) == ["Quoi", "Dans le fichier", "Lu comme", "Certitude", "Lignes"]
+    assert not any(i18n.snake_case_words(str(v)) for v in table.to_numpy().ravel())
+    assert set(table["Certitude"].str.replace(r" \(\d+\)", "", regex=True)) <= {"à vérifier", "non placé"}

@@ -44,7 +44,7 @@ from . import i18n
 from ._version import __version__
 from .errors import CaseLogError
 from .privacy import mask_text
-from .process import CARTE_VITALE, ProcessModel
+from .process import CARTE_VITALE, ProcessModel, check_lang
 from .read import HEADER_SYNONYMS, RawTable, read_table, toml_string
 
 __all__ = ["MappingSuggestion", "Proposal", "suggest_mapping", "SURE", "CHECK", "STATUSES"]
@@ -134,15 +134,56 @@ class MappingSuggestion:
         return [p for p in self.proposals if p.status == "todo"]
 
     def counts(self) -> dict[str, int]:
-        """Proposals per status (``sure``, ``check``, ``todo``)."""
-        return {status: sum(p.status == status for p in self.proposals) for status in STATUSES}
+        """Proposals per status (``sure``, ``check``, ``todo``, and ``chosen`` once a person chose)."""
+        out = {status: sum(p.status == status for p in self.proposals) for status in STATUSES}
+        chosen = sum(p.status == "chosen" for p in self.proposals)
+        return {**out, "chosen": chosen} if chosen else out
 
-    def table(self) -> pd.DataFrame:
-        """The proposals as a table (one row each), the surest first within each kind."""
+    def with_choices(self, choices: Mapping[tuple[str, Any], Any]) -> "MappingSuggestion":
+        """A copy with a person's choices: ``{(kind, label): target}`` (``None`` leaves the label out).
+        A choice that differs from the proposal (or places a TODO) becomes status ``chosen``."""
+        from dataclasses import replace
+
+        out = []
+        for p in self.proposals:
+            key = (p.kind, p.label)
+            if key not in choices:
+                out.append(p)
+                continue
+            target = choices[key]
+            if target == p.target and p.status != "todo":
+                out.append(p)
+            elif target is None:
+                out.append(replace(p, target=None, status="todo", reason="left out by hand"))
+            else:
+                out.append(replace(p, target=target, status="chosen", reason="chosen by hand"))
+        return replace(self, proposals=out)
+
+    def table(self, lang: str | None = None, *, only: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The proposals as a table (one row each, in the file's order within each kind); ``only``: the
+        statuses to keep (e.g. ``("check", "todo")``). With ``lang``, for a reader: the names under their
+        labels in that language, readable headers, no codes."""
+        rows = [p for p in self.proposals if only is None or p.status in only]
+        if lang is None:
+            return pd.DataFrame([{
+                "kind": p.kind, "label": p.label, "target": p.target, "score": round(p.score), "status": p.status,
+                "rows": p.count, "also": ", ".join(f"{a} ({s:.0f})" for a, s in p.alternatives), "why": p.reason,
+            } for p in rows], columns=["kind", "label", "target", "score", "status", "rows", "also", "why"])
+        check_lang(lang)
+        head = {k: i18n.t(f"ui.mapping.col.{k}", lang) for k in ("kind", "label", "target", "status", "rows")}
         return pd.DataFrame([{
-            "kind": p.kind, "label": p.label, "target": p.target, "score": round(p.score), "status": p.status,
-            "rows": p.count, "also": ", ".join(f"{a} ({s:.0f})" for a, s in p.alternatives), "why": p.reason,
-        } for p in self.proposals])
+            head["kind"]: i18n.t(f"ui.mapping.section.{p.kind}", lang),
+            head["label"]: mask_text(str(p.label)),
+            head["target"]: _readable_target(p, self.process, lang),
+            head["status"]: i18n.t(f"ui.mapping.status.{p.status}", lang, score=round(p.score)),
+            head["rows"]: i18n.number(p.count, lang) if p.count else "",
+        } for p in rows], columns=list(head.values()))
+
+    def summary(self, lang: str = "en") -> str:
+        """One paragraph: what was read, and how many lines are sure, to check, not placed."""
+        c = self.counts()
+        return i18n.t("ui.mapping.intro", check_lang(lang), source=mask_text(Path(self.source).name),
+                      sure=c["sure"], check=c["check"], todo=c["todo"])
 
     def to_toml(self) -> str:
         """The suggestion as a commented mapping file (TOML)."""
@@ -158,6 +199,22 @@ class MappingSuggestion:
         c = self.counts()
         return (f"MappingSuggestion for {self.source}: {self.shape}, {c['sure']} sure, {c['check']} to check, "
                 f"{c['todo']} TODO → .to_toml() / .save(path)")
+
+
+def _readable_target(p: Proposal, process: ProcessModel, lang: str) -> str:
+    """A proposal's name as a reader sees it in ``lang`` ("" when not placed)."""
+    if p.target is None:
+        return ""
+    if p.kind == "column":
+        key = f"col.{p.target}"
+        return i18n.t(key, lang) if i18n.has(key) else str(p.target).replace("_", " ")
+    if p.kind in ("event", "milestone_column"):
+        return i18n.event_label(p.target, lang, process)
+    if p.kind == "trigger" and p.target in process.triggers:
+        return process.triggers[p.target].label_in(lang)
+    if isinstance(p.target, bool):
+        return i18n.t(f"ui.mapping.{'yes' if p.target else 'no'}", lang)
+    return i18n.value_label(p.kind, p.target, lang)
 
 
 # --------------------------------------------------------------------------- words
@@ -620,6 +677,8 @@ def _value(value: Any) -> str:
 
 
 def _comment(p: Proposal) -> str:
+    if p.status == "chosen":
+        return "  # chosen by hand"
     parts = [f"{p.status} ({p.score:.0f})"]
     if p.count:
         parts.append(i18n.count(p.count, "row", "en"))
@@ -636,7 +695,9 @@ def _toml(s: MappingSuggestion) -> str:
     lines = [
         f"# Mapping suggested by vitale-analysis {__version__} for {Path(s.source).name}",
         f"# ({s.rows:,} rows read; a {'tracker: one row per dossier' if s.shape == 'tracker' else 'case log: one row per event'}).",
-        f"# {c['sure']} sure, {c['check']} to check, {c['todo']} TODO. Each line ends with how sure the assistant is:",
+        f"# {c['sure']} sure, {c['check']} to check, {c['todo']} TODO"
+        + (f", {c['chosen']} chosen by hand" if c.get("chosen") else "")
+        + ". Each line ends with how sure the assistant is:",
         "#   sure  = a close match, well ahead of the next name;",
         "#   check = a guess: confirm it (the names after 'also:' came next);",
         "#   TODO  = not placed: write the name on the right and remove the '#' at the start of the line,",
@@ -686,6 +747,8 @@ def _lines(rows: list[Proposal]) -> list[str]:
             closest = ", ".join(f"{a} ({s:.0f})" for a, s in p.alternatives if a and s >= _SHOWN)
             what = f"{i18n.count(p.count, 'row', 'en')}; " if p.count else ""
             hint = f"closest: {closest}" if closest else "nothing close in the process model"
+            if p.reason == "left out by hand":
+                hint = f"left out by hand; {hint}"
             if p.kind == "column":
                 if p.examples:
                     hint += "; values like " + ", ".join(toml_string(str(e)) for e in p.examples)

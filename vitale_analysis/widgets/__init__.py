@@ -66,7 +66,8 @@ from ._render import _png as _png
 from .case_viewer import CaseViewer
 from .caseload import CaseloadExplorer
 from .dashboard import Dashboard
+from .mapping import MappingEditor
 from .stalls import StallExplorer
 from .triggers import TriggerExplorer
 
-__all__ = ["ALL", "CaseViewer", "CaseloadExplorer", "Dashboard", "StallExplorer", "TriggerExplorer"]
+__all__ = ["ALL", "CaseViewer", "CaseloadExplorer", "Dashboard", "MappingEditor", "StallExplorer", "TriggerExplorer"]
