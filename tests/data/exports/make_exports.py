@@ -46,31 +46,16 @@ def plain(text: str) -> str:
 
 # --------------------------------------------------------------------------- wordings
 # The sample export's French labels (data/make_sample.py), the base of several exports.
-FR_SAMPLE_EVENTS = {
-    "registration_submitted": "Déclaration d'activité déposée",
-    "registration_accepted": "Déclaration d'activité acceptée",
-    "nia_assigned": "NIA reçu (numéro provisoire)",
-    "nir_permanent": "Numéro de sécurité sociale définitif reçu",
-    "documents_collected": "Pièces justificatives réunies",
-    "s1106_completed": "Formulaire S1106 rempli",
-    "dossier_submitted": "Dossier d'ouverture de droits envoyé",
-    "submission_confirmed": "Réception du dossier confirmée",
-    "complement_requested": "Demande de complément reçue",
-    "complement_sent": "Complément envoyé",
-    "followup_message": "Relance par message sécurisé",
-    "followup_call": "Appel au 3646",
-    "complaint_filed": "Réclamation envoyée",
-    "mediator_referral": "Saisine du médiateur",
-    "rights_opened": "Attestation de droits disponible",
-    "card_requested": "Carte Vitale commandée",
-    "card_received": "Carte Vitale reçue",
-    "activation_failed": "Échec de l'activation de la carte",
-    "card_updated": "Carte mise à jour",
-    "card_activated": "Carte Vitale activée",
-    "first_reimbursement": "Premier remboursement reçu",
-    "card_lost": "Carte perdue ou volée",
-    "case_closed": "Dossier clos (abandon ou déménagement)",
-}
+def _sample_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "data" / "make_sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FR_SAMPLE_EVENTS = dict(_sample_script().FRENCH_EVENTS)
 FR_SAMPLE_TRIGGERS = {
     "birth_certificate_format": "Acte de naissance refusé (filiation, format, apostille)",
     "missing_translation": "Traduction assermentée manquante",
