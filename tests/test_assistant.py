@@ -292,3 +292,9 @@ def test_the_proposals_table_speaks_the_readers_language():
     assert list(table.columns) == ["Quoi", "Dans le fichier", "Lu comme", "Certitude", "Lignes"]
     assert not any(i18n.snake_case_words(str(v)) for v in table.to_numpy().ravel())
     assert set(table["Certitude"].str.replace(r" \(\d+\)", "", regex=True)) <= {"à vérifier", "non placé"}
+
+
+def test_a_log_of_another_process_is_told_to_bring_its_model():
+    s = suggest_mapping(ROOT / "tests" / "data" / "external" / "receipt.xes.gz")  # (a Dutch permit log)
+    assert s.counts()["sure"] == 0
+    assert any("not in the process model" in n and "process=" in n for n in s.notes)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from . import i18n
 from ._version import __version__
-from .errors import CaseLogError
+from .errors import CaseLogError, fix_for
 from .privacy import mask_text
 from .process import CARTE_VITALE, ProcessModel, check_lang
 from .read import HEADER_SYNONYMS, RawTable, read_table, toml_string
@@ -662,6 +662,15 @@ def suggest_mapping(source: str | Path, process: ProcessModel | None = None, *, 
         if header is None or header not in by_header:
             continue
         proposals += _labels(column, by_header[header].counts, process, abbreviations)
+    steps = [p for p in proposals if p.kind == "event"]
+    placed_rows = sum(p.count for p in steps if p.status != "todo")
+    all_rows = sum(p.count for p in steps)
+    if all_rows and placed_rows < all_rows / 5:
+        label = process.label.get("en") or process.name
+        give = fix_for("process=ProcessModel.from_toml(FILE)", "--process FILE")
+        notes.append(f"{all_rows - placed_rows:,} of {all_rows:,} rows have a step that is not in the process "
+                     f"model ({label}): if the log follows another process, describe it in a model file "
+                     f"(milestones, phases, synonyms) and give it with {give}")
     return MappingSuggestion(source=table.source, process=process, settings=settings, proposals=proposals,
                              notes=notes, rows=len(table.frame), shape=shape,
                              ambiguous_dates=dayfirst is None and "cannot be told" in why)
