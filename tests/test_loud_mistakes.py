@@ -182,3 +182,17 @@ def test_many_unknown_labels_name_the_most_frequent_and_count_the_rest(tmp_path)
     assert "... and 2 more unknown event labels (.failures lists every row, check 'unknown_event')." in notes
     result = run("validate", str(path))
     assert "... and 2 more unknown event labels (--details lists every row)." in result.stdout
+
+
+def test_the_summary_names_unknown_labels_in_the_readers_language(tmp_path):
+    """describe() in French names each unknown step with its rows and the closest known steps, in French."""
+    path = broken_mapping(tmp_path, '"Carte Vitale reçue" =', '"Carte vitale recue" =')
+    log = load_quietly(EXPORT, path)
+    n = sum(r["Étape"] == "Carte Vitale reçue" for _, r in rows_of_export())
+    text = str(va.describe(log, lang="fr"))
+    line = next(x for x in text.splitlines() if "« Carte Vitale reçue »" in x)
+    assert f"({n} lignes)" in line
+    assert "« Carte reçue »" in line.split(";", 1)[1]  # (card_received under its French label)
+    assert "[values.event]" in line
+    html = va.describe(log, lang="en")._repr_html_()
+    assert "Unknown step &quot;Carte Vitale reçue&quot;" in html and "&quot;Card received&quot;" in html

@@ -29,6 +29,7 @@ from . import i18n
 from .masking import printable
 from .privacy import mask_identifiers, mask_text
 from .process import CARTE_VITALE, ProcessModel, check_lang
+from .validate import unknown_labels
 
 __all__ = ["DAYS_COLUMNS", "EVENT_COLUMNS", "LogSummary", "describe", "readable", "html_table", "safe_text",
            "order_detail", "failure_value"]
@@ -242,6 +243,25 @@ class LogSummary:
         """The quality report's counts, in words (empty when nothing was set aside or flagged)."""
         return readable(self.log.quality.counts(), self.lang)
 
+    def unknown(self, shown: int = 10) -> list[str]:
+        """A sentence per step or delay-trigger label the process model does not know (the most rows first,
+        at most ``shown``), with the closest known names and the fix, in the summary's language."""
+        log, lang = self.log, self.lang
+        found = unknown_labels(log.quality.failures, log.process, getattr(log, "labels", None) or {}, limit=shown)
+        out = []
+        for rec in found.head(shown).itertuples(index=False):
+            if rec.column == "event":
+                close = [i18n.event_label(c, lang, log.process) for c in rec.closest]
+            else:
+                close = [log.process.triggers[c].label_in(lang) for c in rec.closest]
+            closest = ", ".join(f"« {c} »" if lang == "fr" else f'"{c}"' for c in close)
+            near = i18n.t("summary.unknown.near", lang, closest=closest) if close else i18n.t("summary.unknown.none", lang)
+            out.append(i18n.t(f"summary.unknown.{rec.column}", lang, label=safe_text(rec.label), rows=rec.rows,
+                              near=near))
+        if len(found) > shown:
+            out.append(i18n.t("summary.unknown.more", lang, n=len(found) - shown))
+        return out
+
     def __str__(self) -> str:
         lines = self.lines()
         checks = self.log.quality.counts()
@@ -249,6 +269,7 @@ class LogSummary:
         for rec in checks.itertuples(index=False):
             out.append(f"  {i18n.t(f'check_name.{rec.check}', self.lang):<32}{i18n.number(int(rec.count), self.lang):>8}  "
                        f"{i18n.t(f'value.action.{rec.action}', self.lang)}")
+        out += ["  " + line for line in self.unknown()]
         return "\n".join(out)
 
     def __repr__(self) -> str:
@@ -260,7 +281,9 @@ class LogSummary:
         checks = self.checks()
         if checks.empty:
             return head + f"<p>{escape(i18n.t('summary.clean', self.lang))}</p>"
-        return head + html_table(checks, caption=i18n.t("summary.checks", self.lang))
+        unknown = "".join(f"<li>{escape(line)}</li>" for line in self.unknown())
+        return head + html_table(checks, caption=i18n.t("summary.checks", self.lang)) + (
+            f"<ul>{unknown}</ul>" if unknown else "")
 
 
 def describe(log, *, lang: str = "en") -> LogSummary:

@@ -790,6 +790,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # ---- next actions (labels.py)
     'label.document': ('the requested document', 'document demandé'),
     'label.evidence_pack': ('Evidence pack', 'Dossier de preuves'),
+    'summary.unknown.event': ('Unknown step "{label}" ({rows} {rows|row|rows}); {near}. Fix: add it to the mapping\'s [values.event] table (vitale-analysis mapping proposes one).',
+        "Étape inconnue « {label} » ({rows} {rows|ligne|lignes}) ; {near}. Correction : l'ajouter à la table [values.event] de la correspondance (vitale-analysis mapping en propose une)."),
+    'summary.unknown.trigger': ('Unknown delay trigger "{label}" ({rows} {rows|row|rows}); {near}. Fix: add it to the mapping\'s [values.trigger] table (vitale-analysis mapping proposes one).',
+        "Motif de retard inconnu « {label} » ({rows} {rows|ligne|lignes}) ; {near}. Correction : l'ajouter à la table [values.trigger] de la correspondance (vitale-analysis mapping en propose une)."),
+    'summary.unknown.none': ('nothing close in the process model', 'rien de proche dans le modèle du processus'),
+    'summary.unknown.near': ('closest known: {closest}', 'noms connus les plus proches : {closest}'),
+    'summary.unknown.more': ('… and {n} more unknown {n|label|labels}.', '… et {n} {n|autre libellé inconnu|autres libellés inconnus}.'),
     # ---- mapping assistant (widgets/mapping.py)
     'ui.mapping.title': ('Mapping of {source}', 'Correspondance de {source}'),
     'ui.mapping.intro': ('The assistant read {source} and proposes how to read it: {sure} {sure|proposal|proposals} sure, {check} to check, {todo} not placed. Check the proposals marked "to check", choose a name for those "not placed" (or leave them: their rows are kept and flagged as unknown), then save the mapping.',

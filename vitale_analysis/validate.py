@@ -40,7 +40,7 @@ from .process import CARTE_VITALE, ProcessModel
 from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, read_caselog, require_columns, toml_string
 from .timeutil import NAT, AsOf, from_ns
 
-__all__ = ["validate", "validate_part", "load"]
+__all__ = ["validate", "validate_part", "load", "unknown_labels"]
 
 _BOOLEAN_ATTRIBUTES = ("born_abroad",)
 _CATEGORY_ATTRIBUTES = ("office", "channel", "route", "advisor")
@@ -792,12 +792,15 @@ def _day_order_note(unread: pd.Series, rows: np.ndarray, name: str, dayfirst: bo
 UNKNOWN_LABELS_SHOWN = 10
 
 
-def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Mapping) -> list[str]:
-    """A note per event or trigger label the process model does not know: how many rows have it,
-    the closest known names (the model's codes, its English and French labels, the mapping's own
-    labels: case, accents and punctuation loosely ignored) and the fix."""
-    notes = []
-    for check, column, kind in (("unknown_event", "event", "step"), ("unknown_trigger", "trigger", "delay trigger")):
+def unknown_labels(failures: pd.DataFrame, process: ProcessModel, own: Mapping | None = None, *,
+                   limit: int | None = None) -> pd.DataFrame:
+    """The event and trigger labels the process model does not know, most rows first: ``column``
+    (``event`` or ``trigger``), ``label``, ``rows`` and ``closest`` (up to three known names, compared
+    with the model's codes, its English and French labels and the mapping's own labels: case, accents
+    and punctuation loosely ignored); past the first ``limit`` labels of a column, ``closest`` is empty."""
+    own = own or {}
+    out = []
+    for check, column in (("unknown_event", "event"), ("unknown_trigger", "trigger")):
         counts = failures.loc[failures["check"] == check, "value"].value_counts()
         if counts.empty:
             continue
@@ -812,20 +815,36 @@ def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Map
             texts += [str(own[column][code])] if code in own.get(column, {}) else []
             for text in texts:
                 written.setdefault(text, code)
+        for i, (value, n) in enumerate(counts.items()):
+            close = ([] if limit is not None and i >= limit else
+                     list(dict.fromkeys(written[text] for text in closest_names(value, written, n=6)))[:3])
+            out.append({"column": column, "label": str(value), "rows": int(n), "closest": tuple(close)})
+    return pd.DataFrame(out, columns=["column", "label", "rows", "closest"])
+
+
+def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Mapping) -> list[str]:
+    """A note per event or trigger label the process model does not know (:func:`unknown_labels`):
+    how many rows have it, the closest known names and the fix."""
+    notes = []
+    found = unknown_labels(failures, process, own, limit=UNKNOWN_LABELS_SHOWN)
+    for column, kind, check in (("event", "step", "unknown_event"), ("trigger", "delay trigger", "unknown_trigger")):
+        mine = found[found["column"] == column]
+        if mine.empty:
+            continue
 
         def named(code: str) -> str:
             label = i18n.event_label(code, "en") if column == "event" else process.triggers[code].label_in("en")
             return f"{code} ({label})"
 
-        for value, n in counts.head(UNKNOWN_LABELS_SHOWN).items():
-            close = list(dict.fromkeys(written[text] for text in closest_names(value, written, n=6)))[:3]
+        for rec in mine.head(UNKNOWN_LABELS_SHOWN).itertuples(index=False):
+            close, value, n = list(rec.closest), rec.label, rec.rows
             hint = "closest known: " + ", ".join(map(named, close)) if close else "nothing close in the model"
             example = f", e.g. {toml_string(value)} = {toml_string(close[0])}" if close else ""
             notes.append(f"{column} {value!r}: {i18n.count(n, 'row', 'en')}, not a {kind} of the process model "
                          f"{process.name!r}; {hint}. Fix: add it to the mapping's [values.{column}] table{example}, "
                          f"or correct the file.")
-        if len(counts) > UNKNOWN_LABELS_SHOWN:
-            rest = len(counts) - UNKNOWN_LABELS_SHOWN
+        if len(mine) > UNKNOWN_LABELS_SHOWN:
+            rest = len(mine) - UNKNOWN_LABELS_SHOWN
             where = fix_for(f".failures lists every row, check {check!r}", "--details lists every row")
             notes.append(f"... and {rest:,} more unknown {column} {'label' if rest == 1 else 'labels'} ({where}).")
     return notes
