@@ -434,18 +434,18 @@ def _lifecycle_notes(frame: pd.DataFrame, lifecycle: str | None) -> list[str]:
     if lifecycle is None or lifecycle == "complete":
         return []  # (validation counts what it sets aside, and names the setting)
     if found is None:
-        return [f"lifecycle = {toml_string(lifecycle)}: the log has no {LIFECYCLE_COLUMN!r} column, so every event "
-                "keeps its name and is kept"]
+        return [(f"lifecycle = {toml_string(lifecycle)}: the log has no {LIFECYCLE_COLUMN!r} column, so every event "
+                 "keeps its name and is kept")]
     codes, cats = found
     other = np.array([fold(c) != "complete" for c in cats], dtype=bool)
     n_other = int(np.count_nonzero((codes >= 0) & np.append(other, False)[codes]))
     if lifecycle == "all":
-        return [f"lifecycle = \"all\": every event is kept under its activity's name, whatever its transition "
-                f"({n_other:,} {'is' if n_other == 1 else 'are'} not 'complete'); an activity is reached at its first "
-                "event, e.g. when it is scheduled"]
-    return [f"lifecycle = \"name+lifecycle\": each event is named activity+transition (e.g. "
-            f"{_combined_example(frame, codes, cats)!r}), so each transition is its own step; the process model "
-            "must name the steps that way"]
+        return [(f"lifecycle = \"all\": every event is kept under its activity's name, whatever its transition "
+                 f"({n_other:,} {'is' if n_other == 1 else 'are'} not 'complete'); an activity is reached at its "
+                 "first event, e.g. when it is scheduled")]
+    return [(f"lifecycle = \"name+lifecycle\": each event is named activity+transition (e.g. "
+             f"{_combined_example(frame, codes, cats)!r}), so each transition is its own step; the process model "
+             "must name the steps that way")]
 
 
 def _combined_example(frame: pd.DataFrame, codes: np.ndarray, cats: pd.Index) -> str:

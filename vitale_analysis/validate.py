@@ -725,8 +725,8 @@ def _not_complete(frame: pd.DataFrame, event_codes: np.ndarray, event_cats: pd.I
                  f"so no event left: {', '.join(repr(g) for g in gone[:10])}{' …' if len(gone) > 10 else ''}"
                  if gone else "")
     if chosen == "complete":
-        return mask, [f"lifecycle = \"complete\": {n:,} {'event' if n == 1 else 'events'} with another "
-                      f"lifecycle transition set aside ({counts}){gone_text}"]
+        return mask, [(f"lifecycle = \"complete\": {n:,} {'event' if n == 1 else 'events'} with another "
+                       f"lifecycle transition set aside ({counts}){gone_text}")]
     how = fix_for('set lifecycle = "all" (each event under its activity\'s name) or "name+lifecycle" (each '
                   'transition its own step, e.g. \'W_Completeren aanvraag+START\') in the mapping, or pass '
                   'lifecycle="all" or lifecycle="name+lifecycle" to load() / read_caselog(); lifecycle="complete" '
@@ -734,10 +734,10 @@ def _not_complete(frame: pd.DataFrame, event_codes: np.ndarray, event_cats: pd.I
                   'set lifecycle = "all" (each event under its activity\'s name) or "name+lifecycle" (each '
                   'transition its own step, e.g. \'W_Completeren aanvraag+START\') in the mapping file given with '
                   '--mapping; lifecycle = "complete" states this choice (a shorter note)')
-    return mask, [f"LIFECYCLE: the log has lifecycle transitions other than complete and no lifecycle setting was "
-                  f"chosen, so by default only complete events are kept (a step counts when it completes): "
-                  f"{n:,} {'event' if n == 1 else 'events'} set aside as lifecycle_not_complete ({counts})"
-                  f"{gone_text}. To keep them, {how}"]
+    return mask, [(f"LIFECYCLE: the log has lifecycle transitions other than complete and no lifecycle setting "
+                   f"was chosen, so by default only complete events are kept (a step counts when it completes): "
+                   f"{n:,} {'event' if n == 1 else 'events'} set aside as lifecycle_not_complete ({counts})"
+                   f"{gone_text}. To keep them, {how}")]
 
 
 def _lookalike_key(text: str) -> str:
