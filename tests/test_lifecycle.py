@@ -291,6 +291,19 @@ def test_setting_in_a_toml_mapping_and_arguments_win(tmp_path):
     assert quiet_load(path, mapping=mapping).events["event"].nunique() == 8
 
 
+def test_another_header_and_spellings_through_the_mapping(tmp_path):
+    """A CSV whose transition column is called "Transition", its spellings unified by the mapping."""
+    path = tmp_path / "export.csv"
+    _pm4py_frame().rename(columns={"lifecycle:transition": "Transition"}).to_csv(path, index=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('lifecycle = "name+lifecycle"\n[columns]\n"Transition" = "lifecycle:transition"\n'
+                       '[values."lifecycle:transition"]\n"COMPLETE" = "complete"\n', encoding="utf-8")
+    log = quiet_load(path, mapping=mapping)
+    assert log.events["event"].nunique() == 6  # the 8 steps of the file, "COMPLETE" read as "complete"
+    mapping.write_text('[columns]\n"Transition" = "lifecycle:transition"\n', encoding="utf-8")
+    assert quiet_load(path, SMALL, mapping=mapping).quality.set_aside == {"lifecycle_not_complete": 6}
+
+
 @pytest.mark.parametrize("bad, phrase", [
     ("completed", 'did you mean "complete"'),
     ("COMPLETE ONLY", '"complete", "all", "name+lifecycle"'),
