@@ -36,7 +36,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from .codes import code_width, distinct_categorical, text_codes
+from .codes import code_width, distinct_categorical, text_codes, widen
 from .csvfast import DELIMITERS, TooManyColumns, excel_sep_line, read_csv_strict, sniff_delimiter
 from . import i18n
 from .errors import CaseLogError, closest_names, fix_for, fold
@@ -457,15 +457,25 @@ def _combined_example(frame: pd.DataFrame, codes: np.ndarray, cats: pd.Index) ->
 
 
 def _name_with_lifecycle(frame: pd.DataFrame) -> pd.DataFrame:
-    """``event`` becomes ``event+transition`` where a transition is written (as written, trimmed)."""
-    codes, cats = lifecycle_codes(frame)
-    has = codes >= 0
-    if not has.any():
+    """``event`` becomes ``event+transition`` where a transition is written (as written, trimmed).
+
+    Built on the distinct (name, transition) pairs, not row by row: the result is a categorical."""
+    life, life_cats = lifecycle_codes(frame)
+    if not (life >= 0).any():
         return frame
-    names = frame["event"].astype("string").str.strip()
-    suffix = pd.Series(np.append(np.asarray(cats, dtype=object), None)[codes], index=frame.index, dtype="string")
+    names, name_cats = text_codes(frame["event"])
+    pair = widen(names) * (len(life_cats) + 1) + (widen(life) + 1)  # (a missing name stays missing)
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    labels = []
+    for key in pairs.tolist():
+        name, transition = divmod(key, len(life_cats) + 1)
+        labels.append(None if name < 0 else name_cats[name] if transition == 0
+                      else f"{name_cats[name]}+{life_cats[transition - 1]}")
+    known = {label: k for k, label in enumerate(label for label in dict.fromkeys(labels) if label is not None)}
+    lookup = np.array([known.get(label, -1) for label in labels], dtype=np.int64)
     frame = frame.copy(deep=False)
-    frame["event"] = names.where(~has | names.isna(), names + "+" + suffix)
+    frame["event"] = pd.Categorical.from_codes(lookup[inverse].astype(code_width(len(known))),
+                                               categories=pd.Index(list(known), dtype="string"), validate=False)
     return frame
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from .caselog import CHECKS, FAILURE_COLUMNS, CaseLog, QualityReport
 from .codes import (case_runs, code_width, distinct_categorical, drop_unused, first_value_per_case, labels,
                     milestone_rows, order_violation_counts, order_violations, run_starts, sort_order, text_codes,
-                    used_text_codes)
+                    used_text_codes, widen)
 from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok
@@ -719,8 +719,10 @@ def _not_complete(frame: pd.DataFrame, event_codes: np.ndarray, event_cats: pd.I
     counts = ", ".join(f"{name}: {n:,}" for name, n in per_transition.items())
     n = int(np.count_nonzero(mask))
     # Activities with no event left at all (seen only scheduled, say) vanish from the analysis: name them.
-    kept_events = set(event_codes[alive & ~mask].tolist())
-    gone = sorted({str(event_cats[k]) for k in set(event_codes[mask].tolist()) - kept_events if k >= 0})
+    n_names = len(event_cats) + 1  # (code -1, no name, counted last)
+    kept = np.bincount(widen(event_codes[alive & ~mask]) % n_names, minlength=n_names)[:-1] > 0
+    dropped = np.bincount(widen(event_codes[mask]) % n_names, minlength=n_names)[:-1] > 0
+    gone = sorted(str(event_cats[k]) for k in np.flatnonzero(dropped & ~kept))
     gone_text = (f"; {len(gone)} {'activity has' if len(gone) == 1 else 'activities have'} no complete event and "
                  f"so no event left: {', '.join(repr(g) for g in gone[:10])}{' …' if len(gone) > 10 else ''}"
                  if gone else "")
