@@ -512,7 +512,8 @@ def _row(case="A", event="registration_submitted", ts="2025-01-06 09:00", trigge
     return ",".join([case, event, ts, trigger, office, abroad])
 
 
-# check → (data rows, expected failing rows, their case ids, rows_read, rows_kept, kwargs for validate)
+# check → (data rows, expected failing rows, their case ids, rows_read, rows_kept, kwargs for validate
+# [, header when it is not HEADER])
 # Each file is otherwise clean: the planted check is the only problem found.
 PLANTED = {
     "malformed_row": (
@@ -536,6 +537,18 @@ PLANTED = {
     "empty_event": (
         [_row(), _row(event="", ts="2025-01-10 10:00"), _row(event="nir_permanent", ts="2025-01-20 11:00")],
         [2], ["A"], 3, 2, {},
+    ),
+    # A PM4Py-style CSV with a lifecycle column, no lifecycle setting: only "complete" (any case) and
+    # an empty transition are kept; the scheduled and started events (rows 2 and 3) are set aside.
+    "lifecycle_not_complete": (
+        [
+            _row() + ",complete",
+            _row(event="registration_accepted", ts="2025-01-08 10:00") + ",SCHEDULE",
+            _row(event="registration_accepted", ts="2025-01-09 10:00") + ", start ",
+            _row(event="registration_accepted", ts="2025-01-10 10:00") + ",COMPLETE",
+            _row(event="nir_permanent", ts="2025-01-20 11:00") + ",",
+        ],
+        [2, 3], ["A", "A"], 5, 3, {}, HEADER + ",lifecycle:transition",
     ),
     "missing_timestamp": (
         [
@@ -670,8 +683,8 @@ def test_every_check_has_a_planted_case():
 
 @pytest.mark.parametrize("check", list(CHECKS))
 def test_quality_check_counts_rows_and_accounting(tmp_path, check):
-    rows, bad_rows, bad_cases, rows_read, rows_kept, kw = PLANTED[check]
-    path = write(tmp_path / f"{check}.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    rows, bad_rows, bad_cases, rows_read, rows_kept, kw, *header = PLANTED[check]
+    path = write(tmp_path / f"{check}.csv", (header or [HEADER])[0] + "\n" + "\n".join(rows) + "\n")
     raw = read_caselog(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

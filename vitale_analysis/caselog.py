@@ -29,6 +29,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "malformed_row": ("set aside", "the row could not be split into the header's columns"),
     "empty_case_id": ("set aside", "no case id"),
     "empty_event": ("set aside", "no event name"),
+    "lifecycle_not_complete": ("set aside", "a lifecycle transition other than complete (e.g. scheduled, started)"),
     "missing_timestamp": ("set aside", "no timestamp"),
     "unparseable_timestamp": ("set aside", "the timestamp is not a date and time that exists"),
     "duplicate_row": ("set aside", "exact copy of an earlier row (removed, the first copy is kept)"),
@@ -52,6 +53,9 @@ FIXES: dict[str, str] = {
     "malformed_row": "look at the line in the file: a stray delimiter or quote; re-export it, or quote the cell",
     "empty_case_id": "fill in the dossier number, or delete the row if it is not a step",
     "empty_event": "fill in the step, or delete the row",
+    "lifecycle_not_complete": ("nothing to do if a step counts when it completes; to keep these events, set "
+                               "lifecycle = \"all\" (each under its activity's name) or \"name+lifecycle\" (each "
+                               "transition its own step) in the mapping, or pass lifecycle=\"all\" to load()"),
     "missing_timestamp": "fill in the date of the step",
     "unparseable_timestamp": "write the date as 31/01/2025 14:30 or 2025-01-31 14:30; check the day/month order "
                              "(dayfirst) and the notes",

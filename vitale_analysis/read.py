@@ -37,17 +37,28 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from .codes import code_width, distinct_categorical
+from .codes import code_width, distinct_categorical, text_codes, widen
 from .csvfast import DELIMITERS, TooManyColumns, excel_sep_line, read_csv_strict, sniff_delimiter
 from . import i18n
 from .errors import CaseLogError, closest_names, fix_for, fold
 from .privacy import mask_frame, mask_text
 
-__all__ = ["RawLog", "RawTable", "read_table", "read_caselog", "HEADER_SYNONYMS", "DEFAULT_LIMITS", "read_mapping", "require_columns", "number_rows", "arrow_to_frame",
-           "CANONICAL_COLUMNS", "REQUIRED_COLUMNS"]
+__all__ = ["RawLog", "RawTable", "read_table", "read_caselog", "HEADER_SYNONYMS", "DEFAULT_LIMITS", "read_mapping",
+           "require_columns", "number_rows", "arrow_to_frame", "CANONICAL_COLUMNS", "REQUIRED_COLUMNS",
+           "LIFECYCLE_COLUMN", "LIFECYCLE_CHOICES", "lifecycle_codes"]
 
 REQUIRED_COLUMNS = ("case_id", "event", "timestamp")
 CANONICAL_COLUMNS = (*REQUIRED_COLUMNS, "trigger", "note")
+
+#: The column of an event's lifecycle transition (XES ``lifecycle:transition``; PM4Py writes the same
+#: header in its CSV and Parquet exports). Map another header to it with ``columns``.
+LIFECYCLE_COLUMN = "lifecycle:transition"
+#: What the ``lifecycle`` setting accepts (see :func:`read_caselog`):
+#: ``"complete"`` keeps the events whose transition is ``complete`` (and those without one) and sets the
+#: others aside as ``lifecycle_not_complete``; ``"all"`` keeps every event under its activity's name;
+#: ``"name+lifecycle"`` keeps every event and names it ``activity+transition``. Not set: as
+#: ``"complete"``, with a note naming the setting when something was set aside.
+LIFECYCLE_CHOICES = ("complete", "all", "name+lifecycle")
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,10 @@ class RawLog:
         Column → value → the file's own label, from the mapping's ``values``
         tables (the first label of each value): what tables and charts show in
         place of the code, e.g. ``{"channel": {"ameli": "Compte ameli"}}``.
+    lifecycle : str or None
+        The ``lifecycle`` setting chosen (one of :data:`LIFECYCLE_CHOICES`), or
+        None when none was: validation then keeps ``complete`` transitions and
+        says so in a note.
 
     A plain DataFrame can be validated too; ``dataclasses.replace(raw,
     frame=...)`` keeps what was read about a frame you changed.
@@ -88,6 +103,7 @@ class RawLog:
     malformed_rows: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
     labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    lifecycle: str | None = None
 
     @classmethod
     def of(cls, raw) -> "RawLog":
@@ -165,7 +181,8 @@ _ALIASES = {
     "concept:name": "event",
     "time:timestamp": "timestamp",
 }
-_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet", "header_row", "milestone_columns"}
+_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet", "header_row", "milestone_columns",
+                 "lifecycle"}
 
 
 # --------------------------------------------------------------------------- mapping
@@ -174,8 +191,10 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
 
     It may hold ``columns`` (file header → canonical name), ``values``
     (column → {file label → vocabulary value}), ``dayfirst``, ``delimiter``,
-    ``encoding``, ``sheet``, and for a tracker (one row per dossier, a date
-    column per step) ``milestone_columns`` (date column header → event).
+    ``encoding``, ``sheet``, ``lifecycle`` (which lifecycle transitions an
+    event log's steps keep: see :data:`LIFECYCLE_CHOICES`), and for a tracker
+    (one row per dossier, a date column per step) ``milestone_columns`` (date
+    column header → event).
     """
     path = Path(path)
     if not path.exists():
@@ -239,6 +258,17 @@ def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
             raise CaseLogError(
                 f"{where}: `{key}` must be {example}, got {value!r} ({type(value).__name__}). Fix the mapping."
             )
+    value = spec.get("lifecycle")
+    if value is not None and value not in LIFECYCLE_CHOICES:
+        near = closest_names(str(value), list(LIFECYCLE_CHOICES)) if isinstance(value, str) else []
+        choices = ", ".join(toml_string(c) for c in LIFECYCLE_CHOICES)
+        raise CaseLogError(
+            f"{where}: `lifecycle` must be one of {choices}, got {value!r} ({type(value).__name__})"
+            + (f"; did you mean {toml_string(near[0])}?" if near else ".")
+            + " \"complete\" keeps the events whose lifecycle:transition is complete (an activity is reached when "
+            "it completes), \"all\" keeps every event under its activity's name, \"name+lifecycle\" makes each "
+            "transition its own step (e.g. 'W_Completeren aanvraag+START')."
+        )
     return dict(spec)
 
 
@@ -257,6 +287,7 @@ def read_caselog(
     limits: Mapping[str, int] | None = None,
     milestone_columns: Mapping[str, str] | None = None,
     header_row: int | None = None,
+    lifecycle: str | None = None,
 ) -> RawLog:
     """Read a case log into raw events with canonical column names.
 
@@ -285,8 +316,9 @@ def read_caselog(
         note says so.
     mapping : path or dict, optional
         A mapping file (JSON or TOML) holding any of ``columns``, ``values``,
-        ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``. Arguments given
-        directly win over the file.
+        ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``, ``header_row``,
+        ``milestone_columns``, ``lifecycle``. Arguments given directly win
+        over the file.
     cases : path or DataFrame, optional
         A separate cases table (one row per ``case_id``) whose columns become
         case attributes, joined on ``case_id``. The same ``columns`` mapping
@@ -310,6 +342,21 @@ def read_caselog(
         quality report then counts events, not the tracker's rows (a note
         says how many rows made how many events); ``row`` stays the
         tracker's row.
+    lifecycle : {"complete", "all", "name+lifecycle"}, optional
+        What to do with the lifecycle transitions of an event log that has
+        them (the ``lifecycle:transition`` column: XES, PM4Py's CSV and
+        Parquet exports; a work item may be SCHEDULE'd, START'ed and
+        COMPLETE'd). ``"complete"``: keep the events whose transition is
+        ``complete`` (in any case) and those without one; validation sets
+        the others aside, counted as ``lifecycle_not_complete``, so an
+        activity is reached when it completes. ``"all"``: keep every event
+        under its activity's name (an activity is then reached at its first
+        transition, e.g. its SCHEDULE). ``"name+lifecycle"``: keep every
+        event and name it ``activity+transition`` (``"W_Completeren
+        aanvraag+START"``; events without a transition keep their name),
+        after the ``values`` mapping, so each transition is its own step of
+        the process model. Not given: as ``"complete"``, and the quality
+        report's notes say what was set aside and how to choose.
 
     Returns
     -------
@@ -341,6 +388,8 @@ def read_caselog(
                                ("milestone_columns", milestone_columns)) if v is not None}
     _check_mapping(given, "read_caselog()")  # (the same types as in a mapping file)
     milestones = {**dict(spec.get("milestone_columns", {})), **dict(milestone_columns or {})}
+    lifecycle = spec.get("lifecycle") if lifecycle is None else lifecycle
+    _check_mapping({"lifecycle": lifecycle}, "read_caselog()")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
@@ -359,6 +408,9 @@ def read_caselog(
     require_columns(frame, REQUIRED_COLUMNS, name, columns)
     if values:
         frame = _map_values(frame, values, name)
+    notes = [*notes, *_lifecycle_notes(frame, lifecycle)]
+    if lifecycle == "name+lifecycle" and LIFECYCLE_COLUMN in frame.columns:
+        frame = _name_with_lifecycle(frame)
     if cases is not None:
         before = set(frame.columns)
         frame = _join_cases(frame, cases, columns, values, sheet=sheet, delimiter=delimiter, encoding=encoding, events_name=name)
@@ -366,7 +418,67 @@ def read_caselog(
     # Renamed declared attributes keep their new names.
     declared = tuple(columns.get(c, c) for c in declared)
     return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
-                  malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values))
+                  malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values),
+                  lifecycle=lifecycle)
+
+
+def lifecycle_codes(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index] | None:
+    """The lifecycle transitions of ``frame`` as ``(codes, categories)`` (trimmed text; -1: none
+    written), or None when it has no :data:`LIFECYCLE_COLUMN`."""
+    if LIFECYCLE_COLUMN not in frame.columns:
+        return None
+    codes, cats = text_codes(frame[LIFECYCLE_COLUMN])
+    return np.asarray(codes), cats
+
+
+def _lifecycle_notes(frame: pd.DataFrame, lifecycle: str | None) -> list[str]:
+    """What reading says about the lifecycle setting (validation says what ``complete`` set aside)."""
+    found = lifecycle_codes(frame)
+    if lifecycle is None or lifecycle == "complete":
+        return []  # (validation counts what it sets aside, and names the setting)
+    if found is None:
+        return [(f"lifecycle = {toml_string(lifecycle)}: the log has no {LIFECYCLE_COLUMN!r} column, so every event "
+                 "keeps its name and is kept")]
+    codes, cats = found
+    other = np.array([fold(c) != "complete" for c in cats], dtype=bool)
+    n_other = int(np.count_nonzero((codes >= 0) & np.append(other, False)[codes]))
+    if lifecycle == "all":
+        return [(f"lifecycle = \"all\": every event is kept under its activity's name, whatever its transition "
+                 f"({n_other:,} {'is' if n_other == 1 else 'are'} not 'complete'); an activity is reached at its "
+                 "first event, e.g. when it is scheduled")]
+    return [(f"lifecycle = \"name+lifecycle\": each event is named activity+transition (e.g. "
+             f"{_combined_example(frame, codes, cats)!r}), so each transition is its own step; the process model "
+             "must name the steps that way")]
+
+
+def _combined_example(frame: pd.DataFrame, codes: np.ndarray, cats: pd.Index) -> str:
+    hit = np.flatnonzero(codes >= 0)
+    if not len(hit):
+        return "W_Completeren aanvraag+START"
+    return f"{str(frame['event'].iloc[hit[0]]).strip()}+{cats[codes[hit[0]]]}"
+
+
+def _name_with_lifecycle(frame: pd.DataFrame) -> pd.DataFrame:
+    """``event`` becomes ``event+transition`` where a transition is written (as written, trimmed).
+
+    Built on the distinct (name, transition) pairs, not row by row: the result is a categorical."""
+    life, life_cats = lifecycle_codes(frame)
+    if not (life >= 0).any():
+        return frame
+    names, name_cats = text_codes(frame["event"])
+    pair = widen(names) * (len(life_cats) + 1) + (widen(life) + 1)  # (a missing name stays missing)
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    labels = []
+    for key in pairs.tolist():
+        name, transition = divmod(key, len(life_cats) + 1)
+        labels.append(None if name < 0 else name_cats[name] if transition == 0
+                      else f"{name_cats[name]}+{life_cats[transition - 1]}")
+    known = {label: k for k, label in enumerate(label for label in dict.fromkeys(labels) if label is not None)}
+    lookup = np.array([known.get(label, -1) for label in labels], dtype=np.int64)
+    frame = frame.copy(deep=False)
+    frame["event"] = pd.Categorical.from_codes(lookup[inverse].astype(code_width(len(known))),
+                                               categories=pd.Index(list(known), dtype="string"), validate=False)
+    return frame
 
 
 @dataclass(frozen=True)

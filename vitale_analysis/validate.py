@@ -32,12 +32,13 @@ import pandas as pd
 from .caselog import CHECKS, FAILURE_COLUMNS, CaseLog, QualityReport
 from .codes import (case_runs, code_width, distinct_categorical, drop_unused, first_value_per_case, labels,
                     milestone_rows, order_violation_counts, order_violations, run_starts, sort_order, text_codes,
-                    used_text_codes)
+                    used_text_codes, widen)
 from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok
 from .process import CARTE_VITALE, ProcessModel
-from .read import CANONICAL_COLUMNS, REQUIRED_COLUMNS, RawLog, read_caselog, require_columns, toml_string
+from .read import (CANONICAL_COLUMNS, LIFECYCLE_COLUMN, REQUIRED_COLUMNS, RawLog, lifecycle_codes, read_caselog,
+                   require_columns, toml_string)
 from .timeutil import NAT, AsOf, from_ns
 
 __all__ = ["validate", "validate_part", "load", "unknown_labels"]
@@ -442,6 +443,11 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
 
     set_aside(case_codes < 0, "empty_case_id", "case_id", lambda idx: raw_text("case_id", idx).to_numpy())
     set_aside(event_codes < 0, "empty_event", "event", lambda idx: raw_text("event", idx).to_numpy())
+    if raw.lifecycle in (None, "complete"):
+        not_complete, life_notes = _not_complete(frame, event_codes, event_cats, alive, raw.lifecycle)
+        notes.extend(life_notes)
+        set_aside(not_complete, "lifecycle_not_complete", LIFECYCLE_COLUMN,
+                  lambda idx: raw_text(LIFECYCLE_COLUMN, idx).to_numpy())
 
     # Timestamps, as int64 nanoseconds (naive local time, or UTC).
     everyone = bool(alive.all())  # (the usual case: no row lost so far, nothing to gather)
@@ -693,6 +699,47 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         )
     return CaseLog(events=events, quality=report, process=process, case_attributes=case_attributes,
                    labels=raw.labels)
+
+
+def _not_complete(frame: pd.DataFrame, event_codes: np.ndarray, event_cats: pd.Index, alive: np.ndarray,
+                  chosen: str | None) -> tuple[np.ndarray, list[str]]:
+    """The rows whose lifecycle transition is written and is not ``complete`` (any case), and the
+    note saying what setting them aside means (None: no setting was chosen, so say how to choose)."""
+    found = lifecycle_codes(frame)
+    if found is None:
+        note = (["lifecycle = \"complete\": the log has no 'lifecycle:transition' column, so every event is kept"]
+                if chosen == "complete" else [])
+        return np.zeros(len(frame), dtype=bool), note
+    codes, cats = found
+    other = np.array([str(c).strip().casefold() != "complete" for c in cats], dtype=bool)
+    mask = (codes >= 0) & np.append(other, False)[codes] & alive
+    if not mask.any():
+        return mask, []
+    per_transition = pd.Series(np.asarray(cats, dtype=object)[codes[mask]]).value_counts()
+    counts = ", ".join(f"{name}: {n:,}" for name, n in per_transition.items())
+    n = int(np.count_nonzero(mask))
+    # Activities with no event left at all (seen only scheduled, say) vanish from the analysis: name them.
+    n_names = len(event_cats) + 1  # (code -1, no name, counted last)
+    kept = np.bincount(widen(event_codes[alive & ~mask]) % n_names, minlength=n_names)[:-1] > 0
+    dropped = np.bincount(widen(event_codes[mask]) % n_names, minlength=n_names)[:-1] > 0
+    gone = sorted(str(event_cats[k]) for k in np.flatnonzero(dropped & ~kept))
+    gone_text = (f"; {len(gone)} {'activity has' if len(gone) == 1 else 'activities have'} no complete event and "
+                 f"so no event left: {', '.join(repr(g) for g in gone[:10])}{' …' if len(gone) > 10 else ''}"
+                 if gone else "")
+    if chosen == "complete":
+        return mask, [(f"lifecycle = \"complete\": {n:,} {'event' if n == 1 else 'events'} with another "
+                       f"lifecycle transition set aside ({counts}){gone_text}")]
+    how = fix_for('set lifecycle = "all" (each event under its activity\'s name) or "name+lifecycle" (each '
+                  'transition its own step, e.g. \'W_Completeren aanvraag+START\') in the mapping, or pass '
+                  'lifecycle="all" or lifecycle="name+lifecycle" to load() / read_caselog(); lifecycle="complete" '
+                  'states this choice (a shorter note)',
+                  'set lifecycle = "all" (each event under its activity\'s name) or "name+lifecycle" (each '
+                  'transition its own step, e.g. \'W_Completeren aanvraag+START\') in the mapping file given with '
+                  '--mapping; lifecycle = "complete" states this choice (a shorter note)')
+    return mask, [(f"LIFECYCLE: the log has lifecycle transitions other than complete and no lifecycle setting "
+                   f"was chosen, so by default only complete events are kept (a step counts when it completes): "
+                   f"{n:,} {'event' if n == 1 else 'events'} set aside as lifecycle_not_complete ({counts})"
+                   f"{gone_text}. To keep them, {how}")]
 
 
 def _lookalike_key(text: str) -> str:
@@ -1008,6 +1055,7 @@ def load(
     limits: Mapping[str, int] | None = None,
     milestone_columns: Mapping[str, str] | None = None,
     header_row: int | None = None,
+    lifecycle: str | None = None,
 ) -> CaseLog:
     """Read and validate a case log in one call (for notebooks).
 
@@ -1023,5 +1071,5 @@ def load(
     """
     raw = read_caselog(source, columns=columns, values=values, dayfirst=dayfirst, sheet=sheet, mapping=mapping,
                        cases=cases, delimiter=delimiter, encoding=encoding, limits=limits,
-                       milestone_columns=milestone_columns, header_row=header_row)
+                       milestone_columns=milestone_columns, header_row=header_row, lifecycle=lifecycle)
     return _validate(raw, process, as_of=as_of, dayfirst=None, allow_empty=False, stacklevel=3)
