@@ -75,6 +75,10 @@ class RawLog:
         Column → value → the file's own label, from the mapping's ``values``
         tables (the first label of each value): what tables and charts show in
         place of the code, e.g. ``{"channel": {"ameli": "Compte ameli"}}``.
+    not_personal : tuple of str
+        Columns (canonical names) the mapping declares not personal: their
+        social-security-shaped values (e.g. case ids that are epoch
+        milliseconds) are shown in full, except those that pass the NIR key.
 
     A plain DataFrame can be validated too; ``dataclasses.replace(raw,
     frame=...)`` keeps what was read about a frame you changed.
@@ -87,6 +91,7 @@ class RawLog:
     malformed_rows: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
     labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    not_personal: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, raw) -> "RawLog":
@@ -164,7 +169,8 @@ _ALIASES = {
     "concept:name": "event",
     "time:timestamp": "timestamp",
 }
-_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet", "header_row", "milestone_columns"}
+_MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet", "header_row", "milestone_columns",
+                 "not_personal"}
 
 
 # --------------------------------------------------------------------------- mapping
@@ -174,7 +180,8 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     It may hold ``columns`` (file header → canonical name), ``values``
     (column → {file label → vocabulary value}), ``dayfirst``, ``delimiter``,
     ``encoding``, ``sheet``, and for a tracker (one row per dossier, a date
-    column per step) ``milestone_columns`` (date column header → event).
+    column per step) ``milestone_columns`` (date column header → event), and
+    ``not_personal`` (canonical column names whose ids are shown in full).
     """
     path = Path(path)
     if not path.exists():
@@ -223,6 +230,14 @@ def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
                 f"{where}: milestone_columns.{header!r} must name the step its dates record, as text "
                 f"(e.g. \"rights_opened\"), got {target!r}."
             )
+    if "not_personal" in spec and spec["not_personal"] is not None:
+        declared = spec["not_personal"]
+        if (isinstance(declared, (str, bytes, Mapping)) or not isinstance(declared, (list, tuple))
+                or not all(isinstance(c, str) and c.strip() for c in declared)):
+            raise CaseLogError(
+                f"{where}: `not_personal` must be a list of column names as text, after renaming (e.g. "
+                f"not_personal = [\"case_id\"]), got {declared!r} ({type(declared).__name__}). Fix the mapping."
+            )
     # Settings of the wrong type would be read as something else: "false" is a true value in Python.
     expected = {"dayfirst": (bool, "true or false (without quotes)"),
                 "delimiter": (str, "one of \";\", \",\" or a tab"),
@@ -256,6 +271,7 @@ def read_caselog(
     limits: Mapping[str, int] | None = None,
     milestone_columns: Mapping[str, str] | None = None,
     header_row: int | None = None,
+    not_personal: list[str] | tuple[str, ...] | None = None,
 ) -> RawLog:
     """Read a case log into raw events with canonical column names.
 
@@ -309,6 +325,15 @@ def read_caselog(
         quality report then counts events, not the tracker's rows (a note
         says how many rows made how many events); ``row`` stays the
         tracker's row.
+    not_personal : list of str, optional
+        Columns (canonical names, after renaming) that hold no personal
+        data, e.g. ``["case_id"]`` when case ids are 13-digit epoch
+        milliseconds: their values are shown in full in the quality report,
+        the report, the widgets and the command line, where any number shaped
+        like a social security number is otherwise masked. A value that
+        passes the NIR key check (a real NIR) stays masked all the same, and
+        a declared column that holds NIRs gets a warning. Joins the
+        mapping's list.
 
     Returns
     -------
@@ -337,9 +362,11 @@ def read_caselog(
     encoding = spec.get("encoding") if encoding is None else encoding
     given = {k: v for k, v in (("dayfirst", dayfirst), ("sheet", sheet), ("delimiter", delimiter),
                                ("encoding", encoding), ("header_row", header_row),
-                               ("milestone_columns", milestone_columns)) if v is not None}
+                               ("milestone_columns", milestone_columns), ("not_personal", not_personal))
+             if v is not None}
     _check_mapping(given, "read_caselog()")  # (the same types as in a mapping file)
     milestones = {**dict(spec.get("milestone_columns", {})), **dict(milestone_columns or {})}
+    not_personal = tuple(dict.fromkeys(c.strip() for c in [*(spec.get("not_personal") or ()), *(not_personal or ())]))
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
@@ -364,8 +391,16 @@ def read_caselog(
         declared = (*declared, *(c for c in frame.columns if c not in before))
     # Renamed declared attributes keep their new names.
     declared = tuple(columns.get(c, c) for c in declared)
+    missing = [c for c in not_personal if c not in frame.columns or c == "row"]
+    if missing:
+        found = [c for c in frame.columns if c != "row"]
+        raise CaseLogError(
+            f"{name}: not_personal names column(s) {missing} that the log does not have. Columns (after "
+            f"renaming) are: {found}. Fix: use these names in not_personal, e.g. [\"case_id\"]."
+        )
     return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
-                  malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values))
+                  malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values),
+                  not_personal=not_personal)
 
 
 def _tracker_events(frame: pd.DataFrame, milestones: Mapping[str, str], name: str) -> tuple[pd.DataFrame, str]:
