@@ -8,9 +8,12 @@ year of birth and the key stay, the rest becomes dots: ``2 95 •• •• •�
 :mod:`vitale_analysis.masking` for the forms recognised. Other identifiers
 (``D000123``) are shown as they are.
 
-:func:`nir_columns` finds the columns that hold such numbers, :func:`nir_key_ok`
-checks a 15-character number's key (``python-stdnum``); :func:`mask_frame`
-masks a whole table for display. (:func:`~vitale_analysis.sharing.pseudonymise`
+:func:`nir_columns` finds the columns that hold such numbers, as their keys
+show, :func:`nir_key_ok` checks a 15-character number's key (``python-stdnum``);
+:func:`mask_frame` masks a whole table for display. Ids that only look like a
+NIR (13-digit epoch milliseconds) are masked too, unless the mapping declares
+their column ``not_personal``: :func:`shown_numbers` lists those that may then
+be shown (never one that passes the NIR key). (:func:`~vitale_analysis.sharing.pseudonymise`
 replaces identifying columns by salted-hash tokens.) Whether a number is an
 NIA or a permanent NIR is never guessed from its digits (see DOMAIN.md).
 """

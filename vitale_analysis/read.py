@@ -300,8 +300,9 @@ def read_caselog(
         note says so.
     mapping : path or dict, optional
         A mapping file (JSON or TOML) holding any of ``columns``, ``values``,
-        ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``. Arguments given
-        directly win over the file.
+        ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``, ``header_row``,
+        ``milestone_columns``, ``not_personal``. Arguments given directly win
+        over the file (``not_personal`` lists are joined).
     cases : path or DataFrame, optional
         A separate cases table (one row per ``case_id``) whose columns become
         case attributes, joined on ``case_id``. The same ``columns`` mapping
