@@ -282,3 +282,15 @@ def test_not_personal_argument_checked_and_unknown_columns_named(tmp_path):
     raw = read_caselog(path, mapping={"not_personal": ["case_id"]}, not_personal=["event"])
     assert raw.not_personal == ("case_id", "event")
     assert "not_personal" in va.read_caselog.__doc__
+
+
+def test_case_table_and_mask_frame_show_declared_ids(tmp_path):
+    path = _epoch_log(tmp_path)
+    masked = va.case_table(_load_quiet(path), as_of="2025-03-31")
+    assert not any(number in masked._repr_html_() for number in EPOCH)
+    log = _load_quiet(path, not_personal=["case_id"])
+    shown = va.case_table(log, as_of="2025-03-31")
+    assert all(number in shown._repr_html_() for number in EPOCH)
+    frame = pd.DataFrame({"case_id": EPOCH, "nir": [nir("1850575123456")] * 3})
+    out = va.mask_frame(frame, log.unmasked)
+    assert out["case_id"].tolist() == EPOCH and out["nir"].tolist() == ["1 85 •• •• ••• ••• 73"] * 3

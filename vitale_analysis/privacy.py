@@ -20,6 +20,8 @@ NIA or a permanent NIR is never guessed from its digits (see DOMAIN.md).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -39,21 +41,23 @@ __all__ = [
     "SEX_DIGITS",
 ]
 
-def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def mask_frame(frame: pd.DataFrame, shown: Collection[str] = ()) -> pd.DataFrame:
     """A copy for display: every social-security-like number in any text column masked.
 
     Notebooks wrap the tables they show in it, so that a log whose case ids are
-    NIRs never puts a full number in a stored output.
+    NIRs never puts a full number in a stored output. ``shown``: numbers left as
+    they are (a log's :attr:`~vitale_analysis.CaseLog.unmasked`: ids declared not personal).
     """
     out = frame.copy()
     for column in out.columns:
         values = out[column]
         if values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
-            masked = mask_identifiers(values)
+            masked = mask_identifiers(values, shown)
             if masked is not values:
                 out[column] = masked.to_numpy()
     if out.index.dtype == object or isinstance(out.index.dtype, pd.StringDtype):
-        out.index = pd.Index(mask_identifiers(pd.Series(out.index, dtype=object)).to_numpy(), name=out.index.name)
+        out.index = pd.Index(mask_identifiers(pd.Series(out.index, dtype=object), shown).to_numpy(),
+                             name=out.index.name)
     return out
 
 
