@@ -305,4 +305,6 @@ def _merge_reports(reports: list[QualityReport], source: str) -> QualityReport:
         last_event=max(lasts) if lasts else None,
         time_zone=zones[0] if zones else "",
         notes=notes,
+        not_personal=reports[0].not_personal,
+        unmasked=frozenset().union(*(r.unmasked for r in reports)),
     )

@@ -100,6 +100,13 @@ class QualityReport:
         ``"naive (local wall-clock time)"`` or ``"UTC (converted from offsets)"``.
     notes : list of str
         How the file was read and what was assumed (e.g. day-first dates).
+    not_personal : tuple of str
+        The columns the mapping declared not personal (``not_personal``).
+    unmasked : frozenset of str
+        Their social-security-shaped values that are shown in full (compact
+        form; those passing the NIR key are not among them): ``failures``,
+        the reprs, the report, the widgets and the command line leave these
+        numbers as written and mask every other one.
     """
 
     source: str
@@ -114,6 +121,8 @@ class QualityReport:
     time_zone: str = ""
     notes: list[str] = field(default_factory=list)
     plausible_end: Any = None  # the latest time not flagged future_timestamp (None: last_event)
+    not_personal: tuple[str, ...] = ()
+    unmasked: frozenset[str] = frozenset()
 
     @property
     def n_set_aside(self) -> int:
@@ -153,7 +162,7 @@ class QualityReport:
         """The report in a few lines (its ``repr``); ``more`` is the line that says where the details are
         (the command line names its own options there)."""
         lines = [
-            f"QualityReport for {mask_text(self.source)}",
+            f"QualityReport for {mask_text(self.source, self.unmasked)}",
             f"  rows read {self.rows_read:,} = kept {self.rows_kept:,} + set aside {self.n_set_aside:,}",
             f"  cases {self.n_cases:,}; events from {fmt_time(self.first_event)} to {fmt_time(self.last_event)}"
             f"; times {self.time_zone}",
@@ -167,13 +176,13 @@ class QualityReport:
                 lines.append(f"  {rec.check:<{width}}  {rec.count:>7,}  {rec.action:<9}  {rec.description}")
             lines.append(f"  {more}")
         for note in self.notes:
-            lines.append(f"  note: {mask_text(note)}")
+            lines.append(f"  note: {mask_text(note, self.unmasked)}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         counts = self.counts()
         head = (
-            f"<p><b>Quality report</b> for <code>{escape(mask_text(self.source))}</code>: "
+            f"<p><b>Quality report</b> for <code>{escape(mask_text(self.source, self.unmasked))}</code>: "
             f"{self.rows_read:,} rows read = {self.rows_kept:,} kept + {self.n_set_aside:,} set aside; "
             f"{self.n_cases:,} cases, events from {escape(fmt_time(self.first_event))} "
             f"to {escape(fmt_time(self.last_event))} ({escape(self.time_zone)}).</p>"
@@ -185,7 +194,7 @@ class QualityReport:
                 "<p><code>.failures</code> lists every problem with its row, case, column and value; "
                 "<code>.set_aside_rows</code> holds the rows set aside.</p>"
             )
-        notes = "".join(f"<li>{escape(mask_text(n))}</li>" for n in self.notes)
+        notes = "".join(f"<li>{escape(mask_text(n, self.unmasked))}</li>" for n in self.notes)
         return head + body + (f"<ul>{notes}</ul>" if notes else "")
 
 
@@ -221,6 +230,18 @@ class CaseLog:
         ``future_timestamp`` (a typo like 2099) are left out."""
         end = self.quality.plausible_end
         return self.events["timestamp"].max() if end is None or pd.isna(end) else end
+
+    @property
+    def not_personal(self) -> tuple[str, ...]:
+        """The columns the mapping declared not personal (``not_personal = ["case_id"]``)."""
+        return self.quality.not_personal
+
+    @property
+    def unmasked(self) -> frozenset[str]:
+        """The numbers shown in full: the social-security-shaped values of the columns declared not
+        personal, but those passing the NIR key (real NIRs stay masked). Pass it as ``shown`` to
+        :func:`~vitale_analysis.privacy.mask_text` and the display functions."""
+        return self.quality.unmasked
 
     @property
     def aware(self) -> bool:

@@ -211,7 +211,8 @@ class CaseTable:
                 f"process {self._process.name!r} → .to_frame() for a DataFrame")
 
     def _repr_html_(self) -> str:
-        return f"<p>{escape(repr(self))}</p>" + mask_frame(self._frame.head(10))._repr_html_()
+        shown = self._log.unmasked if self._log is not None else ()
+        return f"<p>{escape(repr(self))}</p>" + mask_frame(self._frame.head(10), shown)._repr_html_()
 
 
 def as_case_table(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str | None = None) -> CaseTable:

@@ -46,9 +46,10 @@ EXIT_MOSTLY_SET_ASIDE = 3
 DETAILS_SHOWN = 1000
 
 
-def _say(text: str, file=None) -> None:
-    """Print, with any social-security-like number masked (a file name, a label, a value)."""
-    print(mask_text(str(text)), file=file)
+def _say(text: str, file=None, shown=()) -> None:
+    """Print, with any social-security-like number masked (a file name, a label, a value), but the
+    ids the mapping declared not personal (``shown``: the log's ``unmasked``)."""
+    print(mask_text(str(text), shown), file=file)
 
 
 def bundled_sample() -> Path:
@@ -88,7 +89,7 @@ def quality_text(log, lang: str = "en") -> str:
     """The quality report in a few lines, in ``lang``; in English with how the file was read (the notes)."""
     lines = [str(describe(log, lang=lang))]
     if lang == "en":  # (the reader's notes are written in English)
-        lines += [f"  {mask_text(note)}" for note in log.quality.notes]
+        lines += [f"  {mask_text(note, log.unmasked)}" for note in log.quality.notes]
     return "\n".join(lines)
 
 
@@ -158,7 +159,7 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
 def _cmd_summary(args) -> int:
     source, log = _load(args)
     _say(i18n.t("cli.source", args.lang, source=source))
-    _say(summary_text(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days))
+    _say(summary_text(log, as_of=args.as_of, lang=args.lang, followup_days=args.followup_days), shown=log.unmasked)
     return 0
 
 
@@ -222,10 +223,10 @@ def _cmd_validate(args) -> int:
     _, log = _load(args)
     quality = log.quality
     _say(quality.summary(more="→ --details lists every problem (row, dossier, column, value) with its fix; "
-                              "--details-csv FILE writes them as CSV."))
+                              "--details-csv FILE writes them as CSV."), shown=log.unmasked)
     if args.details:
         _say("")
-        _say(details_text(quality))
+        _say(details_text(quality), shown=log.unmasked)
     if args.details_csv:
         path = Path(args.details_csv)
         try:

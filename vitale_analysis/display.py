@@ -18,7 +18,7 @@ table as HTML, escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -48,14 +48,16 @@ _CODED = {"reason": "reason.", "waiting_on": "value.waiting_on.", "status": "val
 _INTEGER_COLUMNS = ("n", "n_finished", "n_open", "n_closed", "n_no_duration", "events", "cases_affected", "count")
 
 
-def safe_text(value) -> str:
-    """Text for a reader: social-security-like numbers masked, control characters shown as \ufffd."""
-    return printable(mask_text(str(value)))
+def safe_text(value, shown: Collection[str] = ()) -> str:
+    """Text for a reader: social-security-like numbers masked (but those in ``shown``: the ids a
+    mapping declared not personal, :attr:`CaseLog.unmasked`), control characters shown as \ufffd."""
+    return printable(mask_text(str(value), shown))
 
 
 def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = None,
              labels: Mapping[str, Mapping] | None = None, days_columns=DAYS_COLUMNS, share_columns=("share",),
-             numbers: bool = False, headers: Mapping[str, str] | None = None) -> pd.DataFrame:
+             numbers: bool = False, headers: Mapping[str, str] | None = None,
+             shown: Collection[str] = ()) -> pd.DataFrame:
     """A copy of ``frame`` in words, with readable headers.
 
     * ``case_id``: masked where it looks like a social security number;
@@ -71,6 +73,8 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
     ``headers`` (column → header) overrides the catalogue's headers. ``process`` defaults to the
     Carte Vitale model unless ``frame.attrs["process"]`` names another (then phases keep their keys);
     ``labels`` to ``frame.attrs["labels"]`` (the summaries put the mapping's labels there).
+    ``shown``: numbers left unmasked (the log's :attr:`~vitale_analysis.CaseLog.unmasked`: ids the
+    mapping declared not personal).
     """
     check_lang(lang)
     if process is None and frame.attrs.get("process") in (None, CARTE_VITALE.name):
@@ -81,7 +85,7 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
     for column in out.columns:
         values = out[column]
         if column == "case_id":
-            out[column] = mask_identifiers(values).astype(object).map(lambda v: "" if pd.isna(v) else printable(str(v)))
+            out[column] = mask_identifiers(values, shown).astype(object).map(lambda v: "" if pd.isna(v) else printable(str(v)))
         elif column in days_columns:
             floats = values.astype(float)
             if numbers:
@@ -97,11 +101,11 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
         elif column in ("phase", "current_phase") and process is not None:
             known = set(process.phase_keys)
             out[column] = values.astype(object).map(
-                lambda v: "" if pd.isna(v) else process.phase(v).label_in(lang) if v in known else safe_text(v))
+                lambda v: "" if pd.isna(v) else process.phase(v).label_in(lang) if v in known else safe_text(v, shown))
         elif column in EVENT_COLUMNS:
             own = labels.get("event")
             out[column] = values.astype(object).map(
-                lambda v: "" if pd.isna(v) else safe_text(i18n.event_label(v, lang, labels=own)))
+                lambda v: "" if pd.isna(v) else safe_text(i18n.event_label(v, lang, labels=own), shown))
         elif column == "trigger":
             own = labels.get("trigger") or {}
             out[column] = values.astype(object).map(lambda v: "" if pd.isna(v) else safe_text(
@@ -111,12 +115,12 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
             prefix = _CODED[column]
             out[column] = values.astype(object).map(
                 lambda v: "" if pd.isna(v) else i18n.t(prefix + str(v), lang) if i18n.has(prefix + str(v))
-                else safe_text(v))
+                else safe_text(v, shown))
         elif column == "description" and "check" in frame.columns:
-            out[column] = [i18n.t(f"check.{c}", lang) if i18n.has(f"check.{c}") else safe_text(d)
+            out[column] = [i18n.t(f"check.{c}", lang) if i18n.has(f"check.{c}") else safe_text(d, shown)
                            for c, d in zip(frame["check"].astype(object), values.astype(object))]
         elif column == "value" and "check" in frame.columns:
-            out[column] = [failure_value(c, v, lang, labels.get("event"))
+            out[column] = [failure_value(c, v, lang, labels.get("event"), shown)
                            for c, v in zip(frame["check"].astype(object), values.astype(object))]
         elif column == "column" and "check" in frame.columns:
             out[column] = values.astype(object).map(lambda v: _column_header(v, lang))
@@ -130,7 +134,7 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
             out[column] = values.astype(object).map(
                 lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
                 else i18n.value_label(column, v, lang, labels) if not isinstance(v, str) or column in labels
-                or i18n.has(f"value.{column}.{v}") else safe_text(v))
+                or i18n.has(f"value.{column}.{v}") else safe_text(v, shown))
     names = {**i18n.headers(lang), **(headers or {})}
     return out.rename(columns=names)
 
@@ -139,7 +143,7 @@ _TIE = re.compile(r"^(\w+) and (\w+) at (.+)$")
 _BEFORE = re.compile(r"^(\w+) before (\w+)$")
 
 
-def failure_value(check, value, lang: str, labels: Mapping | None = None) -> str:
+def failure_value(check, value, lang: str, labels: Mapping | None = None, shown: Collection[str] = ()) -> str:
     """The ``value`` of a quality failure as a reader sees it: event names with their labels, and the
     checks' own sentences (``"a and b at …"``, ``"a before b"``) in ``lang``; masked."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -149,12 +153,12 @@ def failure_value(check, value, lang: str, labels: Mapping | None = None) -> str
     if check == "same_time_tie" and (m := _TIE.match(text)):
         at = pd.Timestamp(m.group(3)) if _is_time(m.group(3)) else None
         when = i18n.date_time(pd.Series([at]), lang).iloc[0] if at is not None else m.group(3)
-        return safe_text(i18n.t("failure.tie", lang, a=label(m.group(1)), b=label(m.group(2)), at=when))
+        return safe_text(i18n.t("failure.tie", lang, a=label(m.group(1)), b=label(m.group(2)), at=when), shown)
     if check == "order_violation" and (m := _BEFORE.match(text)):
-        return safe_text(i18n.t("failure.before", lang, a=label(m.group(1)), b=label(m.group(2))))
+        return safe_text(i18n.t("failure.before", lang, a=label(m.group(1)), b=label(m.group(2))), shown)
     if check in ("duplicate_row", "after_as_of", "same_time_tie") and i18n.has(f"event.{text}"):
-        return safe_text(label(text))
-    return safe_text(text)
+        return safe_text(label(text), shown)
+    return safe_text(text, shown)
 
 
 def _is_time(text: str) -> bool:
@@ -210,11 +214,11 @@ _TABLE_CSS = (
 
 
 def html_table(frame: pd.DataFrame, *, caption: str | None = None, css: bool = True,
-               classes: str = "vitale-data") -> str:
-    """A readable table as HTML: every text cell masked and escaped; ``caption`` says what it shows."""
+               classes: str = "vitale-data", shown: Collection[str] = ()) -> str:
+    """A readable table as HTML: every text cell masked (but ``shown``) and escaped; ``caption`` says what it shows."""
     if frame.empty:
         return ""
-    safe = frame.map(lambda v: safe_text(v) if isinstance(v, str) else v)
+    safe = frame.map(lambda v: safe_text(v, shown) if isinstance(v, str) else v)
     html = safe.to_html(index=False, border=0, escape=True, na_rep="", classes=classes)
     if caption:
         html = html.replace(">\n  <thead>", f">\n  <caption>{escape(safe_text(caption))}</caption>\n  <thead>", 1)

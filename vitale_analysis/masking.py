@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -92,8 +93,11 @@ def looks_like_nir(value) -> bool:
     return isinstance(value, str) and bool(NIR_PATTERN.fullmatch(value.strip(SPACES)))
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, shown: Collection[str] = ()) -> str:
     """Mask every social-security-like number inside a text; the rest is unchanged.
+
+    ``shown``: numbers (as :func:`compact_nir` writes them) to leave as written, the ids a
+    mapping declared not personal (:attr:`CaseLog.unmasked <vitale_analysis.CaseLog.unmasked>`).
 
     Examples
     --------
@@ -103,12 +107,37 @@ def mask_text(text: str) -> str:
     'n°\\xa01 84 •• •• ••• ••• 46'
     >>> mask_text("NIR184127645108946")
     'NIR1 84 •• •• ••• ••• 46'
+    >>> mask_text("dossiers 1712345678901 and 1712345678902", shown={"1712345678901"})
+    'dossiers 1712345678901 and 1 71 •• •• ••• •••'
     """
-    return NIR_PATTERN.sub(_mask_number, text)
+    if not shown:
+        return NIR_PATTERN.sub(_mask_number, text)
+    return NIR_PATTERN.sub(lambda m: _mask_unless_shown(m, shown), text)
 
 
-def mask_identifier(value) -> str:
-    """The text of an identifier with any social-security-like number masked.
+_SEPARATOR_RUN = re.compile("([" + re.escape(SEPARATORS) + "]+)")
+
+
+def _mask_unless_shown(match: re.Match, shown: Collection[str]) -> str:
+    """A number left as written when it is in ``shown``. A run may also hold a shown number
+    beside other digits (``row 4  1712345678901``: 14 digits in all): the shown number, between
+    separators, stays and the rest is masked on its own."""
+    text = match.group(0)
+    if compact_nir(text) in shown:
+        return text
+    parts = _SEPARATOR_RUN.split(text)  # digit groups at even positions, separators between
+    n = len(parts)
+    for size in range(n - (2 if n > 1 else 0), 0, -2):  # the longest run of whole groups first
+        for start in range(0, n - size + 1, 2):
+            middle = "".join(parts[start:start + size])
+            if compact_nir(middle) in shown:
+                left, right = "".join(parts[:start]), "".join(parts[start + size:])
+                return mask_text(left, shown) + middle + mask_text(right, shown)
+    return _mask_number(match)
+
+
+def mask_identifier(value, shown: Collection[str] = ()) -> str:
+    """The text of an identifier with any social-security-like number masked (but those in ``shown``).
 
     Examples
     --------
@@ -121,7 +150,7 @@ def mask_identifier(value) -> str:
     """
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return mask_text(str(value))
+    return mask_text(str(value), shown)
 
 
 def maybe_nir(text: pd.Series) -> np.ndarray:
@@ -140,7 +169,7 @@ def maybe_nir(text: pd.Series) -> np.ndarray:
     return pc.fill_null(pc.match_substring_regex(arr, _RE2_RUN), False).to_numpy(zero_copy_only=False)
 
 
-def mask_identifiers(values: pd.Series) -> pd.Series:
+def mask_identifiers(values: pd.Series, shown: Collection[str] = ()) -> pd.Series:
     """:func:`mask_identifier` over a column; a vectorised search first, as most ids are not NIRs.
 
     Returns ``values`` itself when nothing needs masking.
@@ -151,6 +180,9 @@ def mask_identifiers(values: pd.Series) -> pd.Series:
         hit[hit] = text[hit].str.contains(NIR_PATTERN, na=False).to_numpy(dtype=bool)
     if not hit.any():
         return values
+    masked = [mask_text(v, shown) for v in text[hit]]
+    if shown and all(m == v for m, v in zip(masked, text[hit])):
+        return values
     out = values.astype(object).copy()
-    out[hit] = [mask_text(v) for v in text[hit]]
+    out[hit] = masked
     return out

@@ -8,20 +8,25 @@ year of birth and the key stay, the rest becomes dots: ``2 95 •• •• •�
 :mod:`vitale_analysis.masking` for the forms recognised. Other identifiers
 (``D000123``) are shown as they are.
 
-:func:`nir_columns` finds the columns that hold such numbers, :func:`nir_key_ok`
-checks a 15-character number's key (``python-stdnum``); :func:`mask_frame`
-masks a whole table for display. (:func:`~vitale_analysis.sharing.pseudonymise`
+:func:`nir_columns` finds the columns that hold such numbers, as their keys
+show, :func:`nir_key_ok` checks a 15-character number's key (``python-stdnum``);
+:func:`mask_frame` masks a whole table for display. Ids that only look like a
+NIR (13-digit epoch milliseconds) are masked too, unless the mapping declares
+their column ``not_personal``: :func:`shown_numbers` lists those that may then
+be shown (never one that passes the NIR key). (:func:`~vitale_analysis.sharing.pseudonymise`
 replaces identifying columns by salted-hash tokens.) Whether a number is an
 NIA or a permanent NIR is never guessed from its digits (see DOMAIN.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
 from .codes import distinct_codes
-from .masking import compact_nir, looks_like_nir, mask_identifier, mask_identifiers, mask_text, maybe_nir
+from .masking import NIR_PATTERN, compact_nir, looks_like_nir, mask_identifier, mask_identifiers, mask_text, maybe_nir
 
 __all__ = [
     "looks_like_nir",
@@ -31,32 +36,64 @@ __all__ = [
     "mask_text",
     "nir_columns",
     "nir_key_ok",
+    "nir_shaped",
+    "shown_numbers",
+    "SEX_DIGITS",
 ]
 
-def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def mask_frame(frame: pd.DataFrame, shown: Collection[str] = ()) -> pd.DataFrame:
     """A copy for display: every social-security-like number in any text column masked.
 
     Notebooks wrap the tables they show in it, so that a log whose case ids are
-    NIRs never puts a full number in a stored output.
+    NIRs never puts a full number in a stored output. ``shown``: numbers left as
+    they are (a log's :attr:`~vitale_analysis.CaseLog.unmasked`: ids declared not personal).
     """
     out = frame.copy()
     for column in out.columns:
         values = out[column]
         if values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
-            masked = mask_identifiers(values)
+            masked = mask_identifiers(values, shown)
             if masked is not values:
                 out[column] = masked.to_numpy()
     if out.index.dtype == object or isinstance(out.index.dtype, pd.StringDtype):
-        out.index = pd.Index(mask_identifiers(pd.Series(out.index, dtype=object)).to_numpy(), name=out.index.name)
+        out.index = pd.Index(mask_identifiers(pd.Series(out.index, dtype=object), shown).to_numpy(),
+                             name=out.index.name)
     return out
 
 
-def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
-    """Columns whose non-empty values are mostly (``share``, default 80 %) NIR-like numbers.
+#: First characters a social security number can start with: 1 (man), 2 (woman), 3 and 4 (people
+#: born abroad while being registered), 7 and 8 (temporary numbers, NIA).
+SEX_DIGITS = frozenset("123478")
 
-    A value is NIR-like when the whole of it is a 13- or 15-character
-    social-security-like number (spaces, dots and dashes allowed; ``2A``/``2B``
-    for Corsica). Empty columns are not NIR columns.
+
+def nir_shaped(value) -> bool:
+    """True when the whole value is a 13- or 15-character social-security-like number whose first
+    digit is a plausible sex digit (1, 2, 3, 4, 7 or 8); spaces, dots and dashes allowed.
+
+    >>> nir_shaped("2 95 05 75 123 456 18"), nir_shaped("1712345678901"), nir_shaped("5712345678901")
+    (True, True, False)
+    """
+    if not looks_like_nir(value):
+        return False
+    number = compact_nir(value.strip())
+    return len(number) in (13, 15) and number[0] in SEX_DIGITS
+
+
+def nir_columns(frame: pd.DataFrame, *, share: float = 0.8, key_share: float = 0.5) -> list[str]:
+    """Columns that hold social security numbers (NIRs), as their keys show.
+
+    A column holds NIRs when both hold:
+
+    * at least ``share`` (80 %) of its non-empty rows are NIR-shaped (:func:`nir_shaped`:
+      13 or 15 characters, sex digit 1, 2, 3, 4, 7 or 8; ``2A``/``2B`` for Corsica);
+    * at least ``key_share`` (half) of its distinct 15-character values pass the key check
+      (:func:`nir_key_ok`). A number that is not a NIR has the right key by chance once in
+      97; half of them right means NIRs, some with a typo.
+
+    A column without any 15-character value (13-digit numbers only: epoch milliseconds,
+    other ids, or NIRs written without their key) has no key to check and is not listed:
+    its values are masked on screen all the same (:func:`mask_text`). Empty columns are
+    not NIR columns.
     """
     found = []
     for column in frame.columns:
@@ -69,8 +106,7 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
             continue
         # Judge each distinct value once, weighted by how often it occurs. A cheap
         # filter first (in Arrow, on the distinct values as they are): a column with
-        # no candidate at all (most columns, case ids included) is done without
-        # counting its rows.
+        # no candidate at all (most columns) is done without counting its rows.
         codes, uniques = distinct_codes(values)
         if isinstance(uniques.dtype, pd.StringDtype):
             text = pd.Series(uniques, copy=False)
@@ -89,9 +125,12 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8) -> list[str]:
         maybe = maybe[present[maybe]]
         like = np.zeros(len(text), dtype=bool)
         if len(maybe):
-            cand = text.iloc[maybe]
-            like[maybe] = [looks_like_nir(v) and len(compact_nir(v)) in (13, 15) for v in cand]
-        if int(weight[present & like].sum()) >= share * n:
+            like[maybe] = [nir_shaped(v) for v in text.iloc[maybe]]
+        if int(weight[present & like].sum()) < share * n:
+            continue
+        keys = [nir_key_ok(v) for v in text.iloc[np.flatnonzero(like)]]  # None: 13 characters, no key
+        keyed = sum(k is not None for k in keys)
+        if keyed and sum(k is True for k in keys) >= key_share * keyed:
             found.append(str(column))
     return found
 
@@ -119,3 +158,26 @@ def nir_key_ok(value) -> bool | None:
     from stdnum.fr import nir
 
     return bool(nir.is_valid(number))
+
+
+def shown_numbers(values: pd.Series) -> tuple[frozenset[str], int]:
+    """The social-security-shaped numbers of a column declared not personal that may be shown,
+    and how many of its distinct numbers stay masked because they pass the NIR key.
+
+    Numbers are written as :func:`compact_nir` writes them (what :func:`mask_text`'s
+    ``shown`` takes). A 15-character number with a valid key is a real NIR, whatever the
+    mapping says: it stays masked. A 13-character number has no key to check: the
+    declaration is all there is, and it is shown.
+
+    >>> shown_numbers(pd.Series(["1712345678901", "D1", "1 85 05 75 123 456 73"]))
+    (frozenset({'1712345678901'}), 1)
+    """
+    _, uniques = distinct_codes(values)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype("string")
+    hit = maybe_nir(text)
+    shown, real = set(), set()
+    for value in text[hit]:
+        for match in NIR_PATTERN.finditer(value):
+            number = compact_nir(match.group(0))
+            (real if len(number) == 15 and nir_key_ok(number) else shown).add(number)
+    return frozenset(shown), len(real)

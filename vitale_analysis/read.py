@@ -91,6 +91,10 @@ class RawLog:
         The ``lifecycle`` setting chosen (one of :data:`LIFECYCLE_CHOICES`), or
         None when none was: validation then keeps ``complete`` transitions and
         says so in a note.
+    not_personal : tuple of str
+        Columns (canonical names) the mapping declares not personal: their
+        social-security-shaped values (e.g. case ids that are epoch
+        milliseconds) are shown in full, except those that pass the NIR key.
 
     A plain DataFrame can be validated too; ``dataclasses.replace(raw,
     frame=...)`` keeps what was read about a frame you changed.
@@ -104,6 +108,7 @@ class RawLog:
     notes: tuple[str, ...] = ()
     labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     lifecycle: str | None = None
+    not_personal: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, raw) -> "RawLog":
@@ -182,7 +187,7 @@ _ALIASES = {
     "time:timestamp": "timestamp",
 }
 _MAPPING_KEYS = {"columns", "values", "dayfirst", "delimiter", "encoding", "sheet", "header_row", "milestone_columns",
-                 "lifecycle"}
+                 "lifecycle", "not_personal"}
 
 
 # --------------------------------------------------------------------------- mapping
@@ -195,6 +200,9 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     event log's steps keep: see :data:`LIFECYCLE_CHOICES`), and for a tracker
     (one row per dossier, a date column per step) ``milestone_columns`` (date
     column header → event).
+    ``encoding``, ``sheet``, and for a tracker (one row per dossier, a date
+    column per step) ``milestone_columns`` (date column header → event), and
+    ``not_personal`` (canonical column names whose ids are shown in full).
     """
     path = Path(path)
     if not path.exists():
@@ -243,6 +251,14 @@ def _check_mapping(spec: Any, where: str) -> dict[str, Any]:
                 f"{where}: milestone_columns.{header!r} must name the step its dates record, as text "
                 f"(e.g. \"rights_opened\"), got {target!r}."
             )
+    if "not_personal" in spec and spec["not_personal"] is not None:
+        declared = spec["not_personal"]
+        if (isinstance(declared, (str, bytes, Mapping)) or not isinstance(declared, (list, tuple))
+                or not all(isinstance(c, str) and c.strip() for c in declared)):
+            raise CaseLogError(
+                f"{where}: `not_personal` must be a list of column names as text, after renaming (e.g. "
+                f"not_personal = [\"case_id\"]), got {declared!r} ({type(declared).__name__}). Fix the mapping."
+            )
     # Settings of the wrong type would be read as something else: "false" is a true value in Python.
     expected = {"dayfirst": (bool, "true or false (without quotes)"),
                 "delimiter": (str, "one of \";\", \",\" or a tab"),
@@ -288,6 +304,7 @@ def read_caselog(
     milestone_columns: Mapping[str, str] | None = None,
     header_row: int | None = None,
     lifecycle: str | None = None,
+    not_personal: list[str] | tuple[str, ...] | None = None,
 ) -> RawLog:
     """Read a case log into raw events with canonical column names.
 
@@ -319,6 +336,8 @@ def read_caselog(
         ``dayfirst``, ``delimiter``, ``encoding``, ``sheet``, ``header_row``,
         ``milestone_columns``, ``lifecycle``. Arguments given directly win
         over the file.
+        ``milestone_columns``, ``not_personal``. Arguments given directly win
+        over the file (``not_personal`` lists are joined).
     cases : path or DataFrame, optional
         A separate cases table (one row per ``case_id``) whose columns become
         case attributes, joined on ``case_id``. The same ``columns`` mapping
@@ -357,6 +376,15 @@ def read_caselog(
         after the ``values`` mapping, so each transition is its own step of
         the process model. Not given: as ``"complete"``, and the quality
         report's notes say what was set aside and how to choose.
+    not_personal : list of str, optional
+        Columns (canonical names, after renaming) that hold no personal
+        data, e.g. ``["case_id"]`` when case ids are 13-digit epoch
+        milliseconds: their values are shown in full in the quality report,
+        the report, the widgets and the command line, where any number shaped
+        like a social security number is otherwise masked. A value that
+        passes the NIR key check (a real NIR) stays masked all the same, and
+        a declared column that holds NIRs gets a warning. Joins the
+        mapping's list.
 
     Returns
     -------
@@ -385,11 +413,13 @@ def read_caselog(
     encoding = spec.get("encoding") if encoding is None else encoding
     given = {k: v for k, v in (("dayfirst", dayfirst), ("sheet", sheet), ("delimiter", delimiter),
                                ("encoding", encoding), ("header_row", header_row),
-                               ("milestone_columns", milestone_columns)) if v is not None}
+                               ("milestone_columns", milestone_columns), ("not_personal", not_personal))
+             if v is not None}
     _check_mapping(given, "read_caselog()")  # (the same types as in a mapping file)
     milestones = {**dict(spec.get("milestone_columns", {})), **dict(milestone_columns or {})}
     lifecycle = spec.get("lifecycle") if lifecycle is None else lifecycle
     _check_mapping({"lifecycle": lifecycle}, "read_caselog()")
+    not_personal = tuple(dict.fromkeys(c.strip() for c in [*(spec.get("not_personal") or ()), *(not_personal or ())]))
     if delimiter is not None and delimiter not in DELIMITERS:
         raise CaseLogError(f"delimiter={delimiter!r} is not supported; use one of {list(DELIMITERS)}.")
 
@@ -417,9 +447,16 @@ def read_caselog(
         declared = (*declared, *(c for c in frame.columns if c not in before))
     # Renamed declared attributes keep their new names.
     declared = tuple(columns.get(c, c) for c in declared)
+    missing = [c for c in not_personal if c not in frame.columns or c == "row"]
+    if missing:
+        found = [c for c in frame.columns if c != "row"]
+        raise CaseLogError(
+            f"{name}: not_personal names column(s) {missing} that the log does not have. Columns (after "
+            f"renaming) are: {found}. Fix: use these names in not_personal, e.g. [\"case_id\"]."
+        )
     return RawLog(frame=frame, source=name, dayfirst=dayfirst, case_attributes=declared,
                   malformed_rows=tuple(malformed), notes=tuple(notes), labels=own_labels(values),
-                  lifecycle=lifecycle)
+                  lifecycle=lifecycle, not_personal=not_personal)
 
 
 def lifecycle_codes(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index] | None:

@@ -99,7 +99,7 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
     # (the trigger table holds the label in ``lang`` beside the key: the key is for Python, not for readers)
     triggers = tables.triggers.drop(columns=["trigger"])
     quality = tables.log.quality
-    kw = {"numbers": numbers, "labels": tables.log.labels}
+    kw = {"numbers": numbers, "labels": tables.log.labels, "shown": tables.log.unmasked}
     return {
         "worklist": readable(worklist, lang, **kw),
         "phases": readable(tables.phases, lang, process=process, **kw),

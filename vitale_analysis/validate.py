@@ -35,7 +35,7 @@ from .codes import (case_runs, code_width, distinct_categorical, drop_unused, fi
                     used_text_codes, widen)
 from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
-from .privacy import mask_identifiers, nir_columns, nir_key_ok
+from .privacy import mask_identifiers, nir_columns, nir_key_ok, shown_numbers
 from .process import CARTE_VITALE, ProcessModel
 from .read import (CANONICAL_COLUMNS, LIFECYCLE_COLUMN, REQUIRED_COLUMNS, RawLog, lifecycle_codes, read_caselog,
                    require_columns, toml_string)
@@ -398,6 +398,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         frame = frame.assign(row=np.arange(1, len(frame) + 1))
     n_in = len(frame)
     rows = frame["row"].to_numpy()
+    not_personal, unmasked = _not_personal(frame, raw.not_personal, name, notes, stacklevel + 1)
     rows_read = n_in + len(malformed)
     failures: list[pd.DataFrame] = []
     aside: list[tuple[np.ndarray, str]] = []
@@ -650,8 +651,10 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         table = pd.DataFrame(columns=FAILURE_COLUMNS[:-1])
     table["action"] = table["check"].map({check: action for check, (action, *_) in CHECKS.items()})
     # Never a full social security number in the report (see privacy.py).
-    table["case_id"] = mask_identifiers(table["case_id"].astype("string"))
-    table["value"] = mask_identifiers(table["value"].astype("string"))
+    # (Save the numbers of the columns declared not personal: see _not_personal.)
+    table["case_id"] = mask_identifiers(table["case_id"].astype("string"),
+                                        unmasked if "case_id" in not_personal else ())
+    table["value"] = mask_identifiers(table["value"].astype("string"), unmasked)
     table = table[FAILURE_COLUMNS].astype(
         {"row": "Int64", "case_id": "string", "column": "string", "check": "string", "value": "string",
          "action": "string"}
@@ -672,7 +675,8 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
     for column in aside_rows.columns:
         if column not in ("row", "reason") and aside_rows[column].dtype == object and (
                 column not in frame.columns or _may_hold_nir(frame[column], aside_positions)):
-            aside_rows[column] = mask_identifiers(aside_rows[column])
+            aside_rows[column] = mask_identifiers(aside_rows[column],
+                                                  unmasked if column in (*not_personal, "raw_text") else ())
     notes.extend(_unknown_label_notes(table, process, raw.labels))
     span = from_ns(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
@@ -688,6 +692,8 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         time_zone="UTC (converted from offsets)" if parsed.aware else "naive (local wall-clock time)",
         notes=notes,
         plausible_end=plausible_end,
+        not_personal=not_personal,
+        unmasked=unmasked,
     )
     assert report.rows_read == report.rows_kept + report.n_set_aside, "row accounting broken"
     if report.n_set_aside:
@@ -740,6 +746,42 @@ def _not_complete(frame: pd.DataFrame, event_codes: np.ndarray, event_cats: pd.I
                    f"was chosen, so by default only complete events are kept (a step counts when it completes): "
                    f"{n:,} {'event' if n == 1 else 'events'} set aside as lifecycle_not_complete ({counts})"
                    f"{gone_text}. To keep them, {how}")]
+def _not_personal(frame: pd.DataFrame, declared: tuple[str, ...], name: str, notes: list[str],
+                  stacklevel: int) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The columns declared not personal that are honoured, and their numbers that may be shown in full.
+
+    Privacy first: a declared column that holds NIRs (its keys say so, :func:`nir_columns`)
+    is not honoured: a warning and a note say so and every number in it stays masked. In
+    the other declared columns, a number that passes the NIR key (a real NIR, or an id with
+    the right key by chance, once in 97) stays masked and a note counts them.
+    """
+    missing = [c for c in declared if c not in frame.columns or c == "row"]
+    if missing:
+        raise CaseLogError(
+            f"{name}: not_personal names column(s) {missing} that the log does not have. Columns are: "
+            f"{[c for c in frame.columns if c != 'row']}. Fix: use these names in not_personal."
+        )
+    if not declared:
+        return (), frozenset()
+    holding_nirs = set(nir_columns(frame[list(declared)]))
+    shown: set[str] = set()
+    honoured = []
+    for column in declared:
+        numbers, n_real = shown_numbers(frame[column])
+        if column in holding_nirs:
+            message = (f"{name}: column {column!r} is declared not_personal but holds social security numbers "
+                       f"({n_real:,} distinct values with a valid NIR key): it is personal data and stays masked "
+                       f"everywhere. Fix: remove {column!r} from not_personal, or pseudonymise the column.")
+            notes.append(message)
+            warnings.warn(message, DataQualityWarning, stacklevel=stacklevel)
+            continue
+        if n_real:
+            notes.append(f"not_personal: {n_real:,} distinct value(s) of column {column!r} pass the social security "
+                         "number's key check (real NIRs, or ids with the right key by chance): they stay masked; "
+                         "the column's other values are shown in full")
+        shown |= numbers
+        honoured.append(column)
+    return tuple(honoured), frozenset(shown)
 
 
 def _lookalike_key(text: str) -> str:
@@ -1056,6 +1098,7 @@ def load(
     milestone_columns: Mapping[str, str] | None = None,
     header_row: int | None = None,
     lifecycle: str | None = None,
+    not_personal: list[str] | tuple[str, ...] | None = None,
 ) -> CaseLog:
     """Read and validate a case log in one call (for notebooks).
 
@@ -1071,5 +1114,6 @@ def load(
     """
     raw = read_caselog(source, columns=columns, values=values, dayfirst=dayfirst, sheet=sheet, mapping=mapping,
                        cases=cases, delimiter=delimiter, encoding=encoding, limits=limits,
-                       milestone_columns=milestone_columns, header_row=header_row, lifecycle=lifecycle)
+                       milestone_columns=milestone_columns, header_row=header_row, lifecycle=lifecycle,
+                       not_personal=not_personal)
     return _validate(raw, process, as_of=as_of, dayfirst=None, allow_empty=False, stacklevel=3)

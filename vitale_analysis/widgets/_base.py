@@ -30,10 +30,11 @@ _STYLE = {"description_width": "initial"}
 
 
 # ============================================================================ helpers
-def _paragraph(text: str, **attributes) -> str:
+def _paragraph(text: str, shown=(), **attributes) -> str:
+    """``text`` as an HTML paragraph, masked (but the numbers in ``shown``) and escaped."""
     extra = "".join(f' {name.rstrip("_").replace("_", "-")}="{escape(value, quote=True)}"'
                     for name, value in attributes.items())
-    return f"<p{extra}>{escape(safe_text(text))}</p>"
+    return f"<p{extra}>{escape(safe_text(text, shown))}</p>"
 
 
 def _month_number(month: str) -> int:
@@ -41,9 +42,10 @@ def _month_number(month: str) -> int:
     return int(year) * 12 + int(number) - 1
 
 
-def _mask_ids(values: pd.Series) -> pd.Series:
-    """Identifiers for the screen (any social-security-like number masked), on a fresh index."""
-    return mask_identifiers(pd.Series(values, dtype=object).reset_index(drop=True)).astype(object)
+def _mask_ids(values: pd.Series, shown=()) -> pd.Series:
+    """Identifiers for the screen (any social-security-like number masked, but those in ``shown``: the
+    log's ids declared not personal), on a fresh index."""
+    return mask_identifiers(pd.Series(values, dtype=object).reset_index(drop=True), shown).astype(object)
 
 
 def _dropdown_all(values, all_label: str, description: str, labels=None) -> W.Dropdown:
@@ -242,6 +244,7 @@ class _Explorer:
         self.lang = check_lang(lang)
         self.process = log.process
         self.labels = log.labels  # the user's own words from their mapping: they win over the catalogue's
+        self.unmasked = log.unmasked  # the ids the mapping declared not personal: shown in full
         self.controls: dict[str, W.Widget] = {}
         self.result: pd.DataFrame | None = None
         self.shown: pd.DataFrame | None = None

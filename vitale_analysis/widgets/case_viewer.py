@@ -115,7 +115,7 @@ class CaseViewer(_Explorer):
         """The dossiers of ``cut``'s case table: their masked labels (the picker's options) and lookups."""
         self.cases = self._case_table(cut)
         ids = self.cases["case_id"].astype(object).to_numpy()
-        masked = _mask_ids(pd.Series(ids, dtype=object)).astype(str).to_numpy()
+        masked = _mask_ids(pd.Series(ids, dtype=object), self.unmasked).astype(str).to_numpy()
         labels, seen = [], {}
         for label in masked:
             seen[label] = seen.get(label, 0) + 1
@@ -181,12 +181,13 @@ class CaseViewer(_Explorer):
         columns = ["case_id", "timestamp", "event", "trigger"] + [c for c in ("note",) if c in mine.columns] \
             + [c for c in self.log.event_attributes if c != "note"]
         result = mine[columns].reset_index(drop=True)
-        result["case_id"] = _mask_ids(result["case_id"]).to_numpy()
+        result["case_id"] = _mask_ids(result["case_id"], self.unmasked).to_numpy()
         for column in columns[4:]:
-            result[column] = result[column].astype(object).map(lambda v: None if pd.isna(v) else mask_text(str(v)))
+            result[column] = result[column].astype(object).map(
+                lambda v: None if pd.isna(v) else mask_text(str(v), self.unmasked))
         self.result = result
         self.shown = readable(_local_times(result), self.lang, process=self.process, labels=self.labels,
-                              headers=self._headers())
+                              headers=self._headers(), shown=self.unmasked)
 
         n_rows = len(timeline.phases) + timeline.events.loc[~timeline.events["milestone"], "event"].nunique() \
             + timeline.events["trigger"].dropna().nunique()
@@ -196,9 +197,9 @@ class CaseViewer(_Explorer):
         status = self._t(f"status.{timeline.status}") if i18n.has(f"ui.status.{timeline.status}") \
             else safe_text(timeline.status)
         self._status.value = _paragraph(self._t("dossier_head", label=label, status=status, n=len(result),
-                                                day=i18n.day(as_of, self.lang)))
+                                                day=i18n.day(as_of, self.lang)), self.unmasked)
         _show_png(self._chart, _png(fig), mask_text(_chart_title(ax)))
-        self._table.value = html_table(self.shown)
+        self._table.value = html_table(self.shown, shown=self.unmasked)
 
     def __repr__(self) -> str:
         return f"CaseViewer({safe_text(self.controls['dossier'].value)!r}, lang={self.lang!r})"

@@ -219,7 +219,7 @@ class StallExplorer(_Explorer):
         else:
             text = self._t("no_stalled")
         self._status.value = _paragraph(text)
-        self._table.value = html_table(self.shown)
+        self._table.value = html_table(self.shown, shown=self.unmasked)
         self._chart.value = heatmap
         if self._download_key != self._settings():  # a file made for other settings is not offered
             self._saved.value = ""
@@ -229,7 +229,7 @@ class StallExplorer(_Explorer):
         """The worklist as an advisor reads it (masked ids, words, readable headers), as the report shows it."""
         words = worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
         return readable(_local_times(words), self.lang, labels=self.labels, days_columns=DAYS_COLUMNS,
-                        numbers=numbers)
+                        numbers=numbers, shown=self.unmasked)
 
     # ------------------------------------------------------------------ the workbook
     @property

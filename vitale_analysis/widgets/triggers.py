@@ -157,11 +157,11 @@ class TriggerExplorer(_Explorer):
             self.by_office = None
             self._offices.value = ""
         self.shown = self._readable(self.result.drop(columns=["trigger"]).head(self.top))
-        self._table.value = html_table(self.shown, caption=self._t("affected", n=len(self.result)))
+        self._table.value = html_table(self.shown, caption=self._t("affected", n=len(self.result)), shown=self.unmasked)
 
     def _readable(self, frame):
         return readable(_local_times(frame), self.lang, process=self.process, labels=self.labels,
-                        headers=self._headers())
+                        headers=self._headers(), shown=self.unmasked)
 
     def __repr__(self) -> str:
         key = self.controls["trigger"].value
