@@ -67,12 +67,13 @@ def start_folder() -> Path:
     return Path.cwd()
 
 
-def find_file(text: str, folder, lang: str = "en") -> Path:
+def find_file(text: str, folder, lang: str = "en", *, suffixes: tuple[str, ...] | None = None) -> Path:
     """The file a path typed in the page names: absolute, or relative to ``folder``.
 
     Quotes around it (Windows' *Copy as path*) and ``~`` are understood. A
     path that names no file raises :class:`CaseLogError` with the page's
-    message: ``No file X in folder Y.``, and the closest names there.
+    message: ``No file X in folder Y.``, and the closest names there (of
+    the files ending in one of ``suffixes``, when given).
 
     Examples
     --------
@@ -82,7 +83,7 @@ def find_file(text: str, folder, lang: str = "en") -> Path:
     ...     find_file("data/sample_caselog.cvs", ".")
     ... except CaseLogError as error:
     ...     print(str(error).replace(str(Path.cwd()), "…"))
-    No file sample_caselog.cvs in folder …/data. Did you mean sample_caselog.csv?
+    No file sample_caselog.cvs in folder …/data. Did you mean sample_caselog.csv, sample_export_fr.csv?
     """
     name = str(text).strip().strip('"').strip("'").strip()
     path = Path(name).expanduser()
@@ -94,7 +95,8 @@ def find_file(text: str, folder, lang: str = "en") -> Path:
         raise CaseLogError(i18n.t("ui.source.is_folder", lang, name=candidate.name, folder=str(where)))
     message = i18n.t("ui.source.no_file", lang, name=candidate.name or "''", folder=str(where))
     try:
-        near = closest_names(candidate.name, [p.name for p in where.iterdir() if p.is_file()]) if where.is_dir() else []
+        names = [p.name for p in where.iterdir() if p.is_file()] if where.is_dir() else []
+        near = closest_names(candidate.name, [n for n in names if suffixes is None or n.lower().endswith(suffixes)])
     except OSError:
         near = []
     if near:
@@ -305,7 +307,7 @@ class SourceStep:
         if not str(text).strip():
             return
         try:
-            path = find_file(text, self.folder, self.lang)
+            path = find_file(text, self.folder, self.lang, suffixes=DATA_SUFFIXES)
         except CaseLogError as error:
             self.fail(str(text).strip(), error)
             return
@@ -359,7 +361,7 @@ class SourceStep:
         if not str(text).strip():
             return
         try:
-            path = find_file(text, self.folder, self.lang)
+            path = find_file(text, self.folder, self.lang, suffixes=MAPPING_SUFFIXES)
             spec = read_mapping(path)
         except CaseLogError as error:
             self.fail(str(text).strip(), error)
