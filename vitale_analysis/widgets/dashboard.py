@@ -130,7 +130,7 @@ class Dashboard:
         self.source_step = SourceStep(lang=self.lang, folder=folder, on_read=self._read)
         self._title = W.HTML()
         self._accordion = W.Accordion(children=[self.source_step.box], titles=(self._t("ui.source.title_none"),),
-                                      selected_index=0)
+                                      selected_index=None if log is not None else 0)  # (folded: the tabs first)
         self._accordion.add_class("vitale-source-accordion")
         self._style = W.HTML("<style>.vitale-dashboard h1.vitale-title{font-size:1.6em;margin:0.2em 0 0.3em}"
                              ".vitale-dashboard .vitale-intro p{margin:0 0 0.4em;max-width:70em}"
@@ -142,7 +142,6 @@ class Dashboard:
         self._show_title()
         if log is not None:
             self.show(log, as_of=as_of, source=source)
-            self._accordion.selected_index = None  # (folded: the tabs first)
 
     @classmethod
     def open(cls, path, *, mapping=None, as_of=None, lang: str = "en", folder=None) -> Dashboard:
@@ -172,6 +171,8 @@ class Dashboard:
         found = dashboard._find(path)
         if found is not None:
             step.open_file(found)
+        if dashboard.log is not None:
+            dashboard._accordion.selected_index = None  # (read: folded, the tabs first; else open, with why)
         return dashboard
 
     def _find(self, path):

@@ -36,9 +36,9 @@ __all__ = ["DATA_SUFFIXES", "MAPPING_SUFFIXES", "UPLOAD_LIMIT_MB", "SourceStep",
 #: What the upload control offers (``accept``): the formats ``read_caselog`` reads.
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".xes", ".xes.gz", ".gz")
 MAPPING_SUFFIXES = (".toml", ".json")
-#: The largest upload the README's launch command lets through (its websocket limit is 300 MB, and Tornado
-#: buffers 100 MB of one message unless the server's ``max_buffer_size`` is raised; see the README).
-UPLOAD_LIMIT_MB = 250
+#: The upload size the page announces: the README's launch command raises Voilà's websocket limit to 300 MB
+#: (``--Voila.tornado_settings``); a 150 MB file was checked through Chromium.
+UPLOAD_LIMIT_MB = 150
 _FILES_LISTED = 200
 _SERVERS = ("voila", "jupyter")  # a kernel's parent process whose command line names one of them is its server
 
