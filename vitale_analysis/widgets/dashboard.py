@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from html import escape
+from pathlib import Path
 
 import ipywidgets as W
 
@@ -12,11 +13,13 @@ from .. import i18n
 from ..caselog import CaseLog
 from ..display import safe_text
 from ..errors import CaseLogError
-from ..process import check_lang
+from ..process import CARTE_VITALE, check_lang
 from ..timeutil import AsOf
 from ._base import _CaseTables, _cut_for, _DateField, _log_days, _source_name
 from .case_viewer import CaseViewer
 from .caseload import CaseloadExplorer
+from .source import STYLE as SOURCE_STYLE
+from .source import SourceStep, find_file
 from .stalls import StallExplorer
 from .triggers import TriggerExplorer
 
@@ -48,12 +51,14 @@ _PAGE_SCRIPT = """(function () {
 
 
 class Dashboard:
-    """The four explorers in tabs, one "As of" field for all of them, a headline and a short introduction.
+    """The four explorers in tabs, one "As of" field for all of them, a headline and a short introduction,
+    under a first step that opens another case log (:class:`~vitale_analysis.widgets.source.SourceStep`).
 
     Parameters
     ----------
-    log : CaseLog
-        From :func:`~vitale_analysis.load`.
+    log : CaseLog, optional
+        From :func:`~vitale_analysis.load`. Without it, the page shows only
+        the first step, to send or pick a file (see also :meth:`open`).
     as_of : date-like, optional
         The cut every tab shows, read by ``log.as_of`` as the report reads it
         (a bare date: the end of that day). Default: the log's latest event.
@@ -62,6 +67,10 @@ class Dashboard:
     source : str, optional
         The name of the log's file as the page and the workbook state it
         (default: the file the log was read from; only its name is shown).
+    folder : path, optional
+        Where paths typed in the page start (default:
+        :func:`~vitale_analysis.widgets.source.start_folder`, the folder the
+        dashboard was started from).
 
     Attributes
     ----------
@@ -79,6 +88,11 @@ class Dashboard:
     headline : str
         The line above the tabs: dossiers, open, complete and closed as of
         that cut, and rows of the file set aside.
+    source_step : SourceStep
+        The first step: send a file, type its path or pick it, say how to
+        read it; its progress and messages (``vitale-source``, inside an
+        accordion, ``vitale-source-accordion``, folded while a log is shown).
+        A file read there replaces the log in every tab (:meth:`show`).
     widget : ipywidgets.VBox
         What the notebook shows (CSS class ``vitale-dashboard``; the headline
         has ``vitale-headline``, the tabs ``vitale-tabs``).
@@ -101,44 +115,117 @@ class Dashboard:
     datetime.date(2025, 3, 31)
     """
 
-    def __init__(self, log: CaseLog, *, as_of=None, lang: str = "en", source: str | None = None):
+    def __init__(self, log: CaseLog | None = None, *, as_of=None, lang: str = "en", source: str | None = None,
+                 folder=None):
+        if log is not None and not isinstance(log, CaseLog):
+            raise CaseLogError(f"Dashboard needs the CaseLog from load(path) or validate(raw), got {type(log).__name__}.")
+        self.lang = check_lang(lang)
+        self.log: CaseLog | None = None
+        self.source: str | None = None
+        self.explorers: list = []
+        self.controls: dict = {}
+        self.tabs: W.Tab | None = None
+        self._given = self._cut = None
+        self._first_as_of = None  # (the as_of of Dashboard.open, for the first log it reads)
+        self.source_step = SourceStep(lang=self.lang, folder=folder, on_read=self._read)
+        self._title = W.HTML()
+        self._accordion = W.Accordion(children=[self.source_step.box], titles=(self._t("ui.source.title_none"),),
+                                      selected_index=None if log is not None else 0)  # (folded: the tabs first)
+        self._accordion.add_class("vitale-source-accordion")
+        self._style = W.HTML("<style>.vitale-dashboard h1.vitale-title{font-size:1.6em;margin:0.2em 0 0.3em}"
+                             ".vitale-dashboard .vitale-intro p{margin:0 0 0.4em;max-width:70em}"
+                             ".vitale-dashboard .vitale-headline p{margin:0.3em 0}"
+                             ".vitale-date-error{color:#b00020;margin:0 0.6em}"
+                             ".vitale-date-hint{color:#555;margin:0 0.6em;font-size:0.9em}</style>" + SOURCE_STYLE)
+        self.widget = W.VBox([self._style, self._title, self._accordion])
+        self.widget.add_class("vitale-dashboard")
+        self._show_title()
+        if log is not None:
+            self.show(log, as_of=as_of, source=source)
+
+    @classmethod
+    def open(cls, path, *, mapping=None, as_of=None, lang: str = "en", folder=None) -> Dashboard:
+        """The dashboard of the case log at ``path`` (and its ``mapping`` file), read through the first step:
+        its progress is shown, and a file that cannot be used is said in the page (the error's own text),
+        which stays usable to open another one. The notebook ``dashboard.ipynb`` opens with it.
+
+        A relative ``path`` or ``mapping`` is looked for in the kernel's working folder (the notebook's
+        folder), then in ``folder`` (the folder the dashboard was started from).
+
+        Examples
+        --------
+        >>> dashboard = Dashboard.open("data/sample_export_fr.csv", mapping="data/sample_export_fr.mapping.toml",
+        ...                            lang="fr")
+        >>> dashboard.headline[:40]
+        '164 dossiers au 30 juin 2025 : 129 en co'
+        >>> Dashboard.open("data/no_such_file.csv").source_step.error[:36]
+        'No file no_such_file.csv in folder /'
+        """
+        dashboard = cls(None, lang=lang, folder=folder)
+        dashboard._first_as_of = as_of
+        step = dashboard.source_step
+        if mapping is not None and str(mapping).strip():
+            found = dashboard._find(mapping)
+            if found is None or not step.use_mapping_file(found):
+                return dashboard
+        found = dashboard._find(path)
+        if found is not None:
+            step.open_file(found)
+        if dashboard.log is not None:
+            dashboard._accordion.selected_index = None  # (read: folded, the tabs first; else open, with why)
+        return dashboard
+
+    def _find(self, path):
+        """``path`` in the working folder, else in the start folder; None (and the message shown) when absent."""
+        text = str(path).strip()
+        if Path(text).expanduser().is_file():
+            return Path(text).expanduser()
+        try:
+            return find_file(text, self.source_step.folder, self.lang)
+        except CaseLogError as error:
+            self.source_step.fail(Path(text).name, error)
+            return None
+
+    def show(self, log: CaseLog, *, as_of=None, source: str | None = None) -> None:
+        """Show ``log`` in every tab, the headline and the date field (as of ``as_of``: default, its last
+        event). Nothing on the page changes until everything new is built."""
         if not isinstance(log, CaseLog):
             raise CaseLogError(f"Dashboard needs the CaseLog from load(path) or validate(raw), got {type(log).__name__}.")
-        self.log = log
-        self.lang = check_lang(lang)
-        self.source = _source_name(log, source)
-        self._given = log.as_of(as_of)
-        self._cut = self._given
-        tables = self._tables = _CaseTables(log)
-        self.explorers = [
-            CaseloadExplorer(log, as_of=self._cut, lang=lang, as_of_field=False, _tables=tables),
-            StallExplorer(log, as_of=self._cut, lang=lang, source=source, _tables=tables),
-            TriggerExplorer(log, as_of=self._cut, lang=lang, _tables=tables),
-            CaseViewer(log, as_of=self._cut, lang=lang, _tables=tables),
+        lang = self.lang
+        given = log.as_of(as_of)
+        tables = _CaseTables(log)
+        tables.view(given)  # the case table of the first cut, made once for every tab
+        self.source_step.step(3)
+        explorers = [
+            CaseloadExplorer(log, as_of=given, lang=lang, as_of_field=False, _tables=tables),
+            StallExplorer(log, as_of=given, lang=lang, source=source, _tables=tables),
+            TriggerExplorer(log, as_of=given, lang=lang, _tables=tables),
+            CaseViewer(log, as_of=given, lang=lang, _tables=tables),
         ]
         first_day, last_day = _log_days(log)
-        self._field = _DateField(self.lang, first_day=first_day, last_day=last_day, day=self._cut.day(),
-                                 on_apply=self._apply_day)
-        self._field.text.add_class("vitale-control-as-of")
-        self.controls = {"as_of": self._field.text}
+        field = _DateField(lang, first_day=first_day, last_day=last_day, day=given.day(), on_apply=self._apply_day)
+        field.text.add_class("vitale-control-as-of")
+        tabs = W.Tab(children=[explorer.widget for explorer in explorers],
+                     titles=[self._t(f"ui.tab.{name}") for name in ("caseload", "stalls", "triggers", "dossier")])
+        tabs.add_class("vitale-tabs")
 
-        title = W.HTML(f'<h1 class="vitale-title">{escape(self.title)}</h1>')
+        self.log, self.source = log, _source_name(log, source)
+        self._given = self._cut = given
+        self._tables, self.explorers, self._field, self.tabs = tables, explorers, field, tabs
+        self.controls = {"as_of": field.text}
         intro = W.HTML(f"<p>{escape(self._t('ui.dashboard.intro', source=self.source))}</p>")
         intro.add_class("vitale-intro")
         self._headline = W.HTML()
         self._headline.add_class("vitale-headline")
-        tabs = W.Tab(children=[explorer.widget for explorer in self.explorers],
-                     titles=[self._t(f"ui.tab.{name}") for name in ("caseload", "stalls", "triggers", "dossier")])
-        tabs.add_class("vitale-tabs")
-        self.tabs = tabs
-        style = W.HTML("<style>.vitale-dashboard h1.vitale-title{font-size:1.6em;margin:0.2em 0 0.3em}"
-                       ".vitale-dashboard .vitale-intro p{margin:0 0 0.4em;max-width:70em}"
-                       ".vitale-dashboard .vitale-headline p{margin:0.3em 0}"
-                       ".vitale-date-error{color:#b00020;margin:0 0.6em}"
-                       ".vitale-date-hint{color:#555;margin:0 0.6em;font-size:0.9em}</style>")
-        self.widget = W.VBox([style, title, intro, self._field.box, self._headline, tabs])
-        self.widget.add_class("vitale-dashboard")
         self._show_headline()
+        self._show_title()
+        self._accordion.set_title(0, self._t("ui.source.title", source=self.source))
+        self.widget.children = [self._style, self._title, self._accordion, intro, field.box, self._headline, tabs]
+
+    def _read(self, log: CaseLog, name: str) -> None:
+        """A file read in the first step: shown in every tab."""
+        as_of, self._first_as_of = self._first_as_of, None
+        self.show(log, as_of=as_of, source=name)
 
     def _t(self, key: str, **fields) -> str:
         return i18n.t(key, self.lang, **fields)
@@ -146,7 +233,10 @@ class Dashboard:
     @property
     def title(self) -> str:
         """The page's title: the process model's own name when it is not the Carte Vitale one."""
-        return i18n.title("ui.dashboard.title", self.log.process, self.lang)
+        return i18n.title("ui.dashboard.title", self.log.process if self.log is not None else CARTE_VITALE, self.lang)
+
+    def _show_title(self) -> None:
+        self._title.value = f'<h1 class="vitale-title">{escape(self.title)}</h1>'
 
     # ------------------------------------------------------------------ the date
     @property
@@ -159,6 +249,8 @@ class Dashboard:
 
     def set_as_of(self, as_of) -> None:
         """Show every tab and the headline as of another cut (read by ``log.as_of``)."""
+        if self.log is None:
+            raise CaseLogError("The dashboard shows no case log yet: open one first (Dashboard.open(path)).")
         self._set(self.log.as_of(as_of))
         self._field.show(self._cut.day())
 
@@ -176,6 +268,9 @@ class Dashboard:
     # ------------------------------------------------------------------ words
     @property
     def headline(self) -> str:
+        """The line above the tabs ("" while no case log is shown)."""
+        if self.log is None:
+            return ""
         cases = self._tables.view(self._cut).table  # (shared with the tabs: the one case table of this cut)
         status = cases["status"].value_counts()
         return self._t("ui.dashboard.headline", n=len(cases), day=i18n.day(self._cut, self.lang),
@@ -205,4 +300,6 @@ class Dashboard:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
+        if self.log is None:
+            return f"Dashboard(no case log yet, lang={self.lang!r})"
         return f"Dashboard({safe_text(self.source)!r}, as of {self._cut}, lang={self.lang!r})"
