@@ -135,24 +135,18 @@ def compare_cohorts(
         cells = medians[medians["phase"].astype(object) == phase_key].reset_index(drop=True)  # (in group order)
         median = cells["median_days"].to_numpy(dtype=float)
         samples = {}
-
-        def resampled(g: int) -> np.ndarray:
-            """The cohort's bootstrap medians, as deviations from its median, scaled for a capped size."""
-            if g not in samples:
-                rows_g = np.flatnonzero(timed & (codes == g))
-                sample = sort_durations(days_j[rows_g], finished[rows_g])
-                rng = np.random.default_rng([seed, j, g])
-                boot = km_bootstrap_medians(*sample, n_boot=n_boot, rng=rng, cap=bootstrap_cap, presorted=True)
-                scale = np.sqrt(min(len(rows_g), bootstrap_cap) / len(rows_g))
-                samples[g] = (boot - median[g]) * scale
-            return samples[g]
-
         for g in range(n_groups):
             difference = ci_low = ci_high = np.nan
             if g != ref and np.isfinite(median[g]) and np.isfinite(median[ref]):
                 difference = median[g] - median[ref]
                 if n_boot > 0:
-                    spread = resampled(g) - resampled(ref)
+                    for h in (g, ref):
+                        if h not in samples:
+                            rows_h = np.flatnonzero(timed & (codes == h))
+                            rng = np.random.default_rng([seed, j, h])
+                            samples[h] = _bootstrap_deviations(days_j[rows_h], finished[rows_h], median[h],
+                                                               n_boot=n_boot, rng=rng, cap=bootstrap_cap)
+                    spread = samples[g] - samples[ref]
                     spread = spread[np.isfinite(spread)]
                     if len(spread) >= 0.9 * n_boot:
                         ci_low, ci_high = difference + np.percentile(spread, [lower, upper])
@@ -241,6 +235,14 @@ def phase_trend(
     out = summary[order + [c for c in summary.columns if c not in order]]
     out.attrs.update(summary.attrs, by=[*cohorts, period])
     return out
+
+
+def _bootstrap_deviations(days: np.ndarray, finished: np.ndarray, median: float, *, n_boot: int,
+                          rng: np.random.Generator, cap: int) -> np.ndarray:
+    """A cohort's bootstrap medians less its median; for a cohort larger than ``cap`` (resampled ``cap``
+    at a time), scaled by √(cap / n) to the spread of a full-size resample (m-out-of-n bootstrap)."""
+    boot = km_bootstrap_medians(*sort_durations(days, finished), n_boot=n_boot, rng=rng, cap=cap, presorted=True)
+    return (boot - median) * np.sqrt(min(len(days), cap) / len(days))
 
 
 def _phases(table: CaseTable, phase) -> list[str]:
