@@ -105,6 +105,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         'du 25e au 75e centile'),
     'chart.median_p75': ('median to 75th percentile',
         'de la médiane au 75e centile'),
+    'chart.median_ci': ('{level} confidence interval of the median',
+        'intervalle de confiance à {level} de la médiane'),
     'chart.median_not_reached': ('median not reached',
         'médiane non atteinte'),
     'chart.row_n': ('n = {n} · {open} open',
