@@ -18,7 +18,7 @@ from .caselog import CaseLog
 from .cases import PHASE_STATES, TIMED_STATES, CaseTable, as_case_table
 from .cohorts import DERIVED_COHORTS, by_names, cohort_columns, group_codes
 from .errors import CaseLogError, closest_names
-from .km import chi2_sf, km_bootstrap_medians, logrank, sort_durations
+from .km import chi2_sf, km_bootstrap_medians, logrank, sort_durations, thread_map
 from .summaries import phase_summary
 
 __all__ = ["compare_cohorts", "phase_trend", "TREND_FREQUENCIES"]
@@ -41,9 +41,9 @@ def compare_cohorts(
     days: str | None = None,
     confidence: float = 0.95,
     reference=None,
-    n_boot: int = 1000,
+    n_boot: int = 500,
     seed: int = 0,
-    bootstrap_cap: int = 5000,
+    bootstrap_cap: int = 2000,
 ) -> pd.DataFrame:
     """Do cohorts differ in how long a phase takes? Log-rank test, medians and their difference.
 
@@ -110,7 +110,7 @@ def compare_cohorts(
         raise CaseLogError("compare_cohorts needs by=: the cohorts to compare, e.g. by='office' or by='channel'.")
     if not (isinstance(n_boot, int) and n_boot >= 0) or not (isinstance(bootstrap_cap, int) and bootstrap_cap >= 2):
         raise CaseLogError(f"n_boot={n_boot!r}, bootstrap_cap={bootstrap_cap!r}: give whole numbers "
-                           "(n_boot ≥ 0, e.g. 1000; bootstrap_cap ≥ 2, e.g. 5000).")
+                           "(n_boot ≥ 0, e.g. 500; bootstrap_cap ≥ 2, e.g. 2000).")
     table = as_case_table(log_or_table, as_of=as_of, days=days)
     phases = _phases(table, phase)
     medians = phase_summary(table, by=by, percentiles=(50,), confidence=confidence)
@@ -134,18 +134,21 @@ def compare_cohorts(
         p_value = chi2_sf(statistic, df)
         cells = medians[medians["phase"].astype(object) == phase_key].reset_index(drop=True)  # (in group order)
         median = cells["median_days"].to_numpy(dtype=float)
-        samples = {}
+        compared = [g for g in range(n_groups) if g != ref and np.isfinite(median[g])]
+        resampled = [ref, *compared] if n_boot > 0 and compared and np.isfinite(median[ref]) else []
+
+        def deviations(h: int, j=j, timed=timed, days_j=days_j, finished=finished, median=median) -> np.ndarray:
+            rows_h = np.flatnonzero(timed & (codes == h))
+            return _bootstrap_deviations(days_j[rows_h], finished[rows_h], median[h], n_boot=n_boot,
+                                         rng=np.random.default_rng([seed, j, h]), cap=bootstrap_cap)
+
+        # (each cohort has its own seeded generator: the same draws on one thread or two)
+        samples = dict(zip(resampled, thread_map(deviations, resampled)))
         for g in range(n_groups):
             difference = ci_low = ci_high = np.nan
             if g != ref and np.isfinite(median[g]) and np.isfinite(median[ref]):
                 difference = median[g] - median[ref]
                 if n_boot > 0:
-                    for h in (g, ref):
-                        if h not in samples:
-                            rows_h = np.flatnonzero(timed & (codes == h))
-                            rng = np.random.default_rng([seed, j, h])
-                            samples[h] = _bootstrap_deviations(days_j[rows_h], finished[rows_h], median[h],
-                                                               n_boot=n_boot, rng=rng, cap=bootstrap_cap)
                     spread = samples[g] - samples[ref]
                     spread = spread[np.isfinite(spread)]
                     if len(spread) >= 0.9 * n_boot:
