@@ -12,6 +12,11 @@ second. It follows lifelines' conventions exactly — S(t) = exp(Σ log(1 − d/
 over the distinct times, events before censorings at equal times, a quantile is
 the first time with S(t) ≤ q, and infinity when S never falls that low — and
 ``tests/test_km.py`` checks it against lifelines on random censored samples.
+
+The median's confidence interval (:func:`km_median_ci`, lifelines'
+Brookmeyer–Crowley interval on the log(−log) scale) and the log-rank test
+(:func:`logrank`, lifelines' ``multivariate_logrank_test``) are here too;
+``tests/test_compare.py`` checks both against lifelines.
 """
 
 from __future__ import annotations
