@@ -44,6 +44,8 @@ def main() -> None:
         "phase_summary (from the log)": lambda: va.phase_summary(log),
         "phase_summary (precomputed cases, by office)": lambda: va.phase_summary(cases, by="office"),
         "trigger_summary (200 bootstrap resamples)": lambda: va.trigger_summary(cases),
+        "compare_cohorts (by channel, 7 phases, 500 resamples)": lambda: va.compare_cohorts(cases, by="channel"),
+        "phase_trend (monthly)": lambda: va.phase_trend(cases),
         "stalled": lambda: va.stalled(cases),
         "conformance": lambda: va.conformance(log),
         "throughput (weekly)": lambda: va.throughput(log),

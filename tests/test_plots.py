@@ -204,6 +204,39 @@ def test_phase_durations_by_cohort(cases):
     assert labelled(ax.get_lines(), "_median|rights|postal").get_xdata()[0] == 20.0
 
 
+def test_phase_durations_draw_the_median_interval(sample):
+    _log, cases = sample
+    table = chartdata.phase_quartiles(cases)
+    summary = va.phase_summary(cases).set_index("phase")  # (the interval as phase_summary gives it)
+    ax = plots.plot_phase_durations(table)
+    for phase in PHASES:
+        low, high = summary.loc[phase, ["median_days_ci_low", "median_days_ci_high"]]
+        assert np.isfinite(high)
+        assert list(labelled(ax.get_lines(), f"_median_ci|{phase}").get_xdata()) == [low, high]
+        assert low <= labelled(ax.get_lines(), f"_median|{phase}").get_xdata()[0] <= high
+    assert "95% confidence interval of the median" in legend_texts(ax)
+    assert "intervalle de confiance à 95\u202f% de la médiane" in legend_texts(plots.plot_phase_durations(table,
+                                                                                                      lang="fr"))
+    level_90 = plots.plot_phase_durations(va.phase_summary(cases, confidence=0.9))
+    assert "90% confidence interval of the median" in legend_texts(level_90)
+    # Without the interval (confidence=None): no whisker, no legend entry.
+    plain = plots.plot_phase_durations(va.phase_summary(cases, confidence=None))
+    assert not [line for line in plain.get_lines() if line.get_label().startswith("_median_ci")]
+    assert not [t for t in legend_texts(plain) if "interval" in t]
+
+
+def test_phase_durations_open_interval_runs_off_the_edge(sample):
+    _log, cases = sample
+    table = chartdata.phase_quartiles(cases)
+    table.loc[table["phase"] == "rights", "median_days_ci_high"] = np.inf
+    ax = plots.plot_phase_durations(table)
+    right = ax.get_xlim()[1]
+    whisker = labelled(ax.get_lines(), "_median_ci|rights")
+    assert whisker.get_xdata()[1] == pytest.approx(right)
+    assert labelled(ax.get_lines(), "_median_ci_open|rights").get_xdata()[0] == pytest.approx(right)
+    assert not plots.update_phase_durations(ax, chartdata.phase_quartiles(cases))  # an arrow: drawn afresh
+
+
 def drawn_pixels(ax) -> np.ndarray:
     """The figure of ``ax`` rendered by Agg at a fixed place (no layout engine), as an RGBA array."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -235,7 +268,7 @@ def test_update_phase_durations_draws_what_a_fresh_chart_draws(sample, lang):
         assert first.get_title() == fresh.get_title() and first.get_xlim() == fresh.get_xlim()
         assert [t.get_text() for t in first.texts] == [t.get_text() for t in fresh.texts]
         for phase in PHASES:
-            for kind in ("_median", "_completed"):
+            for kind in ("_median", "_completed", "_median_ci"):
                 assert list(labelled(first.get_lines(), f"{kind}|{phase}").get_xdata()) == \
                     list(labelled(fresh.get_lines(), f"{kind}|{phase}").get_xdata())
             old, new = labelled(first.patches, f"_iqr|{phase}"), labelled(fresh.patches, f"_iqr|{phase}")

@@ -72,6 +72,8 @@ def test_workbook_equals_the_summary_tables(sample_report):
     np.testing.assert_allclose(phases[h["median_days"]].astype(float), expected["median_days"].round(1))
     np.testing.assert_allclose(phases[h["median_days_completed_only"]].astype(float),
                                expected["median_days_completed_only"].round(1))
+    for column in ("median_days_ci_low", "median_days_ci_high"):  # (numbers in the workbook, to sort and filter)
+        np.testing.assert_allclose(phases[h[column]].astype(float), expected[column].round(1))
 
     worklist = sheet_frame("Worklist")
     expected = with_next_actions(va.stalled(cases), log.process, lang="en")
@@ -91,6 +93,34 @@ def test_workbook_equals_the_summary_tables(sample_report):
     assert len(failures) == len(log.quality.failures)
     assert book["Worklist"].freeze_panes == "A2"
     assert book["Worklist"].column_dimensions["L"].width == 60  # next action: wide, capped
+
+
+def test_report_shows_the_median_interval(sample_report):
+    out, _ = sample_report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        summary = va.phase_summary(va.load(SAMPLE)).set_index("phase")
+    assert ">Median, 95% CI (days)</th>" in html
+    assert "The 95% confidence interval (CI)" in html
+    for phase in ("registration", "rights", "reimbursement"):
+        low, high = summary.loc[phase, ["median_days_ci_low", "median_days_ci_high"]]
+        assert f"{low:,.1f}–{high:,.1f}" in html, phase
+
+
+def test_interval_text_in_both_languages():
+    from vitale_analysis.display import readable, with_interval_text
+
+    frame = pd.DataFrame({"phase": ["ssn", "rights", "card"], "median_days": [41.25, 60.0, float("inf")],
+                          "median_days_ci_low": [38.04, 52.5, 300.0], "median_days_ci_high": [47.0, float("inf"), float("inf")],
+                          "n": [10, 4, 2]})
+    en, fr = (readable(with_interval_text(frame, lang), lang) for lang in ("en", "fr"))
+    assert list(en.columns)[2] == "Median, 95% CI (days)"
+    assert en.iloc[:, 2].tolist() == ["38.0–47.0", "52.5 or more", "300.0 or more"]
+    assert fr.iloc[:, 2].tolist() == ["38,0–47,0", "52,5 ou plus", "300,0 ou plus"]
+    assert list(fr.columns)[2] == "Médiane, IC à 95\u202f% (jours)"
+    missing = frame.assign(median_days_ci_low=float("nan"), median_days_ci_high=float("nan"))
+    assert with_interval_text(missing, "en")["median_days_ci"].tolist() == ["", "", ""]
 
 
 def test_report_in_french_from_the_french_export(tmp_path):

@@ -9,6 +9,7 @@ The data flow, one direction (DESIGN.md), and the module of each step:
    :class:`QualityReport`); :func:`load` does 1 and 2 in one call
 3. ``cases``     — :func:`case_table` → :class:`CaseTable`; :func:`phase_durations`
 4. analyses      — ``summaries`` (:func:`phase_summary`, :func:`trigger_summary`),
+   ``compare`` (:func:`compare_cohorts`, :func:`phase_trend`),
    ``stalls`` (:func:`stalled`), ``conformance``, ``flow`` (:func:`throughput`,
    :func:`waiting_on`): each takes a CaseLog or a CaseTable, ``as_of=``, and
    ``by=`` / ``days=`` where they mean something
@@ -27,6 +28,7 @@ from .assistant import MappingSuggestion, suggest_mapping
 from .batches import case_table_batched, iter_case_batches
 from .caselog import CHECKS, CaseLog, QualityReport
 from .cases import PHASE_STATES, CaseTable, case_table, phase_durations
+from .compare import compare_cohorts, phase_trend
 from .conformance import CONFORMANCE_KINDS, conformance
 from .display import describe, readable
 from .errors import CaseLogError, DataQualityWarning
@@ -65,6 +67,8 @@ __all__ = [
     "phase_summary",
     "trigger_summary",
     "trigger_events",
+    "compare_cohorts",
+    "phase_trend",
     "stalled",
     "phase_thresholds",
     "NEXT_ACTION_REASONS",

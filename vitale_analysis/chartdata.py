@@ -133,8 +133,8 @@ def phase_quartiles(
     >>> from vitale_analysis import load
     >>> from vitale_analysis.chartdata import phase_quartiles
     >>> table = phase_quartiles(load("data/sample_caselog.csv"), by="channel")
-    >>> list(table.columns[table.columns.get_loc("p25_days"):][:4])
-    ['p25_days', 'median_days', 'p75_days', 'p90_days']
+    >>> list(table.columns[table.columns.get_loc("p25_days"):][:6])
+    ['p25_days', 'median_days', 'median_days_ci_low', 'median_days_ci_high', 'p75_days', 'p90_days']
     """
     # The same Kaplan–Meier curves as phase_summary's, read at one more level.
     return phase_summary(log_or_table, by=by, as_of=as_of, days=days, percentiles=(25, 50, 75, 90))

@@ -32,10 +32,10 @@ from .process import CARTE_VITALE, ProcessModel, check_lang
 from .validate import unknown_labels
 
 __all__ = ["DAYS_COLUMNS", "EVENT_COLUMNS", "LogSummary", "describe", "readable", "html_table", "safe_text",
-           "order_detail", "failure_value"]
+           "order_detail", "failure_value", "with_interval_text", "interval_text"]
 
 #: Columns that hold days (numbers with one decimal; ``inf``: "not yet").
-DAYS_COLUMNS = ("median_days", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
+DAYS_COLUMNS = ("median_days", "median_days_ci_low", "median_days_ci_high", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
                 "days_over", "days_since_last_event", "median_days_to_next_milestone", "median_days_affected",
                 "median_days_unaffected", "extra_days", "extra_days_ci_low", "extra_days_ci_high",
                 "total_days_attributable", "days_apart", "days_to_next_milestone")
@@ -137,6 +137,29 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
                 or i18n.has(f"value.{column}.{v}") else safe_text(v, shown))
     names = {**i18n.headers(lang), **(headers or {})}
     return out.rename(columns=names)
+
+
+def interval_text(low: float, high: float, lang: str) -> str:
+    """An interval in days as a reader sees it: ``38.0–47.0``, ``38.0 or more`` (upper end ``inf``), "" if unknown."""
+    if np.isnan(low) or np.isinf(low):
+        return ""
+    if np.isinf(high):
+        return i18n.t("report.interval_open", lang, low=i18n.number(low, lang, 1))
+    return i18n.t("report.interval", lang, low=i18n.number(low, lang, 1), high=i18n.number(high, lang, 1))
+
+
+def with_interval_text(frame: pd.DataFrame, lang: str, *, column: str = "median_days") -> pd.DataFrame:
+    """``frame`` with ``{column}_ci_low`` / ``_ci_high`` as one text column ``{column}_ci`` beside ``column``
+    (``38.0–47.0``), for a page; a frame without them is returned as it is."""
+    low, high = f"{column}_ci_low", f"{column}_ci_high"
+    if low not in frame.columns or high not in frame.columns:
+        return frame
+    text = [interval_text(a, b, lang) for a, b in zip(frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float))]
+    out = frame.drop(columns=[low, high])
+    out.insert(list(out.columns).index(column) + 1 if column in out.columns else len(out.columns), f"{column}_ci",
+               pd.Series(text, index=frame.index, dtype=object))
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 _TIE = re.compile(r"^(\w+) and (\w+) at (.+)$")

@@ -12,6 +12,11 @@ second. It follows lifelines' conventions exactly — S(t) = exp(Σ log(1 − d/
 over the distinct times, events before censorings at equal times, a quantile is
 the first time with S(t) ≤ q, and infinity when S never falls that low — and
 ``tests/test_km.py`` checks it against lifelines on random censored samples.
+
+The median's confidence interval (:func:`km_median_ci`, lifelines'
+Brookmeyer–Crowley interval on the log(−log) scale) and the log-rank test
+(:func:`logrank`, lifelines' ``multivariate_logrank_test``) are here too;
+``tests/test_compare.py`` checks both against lifelines.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import pandas as pd
 from .codes import run_starts
 
 __all__ = ["km_quantiles", "km_quantiles_sorted", "km_survival", "km_grouped_quantiles", "sort_durations",
-           "without_sorted", "thread_map"]
+           "without_sorted", "thread_map", "km_median_ci", "km_median_ci_sorted", "km_grouped_summary", "km_summary_sorted",
+           "normal_quantile", "logrank", "chi2_sf"]
 
 
 def _clean(days, observed) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +147,69 @@ def _sorted_curve(days: np.ndarray, observed: np.ndarray):
     return days[first], at_risk, events, counts, survival
 
 
+def normal_quantile(confidence: float) -> float:
+    """The two-sided normal quantile of a ``confidence`` level (1.96 for 0.95), as lifelines' ``alpha``."""
+    from statistics import NormalDist
+
+    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
+        raise ValueError(f"confidence={confidence!r}: give a level between 0 and 1, e.g. 0.95.")
+    return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+
+
+def _median_ci_from_curve(times: np.ndarray, at_risk: np.ndarray, events: np.ndarray, survival: np.ndarray,
+                          z: float) -> tuple[float, float]:
+    """Brookmeyer–Crowley interval of the median from one curve (its distinct times), as lifelines gives it.
+
+    lifelines' ``confidence_interval_`` is the exponential Greenwood band:
+    with v = log S(t) and Greenwood's V(t) = Σ d / (n (n − d)) (0 where
+    d = n), the bounds are exp(−exp(log(−v) ∓ z √V / v)), 1 where S = 1. The
+    interval of the median is where each bound falls to 0.5, read as
+    ``median_survival_times`` reads it: on lifelines' timeline (which starts
+    at 0), ``inf`` when the bound stays above 0.5, else the time found by a
+    binary search for 0.5 (the first time at or below it: the bounds are
+    nearly always monotone, and where they are not, this is lifelines'
+    answer too).
+    """
+    if len(times) == 0:
+        return float("nan"), float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = events / (at_risk * (at_risk - events).astype(float))
+        step[~np.isfinite(step)] = 0.0
+        var = np.cumsum(step)
+        v = np.log(survival)
+        spread = z * np.sqrt(var) / v
+        log_minus_v = np.log(-v)
+        lower = np.exp(-np.exp(log_minus_v - spread))
+        upper = np.exp(-np.exp(log_minus_v + spread))
+    lower[np.isnan(lower)] = 1.0
+    upper[np.isnan(upper)] = 1.0
+    if times[0] > 0:  # (lifelines' timeline starts at 0, where both bounds are 1)
+        times, lower, upper = np.r_[0.0, times], np.r_[1.0, lower], np.r_[1.0, upper]
+    return _quantile_from_curve(times, lower, 0.5), _quantile_from_curve(times, upper, 0.5)
+
+
+def km_median_ci(days, observed, confidence: float = 0.95) -> tuple[float, float]:
+    """The ``confidence`` interval of the Kaplan–Meier median: ``(low, high)`` in days.
+
+    Equal to lifelines' ``median_survival_times(KaplanMeierFitter(alpha=1 −
+    confidence).fit(days, observed).confidence_interval_)``: Greenwood
+    variance, Brookmeyer–Crowley interval on the log(−log) scale. ``high`` is
+    ``inf`` when the upper bound of the curve never falls to one half (too
+    few dossiers finished); both are ``nan`` for an empty sample.
+    """
+    days, observed = _clean(days, observed)
+    return km_median_ci_sorted(*sort_durations(days, observed), confidence)
+
+
+def km_median_ci_sorted(days: np.ndarray, observed: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """:func:`km_median_ci` for durations already sorted as :func:`sort_durations` sorts (no NaN)."""
+    z = normal_quantile(confidence)
+    if len(days) == 0:
+        return float("nan"), float("nan")
+    times, at_risk, events, _, survival = _sorted_curve(days, observed)
+    return _median_ci_from_curve(times, at_risk, events, survival, z)
+
+
 def _quantile_from_curve(times: np.ndarray, survival: np.ndarray, q: float) -> float:
     if len(times) == 0:
         return float("nan")
@@ -168,9 +237,22 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
     in the one group (``n_groups=1``), and no per-row codes are made at all (a
     national caseload's phase: 40 MB less per array of codes).
     """
+    return km_grouped_summary(days, observed, group_codes, n_groups, levels)[0]
+
+
+def km_grouped_summary(days, observed, group_codes, n_groups: int, levels=(0.5,),
+                       confidence: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`km_grouped_quantiles` and, with a ``confidence``, each group's :func:`km_median_ci`.
+
+    Returns ``(quantiles, intervals)``: an ``(n_groups, len(levels))`` array
+    and an ``(n_groups, 2)`` array of ``(low, high)`` (None without a
+    ``confidence``), from one sort of the durations.
+    """
+    z = normal_quantile(confidence) if confidence is not None else None
     days = np.asarray(days, dtype=float)
     observed = np.asarray(observed, dtype=bool)
     out = np.full((n_groups, len(levels)), np.nan)
+    intervals = np.full((n_groups, 2), np.nan) if z is not None else None
     if group_codes is None:
         if n_groups != 1:
             raise ValueError("group_codes=None needs n_groups=1")
@@ -179,7 +261,7 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
         codes = np.asarray(group_codes, dtype=np.int64)
         keep = (codes >= 0) & ~np.isnan(days)
     if not keep.any():
-        return out
+        return out, intervals
     if n_groups == 1:  # (no cohorts: the common case) one sort, runs of equal times, no codes
         days, observed = sort_durations(days[keep], observed[keep])
         run_start = run_starts(days)
@@ -207,7 +289,10 @@ def km_grouped_quantiles(days, observed, group_codes, n_groups: int, levels=(0.5
         g = run_code[lo]
         for j, q in enumerate(levels):
             out[g, j] = _quantile_from_curve(run_days[lo:hi], survival[lo:hi], q)
-    return out
+        if z is not None:
+            intervals[g] = _median_ci_from_curve(run_days[lo:hi], at_risk[lo:hi], run_events[lo:hi],
+                                                 survival[lo:hi], z)
+    return out, intervals
 
 
 def _group_time_sorted(days: np.ndarray, observed: np.ndarray, codes: np.ndarray, n_groups: int):
@@ -225,6 +310,17 @@ def _group_time_sorted(days: np.ndarray, observed: np.ndarray, codes: np.ndarray
         lo, hi = bounds[g], bounds[g + 1]
         days[lo:hi], observed[lo:hi] = sort_durations(days[lo:hi], observed[lo:hi])
     return days, observed, np.repeat(np.arange(n_groups), np.diff(bounds))
+
+
+def km_summary_sorted(days: np.ndarray, observed: np.ndarray, levels=(0.5,),
+                      confidence: float = 0.95) -> tuple[np.ndarray, tuple[float, float]]:
+    """:func:`km_quantiles_sorted` and :func:`km_median_ci_sorted` from one curve: ``(quantiles, (low, high))``."""
+    z = normal_quantile(confidence)
+    if len(days) == 0:
+        return np.full(len(levels), np.nan), (float("nan"), float("nan"))
+    times, at_risk, events, _, survival = _sorted_curve(days, observed)
+    quantiles = np.array([_quantile_from_curve(times, survival, q) for q in levels])
+    return quantiles, _median_ci_from_curve(times, at_risk, events, survival, z)
 
 
 def km_quantiles_sorted(days: np.ndarray, observed: np.ndarray, levels=(0.5,)) -> np.ndarray:
@@ -278,3 +374,79 @@ def km_bootstrap_medians(days, observed, *, n_boot: int, rng: np.random.Generato
     reached = below.any(axis=1)
     first = np.argmax(below, axis=1)
     return np.where(reached, t[np.arange(n_boot), first], np.inf)
+
+
+def chi2_sf(statistic: float, df: int) -> float:
+    """P(χ² with ``df`` degrees of freedom ≥ ``statistic``): the p-value of a log-rank test.
+
+    The regularised upper incomplete gamma function Q(df/2, x/2) in closed form
+    for whole ``df`` (a finite sum; with odd ``df``, plus erfc(√(x/2))), so that
+    the package needs no SciPy.
+    """
+    from math import erfc, exp, lgamma, log, sqrt
+
+    if not np.isfinite(statistic) or df < 1:
+        return float("nan")
+    y = max(float(statistic), 0.0) / 2
+    if y == 0:
+        return 1.0
+    if df % 2 == 0:  # Q(k, y) = e^-y Σ_{i<k} y^i / i!
+        terms = (exp(-y + i * log(y) - lgamma(i + 1)) for i in range(df // 2))
+        return float(min(1.0, sum(terms)))
+    # Q(k + 1/2, y) = erfc(√y) + e^-y Σ_{i=1..k} y^(i−1/2) / Γ(i + 1/2)
+    terms = (exp(-y + (i - 0.5) * log(y) - lgamma(i + 0.5)) for i in range(1, (df - 1) // 2 + 1))
+    return float(min(1.0, erfc(sqrt(y)) + sum(terms)))
+
+
+def logrank(days, observed, group_codes, n_groups: int, *, chunk: int = 65_536) -> tuple[float, int, np.ndarray]:
+    """The log-rank test of equal survival in ``n_groups`` groups: ``(statistic, degrees of freedom, observed − expected)``.
+
+    As lifelines' ``multivariate_logrank_test`` (``logrank_test`` for two
+    groups): at each time with events, the expected events of each group are
+    its share of those at risk; the statistic is Z' V⁻¹ Z over all groups but
+    the last (Z: observed − expected events per group, V: their
+    hypergeometric covariance; a pseudo-inverse, as lifelines, when V is
+    singular), with ``groups present − 1`` degrees of freedom. Groups without
+    a duration take no part (their row of ``observed − expected`` is 0); with
+    fewer than two groups present the statistic is ``nan``. Rows with a
+    negative code or a missing duration are ignored.
+    """
+    days = np.asarray(days, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    codes = np.asarray(group_codes, dtype=np.int64)
+    keep = (codes >= 0) & ~np.isnan(days)
+    days, observed, codes = days[keep], observed[keep], codes[keep]
+    present = np.flatnonzero(np.bincount(codes, minlength=n_groups) > 0)
+    o_minus_e = np.zeros(n_groups)
+    if len(present) < 2:
+        return float("nan"), max(len(present) - 1, 0), o_minus_e
+    local = np.searchsorted(present, codes)  # groups present, numbered 0..k-1
+    k = len(present)
+    sorted_days = np.sort(days)
+    # Distinct event times, the events at each and the number at risk (duration ≥ t).
+    event_days = np.sort(days[observed])
+    times = event_days[run_starts(event_days)] if len(event_days) else event_days
+    deaths = np.diff(np.searchsorted(event_days, times, side="left"), append=len(event_days)).astype(float)
+    at_risk = (len(days) - np.searchsorted(sorted_days, times, side="left")).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (at_risk - deaths) / (at_risk - 1)
+    ratio[~np.isfinite(ratio)] = 1.0  # (n = 1: lifelines' convention; its term adds nothing to V)
+    factor = ratio * deaths / at_risk**2
+    # Per group: its durations sorted, to count those at risk at each event time.
+    group_sorted = [np.sort(days[local == g]) for g in range(k)]
+    expected = np.zeros(k)
+    diagonal = np.zeros(k)
+    cross = np.zeros((k, k))
+    for lo in range(0, len(times), chunk):
+        t = times[lo:lo + chunk]
+        n_g = np.column_stack([len(s) - np.searchsorted(s, t, side="left") for s in group_sorted]).astype(float)
+        expected += n_g.T @ (deaths[lo:lo + chunk] / at_risk[lo:lo + chunk])
+        diagonal += n_g.T @ (factor[lo:lo + chunk] * at_risk[lo:lo + chunk])
+        weighted = n_g * np.sqrt(factor[lo:lo + chunk])[:, None]
+        cross += weighted.T @ weighted
+    observed_events = np.bincount(local[observed], minlength=k).astype(float)
+    z = observed_events - expected
+    variance = np.diag(diagonal) - cross
+    statistic = float(z[:-1] @ np.linalg.pinv(variance[:-1, :-1]) @ z[:-1])
+    o_minus_e[present] = z
+    return statistic, k - 1, o_minus_e

@@ -29,7 +29,7 @@ from .errors import CaseLogError
 from .flow import throughput, waiting_on_summary
 from .labels import with_next_actions, with_trigger_labels
 from . import i18n
-from .display import DAYS_COLUMNS, readable
+from .display import DAYS_COLUMNS, readable, with_interval_text
 from .masking import printable
 from .privacy import mask_text
 from .stalls import phase_thresholds, stalled
@@ -102,7 +102,8 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
     kw = {"numbers": numbers, "labels": tables.log.labels, "shown": tables.log.unmasked}
     return {
         "worklist": readable(worklist, lang, **kw),
-        "phases": readable(tables.phases, lang, process=process, **kw),
+        "phases": readable(tables.phases if numbers else with_interval_text(tables.phases, lang), lang,
+                           process=process, **kw),
         "triggers": readable(triggers, lang, process=process, **kw),
         "order": readable(tables.order, lang, process=process, **kw),
         "quality_counts": readable(quality.counts(), lang, **kw),

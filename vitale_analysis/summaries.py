@@ -17,8 +17,8 @@ from .codes import case_positions, flat_index, run_starts
 from .cohorts import cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .km import (km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_quantiles_sorted, sort_durations,
-                 thread_map, without_sorted)
+from .km import (km_bootstrap_medians, km_grouped_summary, km_quantiles, km_quantiles_sorted, km_summary_sorted,
+                 normal_quantile, sort_durations, thread_map, without_sorted)
 from .timeutil import NAT, elapsed_days, to_ns
 
 __all__ = ["phase_summary", "trigger_summary", "trigger_events", "DEFAULT_PERCENTILES", "percentile_column"]
@@ -44,6 +44,7 @@ def phase_summary(
     as_of=None,
     days: str | None = None,
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    confidence: float | None = 0.95,
 ) -> pd.DataFrame:
     """Time per phase, counting dossiers still open honestly.
 
@@ -61,6 +62,9 @@ def phase_summary(
         Default calendar days (a case table keeps its own).
     percentiles : sequence of numbers in (0, 100)
         Which Kaplan–Meier percentiles to give (default 50, 75, 90).
+    confidence : float or None
+        Level of the median's confidence interval (default 0.95); None: no
+        interval columns.
 
     Returns
     -------
@@ -72,7 +76,9 @@ def phase_summary(
         then a column per percentile, ascending (``median_days``, ``p75_days``,
         ``p90_days`` by default; see :func:`percentile_column`): Kaplan–Meier,
         open and closed dossiers count as censored, ``inf`` when too many are
-        still open for the curve to fall that low; and
+        still open for the curve to fall that low; with a ``confidence``,
+        ``median_days_ci_low`` and ``median_days_ci_high`` (the interval of
+        the Kaplan–Meier median, see Notes); and
         ``median_days_completed_only``.
 
     Notes
@@ -84,6 +90,13 @@ def phase_summary(
     about it: it had waited at least its days so far. When few dossiers are
     open the two agree; when they differ, trust ``median_days``.
 
+    The interval of the median is lifelines' (Brookmeyer–Crowley): the days
+    at which the ``confidence`` band of the survival curve (Greenwood
+    variance, log(−log) scale) falls to one half. ``median_days_ci_high`` is
+    ``inf`` when the band's upper edge never falls that low (too few dossiers
+    finished to bound the median from above). The level is in
+    ``attrs["confidence"]``.
+
     Examples
     --------
     >>> from vitale_analysis import load, phase_summary
@@ -94,6 +107,8 @@ def phase_summary(
     table = as_case_table(log_or_table, as_of=as_of, days=days)
     process = table.process
     levels = _levels(percentiles)
+    if confidence is not None:
+        _check_confidence(confidence)
     cases, groups = cohort_columns(table.to_frame(), by)
     phases = list(process.phase_keys)
     group_codes, group_values = _group_codes(cases, groups)
@@ -105,6 +120,7 @@ def phase_summary(
     stats = {name: np.zeros(n_cells, dtype=np.int64) for name in ("n", "n_finished", "n_open", "n_closed",
                                                                   "n_no_duration")}
     km = np.full((n_cells, len(levels)), np.nan)
+    median_ci = np.full((n_cells, 2), np.nan)
     completed = np.full(n_cells, np.nan)
     open_code, closed_code = _STATES.index("open"), _STATES.index("closed")
 
@@ -129,23 +145,35 @@ def phase_summary(
         stats["n_no_duration"][cells] = count(np.isin(state, _UNTIMED_CODES))
         if n_groups == 1:  # (no cohorts) the phase's sorted sample, which the trigger summary and stalls reuse
             days_sorted, finished_sorted = table.sorted_durations(phase)
-            km[cells] = km_quantiles_sorted(days_sorted, finished_sorted, levels=levels)
+            if confidence is None:
+                km[cells] = km_quantiles_sorted(days_sorted, finished_sorted, levels=levels)
+            else:
+                km[cells], median_ci[cells] = km_summary_sorted(days_sorted, finished_sorted, levels=levels,
+                                                                confidence=confidence)
             if finished.any():  # (the finished ones, in order: the median is the middle, no second sort)
                 completed[cells[0]] = _median_of_sorted(days_sorted[finished_sorted])
         else:
-            km[cells] = km_grouped_quantiles(days_j[timed], finished[timed], group_codes[timed], n_groups,
-                                             levels=levels)
+            km[cells], intervals = km_grouped_summary(days_j[timed], finished[timed], group_codes[timed], n_groups,
+                                                      levels=levels, confidence=confidence)
+            if intervals is not None:
+                median_ci[cells] = intervals
         if finished.any() and n_groups > 1:
             done = pd.Series(days_j[finished]).groupby(group_codes[finished]).median()
             completed[cells[done.index.to_numpy()]] = done.to_numpy()
 
     if len(table):
         thread_map(one_phase, range(n_phases))  # each phase writes its own cells only
+    estimates = {percentile_column(p): km[:, k] for k, p in enumerate(sorted(set(percentiles)))}
+    if confidence is not None:  # (beside the median, or after the percentiles when the median is not asked for)
+        position = list(estimates).index("median_days") + 1 if "median_days" in estimates else len(estimates)
+        items = list(estimates.items())
+        estimates = dict(items[:position] + [("median_days_ci_low", median_ci[:, 0]),
+                                             ("median_days_ci_high", median_ci[:, 1])] + items[position:])
     out = pd.DataFrame(
         {
             "phase": pd.Categorical.from_codes(np.tile(np.arange(n_phases), n_groups), categories=phases, ordered=True),
             **stats,
-            **{percentile_column(p): km[:, k] for k, p in enumerate(sorted(set(percentiles)))},
+            **estimates,
             "median_days_completed_only": completed,
         }
     )
@@ -153,8 +181,16 @@ def phase_summary(
         values = group_values.loc[np.repeat(np.arange(n_groups), n_phases)].reset_index(drop=True)
         out = pd.concat([values, out], axis=1)
     out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table),  # (for display)
-                     n_open=int((table["status"] == "open").sum()), labels=table.labels)
+                     n_open=int((table["status"] == "open").sum()), labels=table.labels, confidence=confidence)
     return out
+
+
+def _check_confidence(confidence) -> None:
+    try:
+        normal_quantile(confidence)
+    except ValueError:
+        raise CaseLogError(f"confidence={confidence!r}: give a level between 0 and 1, e.g. 0.95 "
+                           "(or None for no interval).") from None
 
 
 def _levels(percentiles: Sequence[float]) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .. import i18n
 from ..chartdata import Population
 from ..errors import CaseLogError
 from ..process import ProcessModel
@@ -24,7 +25,9 @@ from ._axes import (
 
 
 _PHASE_SUMMARY_COLUMNS = {"phase", "n", "n_finished", "n_open", "n_closed", "n_no_duration", "p25_days",
-                          "median_days", "p75_days", "p90_days", "median_days_completed_only"}
+                          "median_days", "median_days_ci_low", "median_days_ci_high", "p75_days", "p90_days",
+                          "median_days_completed_only"}
+_CI_COLUMNS = ("median_days_ci_low", "median_days_ci_high")
 
 
 @_masked
@@ -62,7 +65,10 @@ def plot_phase_durations(
     Axes
         One row per phase (and cohort): a box in the phase's colour from
         ``p25_days`` to ``p75_days``, a black bar at ``median_days``, a white
-        dot at ``median_days_completed_only``. A median Kaplan–Meier cannot
+        dot at ``median_days_completed_only``; when the table has the
+        median's interval (``median_days_ci_low`` / ``median_days_ci_high``),
+        a thin black whisker across it (one that runs off the right edge with
+        an arrow when its upper end is ``inf``). A median Kaplan–Meier cannot
         reach yet (``inf``) is an arrow at the right edge marked "median not
         reached"; an ``inf`` 75th percentile is a box that runs off the right
         edge with an arrow. Each row is annotated with its ``n`` and
@@ -77,6 +83,7 @@ def plot_phase_durations(
     if missing:
         raise CaseLogError(f"by={by!r}: the table has no column(s) {missing}; its columns are {list(table.columns)}.")
     has_p25 = "p25_days" in table.columns
+    has_ci = all(c in table.columns for c in _CI_COLUMNS)
     days_word = _days_word(table.attrs, lang)
     colours = phase_colours(process)
     labels = process.phase_labels(lang)
@@ -124,7 +131,7 @@ def plot_phase_durations(
     n_drawn = y
 
     box_height = 0.5
-    any_not_reached = False
+    any_not_reached = any_ci = False
     for y, phase, g, rec in key_rows:
         colour = colours[phase]
         # (artists are named by the codes, not the shown words: the same in every language)
@@ -143,6 +150,16 @@ def plot_phase_durations(
         if np.isfinite(median):
             ax.plot([median, median], [y - box_height / 2 - 0.06, y + box_height / 2 + 0.06], color="black",
                     linewidth=2.6, solid_capstyle="butt", label=f"_median|{key}")
+            ci_low, ci_high = (float(rec[c]) for c in _CI_COLUMNS) if has_ci else (np.nan, np.nan)
+            if np.isfinite(ci_low):
+                any_ci = True
+                open_ended = not np.isfinite(ci_high)
+                ax.plot([ci_low, right if open_ended else ci_high], [y, y], color="black", linewidth=1.1,
+                        marker="|", markersize=9, markeredgewidth=1.4, markevery=[0] if open_ended else None,
+                        zorder=3.5, label=f"_median_ci|{key}")
+                if open_ended:
+                    ax.plot([right], [y], marker=">", markersize=6, color="black", linestyle="none", clip_on=False,
+                            zorder=3.5, label=f"_median_ci_open|{key}")
         elif not np.isnan(median):
             any_not_reached = True
             ax.annotate("", xy=(right, y), xytext=(right * 0.86, y),
@@ -173,6 +190,9 @@ def plot_phase_durations(
         Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="black",
                label=_t("completed_median", lang)),
     ]
+    if any_ci:
+        handles.append(Line2D([], [], color="black", linewidth=1.1, marker="|", markersize=9, markeredgewidth=1.4,
+                                 label=_t("median_ci", lang, level=_ci_level(table, lang))))
     if any_not_reached:
         handles.append(Line2D([], [], linestyle="none", marker=">", markersize=8, color="#BBBBBB",
                               markeredgecolor="#333333", label=_t("beyond", lang)))
@@ -185,9 +205,17 @@ def _phase_reason(table: pd.DataFrame, pop: Population | None) -> str | None:
     return _too_few(pop) or ("no_dossier" if empty else None)
 
 
+def _ci_level(table: pd.DataFrame, lang: str) -> str:
+    """The interval's level as the reader sees it: ``95%`` / ``95 %``."""
+    confidence = table.attrs.get("confidence") or 0.95
+    level = round(float(confidence) * 100, 1)
+    return i18n.percent(level, lang, 0 if level.is_integer() else 1)
+
+
 def _phase_right(table: pd.DataFrame) -> float:
     """The x axis' right end: the largest finite day drawn, plus room."""
-    values = table[[c for c in ("p25_days", "median_days", "p75_days", "median_days_completed_only") if c in table]]
+    values = table[[c for c in ("p25_days", "median_days", "p75_days", "median_days_completed_only", *_CI_COLUMNS)
+                    if c in table]]
     finite = values.to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
     right = float(finite.max()) * 1.12 if finite.size else 10.0
@@ -216,7 +244,8 @@ def update_phase_durations(
     :func:`~vitale_analysis.chartdata.phase_quartiles` (with ``p25_days``),
     without cohorts, with the same phases, language and days, and every row
     of both has a box, a median bar and a finished-only dot (no "not
-    reached" mark, no "Nothing to show").
+    reached" mark, no "Nothing to show"), and, when the table has the
+    median's interval, a whisker with both ends finite.
 
     Parameters
     ----------
@@ -254,18 +283,22 @@ def update_phase_durations(
         kind, _, key = artist.get_label().partition("|")
         if kind.startswith("_") and key:
             marks[kind, key] = artist
-    if set(marks) != {(kind, p) for p in phases for kind in ("_iqr", "_median", "_completed")}:
-        return False  # a "not reached" mark, or a row without a box, bar or dot
+    has_ci = all(c in table.columns for c in _CI_COLUMNS)
+    kinds = ("_iqr", "_median", "_completed", "_median_ci") if has_ci else ("_iqr", "_median", "_completed")
+    if set(marks) != {(kind, p) for p in phases for kind in kinds}:
+        return False  # a "not reached" mark, a row without a box, bar or dot, or whiskers not as the table's
     notes = {round(t.xy[1]): t for t in ax.texts if getattr(t, "xy", None) is not None and t.xy[0] == 1.03}
     if len(notes) != len(phases):
         return False
-    values = {p: [float(rows[p][c]) for c in ("p25_days", "median_days", "p75_days", "median_days_completed_only")]
-              for p in phases}
+    columns = ("p25_days", "median_days", "p75_days", "median_days_completed_only", *(_CI_COLUMNS if has_ci else ()))
+    values = {p: [float(rows[p][c]) for c in columns] for p in phases}
     if not all(np.isfinite(v).all() for v in values.values()):
         return False
 
     for y, phase in enumerate(phases):
-        low, median, high, completed = values[phase]
+        low, median, high, completed = values[phase][:4]
+        if has_ci:
+            marks["_median_ci", phase].set_xdata(values[phase][4:])
         box = marks["_iqr", phase]
         box.set_x(low)
         box.set_width(high - low)
