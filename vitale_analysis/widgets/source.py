@@ -407,7 +407,7 @@ class SourceStep:
             return
         self._progress_row.layout.display = "none"
         self.suggestion = suggestion
-        todo = [str(label) for label in (getattr(suggestion, "todo", None) or [])]
+        todo = [str(getattr(p, "label", p)) for p in (getattr(suggestion, "todo", None) or [])]  # (Proposal.label)
         text = self._t("suggested", source=self.chosen.name)
         paragraphs = [f"<p>{escape(safe_text(text))}</p>"]
         if todo:
