@@ -109,7 +109,10 @@ class MappingEditor(W.VBox):
                 badge = W.HTML(f'<span style="color:{_COLOURS.get(p.status, "#333")}">{escape(status)}'
                                f"{escape(count)}</span>", layout=narrow)
                 rows.append(W.HBox([label, badge, menu]))
-        self.controls["save_to"] = W.Text(value=str(save_to or default), description=i18n.t("ui.mapping.save_to", lang),
+        # (the field shows a file name, masked like every text on screen; the real path stays in Python)
+        self._save_path = Path(save_to or default)
+        self._save_shown = safe_text(self._save_path.name)
+        self.controls["save_to"] = W.Text(value=self._save_shown, description=i18n.t("ui.mapping.save_to", lang),
                                           style=_STYLE, layout=W.Layout(width="70%"))
         self.controls["replace"] = W.Checkbox(value=False, description=i18n.t("ui.mapping.replace", lang),
                                               indent=False)
@@ -139,7 +142,13 @@ class MappingEditor(W.VBox):
     # ------------------------------------------------------------------ actions
     def save(self) -> Path | None:
         """Write the mapping to the "Save to" file (never over an existing one unless "replace" is ticked)."""
-        path = Path(self.controls["save_to"].value.strip()).expanduser()
+        typed = self.controls["save_to"].value.strip()
+        if typed == self._save_shown:
+            path = self._save_path
+        else:  # (a name typed by the person: beside the default file unless a full path)
+            path = Path(typed).expanduser()
+            if not path.is_absolute():
+                path = self._save_path.parent / path
         if path.exists() and not self.controls["replace"].value:
             self._say(i18n.t("ui.mapping.exists", self.lang, path=path.name), error=True)
             return None
@@ -149,7 +158,7 @@ class MappingEditor(W.VBox):
             self._say(i18n.t("ui.mapping.not_written", self.lang, path=path.name, why=exc.strerror or str(exc)),
                       error=True)
             return None
-        self._say(i18n.t("ui.mapping.saved", self.lang, path=str(path)))
+        self._say(i18n.t("ui.mapping.saved", self.lang, path=path.name))
         return path
 
     def use(self) -> None:
