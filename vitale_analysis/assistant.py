@@ -333,11 +333,6 @@ class _Matcher:
         return scored
 
 
-def _rank(label: Any, candidates: Mapping[Any, list[str]], abbreviations: Mapping[str, str],
-          drop: frozenset = frozenset()) -> list[tuple[Any, float]]:
-    """Candidates for ``label``, best first, each with its best score over its texts."""
-    return _Matcher(candidates, abbreviations, drop).rank(label)
-
 
 def _status(ranked: list[tuple[Any, float]]) -> str:
     if not ranked:
@@ -440,7 +435,8 @@ def _value_match(counts: pd.Series, matcher: _Matcher, limit: int = 60) -> float
     return hit / int(top.sum())
 
 
-def _header_scores(header: str, process: ProcessModel, abbreviations) -> dict[str, float]:
+def _header_matcher(process: ProcessModel, abbreviations) -> _Matcher:
+    """Headers compared with each canonical column's name, labels and synonyms (built once per file)."""
     texts: dict[str, list[str]] = {}
     for target in TARGETS:
         words = [target.replace("_", " "), *HEADER_SYNONYMS.get(target, ()), *process.synonyms.get("columns", {}).get(target, ())]
@@ -448,13 +444,17 @@ def _header_scores(header: str, process: ProcessModel, abbreviations) -> dict[st
             if key in i18n.CATALOGUE:
                 words += [i18n.t(key, lang) for lang in ("en", "fr")]
         texts[target] = words
+    return _Matcher(texts, abbreviations)
+
+
+def _header_scores(header: str, matcher: _Matcher) -> dict[str, float]:
     aliases = {"case:concept:name": "case_id", "concept:name": "event", "time:timestamp": "timestamp"}
     plain = header.lower().strip()
     if plain in aliases:
         return {t: (100.0 if t == aliases[plain] else 0.0) for t in TARGETS}
     if plain.startswith("case:"):
         header = header[5:]
-    return dict(_rank(header, texts, abbreviations))
+    return dict(matcher.rank(header))
 
 
 def _columns(profile: list[_Column], process: ProcessModel, abbreviations) -> tuple[list[Proposal], list[str], str]:
@@ -462,10 +462,11 @@ def _columns(profile: list[_Column], process: ProcessModel, abbreviations) -> tu
     events = _Matcher(_candidates(process, "event"), abbreviations)
     triggers = _Matcher(_candidates(process, "trigger"), abbreviations)
     attributes = {a: _Matcher(_candidates(process, a), abbreviations) for a in ("channel", "route")}
+    headers = _header_matcher(process, abbreviations)
     dates = [c.header for c in profile if c.date_share >= 0.8 and c.filled > 0]
     evidence: dict[str, dict[str, tuple[float, str]]] = {}
     for col in profile:
-        head = _header_scores(col.header, process, abbreviations)
+        head = _header_scores(col.header, headers)
         content: dict[str, tuple[float, str]] = {}
         is_date = col.header in dates
         labels = list(col.counts.index[:60])
@@ -548,7 +549,8 @@ def _milestone_columns(dates: list[str], process: ProcessModel, abbreviations) -
     events = _candidates(process, "event")
     milestones = {name: texts for name, texts in events.items() if name in process.milestones}
     out = []
-    ranked_all = {h: _rank(h, milestones, abbreviations, drop=_DATE_WORDS) for h in dates}
+    matcher = _Matcher(milestones, abbreviations, drop=_DATE_WORDS)
+    ranked_all = {h: matcher.rank(h) for h in dates}
     used: dict[str, float] = {}
     for header in sorted(dates, key=lambda h: -ranked_all[h][0][1]):
         ranked = [r for r in ranked_all[header] if r[0] not in used]
@@ -766,11 +768,3 @@ def _lines(rows: list[Proposal]) -> list[str]:
         else:
             out.append(f"{toml_string(str(p.label))} = {_value(p.target)}{_comment(p)}")
     return out
-
-
-def proposals_frame(suggestions: list[MappingSuggestion]) -> pd.DataFrame:
-    """Every proposal of several suggestions in one table (a ``source`` column first)."""
-    frames = [s.table().assign(source=Path(s.source).name) for s in suggestions]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return out[["source", *[c for c in out.columns if c != "source"]]] if len(out) else out
-
