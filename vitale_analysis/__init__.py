@@ -9,7 +9,8 @@ The data flow, one direction (DESIGN.md), and the module of each step:
    :class:`QualityReport`); :func:`load` does 1 and 2 in one call
 3. ``cases``     — :func:`case_table` → :class:`CaseTable`; :func:`phase_durations`
 4. analyses      — ``summaries`` (:func:`phase_summary`, :func:`trigger_summary`),
-   ``compare`` (:func:`compare_cohorts`, :func:`phase_trend`),
+   ``compare`` (:func:`compare_cohorts`, :func:`phase_trend`), ``forecast``
+   (:func:`forecast`, :func:`forecast_completions`, :func:`backtest_forecast`),
    ``stalls`` (:func:`stalled`), ``conformance``, ``flow`` (:func:`throughput`,
    :func:`waiting_on`): each takes a CaseLog or a CaseTable, ``as_of=``, and
    ``by=`` / ``days=`` where they mean something
@@ -32,6 +33,7 @@ from .compare import compare_cohorts, phase_trend
 from .conformance import CONFORMANCE_KINDS, conformance
 from .display import describe, readable
 from .errors import CaseLogError, DataQualityWarning
+from .forecast import FORECAST_COLUMNS, FORECAST_DRAWS, backtest_forecast, forecast, forecast_completions
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
 from .privacy import mask_frame, mask_identifier, nir_columns
 from .process import CARTE_VITALE, HolidayRules, Phase, ProcessModel, Trigger
@@ -69,6 +71,11 @@ __all__ = [
     "trigger_events",
     "compare_cohorts",
     "phase_trend",
+    "forecast",
+    "forecast_completions",
+    "backtest_forecast",
+    "FORECAST_COLUMNS",
+    "FORECAST_DRAWS",
     "stalled",
     "phase_thresholds",
     "NEXT_ACTION_REASONS",

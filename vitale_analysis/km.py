@@ -28,7 +28,7 @@ from .codes import run_starts
 
 __all__ = ["km_quantiles", "km_quantiles_sorted", "km_survival", "km_grouped_quantiles", "sort_durations",
            "without_sorted", "thread_map", "km_median_ci", "km_median_ci_sorted", "km_grouped_summary", "km_summary_sorted",
-           "normal_quantile", "logrank", "chi2_sf"]
+           "normal_quantile", "logrank", "chi2_sf", "km_curve", "km_inverse"]
 
 
 def _clean(days, observed) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +145,60 @@ def _sorted_curve(days: np.ndarray, observed: np.ndarray):
     with np.errstate(divide="ignore"):
         survival = np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
     return days[first], at_risk, events, counts, survival
+
+
+def km_curve(days, observed, entry=None) -> tuple[np.ndarray, np.ndarray]:
+    """The survival curve as two arrays: distinct durations and S just after each.
+
+    ``entry`` (optional, one value per duration, ``0 ≤ entry ≤ days``) is a
+    late entry (left truncation): a duration counts as at risk only from its
+    entry on, as lifelines' ``KaplanMeierFitter.fit(..., entry=...)`` counts it
+    (at risk at ``t`` when ``entry ≤ t ≤ days``). Forecasts use it to learn
+    from the recent past only: a phase that began before the window enters it
+    at the window's start, with the days it had already lasted. Durations
+    shorter than their entry (over before the window) are left out.
+    """
+    days = np.asarray(days, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    if entry is None:
+        days, observed = _clean(days, observed)
+        if len(days) == 0:
+            return np.empty(0), np.empty(0)
+        times, _, _, _, survival = _sorted_curve(*sort_durations(days, observed))
+        return times, survival
+    entry = np.asarray(entry, dtype=float)
+    keep = ~np.isnan(days) & ~np.isnan(entry) & (days >= entry)
+    days, observed, entry = days[keep], observed[keep], entry[keep]
+    if len(days) == 0:
+        return np.empty(0), np.empty(0)
+    days, observed = sort_durations(days, observed)
+    first = run_starts(days)
+    times = days[first]
+    events = np.add.reduceat(observed, first, dtype=np.int64)
+    entry = np.sort(entry)
+    entered = np.searchsorted(entry, times, side="left")  # entered before t (entrants join after t's events)…
+    if entry[0] == times[0]:  # …except at the very first time, where lifelines counts them in
+        entered[0] = np.searchsorted(entry, times[0], side="right")
+    at_risk = entered - first  # not out before t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(events > 0, 1 - events / np.maximum(at_risk, 1), 1.0)
+        survival = np.exp(np.cumsum(np.log(factor)))
+    return times, survival
+
+
+def km_inverse(times: np.ndarray, survival: np.ndarray, levels) -> np.ndarray:
+    """For each level ``u``, the first duration with S ≤ ``u`` (``inf`` when the curve stays above).
+
+    With ``u`` uniform on (0, 1) this draws durations from the curve (inverse
+    transform sampling); with ``u = v · S(w)`` it draws durations longer than
+    ``w``, from the curve conditional on having lasted ``w``. Levels are any
+    array shape; the result has that shape.
+    """
+    levels = np.asarray(levels, dtype=float)
+    if len(times) == 0:
+        return np.full(levels.shape, np.nan)
+    pos = np.searchsorted(-survival, -levels, side="left")
+    return np.where(pos < len(times), times[np.minimum(pos, len(times) - 1)], np.inf)
 
 
 def normal_quantile(confidence: float) -> float:
