@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 
-from vitale_analysis.km import km_bootstrap_medians, km_grouped_quantiles, km_quantiles, km_survival
+from vitale_analysis.km import km_bootstrap_medians, km_curve, km_grouped_quantiles, km_quantiles, km_survival
 
 LEVELS = (0.5, 0.25, 0.1)
 
@@ -181,3 +181,36 @@ def test_without_sorted_refuses_what_is_not_in_the_sample():
     with pytest.raises(ValueError, match="not all in the sample"):
         without_sorted(days, observed, np.array([6.0]), np.array([True]))
     assert without_sorted(np.array([-1.0, 2.0]), np.array([True, True]), np.array([2.0]), np.array([True])) is None
+
+
+late_entries = st.integers(1, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(1, 15), min_size=n, max_size=n),  # durations (ties)
+        st.lists(st.booleans(), min_size=n, max_size=n),
+        st.lists(st.floats(0, 1), min_size=n, max_size=n),  # entry as a share of the duration
+        st.booleans(),  # entries on whole days (ties with durations) or not
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(late_entries)
+def test_curve_with_late_entry_equals_lifelines(sample):
+    days, observed = np.array(sample[0], dtype=float), np.array(sample[1])
+    entry = np.array(sample[2]) * days
+    entry = np.floor(entry) if sample[3] else entry
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fitter = KaplanMeierFitter().fit(days, observed, entry=entry)
+        except Exception:  # lifelines refuses logs where the risk set empties early (StatError)
+            return
+    times, survival = km_curve(days, observed, entry)
+    expected = fitter.survival_function_.iloc[:, 0].reindex(times).to_numpy()
+    np.testing.assert_allclose(survival, expected, rtol=0, atol=1e-12)
+    # Without late entries, the curve is lifelines' plain one.
+    times, survival = km_curve(days, observed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = KaplanMeierFitter().fit(days, observed).survival_function_.iloc[:, 0]
+    np.testing.assert_allclose(survival, plain.reindex(times).to_numpy(), rtol=0, atol=1e-12)

@@ -203,20 +203,62 @@ def _check(confidence, draws, min_history, history_days) -> None:
                            "for the whole log.")
 
 
+#: Dossiers drawn by Monte Carlo (phases ahead of the current one) share a distribution when
+#: their S(w) rounds down to the same point of a grid with this ratio: 0.5 % of probability at
+#: most, below the ±1 % of the draws themselves.
+_LEVEL_RATIO = 1.005
+
+
 @dataclass
 class _Batch:
-    """Dossiers sharing one distribution: ``rows`` of the table, each with its ``slot`` in ``totals``."""
+    """Open dossiers of one cohort in one phase: ``rows`` of the table, and their distribution.
+
+    Exact when the current phase is the last before the target (``totals`` is
+    None): the ``q`` point of a wait conditional on ``w`` is the first time
+    with S ≤ (1 − q) · S(w). Otherwise ``totals`` holds sorted draws, one row
+    per ``slot`` (dossiers whose S(w) rounds to the same grid point).
+    All in days from the start of the current phase.
+    """
 
     rows: np.ndarray
-    slot: np.ndarray
-    totals: np.ndarray  # (n_slots, draws), sorted per slot: days from the phase's start to the target
     level: int
     group: int
     phase: int
+    curve: _Curve
+    s_waited: np.ndarray  # per row, S(w) of its current phase's curve
+    slot: np.ndarray | None = None
+    totals: np.ndarray | None = None
+
+    def quantiles(self, levels: Sequence[float], draws: int) -> np.ndarray:
+        """(rows, levels): days from the phase's start (inf: beyond history)."""
+        if self.totals is not None:
+            picks = [_quantile_index(q, draws) for q in levels]
+            return self.totals[:, picks][self.slot]
+        curve, s_w = self.curve, self.s_waited
+        out = np.column_stack([km_inverse(curve.times, curve.survival, (1 - q) * s_w) for q in levels])
+        out = np.nan_to_num(out, nan=np.inf, posinf=np.inf)
+        out[s_w <= 0] = np.inf  # waited past every dossier the history shows
+        return out
+
+    def below(self, reach: np.ndarray) -> np.ndarray:
+        """(rows, k): each row's chance of arriving before ``reach`` days from its phase's start."""
+        if self.totals is not None:
+            out = np.empty(reach.shape)
+            for k in range(len(self.totals)):
+                mine = self.slot == k
+                out[mine] = np.searchsorted(self.totals[k], reach[mine], side="left") / self.totals.shape[1]
+            return out
+        curve, s_w = self.curve, self.s_waited
+        pos = np.searchsorted(curve.times, reach, side="left") - 1  # the curve just before `reach`
+        s_at = np.where(pos >= 0, curve.survival[np.maximum(pos, 0)], 1.0) if len(curve.times) else np.ones(reach.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.clip(1 - s_at / s_w[:, None], 0, 1)
+        out[s_w <= 0] = 0.0
+        return out
 
 
 def _batches(model: _Model, *, seed: int, draws: int) -> Iterator[_Batch]:
-    """The draws, one batch per (cohort, current phase); within it one slot per step of the curve."""
+    """The open dossiers, one batch per (cohort, current phase), with their distributions."""
     frame = model.cases
     rows = model.open_positions()
     if not len(rows):
@@ -234,24 +276,36 @@ def _batches(model: _Model, *, seed: int, draws: int) -> Iterator[_Batch]:
         lv, g, c = (int(x) for x in keys[a])
         mine = order[a:b]
         here = model.curve(lv, g, c)
-        # Each dossier's step on its current phase's curve: dossiers on the same step share S(w).
+        # S(w): the curve at the days already waited (1 before its first step).
         step = np.searchsorted(here.times, waited[mine], side="right")
-        steps, slot = np.unique(step, return_inverse=True)
-        later = np.zeros(draws)
-        for j in range(c + 1, model.target_index):
-            ahead = model.curve(lv, g, j)
-            u = np.random.default_rng([seed, lv, g, c, 0, j]).random(draws)
-            later += np.nan_to_num(km_inverse(ahead.times, ahead.survival, u), nan=np.inf, posinf=np.inf)
-        totals = np.empty((len(steps), draws))
-        for k, s in enumerate(steps):
-            u = np.random.default_rng([seed, lv, g, c, 1, int(s)]).random(draws)
-            s_w = here.survival[s - 1] if s > 0 else 1.0
-            if s_w <= 0 or not len(here.times):  # waited past every dossier the history shows
-                totals[k] = np.inf
-                continue
-            totals[k] = np.nan_to_num(km_inverse(here.times, here.survival, u * s_w), nan=np.inf, posinf=np.inf) + later
-        totals.sort(axis=1)
-        yield _Batch(rows=rows[mine], slot=slot, totals=totals, level=lv, group=g, phase=c)
+        s_w = np.where(step > 0, here.survival[np.maximum(step - 1, 0)], 1.0) if len(here.times) \
+            else np.zeros(len(mine))
+        batch = _Batch(rows=rows[mine], level=lv, group=g, phase=c, curve=here, s_waited=s_w)
+        if c + 1 < model.target_index:
+            batch.slot, batch.totals = _draws(model, lv, g, c, s_w, seed=seed, draws=draws)
+        yield batch
+
+
+def _draws(model: _Model, lv: int, g: int, c: int, s_w: np.ndarray, *, seed: int, draws: int):
+    """Monte Carlo: the current phase conditional on S(w) (rounded down to the grid), plus the phases
+    ahead from their own curves; the same uniform draws for every slot of the batch (seeded by the
+    batch), so a dossier's forecast depends on its cohort, phase and S(w) only."""
+    here = model.curve(lv, g, c)
+    later = np.zeros(draws)
+    for j in range(c + 1, model.target_index):
+        ahead = model.curve(lv, g, j)
+        u = np.random.default_rng([seed, lv, g, c, 0, j]).random(draws)
+        later += np.nan_to_num(km_inverse(ahead.times, ahead.survival, u), nan=np.inf, posinf=np.inf)
+    with np.errstate(divide="ignore"):
+        grid = np.ceil(-np.log(s_w) / np.log(_LEVEL_RATIO) - 1e-9)  # (S(w) = 0: inf)
+    points, slot = np.unique(grid, return_inverse=True)
+    s_level = np.where(np.isfinite(points), _LEVEL_RATIO ** -np.nan_to_num(points, posinf=0), 0.0)
+    u = np.random.default_rng([seed, lv, g, c, 1]).random(draws)
+    totals = km_inverse(here.times, here.survival, s_level[:, None] * u[None, :])
+    totals = np.nan_to_num(totals, nan=np.inf, posinf=np.inf) + later[None, :]
+    totals[s_level <= 0] = np.inf  # waited past every dossier the history shows
+    totals.sort(axis=1)
+    return slot.ravel(), totals
 
 
 def _quantile_index(q: float, draws: int) -> int:
@@ -342,17 +396,16 @@ def forecast(
     _check(confidence, draws, min_history, history_days)
     table = _calendar_table(log_or_table, as_of)
     model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days)
-    low_q, high_q = (1 - confidence) / 2, (1 + confidence) / 2
-    picks = [_quantile_index(q, draws) for q in (low_q, 0.5, high_q)]
+    levels = ((1 - confidence) / 2, 0.5, (1 + confidence) / 2)
     n = len(table)
     quantiles = np.full((n, 3), np.nan)
     basis = np.full(n, "", dtype=object)
     basis_by = np.full(n, "", dtype=object)
     basis_n = np.zeros(n, dtype=np.int64)
     for batch in _batches(model, seed=seed, draws=draws):
-        quantiles[batch.rows] = batch.totals[:, picks][batch.slot]
+        quantiles[batch.rows] = batch.quantiles(levels, draws)
         basis[batch.rows], basis_by[batch.rows] = _basis(model, batch.level, batch.group)
-        basis_n[batch.rows] = model.curve(batch.level, batch.group, batch.phase).n
+        basis_n[batch.rows] = batch.curve.n
     rows = model.open_positions()
     frame = model.cases
     waited = frame["days_in_phase"].to_numpy(dtype=float)[rows]
@@ -474,10 +527,7 @@ def forecast_completions(
         start_ns = as_of_ns - np.round(waited_all[batch.rows] * _DAY_NS)
         # Days from each dossier's phase start to each edge; the share of its draws up to there.
         reach = (edges_ns[None, :] - start_ns[:, None]) / _DAY_NS
-        cumulative = np.empty(reach.shape)
-        for k in range(len(batch.totals)):
-            mine = batch.slot == k
-            cumulative[mine] = np.searchsorted(batch.totals[k], reach[mine], side="left") / draws
+        cumulative = batch.below(reach)
         # Nothing arrives before as_of: the first period starts at as_of for these chances.
         cumulative = np.clip(cumulative, cumulative[:, :1], None)
         probs = np.diff(cumulative, axis=1)
