@@ -199,6 +199,9 @@ def test_curve_with_late_entry_equals_lifelines(sample):
     days, observed = np.array(sample[0], dtype=float), np.array(sample[1])
     entry = np.array(sample[2]) * days
     entry = np.floor(entry) if sample[3] else entry
+    # A dossier that enters when it leaves (entry = duration > 0) was never at risk: km_curve leaves it
+    # out, lifelines counts its event against a risk set it is not in. Such entries are not compared.
+    entry = np.where((entry >= days) & (entry > 0), days / 2, entry)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

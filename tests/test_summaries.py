@@ -558,3 +558,27 @@ def test_each_case_table_sorts_its_phase_durations_once(sample):
 def _half_the_finished_rights_take_500_days(rows: pd.DataFrame) -> None:
     finished = rows.index[rows["rights_state"] == "finished"]
     rows.loc[finished[::2], "rights_days"] = 500.0
+
+
+def test_trigger_interval_keeps_its_width_when_resampled_in_batches():
+    """Groups larger than bootstrap_cap are resampled cap at a time and scaled back (m-out-of-n):
+    the interval is about as wide as with full-size resamples (unscaled, 500 of 2,000 would make it
+    twice as wide)."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(4000):
+        start = pd.Timestamp("2025-01-01") + pd.Timedelta(days=int(rng.integers(0, 60)))
+        hit = i % 2 == 0
+        rights = start + pd.Timedelta(days=float(rng.exponential(45 if hit else 30)))
+        rows += [{"case_id": f"C{i}", "event": "dossier_submitted", "timestamp": start, "trigger": None}]
+        if hit:
+            rows += [{"case_id": f"C{i}", "event": "complement_requested", "timestamp": start + pd.Timedelta(hours=1),
+                      "trigger": "rib_mismatch"}]
+        rows += [{"case_id": f"C{i}", "event": "rights_opened", "timestamp": rights, "trigger": None}]
+    log = make_log(rows)
+    full = trigger_summary(log, n_boot=300, bootstrap_cap=5000).set_index("trigger").loc["rib_mismatch"]
+    capped = trigger_summary(log, n_boot=300, bootstrap_cap=500).set_index("trigger").loc["rib_mismatch"]
+    width = full["extra_days_ci_high"] - full["extra_days_ci_low"]
+    capped_width = capped["extra_days_ci_high"] - capped["extra_days_ci_low"]
+    assert 0.7 < capped_width / width < 1.4
+    assert capped["extra_days_ci_low"] < capped["extra_days"] < capped["extra_days_ci_high"]

@@ -18,7 +18,7 @@ from .caselog import CaseLog
 from .cases import PHASE_STATES, TIMED_STATES, CaseTable, as_case_table
 from .cohorts import DERIVED_COHORTS, by_names, cohort_columns, group_codes
 from .errors import CaseLogError, closest_names
-from .km import chi2_sf, km_bootstrap_medians, logrank, sort_durations, thread_map
+from .km import chi2_sf, km_bootstrap_deviations, logrank, thread_map
 from .summaries import phase_summary
 
 __all__ = ["compare_cohorts", "phase_trend", "TREND_FREQUENCIES"]
@@ -139,8 +139,8 @@ def compare_cohorts(
 
         def deviations(h: int, j=j, timed=timed, days_j=days_j, finished=finished, median=median) -> np.ndarray:
             rows_h = np.flatnonzero(timed & (codes == h))
-            return _bootstrap_deviations(days_j[rows_h], finished[rows_h], median[h], n_boot=n_boot,
-                                         rng=np.random.default_rng([seed, j, h]), cap=bootstrap_cap)
+            return km_bootstrap_deviations(days_j[rows_h], finished[rows_h], median[h], n_boot=n_boot,
+                                           rng=np.random.default_rng([seed, j, h]), cap=bootstrap_cap)
 
         # (each cohort has its own seeded generator: the same draws on one thread or two)
         samples = dict(zip(resampled, thread_map(deviations, resampled)))
@@ -238,14 +238,6 @@ def phase_trend(
     out = summary[order + [c for c in summary.columns if c not in order]]
     out.attrs.update(summary.attrs, by=[*cohorts, period])
     return out
-
-
-def _bootstrap_deviations(days: np.ndarray, finished: np.ndarray, median: float, *, n_boot: int,
-                          rng: np.random.Generator, cap: int) -> np.ndarray:
-    """A cohort's bootstrap medians less its median; for a cohort larger than ``cap`` (resampled ``cap``
-    at a time), scaled by √(cap / n) to the spread of a full-size resample (m-out-of-n bootstrap)."""
-    boot = km_bootstrap_medians(*sort_durations(days, finished), n_boot=n_boot, rng=rng, cap=cap, presorted=True)
-    return (boot - median) * np.sqrt(min(len(days), cap) / len(days))
 
 
 def _phases(table: CaseTable, phase) -> list[str]:

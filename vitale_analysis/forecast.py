@@ -122,7 +122,8 @@ class _Model:
                     start = np.where(start == NAT, started, start)
                 entry = np.clip((window_ns - start) / _DAY_NS, 0, None)
                 entry[start == NAT] = np.nan
-                timed &= days >= np.nan_to_num(entry, nan=np.inf, posinf=np.inf)  # over before the window: not history
+                # Over by the window's start: not history (km_curve leaves them out too).
+                timed &= (days > np.nan_to_num(entry, nan=np.inf)) | (entry == 0)
             self.days.append(days)
             self.finished.append(state == _FINISHED)
             self.entry.append(entry)

@@ -28,7 +28,7 @@ from .codes import run_starts
 
 __all__ = ["km_quantiles", "km_quantiles_sorted", "km_survival", "km_grouped_quantiles", "sort_durations",
            "without_sorted", "thread_map", "km_median_ci", "km_median_ci_sorted", "km_grouped_summary", "km_summary_sorted",
-           "normal_quantile", "logrank", "chi2_sf", "km_curve", "km_inverse"]
+           "normal_quantile", "logrank", "chi2_sf", "km_curve", "km_inverse", "km_bootstrap_deviations"]
 
 
 def _clean(days, observed) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +156,7 @@ def km_curve(days, observed, entry=None) -> tuple[np.ndarray, np.ndarray]:
     (at risk at ``t`` when ``entry ≤ t ≤ days``). Forecasts use it to learn
     from the recent past only: a phase that began before the window enters it
     at the window's start, with the days it had already lasted. Durations
-    shorter than their entry (over before the window) are left out.
+    over by their entry (before the window) are left out.
     """
     days = np.asarray(days, dtype=float)
     observed = np.asarray(observed, dtype=bool)
@@ -167,7 +167,7 @@ def km_curve(days, observed, entry=None) -> tuple[np.ndarray, np.ndarray]:
         times, _, _, _, survival = _sorted_curve(*sort_durations(days, observed))
         return times, survival
     entry = np.asarray(entry, dtype=float)
-    keep = ~np.isnan(days) & ~np.isnan(entry) & (days >= entry)
+    keep = ~np.isnan(days) & ~np.isnan(entry) & ((days > entry) | (entry == 0))  # (never at risk after entry)
     days, observed, entry = days[keep], observed[keep], entry[keep]
     if len(days) == 0:
         return np.empty(0), np.empty(0)
@@ -428,6 +428,23 @@ def km_bootstrap_medians(days, observed, *, n_boot: int, rng: np.random.Generato
     reached = below.any(axis=1)
     first = np.argmax(below, axis=1)
     return np.where(reached, t[np.arange(n_boot), first], np.inf)
+
+
+def km_bootstrap_deviations(days: np.ndarray, observed: np.ndarray, median: float, *, n_boot: int,
+                            rng: np.random.Generator, cap: int, presorted: bool = False) -> np.ndarray:
+    """Bootstrap medians less the sample's ``median``, at the spread of full-size resamples.
+
+    A sample larger than ``cap`` is resampled ``cap`` dossiers at a time
+    (:func:`km_bootstrap_medians`), which spreads the medians √(n / cap) times
+    wider than full-size resamples would; the deviations are scaled back by
+    √(cap / n) (the m-out-of-n bootstrap, which holds for medians). Add them
+    to the median for a percentile interval.
+    """
+    if not presorted:
+        days, observed = sort_durations(np.asarray(days, dtype=float), np.asarray(observed, dtype=bool))
+    boot = km_bootstrap_medians(days, observed, n_boot=n_boot, rng=rng, cap=cap, presorted=True)
+    n = len(days)
+    return (boot - median) * np.sqrt(min(n, cap) / n) if n else boot
 
 
 def chi2_sf(statistic: float, df: int) -> float:

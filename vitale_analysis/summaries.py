@@ -17,7 +17,7 @@ from .codes import case_positions, flat_index, run_starts
 from .cohorts import cohort_columns
 from .cohorts import group_codes as _group_codes
 from .errors import CaseLogError
-from .km import (km_bootstrap_medians, km_grouped_summary, km_quantiles, km_quantiles_sorted, km_summary_sorted,
+from .km import (km_bootstrap_deviations, km_grouped_summary, km_quantiles, km_quantiles_sorted, km_summary_sorted,
                  normal_quantile, sort_durations, thread_map, without_sorted)
 from .timeutil import NAT, elapsed_days, to_ns
 
@@ -226,8 +226,11 @@ def trigger_summary(
     days : {"calendar", "working"}, optional
     n_boot, seed, confidence, bootstrap_cap : bootstrap settings
         The confidence interval of the extra days comes from ``n_boot`` seeded
-        resamples of each group (at most ``bootstrap_cap`` dossiers a resample:
-        for larger groups the interval is slightly wider than it could be).
+        resamples of each group (a percentile interval). A group larger than
+        ``bootstrap_cap`` is resampled ``bootstrap_cap`` dossiers at a time and
+        its medians' spread scaled by √(cap / n) (the m-out-of-n bootstrap, as
+        :func:`~vitale_analysis.compare_cohorts` does), so the cost stays
+        bounded and the interval keeps its width.
 
     Returns
     -------
@@ -340,11 +343,11 @@ def trigger_summary(
         ci_low = ci_high = np.nan
         if np.isfinite(extra) and n_boot > 0:
             rng = np.random.default_rng([seed, g, k])
-            boot_aff = km_bootstrap_medians(aff_days, aff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
-                                            presorted=True)
-            boot_unaff = km_bootstrap_medians(unaff_days, unaff_done, n_boot=n_boot, rng=rng, cap=bootstrap_cap,
-                                              presorted=True)
-            diff = boot_aff - boot_unaff
+            dev_aff = km_bootstrap_deviations(aff_days, aff_done, med_aff, n_boot=n_boot, rng=rng,
+                                              cap=bootstrap_cap, presorted=True)
+            dev_unaff = km_bootstrap_deviations(unaff_days, unaff_done, med_unaff, n_boot=n_boot, rng=rng,
+                                                cap=bootstrap_cap, presorted=True)
+            diff = extra + dev_aff - dev_unaff
             diff = diff[np.isfinite(diff)]
             if len(diff) >= 0.9 * n_boot:  # too many resamples without a median: no interval
                 ci_low, ci_high = np.percentile(diff, [lower, upper])
