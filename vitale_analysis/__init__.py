@@ -12,7 +12,8 @@ The data flow, one direction (DESIGN.md), and the module of each step:
    ``compare`` (:func:`compare_cohorts`, :func:`phase_trend`), ``forecast``
    (:func:`forecast`, :func:`forecast_completions`, :func:`backtest_forecast`),
    ``stalls`` (:func:`stalled`), ``conformance``, ``flow`` (:func:`throughput`,
-   :func:`waiting_on`): each takes a CaseLog or a CaseTable, ``as_of=``, and
+   :func:`waiting_on`), ``processmap`` (:func:`process_map`, :func:`variants`,
+   :func:`rework`): each takes a CaseLog or a CaseTable, ``as_of=``, and
    ``by=`` / ``days=`` where they mean something
 5. presentation  — ``labels`` (words for keys), ``chartdata`` and ``plots``
    (charts), ``report``, ``widgets``, ``cli``
@@ -35,6 +36,7 @@ from .display import describe, readable
 from .errors import CaseLogError, DataQualityWarning
 from .forecast import FORECAST_COLUMNS, FORECAST_DRAWS, backtest_forecast, forecast, forecast_completions
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
+from .processmap import END, OPEN, START, ProcessMap, process_map, rework, rework_summary, variants
 from .privacy import mask_frame, mask_identifier, nir_columns
 from .process import CARTE_VITALE, HolidayRules, Phase, ProcessModel, Trigger
 from .read import RawLog, read_caselog, read_mapping
@@ -85,6 +87,14 @@ __all__ = [
     "waiting_on",
     "waiting_on_summary",
     "WAITING_COLUMNS",
+    "process_map",
+    "ProcessMap",
+    "variants",
+    "rework",
+    "rework_summary",
+    "START",
+    "END",
+    "OPEN",
     # the process model
     "CARTE_VITALE",
     "Phase",

@@ -1,0 +1,645 @@
+"""Where the loops are: the process map, the paths dossiers take, and rework.
+
+Definitions (DESIGN.md, "Directly-follows")
+-------------------------------------------
+* A dossier's **steps** are its events up to ``as_of``, in the validated log's
+  order: by time, same-time events in the process model's order (events the
+  model does not know come after, in file order). **Exact duplicates** — the
+  same event of the same dossier at the same time, whatever its note or
+  trigger — are counted once.
+* ``level="events"`` keeps every event; ``level="milestones"`` keeps only the
+  process model's milestones (the skeleton). Repeats are **not collapsed** at
+  either level: a dossier submitted twice shows ``dossier_submitted`` twice
+  (a loop stays visible; at milestones level, as a self-loop).
+* Two steps **directly follow** each other when they are consecutive steps of
+  one dossier. Each dossier also gets a synthetic first and last step:
+  :data:`START` (``"__start__"``) before its first step, and after its last
+  one :data:`END` (``"__end__"``) when it is complete or closed at ``as_of``,
+  :data:`OPEN` (``"__open__"``) when it is still open (it has not ended: its
+  last step so far leads there). A dossier without any step at the level
+  (no milestone yet) goes straight from ``__start__`` to ``__end__`` /
+  ``__open__``.
+* Days between two steps are calendar days (float) between their times: every
+  pair is observed, so their median and 90th percentile are plain quantiles
+  (linear interpolation, NumPy's and pandas' default). Edges from
+  ``__start__`` or to ``__end__`` / ``__open__`` have no days.
+
+Everything is computed on the event arrays at once (NumPy sorts of small
+integer keys), never one dossier at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .caselog import CaseLog
+from .cases import CaseTable, log_and_cut
+from .codes import run_starts, stable_argsort, widen
+from .cohorts import by_names, group_codes
+from .errors import CaseLogError
+from .eventcore import STATUSES, EventCore, cohort_frame, event_codes, event_core
+from .km import km_grouped_quantiles
+from .masking import mask_identifiers
+from .timeutil import DAY_NS, NAT, AsOf
+
+__all__ = ["ProcessMap", "process_map", "variants", "rework", "rework_summary", "START", "END", "OPEN", "LEVELS",
+           "REWORK_EVENTS"]
+
+#: The synthetic first step of every dossier.
+START = "__start__"
+#: The synthetic last step of a dossier complete or closed at ``as_of``.
+END = "__end__"
+#: The synthetic last step of a dossier still open at ``as_of`` (it has not ended).
+OPEN = "__open__"
+
+#: ``level=``: every event, or the process model's milestones only.
+LEVELS = ("events", "milestones")
+
+#: The events :func:`rework` counts, used only when the process model knows them
+#: (its vocabulary); the resubmitted milestone is the one that starts the model's
+#: ``submission_phase`` (``dossier_submitted`` for the Carte Vitale).
+REWORK_EVENTS = {
+    "complement_requested": "a complement round starts (the office asks for a document)",
+    "complement_sent": "the complement is sent: the round ends",
+    "card_requested": "a card is ordered; again after the first, or after a card_lost, it is a re-order",
+    "card_lost": "the card was lost: the next card_requested is a re-order",
+}
+
+_STATUS_OPEN = STATUSES.index("open")
+
+
+# ============================================================================ shared steps
+@dataclass(frozen=True)
+class _Steps:
+    """The steps of every dossier at one level (rows sorted by case, then order)."""
+
+    core: EventCore
+    log: CaseLog
+    names: list[str]  # event names (codes index them)
+    case: np.ndarray  # int64 case code per step
+    event: np.ndarray  # int64 event code per step
+    t_ns: np.ndarray  # int64 time per step
+    rows: np.ndarray  # position of each step in core.ev
+    groups: np.ndarray  # int64 cohort per case
+    group_values: pd.DataFrame  # one row per cohort
+    by: tuple[str, ...]
+
+
+def _steps(log_or_table, as_of, level: str, by) -> _Steps:
+    if level not in LEVELS:
+        raise CaseLogError(f"level={level!r}: choose one of {list(LEVELS)}.")
+    log, cut, _ = log_and_cut(log_or_table, as_of=as_of)
+    core = event_core(log, cut)
+    codes, names = event_codes(core.ev)
+    case = widen(core.codes)
+    keep = codes >= 0
+    if level == "milestones":
+        wanted = [names.index(m) for m in core.process.milestones if m in names]
+        keep &= np.isin(codes, wanted)
+    rows = np.flatnonzero(keep)
+    case, event, t_ns = case[rows], widen(codes[rows]), core.t_ns[rows]
+    dup = _exact_duplicates(case, event, t_ns)
+    if dup.any():
+        rows, case, event, t_ns = rows[~dup], case[~dup], event[~dup], t_ns[~dup]
+    frame, names_by = cohort_frame(log, core, by)
+    groups, values = group_codes(frame, names_by)
+    return _Steps(core=core, log=log, names=names, case=case, event=event, t_ns=t_ns, rows=rows,
+                  groups=widen(groups), group_values=values, by=tuple(names_by))
+
+
+def _exact_duplicates(case: np.ndarray, event: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
+    """Steps repeating an earlier step of the same dossier (same event, same time): the first copy stays.
+
+    Only steps tied on case and time can repeat one another; the validated order puts
+    copies side by side, except between events the model does not know (file order), so
+    the tied steps are sorted by (case, time, event, position) to find them all.
+    """
+    dup = np.zeros(len(case), dtype=bool)
+    if len(case) < 2:
+        return dup
+    same = (case[1:] == case[:-1]) & (t_ns[1:] == t_ns[:-1])
+    if not same.any():
+        return dup
+    tied = np.zeros(len(case), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    idx = np.flatnonzero(tied)
+    s = idx[np.lexsort((idx, event[idx], t_ns[idx], case[idx]))]
+    again = (case[s][1:] == case[s][:-1]) & (t_ns[s][1:] == t_ns[s][:-1]) & (event[s][1:] == event[s][:-1])
+    dup[s[1:][again]] = True
+    return dup
+
+
+def _bounds(steps: _Steps) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: its first step's position and its number of steps (0: none at this level)."""
+    n = steps.core.n_cases
+    count = np.bincount(steps.case, minlength=n)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    return first, count
+
+
+def _with_groups(steps: _Steps, frame: pd.DataFrame, group_pos: np.ndarray) -> pd.DataFrame:
+    """``frame`` with the cohort columns (the values of ``group_pos``, one per row) in front."""
+    if not steps.by:
+        return frame
+    values = steps.group_values.iloc[group_pos].reset_index(drop=True)
+    return pd.concat([values, frame.reset_index(drop=True)], axis=1)
+
+
+# ============================================================================ the map
+@dataclass(frozen=True)
+class ProcessMap:
+    """Nodes and edges of the directly-follows map (see the module docstring).
+
+    Attributes
+    ----------
+    nodes : DataFrame
+        ``[by columns,] event, dossiers, occurrences``: each step's dossiers
+        (that took it at least once) and occurrences; the synthetic
+        ``__start__`` (every dossier), ``__end__`` and ``__open__`` included.
+        Nodes are not filtered by ``min_share`` / ``top_edges``.
+    edges : DataFrame
+        ``[by columns,] source, target, dossiers, transitions, median_days,
+        p90_days, share_of_dossiers``, most frequent first (per cohort).
+    as_of : AsOf
+    level : {"events", "milestones"}
+    by : tuple of str
+    n_dossiers : int
+        Dossiers in the map (all cohorts).
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    as_of: AsOf
+    level: str
+    by: tuple[str, ...]
+    n_dossiers: int
+
+    def __repr__(self) -> str:
+        cohorts = f", by {list(self.by)}" if self.by else ""
+        return (f"ProcessMap ({self.level}): {self.n_dossiers:,} dossiers, {len(self.nodes):,} nodes, "
+                f"{len(self.edges):,} edges as of {self.as_of}{cohorts} → .nodes, .edges")
+
+
+def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequence[str] | None = None,
+                level: str = "events", min_share: float = 0.0, top_edges: int | None = None) -> ProcessMap:
+    """The directly-follows map: which step follows which, in how many dossiers, after how many days.
+
+    Parameters
+    ----------
+    log_or_table : CaseLog or CaseTable
+        A table's own dossiers, as of its own ``as_of``.
+    as_of : date-like, optional
+        Default: the log's latest event. Events after it are ignored.
+    by : str or list of str, optional
+        Cohorts (a case attribute or ``start_month`` / ``start_quarter`` /
+        ``start_year``): one map per cohort, rows carry the cohort columns.
+    level : {"events", "milestones"}
+        Every event, or the process model's milestones only.
+    min_share : float
+        Keep the edges taken by at least this share of the dossiers (of the cohort).
+    top_edges : int, optional
+        Keep the ``top_edges`` edges taken by most dossiers (per cohort; ties:
+        more transitions, then source and target names).
+
+    Returns
+    -------
+    ProcessMap
+        ``.nodes`` and ``.edges`` (see :class:`ProcessMap`); ``dossiers``
+        counts each dossier once per edge, ``transitions`` every time it took
+        the edge (a loop taken twice: 2); ``median_days`` / ``p90_days``: plain
+        quantiles of the calendar days between the two steps over all
+        transitions (NaN on the synthetic edges); ``share_of_dossiers``:
+        ``dossiers`` over the cohort's dossiers.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load, process_map
+    >>> pm = process_map(load("data/sample_caselog.csv"), as_of="2025-06-30", level="milestones")
+    >>> list(pm.edges.columns)
+    ['source', 'target', 'dossiers', 'transitions', 'median_days', 'p90_days', 'share_of_dossiers']
+    >>> pm.edges.iloc[0][["source", "target"]].tolist()
+    ['__start__', 'registration_submitted']
+    """
+    if not 0 <= min_share <= 1:
+        raise CaseLogError(f"min_share={min_share!r}: give a share of the dossiers between 0 and 1, e.g. 0.05.")
+    if top_edges is not None and (not isinstance(top_edges, (int, np.integer)) or top_edges < 1):
+        raise CaseLogError(f"top_edges={top_edges!r}: give a whole number of edges (at least 1) or None for all.")
+    steps = _steps(log_or_table, as_of, level, by)
+    core = steps.core
+    n, n_groups = core.n_cases, len(steps.group_values) if core.n_cases else 0
+    n_events = len(steps.names)
+    start, end, still_open = n_events, n_events + 1, n_events + 2
+    k = n_events + 3  # node ids: the events, then the three synthetic steps
+    node_names = np.array([*steps.names, START, END, OPEN], dtype=object)
+    first, count = _bounds(steps)
+    open_case = np.asarray(core.status.codes) == _STATUS_OPEN
+    last_node = np.where(open_case, still_open, end)
+    group_of_case = steps.groups if n else np.zeros(0, dtype=np.int64)
+    dossiers_per_group = np.bincount(group_of_case, minlength=n_groups)
+
+    # Steps that follow one another within a dossier.
+    case, event = steps.case, steps.event
+    inner = case[1:] == case[:-1]
+    source, target = event[:-1][inner], event[1:][inner]
+    inner_case = case[1:][inner]
+    with np.errstate(over="ignore"):
+        gap = (steps.t_ns[1:] - steps.t_ns[:-1])[inner] / DAY_NS
+    key = group_of_case[inner_case] * (k * k) + source * k + target
+    order = stable_argsort(key)  # by (cohort, edge), dossiers ascending within each
+    key_s, case_s, gap_s = key[order], inner_case[order], gap[order]
+    new_case = np.ones(len(key_s), dtype=bool)
+    new_case[1:] = (key_s[1:] != key_s[:-1]) | (case_s[1:] != case_s[:-1])
+    runs = run_starts(key_s)
+    run_keys = key_s[runs]
+    transitions = np.diff(np.append(runs, len(key_s)))
+    dossiers = np.add.reduceat(new_case, runs, dtype=np.int64) if len(runs) else np.zeros(0, dtype=np.int64)
+    quantiles = np.array([np.quantile(gap_s[a:b], [0.5, 0.9]) for a, b in zip(runs, np.append(runs[1:], len(key_s)))
+                          ]).reshape(-1, 2)
+
+    # Synthetic edges: one per dossier from __start__, one to __end__ / __open__.
+    has = count > 0
+    padded = np.append(event, 0)  # (a dossier without steps reads position 0 or -1: replaced below)
+    first_node = np.where(has, padded[first], last_node)
+    last_step = np.where(has, padded[first + count - 1], start)
+    synthetic = np.concatenate([group_of_case * (k * k) + start * k + first_node,
+                                group_of_case[has] * (k * k) + last_step[has] * k + last_node[has]])
+    syn_keys, syn_counts = np.unique(synthetic, return_counts=True)
+
+    all_keys = np.concatenate([run_keys, syn_keys])
+    group = all_keys // (k * k)
+    edges = pd.DataFrame({
+        "source": node_names[(all_keys % (k * k)) // k],
+        "target": node_names[all_keys % k],
+        "dossiers": np.concatenate([dossiers, syn_counts]),
+        "transitions": np.concatenate([transitions, syn_counts]),
+        "median_days": np.concatenate([quantiles[:, 0], np.full(len(syn_keys), np.nan)]),
+        "p90_days": np.concatenate([quantiles[:, 1], np.full(len(syn_keys), np.nan)]),
+    })
+    edges["share_of_dossiers"] = edges["dossiers"] / np.maximum(dossiers_per_group[group], 1)
+    edges["_group"] = group
+    edges = edges.sort_values(["_group", "dossiers", "transitions", "source", "target"],
+                              ascending=[True, False, False, True, True], kind="mergesort")
+    edges = edges[edges["share_of_dossiers"] >= min_share]
+    if top_edges is not None:
+        edges = edges.groupby("_group", sort=False).head(int(top_edges))
+    group_pos = edges.pop("_group").to_numpy()
+    edges = _with_groups(steps, edges.reset_index(drop=True), group_pos)
+
+    # Nodes: occurrences and dossiers of each step, per cohort.
+    node_key = group_of_case[case] * k + event
+    node_order = stable_argsort(node_key)
+    nk, nc = node_key[node_order], case[node_order]
+    first_of = np.ones(len(nk), dtype=bool)
+    first_of[1:] = (nk[1:] != nk[:-1]) | (nc[1:] != nc[:-1])
+    occurrences = np.bincount(node_key, minlength=n_groups * k)
+    node_dossiers = np.bincount(nk[first_of], minlength=n_groups * k)
+    cells = np.arange(n_groups * k)
+    per_group = np.zeros(n_groups * k, dtype=np.int64)
+    per_group[cells % k == start] = dossiers_per_group
+    ended = np.bincount(group_of_case[~open_case], minlength=n_groups)
+    opened = np.bincount(group_of_case[open_case], minlength=n_groups)
+    occurrences[cells % k == start] = node_dossiers[cells % k == start] = dossiers_per_group
+    occurrences[cells % k == end] = node_dossiers[cells % k == end] = ended
+    occurrences[cells % k == still_open] = node_dossiers[cells % k == still_open] = opened
+    present = occurrences > 0
+    nodes = pd.DataFrame({"event": node_names[cells[present] % k], "dossiers": node_dossiers[present],
+                          "occurrences": occurrences[present]})
+    nodes = _with_groups(steps, nodes, cells[present] // k)
+    return ProcessMap(nodes=nodes, edges=edges, as_of=core.as_of, level=level, by=steps.by, n_dossiers=n)
+
+
+# ============================================================================ variants
+def _path_hashes(steps: _Steps, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Per case, a (length, hash, hash) row naming its sequence of steps.
+
+    Two independent 64-bit polynomial hashes (wrapping arithmetic) of the event codes
+    by position, with the length: two different paths share all three with a chance of
+    about 2**-128.
+    """
+    n = steps.core.n_cases
+    out = np.zeros((n, 3), dtype=np.uint64)
+    out[:, 0] = count
+    if not len(steps.case):
+        return out
+    position = np.arange(len(steps.case)) - first[steps.case]
+    longest = int(count.max())
+    with np.errstate(over="ignore"):
+        for column, (base, mix) in enumerate(((0x100000001B3, 0x9E3779B97F4A7C15),
+                                              (0xC2B2AE3D27D4EB4F, 0xFF51AFD7ED558CCD)), start=1):
+            powers = np.cumprod(np.full(longest, np.uint64(base)), dtype=np.uint64)
+            value = (steps.event.astype(np.uint64) + np.uint64(1)) * np.uint64(mix)
+            value ^= value >> np.uint64(29)
+            value *= powers[position]
+            has = np.flatnonzero(count > 0)
+            out[has, column] = np.add.reduceat(value, first[has], dtype=np.uint64)
+    return out
+
+
+def _total_days(core: EventCore) -> tuple[np.ndarray, np.ndarray]:
+    """Per dossier, the days from its first event and whether they are observed.
+
+    Complete: to its last event (observed); open: to ``as_of`` (censored);
+    closed: to its closing event (censored).
+    """
+    status = np.asarray(core.status.codes)
+    until = np.where(status == _STATUS_OPEN, core.as_of_ns, core.last_ns)
+    until = np.where(status == STATUSES.index("closed"), core.closed_ns, until)
+    return (until - core.first_ns) / DAY_NS, status == STATUSES.index("complete")
+
+
+def variants(log_or_table: CaseLog | CaseTable, *, as_of=None, level: str = "milestones", top: int | None = 20,
+             by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """The paths dossiers took: each sequence of steps, its dossiers and how long they took.
+
+    Parameters
+    ----------
+    log_or_table : CaseLog or CaseTable
+    as_of : date-like, optional
+    level : {"milestones", "events"}
+        Steps as in :func:`process_map` (exact duplicates removed, repeats kept:
+        a milestone reached twice appears twice in the path).
+    top : int or None
+        The ``top`` paths taken by most dossiers (per cohort); None: all.
+    by : str or list of str, optional
+        Cohorts: paths counted within each.
+
+    Returns
+    -------
+    DataFrame
+        One row per path (and cohort), most dossiers first (ties: the path's
+        text): ``[by columns,] rank`` (1 = most common), ``path`` (tuple of
+        event keys; empty for dossiers with no step at the level, e.g. no
+        milestone yet), ``n_steps``, ``dossiers``, ``share`` (of the cohort's
+        dossiers), ``n_complete`` (dossiers on the path complete at
+        ``as_of``), ``median_total_days`` and ``example_cases``.
+
+        ``median_total_days`` is the Kaplan–Meier median of the dossiers'
+        total days, first event to last event (every event, whatever the
+        level): observed for complete dossiers; an open dossier is censored at
+        ``as_of``, a closed one at its closing. ``inf`` when fewer than half
+        are known to have finished. ``example_cases``: up to three case ids
+        (the first in case order), masked as the package masks identifiers
+        (unless the log declares them not personal). ``attrs``: ``as_of``,
+        ``level``, ``by``, ``n_dossiers``, ``n_variants`` (before ``top``).
+
+    Examples
+    --------
+    >>> from vitale_analysis import load, variants
+    >>> paths = variants(load("data/sample_caselog.csv"), as_of="2025-06-30", top=3)
+    >>> list(paths.columns)
+    ['rank', 'path', 'n_steps', 'dossiers', 'share', 'n_complete', 'median_total_days', 'example_cases']
+    """
+    if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
+        raise CaseLogError(f"top={top!r}: give a whole number of paths (at least 1) or None for all.")
+    steps = _steps(log_or_table, as_of, level, by)
+    core = steps.core
+    n = core.n_cases
+    first, count = _bounds(steps)
+    hashes = _path_hashes(steps, first, count)
+    combined = np.column_stack([steps.groups.astype(np.uint64) if n else np.zeros(0, np.uint64), hashes])
+    if n:
+        uniques, cell = np.unique(combined, axis=0, return_inverse=True)
+        cell = cell.ravel()
+    else:
+        uniques, cell = np.zeros((0, 4), dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    n_cells = len(uniques)
+    dossiers = np.bincount(cell, minlength=n_cells)
+    days, observed = _total_days(core)
+    median = km_grouped_quantiles(days, observed, cell, n_cells, levels=(0.5,))[:, 0] if n_cells else np.zeros(0)
+    complete = np.bincount(cell[observed], minlength=n_cells)
+    group = uniques[:, 0].astype(np.int64)
+    by_cell = stable_argsort(cell) if n else np.zeros(0, dtype=np.int64)  # dossiers of each cell, in case order
+    cell_first = np.searchsorted(cell[by_cell], np.arange(n_cells))
+    names = np.array(steps.names, dtype=object)
+
+    def path_of(c: int) -> tuple[str, ...]:
+        dossier = by_cell[cell_first[c]]
+        return tuple(names[steps.event[first[dossier]:first[dossier] + count[dossier]]])
+
+    paths = [path_of(c) for c in range(n_cells)]
+    per_group = np.bincount(steps.groups, minlength=len(steps.group_values)) if n else np.zeros(0, np.int64)
+    table = pd.DataFrame({
+        "_group": group,
+        "_text": [" → ".join(p) for p in paths],
+        "_cell": np.arange(n_cells),
+        "dossiers": dossiers,
+    }).sort_values(["_group", "dossiers", "_text"], ascending=[True, False, True], kind="mergesort")
+    table["rank"] = table.groupby("_group", sort=False).cumcount() + 1
+    if top is not None:
+        table = table[table["rank"] <= top]
+    chosen = table["_cell"].to_numpy()
+    shown = steps.log.unmasked
+    case_ids = core.case_ids
+    examples = []
+    for c in chosen:
+        ids = case_ids[by_cell[cell_first[c]:cell_first[c] + min(3, dossiers[c])]]
+        examples.append(tuple(mask_identifiers(pd.Series(np.asarray(ids, dtype=object)), shown).astype(str)))
+    out = pd.DataFrame({
+        "rank": table["rank"].to_numpy(),
+        "path": [paths[c] for c in chosen],
+        "n_steps": [len(paths[c]) for c in chosen],
+        "dossiers": dossiers[chosen],
+        "share": dossiers[chosen] / np.maximum(per_group[group[chosen]], 1) if n else np.zeros(0),
+        "n_complete": complete[chosen],
+        "median_total_days": median[chosen],
+        "example_cases": examples,
+    })
+    out = _with_groups(steps, out, group[chosen])
+    out.attrs.update(as_of=core.as_of, level=level, by=steps.by, n_dossiers=n, n_variants=n_cells)
+    return out
+
+
+# ============================================================================ rework
+def _rework_names(steps: _Steps) -> dict[str, int]:
+    """Code of each rework event the process model knows and the log holds (-2: none)."""
+    process = steps.core.process
+    vocabulary = set(process.vocabulary)
+    wanted = {name: name for name in REWORK_EVENTS}
+    submitted = process.phase(process.submission_phase).start if process.submission_phase else None
+    wanted["resubmitted"] = submitted
+    return {role: (steps.names.index(name) if name in vocabulary and name in steps.names else -2)
+            for role, name in wanted.items()}
+
+
+def _rounds(steps: _Steps, codes: dict[str, int]) -> pd.DataFrame:
+    """One row per complement round: its case, step (and row of ``core.ev``), times, end step, answered.
+
+    A round runs from a ``complement_requested`` to the dossier's next
+    ``complement_sent`` or next milestone (whichever comes first); unanswered at
+    ``as_of``, it runs to ``as_of`` (open dossiers) or to the dossier's last event.
+    """
+    core = steps.core
+    event, case, t_ns = steps.event, steps.case, steps.t_ns
+    milestone_codes = [steps.names.index(m) for m in core.process.milestones if m in steps.names]
+    is_request = event == codes["complement_requested"]
+    ends = (event == codes["complement_sent"]) | np.isin(event, milestone_codes)
+    ends &= ~is_request
+    requests = np.flatnonzero(is_request)
+    end_pos = np.flatnonzero(ends)
+    nxt = np.searchsorted(end_pos, requests, side="right")
+    end_row = np.append(end_pos, -1)[nxt]  # (-1: no end after it in the whole log)
+    rq_case = case[requests]
+    answered = (end_row >= 0) & (np.append(case, -1)[end_row] == rq_case)
+    open_case = np.asarray(core.status.codes)[rq_case] == _STATUS_OPEN
+    fallback = np.where(open_case, core.as_of_ns, core.last_ns[rq_case])
+    end_ns = np.where(answered, np.append(t_ns, NAT)[end_row], fallback)
+    return pd.DataFrame({"case": rq_case, "step": requests, "row": steps.rows[requests], "start_ns": t_ns[requests],
+                         "end_ns": end_ns, "end_step": np.where(answered, end_row, -1), "answered": answered})
+
+
+def rework(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Per dossier, the work done twice: complement rounds, resubmissions, card re-orders, days in loops.
+
+    Parameters
+    ----------
+    log_or_table : CaseLog or CaseTable
+    as_of : date-like, optional
+    by : str or list of str, optional
+        Cohort columns added to each row.
+
+    Returns
+    -------
+    DataFrame
+        One row per dossier, by ``case_id``: ``[by columns,] case_id,
+        status``,
+
+        * ``complement_rounds``: its ``complement_requested`` events;
+        * ``resubmissions``: its submissions after the first (the milestone
+          that starts the model's ``submission_phase``: ``dossier_submitted``);
+        * ``card_reorders``: its ``card_requested`` events after an earlier
+          ``card_requested`` or ``card_lost``;
+        * ``days_in_loops``: calendar days in complement rounds. A round runs
+          from a ``complement_requested`` to the next ``complement_sent`` or
+          the next milestone, whichever comes first; a request made while a
+          round is still running does not start a second one (its days are
+          counted once). A round unanswered at ``as_of`` runs to ``as_of`` for
+          an open dossier, to its last event (the closing) otherwise;
+        * ``in_loop``: a round is still unanswered at ``as_of``.
+
+        Steps are as in :func:`process_map` (every event, exact duplicates
+        removed). An event the process model does not have (in its
+        vocabulary) counts nothing: with another process model the columns
+        are 0.
+    """
+    steps = _steps(log_or_table, as_of, "events", by)
+    core = steps.core
+    n = core.n_cases
+    codes = _rework_names(steps)
+    event, case = steps.event, steps.case
+    rounds = np.bincount(case[event == codes["complement_requested"]], minlength=n)
+    submitted = np.bincount(case[event == codes["resubmitted"]], minlength=n)
+    card = (event == codes["card_requested"]) | (event == codes["card_lost"])
+    before = np.cumsum(card) - card  # card events before each step, whole log…
+    first, count = _bounds(steps)
+    at_start = np.zeros(n, dtype=np.int64)
+    has = count > 0
+    at_start[has] = before[first[has]]
+    reorder = (event == codes["card_requested"]) & (before - at_start[case] > 0)  # …less the earlier dossiers'
+    reorders = np.bincount(case[reorder], minlength=n)
+
+    loops = _rounds(steps, codes)
+    # Days counted once: only a request that does not fall inside a running round starts one.
+    fresh = np.ones(len(loops), dtype=bool)
+    if len(loops) > 1:
+        same_case = loops["case"].to_numpy()[1:] == loops["case"].to_numpy()[:-1]
+        previous_end = loops["end_step"].to_numpy()[:-1]
+        inside = same_case & ((previous_end < 0) | (previous_end > loops["step"].to_numpy()[1:]))
+        fresh[1:] = ~inside
+    loop_days = (loops["end_ns"].to_numpy() - loops["start_ns"].to_numpy()) / DAY_NS
+    days_in_loops = np.bincount(loops["case"].to_numpy()[fresh], weights=loop_days[fresh], minlength=n)
+    open_case = np.asarray(core.status.codes) == _STATUS_OPEN
+    in_loop = np.bincount(loops["case"].to_numpy()[~loops["answered"].to_numpy()], minlength=n) > 0
+    out = pd.DataFrame({
+        "case_id": pd.array(core.case_ids, dtype="string"),
+        "status": core.status,
+        "complement_rounds": rounds,
+        "resubmissions": np.maximum(submitted - 1, 0),
+        "card_reorders": reorders,
+        "days_in_loops": days_in_loops,
+        "in_loop": in_loop & open_case,
+    })
+    out = _with_groups(steps, out, steps.groups if n else np.zeros(0, dtype=np.int64))
+    out.attrs.update(as_of=core.as_of, by=steps.by, n_dossiers=n)
+    return out
+
+
+def rework_summary(log_or_table: CaseLog | CaseTable, *, as_of=None,
+                   by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Rework per cohort, or per delay trigger of the complement rounds.
+
+    Parameters
+    ----------
+    log_or_table : CaseLog or CaseTable
+    as_of : date-like, optional
+    by : str or list of str, optional
+        Cohorts (``office``, ``channel``, ``start_month``, …) and/or
+        ``"trigger"``: the trigger carried by each ``complement_requested``
+        (the document asked for; missing when none).
+
+    Returns
+    -------
+    DataFrame
+        Without ``"trigger"`` in ``by``: one row per cohort (one row in all
+        without ``by``) with ``dossiers``, ``dossiers_with_rework`` (any
+        complement round, resubmission or card re-order), ``share_with_rework``,
+        the totals ``complement_rounds``, ``resubmissions``, ``card_reorders``,
+        ``rounds_per_dossier`` (mean over the cohort's dossiers) and
+        ``days_in_loops`` (total; see :func:`rework`).
+
+        With ``"trigger"``: one row per trigger (and cohort) of the complement
+        rounds: ``rounds``, ``dossiers`` (with such a round), ``share`` (of
+        the cohort's dossiers), ``answered`` (rounds ended by a
+        ``complement_sent`` or a milestone) and ``median_days_to_answer``:
+        Kaplan–Meier over the rounds, each from its request to its end,
+        unanswered ones censored at ``as_of`` (or at the dossier's last event
+        when it is no longer open); ``inf`` when fewer than half are known to
+        be answered.
+    """
+    names = by_names(by)
+    if "trigger" not in names:
+        per_dossier = rework(log_or_table, as_of=as_of, by=by)
+        rework_any = (per_dossier[["complement_rounds", "resubmissions", "card_reorders"]] > 0).any(axis=1)
+        grouped = per_dossier.assign(_any=rework_any, _one=1).groupby(names, sort=True, dropna=False, observed=True) \
+            if names else per_dossier.assign(_any=rework_any, _one=1).groupby(np.zeros(len(per_dossier)))
+        out = grouped.agg(dossiers=("_one", "sum"), dossiers_with_rework=("_any", "sum"),
+                          complement_rounds=("complement_rounds", "sum"), resubmissions=("resubmissions", "sum"),
+                          card_reorders=("card_reorders", "sum"), days_in_loops=("days_in_loops", "sum"))
+        out = out.reset_index(drop=not names)
+        out.insert(len(names) + 2, "share_with_rework", out["dossiers_with_rework"] / out["dossiers"].clip(lower=1))
+        out.insert(len(names) + 6, "rounds_per_dossier", out["complement_rounds"] / out["dossiers"].clip(lower=1))
+        out.attrs.update(as_of=per_dossier.attrs["as_of"], by=tuple(names))
+        return out
+    cohorts = [b for b in names if b != "trigger"]
+    steps = _steps(log_or_table, as_of, "events", cohorts or None)
+    core = steps.core
+    loops = _rounds(steps, _rework_names(steps))
+    trigger = core.ev["trigger"].iloc[loops["row"].to_numpy()].to_numpy(dtype=object) if len(loops) else []
+    frame = pd.DataFrame({"trigger": pd.Series(trigger, dtype=object), "_case": loops["case"].to_numpy(),
+                          "_group": steps.groups[loops["case"].to_numpy()] if len(loops) else []})
+    cell, cell_values = group_codes(frame, ["_group", "trigger"])
+    n_cells = len(cell_values) if len(frame) else 0
+    days = (loops["end_ns"].to_numpy() - loops["start_ns"].to_numpy()) / DAY_NS
+    answered = loops["answered"].to_numpy()
+    first_per = pd.Series(frame["_case"]).groupby(cell).nunique() if len(frame) else pd.Series(dtype=np.int64)
+    per_group = np.bincount(steps.groups, minlength=len(steps.group_values)) if core.n_cases else np.zeros(0)
+    group = cell_values["_group"].to_numpy(dtype=np.int64) if n_cells else np.zeros(0, dtype=np.int64)
+    out = pd.DataFrame({
+        "trigger": cell_values["trigger"].to_numpy(dtype=object) if n_cells else np.zeros(0, dtype=object),
+        "rounds": np.bincount(cell, minlength=n_cells) if n_cells else np.zeros(0, dtype=np.int64),
+        "dossiers": first_per.reindex(range(n_cells)).to_numpy(dtype=np.int64) if n_cells else np.zeros(0, np.int64),
+    })
+    out["share"] = out["dossiers"] / np.maximum(per_group[group], 1) if n_cells else np.zeros(0)
+    out["answered"] = np.bincount(cell[answered], minlength=n_cells) if n_cells else np.zeros(0, dtype=np.int64)
+    out["median_days_to_answer"] = (km_grouped_quantiles(days, answered, cell, n_cells, levels=(0.5,))[:, 0]
+                                    if n_cells else np.zeros(0))
+    out["_group"] = group
+    out = out.sort_values(["_group", "rounds", "trigger"], ascending=[True, False, True], kind="mergesort",
+                          na_position="last")
+    out = _with_groups(steps, out.drop(columns="_group").reset_index(drop=True), out["_group"].to_numpy())
+    out.attrs.update(as_of=core.as_of, by=tuple(names))
+    return out
