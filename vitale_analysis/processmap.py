@@ -105,8 +105,11 @@ def _steps(log_or_table, as_of, level: str, by) -> _Steps:
     dup = _exact_duplicates(case, event, t_ns)
     if dup.any():
         rows, case, event, t_ns = rows[~dup], case[~dup], event[~dup], t_ns[~dup]
-    frame, names_by = cohort_frame(log, core, by)
-    groups, values = group_codes(frame, names_by)
+    if by_names(by):
+        frame, names_by = cohort_frame(log, core, by)
+        groups, values = group_codes(frame, names_by)
+    else:  # (one cohort: no per-dossier frame to build)
+        names_by, groups, values = [], np.zeros(core.n_cases, dtype=np.int64), pd.DataFrame(index=[0])
     return _Steps(core=core, log=log, names=names, case=case, event=event, t_ns=t_ns, rows=rows,
                   groups=widen(groups), group_values=values, by=tuple(names_by))
 
