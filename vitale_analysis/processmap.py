@@ -154,6 +154,12 @@ def _with_groups(steps: _Steps, frame: pd.DataFrame, group_pos: np.ndarray) -> p
 
 
 # ============================================================================ the map
+def _key_type(n_keys: int) -> type:
+    """The integer type for packed keys below ``n_keys``: 32 bits when they fit (half the memory
+    traffic over ten million transitions), else 64. Chosen from the largest key, never assumed."""
+    return np.int32 if n_keys < 2**31 else np.int64
+
+
 @dataclass(frozen=True)
 class ProcessMap:
     """Nodes and edges of the directly-follows map (see the module docstring).
@@ -252,9 +258,12 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
     inner_case = case[1:][inner]
     with np.errstate(over="ignore"):
         gap = (steps.t_ns[1:] - steps.t_ns[:-1])[inner] / DAY_NS
-    key = group_of_case[inner_case] * (k * k) + source * k + target
+    key_type = _key_type(n_groups * k * k)
+    key = source.astype(key_type) * key_type(k) + target.astype(key_type)
+    if n_groups > 1:
+        key += group_of_case[inner_case].astype(key_type) * key_type(k * k)
     order = stable_argsort(key)  # by (cohort, edge), dossiers ascending within each
-    key_s, case_s, gap_s = key[order], inner_case[order], gap[order]
+    key_s, case_s, gap_s = _sorted_keys(key, order, n_groups * k * k), inner_case[order], gap[order]
     new_case = np.ones(len(key_s), dtype=bool)
     new_case[1:] = (key_s[1:] != key_s[:-1]) | (case_s[1:] != case_s[:-1])
     runs = run_starts(key_s)
@@ -273,7 +282,7 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
                                 group_of_case[has] * (k * k) + last_step[has] * k + last_node[has]])
     syn_keys, syn_counts = np.unique(synthetic, return_counts=True)
 
-    all_keys = np.concatenate([run_keys, syn_keys])
+    all_keys = np.concatenate([run_keys.astype(np.int64), syn_keys])
     group = all_keys // (k * k)
     edges = pd.DataFrame({
         "source": node_names[(all_keys % (k * k)) // k],
@@ -294,9 +303,12 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
     edges = _with_groups(steps, edges.reset_index(drop=True), group_pos)
 
     # Nodes: occurrences and dossiers of each step, per cohort.
-    node_key = group_of_case[case] * k + event
+    node_type = _key_type(n_groups * k)
+    node_key = event.astype(node_type)
+    if n_groups > 1:
+        node_key += group_of_case[case].astype(node_type) * node_type(k)
     node_order = stable_argsort(node_key)
-    nk, nc = node_key[node_order], case[node_order]
+    nk, nc = _sorted_keys(node_key, node_order, n_groups * k), case[node_order]
     first_of = np.ones(len(nk), dtype=bool)
     first_of[1:] = (nk[1:] != nk[:-1]) | (nc[1:] != nc[:-1])
     occurrences = np.bincount(node_key, minlength=n_groups * k)
@@ -314,6 +326,16 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
                           "occurrences": occurrences[present]})
     nodes = _with_groups(steps, nodes, cells[present] // k)
     return ProcessMap(nodes=nodes, edges=edges, as_of=core.as_of, level=level, by=steps.by, n_dossiers=n)
+
+
+def _sorted_keys(key: np.ndarray, order: np.ndarray, n_keys: int) -> np.ndarray:
+    """``key[order]`` for ``order`` sorting ``key`` (integers below ``n_keys``): written run by run
+    from the keys' counts (a sequential write) instead of gathered at random positions."""
+    if n_keys > 2**24:
+        return key[order]
+    counts = np.bincount(key, minlength=n_keys)
+    present = np.flatnonzero(counts)
+    return np.repeat(present.astype(key.dtype), counts[present])
 
 
 # ============================================================================ variants
