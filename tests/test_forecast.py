@@ -80,6 +80,20 @@ def test_every_past_dossier_took_the_same_time():
     assert set(forecast(log, as_of=as_of, target="card_received")["case_id"]) == {"OPEN"}
 
 
+def test_times_with_a_zone():
+    # The same as the first test, written in UTC with offsets: dates come back in UTC.
+    rows = [r for k in range(40) for r in dossier(f"P{k:02d}", T0 + k * DAY, 10, 5)]
+    submitted = T0 + 60 * DAY
+    rows += dossier("OPEN", submitted)
+    frame = pd.DataFrame(rows)
+    frame["timestamp"] = frame["timestamp"] + "+00:00"
+    log = make_log(frame.to_dict("records"))
+    got = one(forecast(log, as_of=(submitted + 3 * DAY).tz_localize("UTC")), "OPEN")
+    assert got["expected_date"] == got["high_date"] == (submitted + 10 * DAY).tz_localize("UTC")
+    weeks = forecast_completions(log, as_of=(submitted + 3 * DAY).tz_localize("UTC"), periods=2)
+    assert weeks["expected"].tolist() == [0, 1, 0]  # (as_of Monday 10 March; arrival Monday 17 March)
+
+
 def test_the_days_already_waited_count():
     # Past rights phases of 10, 20, 30 and 40 days; the open dossier has waited 25. Those still
     # waiting after 25 days took 30 or 40: S(25) = 1/2, S(30) = 1/4, S(40) = 0, so the remaining

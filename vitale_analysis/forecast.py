@@ -419,28 +419,25 @@ def forecast(
         ns = np.where(np.isfinite(total), start_ns + np.round(np.nan_to_num(total, posinf=0) * _DAY_NS), NAT)
         return from_ns(ns.astype(np.int64), aware)
 
-    out = {"case_id": frame["case_id"].to_numpy()[rows]}
-    for name in by_names(by):
-        out[name] = frame[name].to_numpy()[rows] if not isinstance(frame[name].dtype, pd.CategoricalDtype) \
-            else frame[name].iloc[rows].to_numpy()
-    out["current_phase"] = frame["current_phase"].iloc[rows].to_numpy()
+    def taken(column: str) -> pd.Series:  # (the column's own dtype: categories, strings, booleans)
+        return frame[column].iloc[rows].reset_index(drop=True)
+
+    out = {"case_id": taken("case_id").astype("string")}
+    for name in model.names:  # (derived cohorts such as start_month included)
+        out[name] = taken(name)
+    out["current_phase"] = taken("current_phase")
     out["days_in_phase"] = waited
-    out["expected_date"] = dates(1).to_numpy()
-    out["low_date"] = dates(0).to_numpy()
-    out["high_date"] = dates(2).to_numpy()
+    out["expected_date"] = dates(1)
+    out["low_date"] = dates(0)
+    out["high_date"] = dates(2)
     out["expected_days"] = remaining[:, 1]
     out["low_days"] = remaining[:, 0]
     out["high_days"] = remaining[:, 2]
-    out["basis"] = basis[rows]
-    out["basis_by"] = basis_by[rows]
+    out["basis"] = basis[rows].astype(str)
+    out["basis_by"] = basis_by[rows].astype(str)
     out["basis_dossiers"] = basis_n[rows]
     out["beyond_history"] = ~np.isfinite(remaining[:, 2])
     result = pd.DataFrame(out)
-    result["case_id"] = result["case_id"].astype("string")
-    result["current_phase"] = pd.Categorical(result["current_phase"], categories=model.phases, ordered=True)
-    for name in ("expected_date", "low_date", "high_date"):
-        if aware:
-            result[name] = pd.to_datetime(result[name], utc=True)
     result.attrs = {"as_of": table.as_of, "target": target, "confidence": confidence, "draws": draws,
                     "seed": seed, "by": by_names(by), "min_history": min_history, "history_days": history_days}
     return result
