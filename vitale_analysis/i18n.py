@@ -972,6 +972,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     'cli.triggers': ('Delay triggers, by days attributable (an association, not proof of cause):',
         'Motifs de retard, par jours attribuables (une association, pas une preuve de cause) :'),
     'cli.order': ('Steps out of order (dossiers):', 'Étapes dans le désordre (dossiers) :'),
+    'cli.forecast': ('When will the {n} dossiers still waiting for their rights get them? Estimates from past dossiers, not promises '
+                     '(expected per week, {level} band):',
+        'Quand les {n} dossiers qui attendent encore leurs droits les auront-ils ? Estimations tirées des dossiers passés, pas des '
+        'promesses (attendus par semaine, fourchette à {level}) :'),
+    'cli.forecast_week': ('week of {day}', 'semaine du {day}'),
+    'cli.forecast_later': ('later, or not yet known', 'plus tard, ou pas encore connu'),
+    'cli.forecast_band': ('({low} to {high})', '(de {low} à {high})'),
     'cli.not_yet': ('not yet', 'pas encore'),
     'cli.quality_head': ('Quality of {source}', 'Qualité de {source}'),
     'cli.quality_span': ('{n}; events from {first} to {last}', '{n} ; événements du {first} au {last}'),
