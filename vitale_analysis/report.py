@@ -309,6 +309,7 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
                 + (f'<p class="note">{escape(text("forecast_worklist_note", share=share))}</p>'
                    if tables.forecast is not None else ""),
                 table("worklist", text("caption_worklist"), top), wide=True),
+        *([_forecast_section(tables, section, text)] if tables.forecast is not None else []),
         section("triggers", f'<p class="note">{escape(text("triggers_note"))}</p>',
                 table("triggers", text("caption_triggers")), wide=True),
         section("order", f'<p class="note">{escape(text("order_note"))}</p>' + order_body,
@@ -316,9 +317,6 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
     ]
     if charts.get("flow"):
         parts.append(section("flow", ""))
-    if tables.forecast is not None:
-        parts.insert(parts.index(next(p for p in parts if p.startswith('<section id="stalled"'))) + 1,
-                     _forecast_section(tables, section, text))
     made = mask_text(text("made", v=__version__, src=source or q.source, as_of=as_of))
     parts += [f"</main><footer><p>{escape(text('workbook'))}</p><p>{escape(made)}</p></footer>", "</body></html>"]
     path = Path(path)
