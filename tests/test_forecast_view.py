@@ -161,24 +161,23 @@ def test_the_worklist_shows_the_expected_rights_opening(pages, log, ahead, lang)
     rows = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in re.findall(r"<tr>(<td.*?)</tr>", section)]
     worklist = va.stalled(va.case_table(log, as_of=AS_OF)).head(25)
     by_case = ahead.set_index(ahead["case_id"].astype(object))
-    seen_dated = seen_empty = 0
+    seen_dated = 0
     for row, case_id in zip(rows, worklist["case_id"]):
         assert row[0] == case_id
         if case_id not in by_case.index:  # rights already open (or closed): nothing
-            assert row[at] == row[at + 1] == ""
-            seen_empty += 1
+            assert row[at] == ""
             continue
         rec = by_case.loc[case_id]
         if pd.isna(rec["expected_date"]):
             assert row[at] == ("beyond past dossiers" if lang == "en" else "au-delà des dossiers passés")
             continue
-        assert row[at] == in_figures(rec["expected_date"], lang)
-        low = in_figures(rec["low_date"], lang)
+        # On the page one column: the expected day, the range in brackets (in words between the days).
+        day, low = in_figures(rec["expected_date"], lang), in_figures(rec["low_date"], lang)
         if pd.isna(rec["high_date"]):
-            assert row[at + 1].startswith(low if lang == "en" else f"le {low}")
+            assert row[at] == (f"{day} ({low} or later)" if lang == "en" else f"{day} ({low} ou plus tard)")
         else:
             high = in_figures(rec["high_date"], lang)
-            assert row[at + 1] == (f"{low} to {high}" if lang == "en" else f"du {low} au {high}")
+            assert row[at] == (f"{day} ({low} to {high})" if lang == "en" else f"{day} (du {low} au {high})")
         seen_dated += 1
     assert seen_dated >= 10  # (the sample's worklist: mostly dossiers waiting for their rights)
     note = "not a promise" if lang == "en" else "pas une promesse"
@@ -272,7 +271,18 @@ def test_the_stall_explorer_shows_the_same_dates_as_the_report(log, pages):
     rows = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in re.findall(r"<tr>(<td.*?)</tr>", _section(html, "stalled"))]
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", re.search(r"<thead><tr>(.*?)</tr></thead>",
                                                              _section(html, "stalled")).group(1))
-    assert explorer.shown[name].tolist() == [r[headers.index(name)] for r in rows]
+    # (the explorer: the day and its range in two columns; the page: one, the range in brackets)
+    at = headers.index(name)
+    def page_cell(day, span):
+        if span.startswith("du "):
+            return f"{day} ({span})"
+        if span.startswith("le "):  # "le 04/07/2025 ou plus tard (au-delà des dossiers passés)"
+            return f"{day} ({span[3:13]} ou plus tard)"
+        return day  # (beyond past dossiers, or nothing)
+
+    assert [page_cell(day, span) for day, span in zip(explorer.shown[name],
+                                                      explorer.shown["Fourchette, 8 dossiers passés sur 10"])] \
+        == [r[at] for r in rows]
     assert "pas une promesse" in unescape(explorer._status.value)
     assert list(explorer.result.columns[:3]) == ["case_id", "office", "phase"]  # stalled's own columns kept
     assert "expected_rights" not in explorer.result.columns

@@ -203,13 +203,26 @@ def forecast_range(low, high, lang: str, *, words: bool = False) -> str:
     return i18n.t("forecast.range", lang, low=first, high=forecast_day(high, lang, words=words))
 
 
+def _short_range(low, high, lang: str) -> str:
+    """A forecast's interval for a narrow cell: ``du 04/07/2025 au 06/12/2025``, ``04/07/2025 or later``
+    (in words between the days: two dates joined by a dash read as one long number, which is masked)."""
+    if low is None or pd.isna(low):
+        return ""
+    first = forecast_day(low, lang)
+    if high is None or pd.isna(high):
+        return i18n.t("forecast.range_short_open", lang, low=first)
+    return i18n.t("forecast.range", lang, low=first, high=forecast_day(high, lang))
+
+
 def with_expected_dates(frame: pd.DataFrame, ahead: pd.DataFrame | None, lang: str, *,
-                        name: str = "expected_rights", after: str | None = "days_over") -> pd.DataFrame:
+                        name: str = "expected_rights", after: str | None = "days_over",
+                        compact: bool = False) -> pd.DataFrame:
     """``frame`` (a table with ``case_id``) with two text columns from the forecast ``ahead`` of the same
     dossiers (:func:`~vitale_analysis.forecast`): ``name`` (the expected day) and ``{name}_range`` (its
     interval), placed after the column ``after`` (at the end when ``frame`` has no such column).
-    Dossiers ``ahead`` does not hold (already there, closed) get empty cells. ``ahead`` None (a process
-    without that milestone): ``frame`` as it is.
+    ``compact`` (a printed page, where width is short): one column ``name``, the interval in brackets
+    (``27/07/2025 (du 04/07/2025 au 06/12/2025)``). Dossiers ``ahead`` does not hold (already there, closed)
+    get empty cells. ``ahead`` None (a process without that milestone): ``frame`` as it is.
 
     >>> import pandas as pd
     >>> ahead = pd.DataFrame({"case_id": ["D2"], "expected_date": [pd.Timestamp("2025-07-27 13:27")],
@@ -226,13 +239,17 @@ def with_expected_dates(frame: pd.DataFrame, ahead: pd.DataFrame | None, lang: s
         mine = rows.reindex(frame["case_id"].astype(object).to_numpy())
         found = mine.index.isin(rows.index)
         expected = [forecast_day(e, lang) if f else "" for e, f in zip(mine["expected_date"], found)]
-        interval = [forecast_range(lo, hi, lang) if f else ""
+        interval = [(_short_range(lo, hi, lang) if compact else forecast_range(lo, hi, lang)) if f else ""
                     for lo, hi, f in zip(mine["low_date"], mine["high_date"], found)]
+    added = [name] if compact else [name, f"{name}_range"]
+    if compact:
+        expected = [f"{e} ({r})" if r else e for e, r in zip(expected, interval)]  # (no range: beyond history)
     out[name] = pd.Series(expected, index=frame.index, dtype=object)
-    out[f"{name}_range"] = pd.Series(interval, index=frame.index, dtype=object)
+    if not compact:
+        out[f"{name}_range"] = pd.Series(interval, index=frame.index, dtype=object)
     columns = list(frame.columns)
     at = columns.index(after) + 1 if after in columns else len(columns)
-    out = out[columns[:at] + [name, f"{name}_range"] + columns[at:]]
+    out = out[columns[:at] + added + columns[at:]]
     out.attrs = dict(frame.attrs)
     return out
 

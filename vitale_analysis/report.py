@@ -136,7 +136,10 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
     lang, process = tables.lang, tables.log.process
     worklist = tables.worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
     # (the expected rights opening beside the days over: an estimate from past dossiers, as text)
-    worklist = with_expected_dates(worklist, tables.forecast, lang, name="expected_rights", after="days_over")
+    # (a page: one column, the range in brackets, so that the worklist still fits a landscape A4 page;
+    # the workbook: the day and the range in two columns)
+    worklist = with_expected_dates(worklist, tables.forecast, lang, name="expected_rights", after="days_over",
+                                   compact=not numbers)
     # (the trigger table holds the label in ``lang`` beside the key: the key is for Python, not for readers)
     triggers = tables.triggers.drop(columns=["trigger"])
     quality = tables.log.quality
@@ -169,7 +172,7 @@ _CSS = """
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45;overflow-wrap:break-word}
 h1{margin-bottom:.2em} h2{margin-top:2em;border-bottom:2px solid #0072B2;padding-bottom:.2em}
-.sub{color:#444;font-size:1.05em} .note{color:#444;font-size:.95em}
+.sub{color:#444;font-size:1.05em} .note{color:#444;font-size:.95em} .footnote{color:#444;font-size:.9em}
 .table-wrap{max-width:100%;overflow-x:auto;margin:.6em 0}
 table{border-collapse:collapse;font-size:.88em} th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2em 0 .4em}
@@ -305,10 +308,12 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
         section("quality", f"<p>{escape(text('rows', read=q.rows_read, kept=q.rows_kept, aside=q.n_set_aside))}</p>",
                 table("quality_counts", text("caption_quality"))),
         section("phases", f'<p class="note">{escape(text("phases_note"))}</p>', table("phases", text("caption_phases"))),
-        section("stalled", f'<p class="note">{escape(text("stalled_note", n=len(tables.worklist), f=tables.followup_days, top=min(top, len(tables.worklist))))}</p>'
-                + (f'<p class="note">{escape(text("forecast_worklist_note", share=share))}</p>'
-                   if tables.forecast is not None else ""),
-                table("worklist", text("caption_worklist"), top), wide=True),
+        section("stalled", f'<p class="note">{escape(text("stalled_note", n=len(tables.worklist), f=tables.followup_days, top=min(top, len(tables.worklist))))}</p>',
+                # (what the expected dates are, under the table: above it, it pushed a row off the first page;
+                # a footnote, not a .note, which print keeps with what follows it)
+                table("worklist", text("caption_worklist"), top)
+                + (f'<p class="footnote">{escape(text("forecast_worklist_note_page", share=share))}</p>'
+                   if tables.forecast is not None and len(tables.worklist) else ""), wide=True),
         *([_forecast_section(tables, section, text)] if tables.forecast is not None else []),
         section("triggers", f'<p class="note">{escape(text("triggers_note"))}</p>',
                 table("triggers", text("caption_triggers")), wide=True),
