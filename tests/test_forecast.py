@@ -136,6 +136,26 @@ def test_a_cohort_with_too_little_history_falls_back():
     assert b10["basis"] == "B" and b10["low_date"] == b10["high_date"] == submitted + 50 * DAY
 
 
+def test_a_long_wait_needs_enough_dossiers_that_waited_as_long():
+    # Office A: 40 dossiers in 10 days, 3 in 60. Office B: 40 in 10, 20 in 45. A's open dossier has
+    # waited 30 days: in A only 3 past dossiers (and itself) waited that long — under min_waiting=10,
+    # so the whole caseload speaks: of the 23 past dossiers past 30 days, 20 took 45 and 3 took 60
+    # (P(60) = 3/23 = 0.13 > 0.1): the 10 % point is 45, the 90 % point 60.
+    rows = [r for k in range(40) for r in dossier(f"A{k:02d}", T0 + k * DAY, 10, office="A")]
+    rows += [r for k in range(3) for r in dossier(f"AL{k}", T0 + k * DAY, 60, office="A")]
+    rows += [r for k in range(40) for r in dossier(f"B{k:02d}", T0 + k * DAY, 10, office="B")]
+    rows += [r for k in range(20) for r in dossier(f"BL{k:02d}", T0 + k * DAY, 45, office="B")]
+    submitted = T0 + 150 * DAY
+    rows += dossier("OA", submitted, office="A")
+    log = make_log(rows)
+    as_of = submitted + 30 * DAY
+    got = one(forecast(log, as_of=as_of, by="office"), "OA")
+    assert got["basis"] == "all" and got["basis_dossiers"] == 104
+    assert got["low_date"] == submitted + 45 * DAY and got["high_date"] == submitted + 60 * DAY
+    own = one(forecast(log, as_of=as_of, by="office", min_waiting=1), "OA")
+    assert own["basis"] == "A" and own["low_date"] == own["high_date"] == submitted + 60 * DAY
+
+
 def test_recent_history_only():
     # Dossiers submitted in January took 50 days; those submitted from June on, 10. With a 120-day
     # window as of mid-September, the January ones (over by late February) are not history at all.
