@@ -31,6 +31,7 @@ import os
 import re
 import tempfile
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +81,6 @@ class _Export:
     case_codes: np.ndarray  # per event, its dossier (0, 1, … in order)
     case_ids: pd.Index  # per dossier
     first_rows: np.ndarray  # per dossier, its first event's row
-    aware: bool
     event_keys: dict[str, pd.Series]  # key → one value per event (time:timestamp, lifecycle, org:resource, …)
     case_keys: dict[str, pd.Series]  # key → one value per dossier (case attributes)
 
@@ -119,7 +119,7 @@ def _plan(log_or_table, as_of, resource: str | None, who: str) -> _Export:
     case_keys = {column: per_case[column] for column in case_attributes}
 
     taken = ["case:concept:name", "concept:name", *event_keys, *(f"case:{c}" for c in case_keys)]
-    clash = sorted({k for k in taken if taken.count(k) > 1})
+    clash = sorted(k for k, n in Counter(taken).items() if n > 1)
     if clash:
         raise CaseLogError(
             f"{who}: the log's columns give the key(s) {clash} twice (an event attribute named like a case "
@@ -127,7 +127,7 @@ def _plan(log_or_table, as_of, resource: str | None, who: str) -> _Export:
         )
     _warn_identifiers(ev, who)
     return _Export(events=ev, case_codes=core.codes, case_ids=core.case_ids, first_rows=core.first_idx,
-                   aware=core.aware, event_keys=event_keys, case_keys=case_keys)
+                   event_keys=event_keys, case_keys=case_keys)
 
 
 def _per_event(per_case: pd.Series, case_codes: np.ndarray) -> pd.Series:
@@ -141,7 +141,7 @@ def _warn_identifiers(events: pd.DataFrame, who: str) -> None:
         warnings.warn(DataQualityWarning(
             f"{who}: column(s) {found} hold social security numbers, exported in full. To share the export, "
             f"replace them first: pseudonymise(log, {found}, salt=…) gives salted-hash tokens."
-        ), stacklevel=3)
+        ), stacklevel=4)
 
 
 # =========================================================================== PM4Py
@@ -343,6 +343,8 @@ def write_xes(log_or_table: CaseLog | CaseTable, path, *, as_of=None, resource: 
       other keys of :func:`to_pm4py`. A missing value is no attribute at all.
       Types follow the columns: ``boolean`` (``true``/``false``), ``int``,
       ``float`` (``INF``/``-INF``; NaN is missing), ``date``, else ``string``.
+      Read back, the values are the same; an ``int`` column with missing
+      values comes back as floats (pandas), ``date`` case attributes in UTC.
     * Times: a log with UTC times writes them with their offset
       (``2025-03-01T09:30:00.000+00:00``); a log of naive local times writes
       them as they are, without an offset (``2025-03-01T09:30:00.000``), which
