@@ -25,7 +25,7 @@ LAYERS = [
     {"caselog"},
     {"validate", "sharing", "eventcore", "assistant"},
     {"cases", "batches"},
-    {"summaries", "stalls", "flow", "conformance"},
+    {"summaries", "stalls", "flow", "conformance", "interop"},
     {"compare", "forecast"},
     {"labels", "chartdata", "display"},
     {"plots", "report"},
