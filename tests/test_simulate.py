@@ -655,8 +655,9 @@ def expected_log_ratio(drift: float) -> float:
     # Starts are spread evenly, so each quarter's starts are centred on its middle; the
     # preparation before the rights phase is the same wait in both (its only drifting part,
     # nir_existing, a 3-day median, moves it by well under a day: negligible).
-    middle = lambda q: q[0] + (q[1] - q[0]) / 2  # noqa: E731
-    years = (middle(LAST_QUARTER) - middle(FIRST_QUARTER)) / pd.Timedelta(days=365.25)
+    first_middle = FIRST_QUARTER[0] + (FIRST_QUARTER[1] - FIRST_QUARTER[0]) / 2
+    last_middle = LAST_QUARTER[0] + (LAST_QUARTER[1] - LAST_QUARTER[0]) / 2
+    years = (last_middle - first_middle) / pd.Timedelta(days=365.25)
     return drift * years  # 0.5 × 0.75 years ≈ 0.375, a factor of about 1.45
 
 
