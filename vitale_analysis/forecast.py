@@ -262,8 +262,10 @@ class _Batch:
         """(rows, k): each row's chance of arriving before ``reach`` days from its phase's start."""
         if self.totals is not None:
             out = np.empty(reach.shape)
-            for k in range(len(self.totals)):
-                mine = self.slot == k
+            by_slot = np.argsort(self.slot, kind="stable")
+            bounds = np.searchsorted(self.slot[by_slot], np.arange(len(self.totals) + 1))
+            for k, (a, b) in enumerate(pairwise(bounds)):
+                mine = by_slot[a:b]
                 out[mine] = np.searchsorted(self.totals[k], reach[mine], side="left") / self.totals.shape[1]
             return out
         curve, s_w = self.curve, self.s_waited
