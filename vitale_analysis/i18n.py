@@ -219,7 +219,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         'Jalons au centre ; flèches aussi larges que le nombre de dossiers passés ; '
         'les arcs qui remontent sont des boucles'),
     'chart.pmap_start': ('Start', 'Début'),
-    'chart.pmap_end': ('End (as of the cut)', 'Fin (à la date d\'arrêt)'),
+    'chart.pmap_end': ('Ended (complete or closed)', 'Terminé (complet ou clos)'),
+    'chart.pmap_open': ('Still open at the cut', 'Encore en cours à la date d\'arrêt'),
     'chart.pmap_repeats': ('↻ {n} times in a row', '↻ {n} fois de suite'),
     'chart.pmap_colour_days': ('median days between the two steps',
         'jours médians entre les deux étapes'),

@@ -30,10 +30,12 @@ from ..process import ProcessModel
 from ._axes import _check, _event_label, _fmt_num, _nothing_to_show, _population_text, _t, _title
 from ._style import _MUTED, _masked
 
-__all__ = ["plot_process_map", "START", "END"]
+__all__ = ["plot_process_map", "START", "END", "OPEN"]
 
-#: The synthetic first and last steps of every dossier's path in a process map.
-START, END = "__start__", "__end__"
+#: The synthetic steps of a process map: where every dossier starts, where a dossier no longer open
+#: (complete or closed) ends, and where a dossier still open stands at the cut.
+START, END, OPEN = "__start__", "__end__", "__open__"
+_SYNTHETIC = (START, END, OPEN)
 
 _METRICS = ("median_days", "dossiers")
 _FONT = 8.5
@@ -43,8 +45,8 @@ _MARGIN = 0.35
 
 
 def _label(event: str, lang: str, labels: Mapping | None) -> str:
-    if event in (START, END):
-        return _t("pmap_start" if event == START else "pmap_end", lang)
+    if event in _SYNTHETIC:
+        return _t({START: "pmap_start", END: "pmap_end", OPEN: "pmap_open"}[event], lang)
     return i18n.event_label(event, lang, labels=labels) if labels else _event_label(event, lang)
 
 
@@ -57,7 +59,7 @@ def _anchors(nodes: pd.DataFrame, edges: pd.DataFrame, milestones: list[str]) ->
     itself, another step for the milestone it is placed by (a few rounds, until
     nothing moves); the start counts as the first milestone.
     """
-    others = [e for e in nodes["event"] if e not in milestones and e not in (START, END)]
+    others = [e for e in nodes["event"] if e not in milestones and e not in _SYNTHETIC]
     if "after_milestone" in nodes.columns:
         after = dict(zip(nodes["event"], nodes["after_milestone"], strict=True))
         return {e: milestones.index(after[e]) if after.get(e) in milestones else 0 for e in others}
@@ -126,9 +128,12 @@ def plot_process_map(
     nodes, edges = getattr(pmap, "nodes", None), getattr(pmap, "edges", None)
     if not isinstance(nodes, pd.DataFrame) or not isinstance(edges, pd.DataFrame):
         raise CaseLogError("plot_process_map draws the result of process_map(log): an object with .nodes and .edges.")
-    attrs = getattr(pmap, "attrs", None) or edges.attrs
-    who = _population_text(None, lang, attrs.get("as_of")) if attrs else ""
-    n_dossiers = attrs.get("n_dossiers") if attrs else None
+    attrs = dict(getattr(pmap, "attrs", None) or edges.attrs or {})
+    for name in ("as_of", "n_dossiers"):  # (a ProcessMap holds them as fields)
+        if getattr(pmap, name, None) is not None:
+            attrs[name] = getattr(pmap, name)
+    who = _population_text(None, lang, attrs.get("as_of")) if attrs.get("as_of") is not None else ""
+    n_dossiers = attrs.get("n_dossiers")
     if n_dossiers is not None:
         who = f"n = {i18n.count(int(n_dossiers), 'dossier', lang)}" + (f", {who}" if who else "")
     if len(edges) == 0 or len(nodes) == 0:
@@ -143,8 +148,8 @@ def plot_process_map(
 
     def box_text(event: str) -> str:
         text = "\n".join(textwrap.wrap(_label(event, lang, labels), _WRAP, break_long_words=False))
-        if event not in (START, END):
-            text += "\n" + i18n.count(int(count.get(event, 0)), "dossier", lang)
+        if event != START and event in count:
+            text += "\n" + i18n.count(int(count[event]), "dossier", lang)
         if event in loops:
             text += "\n" + _t("pmap_repeats", lang, n=_fmt_num(loops[event], lang))
         return text
@@ -165,9 +170,10 @@ def plot_process_map(
         for event in sorted(anchors, key=lambda e: (-count.get(e, 0), e)):
             place[event] = (0, row)
             row += 1
-    if END in count or (edges["target"] == END).any():
-        place[END] = (0, row)
-        row += 1
+    ends = [e for e in (END, OPEN) if e in count or (edges["target"] == e).any()]
+    for event in ends:  # the last row: ended in the middle, still open beside it
+        place[event] = (0 if event == END else (1 if END in ends else 0), row)
+    row += 1 if ends else 0
     n_rows = row
 
     # ------------------------------------------------------------------ box sizes, from the renderer
@@ -206,9 +212,9 @@ def plot_process_map(
     for event in place:
         x, y = centre(event)
         main = event in milestone_set
-        face = "#F2F2F2" if event in (START, END) else ("#FFFFFF" if main else "#FAFAFA")
+        face = "#F2F2F2" if event in _SYNTHETIC else ("#FFFFFF" if main else "#FAFAFA")
         style = dict(bbox_style, facecolor=face, edgecolor="#222222" if main else "#888888",
-                     linestyle="-" if main or event in (START, END) else "--")
+                     linestyle="-" if main or event in _SYNTHETIC else "--")
         boxes[event] = ax.text(x, y, box_text(event), fontsize=_FONT, ha="center", va="center", zorder=3,
                                fontweight="bold" if main else "normal", bbox=style, gid=f"node:{event}")
 
@@ -255,8 +261,8 @@ def plot_process_map(
     for source, target, x, y, value, dossiers in midpoints:
         if placed >= edge_labels:
             break
-        if not np.isfinite(value) or START in (source, target) or END in (source, target):
-            continue  # (the synthetic start and end take no time)
+        if not np.isfinite(value) or source in _SYNTHETIC or target in _SYNTHETIC:
+            continue  # (the synthetic steps take no time)
         word = i18n.days(value, lang) if metric == "median_days" else i18n.count(dossiers, "dossier", lang)
         label = ax.text(x, y, word, fontsize=_FONT - 1, ha="center", va="center", zorder=4, color="#222222",
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
