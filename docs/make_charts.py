@@ -49,6 +49,7 @@ def draw_all(out: Path, *, langs=("en", "fr"), dpi: int = 150) -> list[Path]:
     flow = va.throughput(cases, freq="M")
     waiting = va.waiting_on_summary(cases, by="channel")
     timeline = chartdata.dossier_timeline(cases, TIMELINE_CASE)
+    rights_weeks = va.forecast_completions(cases)  # (estimates from past dossiers, per week)
 
     charts = {
         "phase_durations": lambda lang: plots.plot_phase_durations(quartiles, lang=lang),
@@ -63,6 +64,7 @@ def draw_all(out: Path, *, langs=("en", "fr"), dpi: int = 150) -> list[Path]:
         "wip": lambda lang: plots.plot_wip(flow, population=cases, lang=lang),
         "waiting_on_by_channel": lambda lang: plots.plot_waiting_on(waiting, population=cases, lang=lang),
         "dossier_timeline": lambda lang: plots.plot_dossier_timeline(timeline, lang=lang),
+        "forecast_rights_per_week": lambda lang: plots.plot_forecast_completions(rights_weeks, lang=lang),
     }
     written = []
     for name, draw in charts.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,27 @@ def test_summary_defaults_to_the_bundled_sample():
     assert result.returncode == 0, result.stderr
     assert "sample_caselog.csv" in result.stdout
     assert "3,000 in all" in result.stdout
+
+
+def test_summary_says_when_rights_are_expected():
+    # The lines are forecast_completions' weeks, rounded (computed here directly, the same seed).
+    import vitale_analysis as va
+
+    project = Path(__file__).resolve().parents[1]
+    result = run("summary", "--lang", "fr", cwd=project)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    head = next(k for k, line in enumerate(lines) if line.startswith("Quand les "))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weeks = va.forecast_completions(va.load(project / "data" / "sample_caselog.csv"), periods=6)
+    assert lines[head].startswith(f"Quand les {weeks.attrs['n_open']} dossiers qui attendent encore leurs droits")
+    assert "pas des promesses" in lines[head] and "80\u202f%" in lines[head]  # (a narrow no-break space)
+    shown = lines[head + 1:head + 1 + len(weeks)]
+    assert shown[0].split()[:2] == ["semaine", "du"] and shown[-1].split()[:2] == ["plus", "tard,"]
+    for line, (_, row) in zip(shown, weeks.iterrows(), strict=True):
+        found = re.search(r"(\d+)\s+\(de (\d+) à (\d+)\)$", line.rstrip())
+        assert found, line
+        assert found.groups() == (f"{row['expected']:.0f}", f"{row['low']:.0f}", f"{row['high']:.0f}"), line

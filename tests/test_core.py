@@ -455,3 +455,14 @@ def test_case_table_follows_the_log_process():
     assert cases.loc["C_CLOSED", "status"] == "closed"
     assert cases.loc["C_CLOSED", "current_phase"] == "preparation"
     assert cases.loc["C_CLOSED", "days_in_phase"] == 42.0
+
+
+def test_a_filtered_table_keeps_the_logs_own_words(french_log):
+    # The analyses that read events (trigger_summary, stalled…) get a filtered table's dossiers with
+    # the user's labels and the rest of the log kept.
+    cases = va.case_table(french_log)
+    one_office = cases[cases["office"] == cases["office"].iloc[0]]
+    events = one_office.dossier_log
+    assert events.labels == french_log.labels and events.labels  # (the mapping's own words)
+    assert events.quality is french_log.quality and events.process is french_log.process
+    assert set(events.events["case_id"]) == set(one_office["case_id"])

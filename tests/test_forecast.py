@@ -80,6 +80,20 @@ def test_every_past_dossier_took_the_same_time():
     assert set(forecast(log, as_of=as_of, target="card_received")["case_id"]) == {"OPEN"}
 
 
+def test_times_with_a_zone():
+    # The same as the first test, written in UTC with offsets: dates come back in UTC.
+    rows = [r for k in range(40) for r in dossier(f"P{k:02d}", T0 + k * DAY, 10, 5)]
+    submitted = T0 + 60 * DAY
+    rows += dossier("OPEN", submitted)
+    frame = pd.DataFrame(rows)
+    frame["timestamp"] = frame["timestamp"] + "+00:00"
+    log = make_log(frame.to_dict("records"))
+    got = one(forecast(log, as_of=(submitted + 3 * DAY).tz_localize("UTC")), "OPEN")
+    assert got["expected_date"] == got["high_date"] == (submitted + 10 * DAY).tz_localize("UTC")
+    weeks = forecast_completions(log, as_of=(submitted + 3 * DAY).tz_localize("UTC"), periods=2)
+    assert weeks["expected"].tolist() == [0, 1, 0]  # (as_of Monday 10 March; arrival Monday 17 March)
+
+
 def test_the_days_already_waited_count():
     # Past rights phases of 10, 20, 30 and 40 days; the open dossier has waited 25. Those still
     # waiting after 25 days took 30 or 40: S(25) = 1/2, S(30) = 1/4, S(40) = 0, so the remaining
@@ -120,6 +134,26 @@ def test_a_cohort_with_too_little_history_falls_back():
     # With min_history=10, B has enough of its own: 50 days exactly.
     b10 = one(forecast(log, as_of=submitted + DAY, by="office", min_history=10), "OB")
     assert b10["basis"] == "B" and b10["low_date"] == b10["high_date"] == submitted + 50 * DAY
+
+
+def test_a_long_wait_needs_enough_dossiers_that_waited_as_long():
+    # Office A: 40 dossiers in 10 days, 3 in 60. Office B: 40 in 10, 20 in 45. A's open dossier has
+    # waited 30 days: in A only 3 past dossiers (and itself) waited that long — under min_waiting=10,
+    # so the whole caseload speaks: of the 23 past dossiers past 30 days, 20 took 45 and 3 took 60
+    # (P(60) = 3/23 = 0.13 > 0.1): the 10 % point is 45, the 90 % point 60.
+    rows = [r for k in range(40) for r in dossier(f"A{k:02d}", T0 + k * DAY, 10, office="A")]
+    rows += [r for k in range(3) for r in dossier(f"AL{k}", T0 + k * DAY, 60, office="A")]
+    rows += [r for k in range(40) for r in dossier(f"B{k:02d}", T0 + k * DAY, 10, office="B")]
+    rows += [r for k in range(20) for r in dossier(f"BL{k:02d}", T0 + k * DAY, 45, office="B")]
+    submitted = T0 + 150 * DAY
+    rows += dossier("OA", submitted, office="A")
+    log = make_log(rows)
+    as_of = submitted + 30 * DAY
+    got = one(forecast(log, as_of=as_of, by="office"), "OA")
+    assert got["basis"] == "all" and got["basis_dossiers"] == 104
+    assert got["low_date"] == submitted + 45 * DAY and got["high_date"] == submitted + 60 * DAY
+    own = one(forecast(log, as_of=as_of, by="office", min_waiting=1), "OA")
+    assert own["basis"] == "A" and own["low_date"] == own["high_date"] == submitted + 60 * DAY
 
 
 def test_recent_history_only():

@@ -25,7 +25,7 @@ LAYERS = [
     {"caselog"},
     {"validate", "sharing", "eventcore", "assistant"},
     {"cases", "batches"},
-    {"summaries", "stalls", "flow", "conformance", "processmap"},
+    {"summaries", "stalls", "flow", "conformance", "interop", "processmap"},
     {"compare", "forecast"},
     {"labels", "chartdata", "display"},
     {"plots", "report"},

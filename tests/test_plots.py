@@ -852,7 +852,7 @@ def test_make_charts_draws_every_chart_from_the_sample(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     written = module.draw_all(tmp_path, langs=("fr",), dpi=30)
-    assert len(written) == 12 and all(p.exists() and p.stat().st_size > 0 for p in written)
+    assert len(written) == 13 and all(p.exists() and p.stat().st_size > 0 for p in written)
     committed = sorted(p.name for p in (ROOT / "docs" / "charts").glob("*.png"))
     assert committed == sorted([p.name.replace("_fr.png", f"_{lang}.png") for p in written for lang in ("en", "fr")])
 

@@ -45,8 +45,9 @@ def test_report_on_the_bundled_sample(sample_report):
         assert f"<h2>{title}</h2>" in html
     assert "<script" not in html  # self-contained and static
     # Charts embedded: time per phase + time to rights, stall heatmap + open by age, the
-    # trigger Pareto, throughput + work in progress + waiting on = 8 images, all inline.
-    assert html.count('<img src="data:image/png;base64,') == 8
+    # trigger Pareto, the forecast of rights openings per week, throughput + work in progress +
+    # waiting on = 9 images, all inline.
+    assert html.count('<img src="data:image/png;base64,') == 9
     assert 'src="http' not in html and 'src="file' not in html
 
 
@@ -57,7 +58,8 @@ def test_workbook_equals_the_summary_tables(sample_report):
         log = va.load(SAMPLE)
     cases = va.case_table(log)
     book = load_workbook(out / "report.xlsx")
-    assert book.sheetnames == ["Worklist", "Phase summary", "Delay triggers", "Out of order", "Quality failures"]
+    assert book.sheetnames == ["Worklist", "Phase summary", "Delay triggers", "Out of order", "Quality failures",
+                               "Expected dates"]
     h = HEADERS["en"]
 
     def sheet_frame(name):
@@ -92,7 +94,7 @@ def test_workbook_equals_the_summary_tables(sample_report):
     failures = sheet_frame("Quality failures")
     assert len(failures) == len(log.quality.failures)
     assert book["Worklist"].freeze_panes == "A2"
-    assert book["Worklist"].column_dimensions["L"].width == 60  # next action: wide, capped
+    assert book["Worklist"].column_dimensions["N"].width == 60  # next action: wide, capped
 
 
 def test_report_shows_the_median_interval(sample_report):

@@ -618,3 +618,115 @@ def test_sample_passes_validation_with_the_planted_problems(sample_log, french_l
     assert len(ours) == len(theirs)
     for column in cols:
         assert (as_text(ours[column]) == as_text(theirs[column])).all(), column
+
+
+# ------------------------------------------------------------------ drift over time
+# SimulationParams.delay_drift_per_year. The expected growth is worked out from the
+# parameter alone: a wait begun y years after start is exp(drift · y) times longer, so
+# two cohorts whose waits begin, in distribution, Δ years apart differ by exp(drift · Δ)
+# in their median (the log of the wait is its log-normal draw plus drift · y; shifting
+# every y by Δ shifts every quantile of the log by drift · Δ).
+DRIFT_START, DRIFT_AS_OF = "2024-01-01", "2025-06-30"
+FIRST_QUARTER = (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-04-01"))
+LAST_QUARTER = (pd.Timestamp("2024-10-01"), pd.Timestamp("2025-01-01"))
+DRIFT_N = 20_000
+DRIFT = 0.5
+
+# One kind of dossier, so that the rights phase is a single log-normal wait:
+# no triggers (no complement loop, no stall), everyone online with a permanent
+# number already, offices at one speed, nobody abandons or takes the salaried route.
+PLAIN = replace(
+    SimulationParams(), trigger_probability={}, born_abroad_share=0.0, postal_share=0.0,
+    office_speed_sigma=0.0, salaried_share=0.0, abandon_share=0.0,
+)
+
+
+def rights_days_by_quarter(params: SimulationParams, seed: int) -> tuple[pd.Series, pd.Series]:
+    events = simulate(DRIFT_N, seed=seed, start=DRIFT_START, as_of=DRIFT_AS_OF, params=params)
+    times = first_times(events)
+    rights = (times["rights_opened"] - times["dossier_submitted"]) / pd.Timedelta(days=1)
+    opened = times["registration_submitted"]
+    first = rights[(opened >= FIRST_QUARTER[0]) & (opened < FIRST_QUARTER[1])]
+    last = rights[(opened >= LAST_QUARTER[0]) & (opened < LAST_QUARTER[1])]
+    return first, last
+
+
+def expected_log_ratio(drift: float) -> float:
+    # Starts are spread evenly, so each quarter's starts are centred on its middle; the
+    # preparation before the rights phase is the same wait in both (its only drifting part,
+    # nir_existing, a 3-day median, moves it by well under a day: negligible).
+    first_middle = FIRST_QUARTER[0] + (FIRST_QUARTER[1] - FIRST_QUARTER[0]) / 2
+    last_middle = LAST_QUARTER[0] + (LAST_QUARTER[1] - LAST_QUARTER[0]) / 2
+    years = (last_middle - first_middle) / pd.Timedelta(days=365.25)
+    return drift * years  # 0.5 × 0.75 years ≈ 0.375, a factor of about 1.45
+
+
+def tolerance(first: pd.Series, last: pd.Series) -> float:
+    """Z standard errors of the difference of two log medians, plus 0.03 for the working-time clock.
+
+    The s.e. of a sample median of a log-normal wait, on the log scale, is about
+    1.2533 σ / √n (σ = 0.5 for rights_ameli; the spread of start dates within a
+    quarter adds drift × 0.072 years of s.d., about 0.04: negligible). 0.03 allows for the
+    conversion of calendar days to working time (holidays fall differently in the two quarters)
+    and the rounding to the minute, as ``assert_median_days`` in test_simulate does.
+    """
+    sigma = SimulationParams().rights_ameli.sigma
+    se = 1.2533 * sigma * math.sqrt(1 / len(first) + 1 / len(last))
+    return Z * se + 0.03
+
+
+@pytest.mark.parametrize("drift", [DRIFT, -DRIFT, 0.0])
+def test_rights_phase_grows_by_the_drift_factor(drift):
+    first, last = rights_days_by_quarter(replace(PLAIN, delay_drift_per_year=drift), seed=31)
+    assert len(first) > 2_500 and len(last) > 2_500
+    # A handful of the last quarter's slowest waits are still running at as_of: they are
+    # longer than the median whatever they turn out to be, so count them as infinitely long.
+    assert first.isna().mean() < 0.002 and last.isna().mean() < 0.002
+    observed = math.log(last.fillna(np.inf).median() / first.fillna(np.inf).median())
+    expected = expected_log_ratio(drift)
+    tol = tolerance(first, last)
+    assert tol < 0.15 < abs(expected_log_ratio(DRIFT))  # the check tells drift from no drift
+    assert abs(observed - expected) <= tol, (
+        f"drift {drift}: last/first quarter median {math.exp(observed):.3f}, expected {math.exp(expected):.3f} "
+        f"(log ± {tol:.3f})")
+
+
+def test_the_first_dossiers_barely_drift():
+    """At the start the factor is 1: the first weeks' rights phase is the parameter's own median."""
+    events = simulate(DRIFT_N, seed=32, start=DRIFT_START, as_of=DRIFT_AS_OF, params=replace(PLAIN, delay_drift_per_year=DRIFT))
+    times = first_times(events)
+    early = times[times["registration_submitted"] < pd.Timestamp("2024-01-15")]
+    rights = (early["rights_opened"] - early["dossier_submitted"]) / pd.Timedelta(days=1)
+    # Submitted about a month in: factor exp(0.5 × ~0.1) ≈ 1.05; allow the sampling error and rounding.
+    expected = SimulationParams().rights_ameli.median_days * math.exp(DRIFT * 30 / 365.25)
+    se = 1.2533 * 0.5 / math.sqrt(len(rights))
+    assert abs(math.log(rights.median() / expected)) <= Z * se + 0.05
+
+
+def test_drift_zero_is_the_log_from_before(tmp_path):
+    """An explicit drift of 0 writes the bundled sample byte for byte (data/make_sample.py's arguments)."""
+    events = simulate(3_000, seed=20251, as_of="2025-06-30", params=replace(SimulationParams(), delay_drift_per_year=0.0))
+    path = write_events(events, tmp_path / "sample_caselog.csv")
+    assert path.read_bytes() == (DATA / "sample_caselog.csv").read_bytes()
+
+
+def test_drift_changes_only_the_fund_side_waits():
+    """Drift takes no random draws: registration (not the fund) is unchanged, each rights phase is longer."""
+    # (No planted ties: they are drawn per emitted event, and drift changes which events are emitted.)
+    clean = replace(PLAIN, duplicate_row_share=0.0, same_time_tie_share=0.0)
+    plain = simulate(2_000, seed=33, start=DRIFT_START, as_of=DRIFT_AS_OF, params=clean)
+    drifted = simulate(2_000, seed=33, start=DRIFT_START, as_of=DRIFT_AS_OF, params=replace(clean, delay_drift_per_year=DRIFT))
+    a, b = first_times(plain), first_times(drifted)
+    # Registration (guichet unique) does not drift: identical.
+    accepted = a["registration_accepted"].dropna()
+    assert len(accepted) > 1_900 and (accepted == b["registration_accepted"].reindex(accepted.index)).all()
+    # The rights phase of each dossier is longer with a positive drift.
+    ra = (a["rights_opened"] - a["dossier_submitted"]).dropna()
+    rb = (b["rights_opened"] - b["dossier_submitted"]).reindex(ra.index).dropna()
+    # (a day of slack: the same working time can span a weekend more or less in wall time)
+    assert (rb >= ra.reindex(rb.index) - pd.Timedelta(days=1)).mean() > 0.99
+
+
+def test_drift_must_be_a_finite_number():
+    with pytest.raises(CaseLogError, match="delay_drift_per_year"):
+        SimulationParams(delay_drift_per_year=float("nan"))

@@ -22,7 +22,8 @@ Under them: ``timeutil`` (:class:`AsOf`, the one as-of rule; days), ``codes``
 (integer codes: stored narrow, widened for arithmetic), ``km`` (Kaplan–Meier),
 ``eventcore`` (the per-dossier arrays the analyses share), ``cohorts``,
 ``privacy``, ``process``, ``errors``. Beside the flow: ``simulate`` (the sample),
-``batches`` (caseloads larger than memory), ``sharing`` (pseudonymised copies).
+``batches`` (caseloads larger than memory), ``sharing`` (pseudonymised copies),
+``interop`` (:func:`to_pm4py`, :func:`write_xes`: the events for other process-mining tools).
 """
 
 from ._version import __version__
@@ -35,6 +36,7 @@ from .conformance import CONFORMANCE_KINDS, conformance
 from .display import describe, readable
 from .errors import CaseLogError, DataQualityWarning
 from .forecast import FORECAST_COLUMNS, FORECAST_DRAWS, backtest_forecast, forecast, forecast_completions
+from .interop import to_pm4py, write_xes
 from .flow import WAITING_COLUMNS, throughput, waiting_on, waiting_on_summary
 from .processmap import END, OPEN, START, ProcessMap, process_map, rework, rework_summary, variants
 from .privacy import mask_frame, mask_identifier, nir_columns
@@ -106,6 +108,9 @@ __all__ = [
     "mask_identifier",
     "nir_columns",
     "pseudonymise",
+    # other process-mining tools
+    "to_pm4py",
+    "write_xes",
     # sample data
     "simulate",
     "SimulationParams",

@@ -27,6 +27,7 @@ DataFrame for your own pandas work.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from functools import cached_property
 from html import escape
 
@@ -200,8 +201,7 @@ class CaseTable:
             return self._log
         events = self._log.events
         mine = case_positions(events["case_id"], pd.Index(self._frame["case_id"].astype(object))) >= 0
-        return CaseLog(events=events[mine].reset_index(drop=True), quality=self._log.quality,
-                       process=self._log.process, case_attributes=self._log.case_attributes)
+        return replace(self._log, events=events[mine].reset_index(drop=True))  # (labels and all kept)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ from .display import describe
 from .conformance import conformance
 from .caselog import CHECKS, FIXES
 from .errors import CaseLogError, DataQualityWarning, interface
+from .forecast import forecast_completions
 from .labels import with_trigger_labels
 from .masking import mask_text
 from .process import CARTE_VITALE, ProcessModel
@@ -145,6 +146,18 @@ def summary_text(log, *, as_of=None, lang: str = "en", followup_days: float = 14
                 f"  {row.label:<62}{i18n.number(row.cases_affected, lang):>9}{i18n.share(row.share, lang):>9}"
                 f"{_fmt_days(row.extra_days, lang):>14}"
             )
+
+    weeks = forecast_completions(cases, target="rights_opened", periods=6) if "rights" in process.phase_keys \
+        else None
+    if weeks is not None and weeks.attrs["n_open"]:
+        level = i18n.share(weeks.attrs["confidence"], lang, decimals=0)
+        lines += ["", i18n.t("cli.forecast", lang, n=i18n.number(weeks.attrs["n_open"], lang), level=level)]
+        for when, row in weeks.iterrows():
+            what = (i18n.t("cli.forecast_week", lang, day=i18n.day(row["period_start"], lang)) if when != "later"
+                    else i18n.t("cli.forecast_later", lang))
+            lines.append(f"  {what:<34}{i18n.number(row['expected'], lang):>6}   "
+                         + i18n.t("cli.forecast_band", lang, low=i18n.number(row["low"], lang),
+                                  high=i18n.number(row["high"], lang)))
 
     problems = conformance(cases)
     if len(problems):

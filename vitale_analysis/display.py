@@ -32,13 +32,21 @@ from .process import CARTE_VITALE, ProcessModel, check_lang
 from .validate import unknown_labels
 
 __all__ = ["DAYS_COLUMNS", "EVENT_COLUMNS", "LogSummary", "describe", "readable", "html_table", "safe_text",
-           "order_detail", "failure_value", "with_interval_text", "interval_text"]
+           "order_detail", "failure_value", "with_interval_text", "interval_text", "DAY_COLUMNS",
+           "FORECAST_CONFIDENCE", "forecast_day", "forecast_range", "with_expected_dates"]
 
 #: Columns that hold days (numbers with one decimal; ``inf``: "not yet").
 DAYS_COLUMNS = ("median_days", "median_days_ci_low", "median_days_ci_high", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
                 "days_over", "days_since_last_event", "median_days_to_next_milestone", "median_days_affected",
                 "median_days_unaffected", "extra_days", "extra_days_ci_low", "extra_days_ci_high",
                 "total_days_attributable", "days_apart", "days_to_next_milestone")
+#: Columns that hold a forecast's day (:func:`~vitale_analysis.forecast`): shown as a day, never to the minute
+#: (the estimate is not that precise); empty (NaT) reads "beyond past dossiers".
+DAY_COLUMNS = ("expected_date", "low_date", "high_date")
+#: The share of past dossiers the forecasts' intervals hold wherever advisors see them (the headers say "8 in 10").
+#: Those forecasts learn from the whole caseload (no ``by``): a stalled dossier has waited longer than most,
+#: and one office's history rarely holds enough dossiers that waited as long to say how much longer it takes.
+FORECAST_CONFIDENCE = 0.8
 #: Columns that hold an event name (shown with its label).
 EVENT_COLUMNS = ("event", "last_event", "first_event", "second_event")
 # Columns whose values are codes with a label in the catalogue (``value.<column>.<code>``), and the
@@ -102,6 +110,11 @@ def readable(frame: pd.DataFrame, lang: str, *, process: ProcessModel | None = N
             known = set(process.phase_keys)
             out[column] = values.astype(object).map(
                 lambda v: "" if pd.isna(v) else process.phase(v).label_in(lang) if v in known else safe_text(v, shown))
+        elif column in DAY_COLUMNS and pd.api.types.is_datetime64_any_dtype(values):
+            beyond = i18n.t("forecast.beyond", lang)
+            days = _paris_days(values)
+            out[column] = [beyond if pd.isna(d) else (d.date() if numbers else i18n.short_day(d, lang))
+                           for d in days]
         elif column in EVENT_COLUMNS:
             own = labels.get("event")
             out[column] = values.astype(object).map(
@@ -158,6 +171,85 @@ def with_interval_text(frame: pd.DataFrame, lang: str, *, column: str = "median_
     out = frame.drop(columns=[low, high])
     out.insert(list(out.columns).index(column) + 1 if column in out.columns else len(out.columns), f"{column}_ci",
                pd.Series(text, index=frame.index, dtype=object))
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _paris_days(values) -> pd.Series:
+    """Times as days in Paris (times stored in UTC are converted first; naive times are taken as they are)."""
+    values = pd.Series(values)
+    if values.dt.tz is not None:
+        values = values.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+    return values.dt.normalize()
+
+
+def forecast_day(when, lang: str, *, words: bool = False) -> str:
+    """A forecast's day in Paris: ``2025-07-27`` / ``27/07/2025`` (``words``: ``27 July 2025`` /
+    ``27 juillet 2025``); missing (beyond past dossiers): the catalogue's "beyond past dossiers"."""
+    if when is None or pd.isna(when):
+        return i18n.t("forecast.beyond", lang)
+    day = _paris_days([pd.Timestamp(when)]).iloc[0]
+    return i18n.day(day, lang) if words else i18n.short_day(day, lang)
+
+
+def forecast_range(low, high, lang: str, *, words: bool = False) -> str:
+    """A forecast's interval in days: ``2025-07-04 to 2025-12-06`` / ``du 04/07/2025 au 06/12/2025``;
+    an open end (beyond past dossiers) says so; nothing known: "beyond past dossiers"."""
+    if low is None or pd.isna(low):
+        return i18n.t("forecast.beyond", lang)
+    first = forecast_day(low, lang, words=words)
+    if high is None or pd.isna(high):
+        return i18n.t("forecast.range_open", lang, low=first)
+    return i18n.t("forecast.range", lang, low=first, high=forecast_day(high, lang, words=words))
+
+
+def _short_range(low, high, lang: str) -> str:
+    """A forecast's interval for a narrow cell: ``du 04/07/2025 au 06/12/2025``, ``04/07/2025 or later``
+    (in words between the days: two dates joined by a dash read as one long number, which is masked)."""
+    if low is None or pd.isna(low):
+        return ""
+    first = forecast_day(low, lang)
+    if high is None or pd.isna(high):
+        return i18n.t("forecast.range_short_open", lang, low=first)
+    return i18n.t("forecast.range", lang, low=first, high=forecast_day(high, lang))
+
+
+def with_expected_dates(frame: pd.DataFrame, ahead: pd.DataFrame | None, lang: str, *,
+                        name: str = "expected_rights", after: str | None = "days_over",
+                        compact: bool = False) -> pd.DataFrame:
+    """``frame`` (a table with ``case_id``) with two text columns from the forecast ``ahead`` of the same
+    dossiers (:func:`~vitale_analysis.forecast`): ``name`` (the expected day) and ``{name}_range`` (its
+    interval), placed after the column ``after`` (at the end when ``frame`` has no such column).
+    ``compact`` (a printed page, where width is short): one column ``name``, the interval in brackets
+    (``27/07/2025 (du 04/07/2025 au 06/12/2025)``). Dossiers ``ahead`` does not hold (already there, closed)
+    get empty cells. ``ahead`` None (a process without that milestone): ``frame`` as it is.
+
+    >>> import pandas as pd
+    >>> ahead = pd.DataFrame({"case_id": ["D2"], "expected_date": [pd.Timestamp("2025-07-27 13:27")],
+    ...                       "low_date": [pd.Timestamp("2025-07-04")], "high_date": [pd.NaT]})
+    >>> with_expected_dates(pd.DataFrame({"case_id": ["D1", "D2"]}), ahead, "fr").iloc[1].tolist()
+    ['D2', '27/07/2025', 'le 04/07/2025 ou plus tard (au-delà des dossiers passés)']
+    """
+    if ahead is None:
+        return frame
+    out = frame.copy()
+    expected, interval = [""] * len(frame), [""] * len(frame)
+    if ahead is not None and len(ahead) and len(frame):
+        rows = ahead.set_index(ahead["case_id"].astype(object))[["expected_date", "low_date", "high_date"]]
+        mine = rows.reindex(frame["case_id"].astype(object).to_numpy())
+        found = mine.index.isin(rows.index)
+        expected = [forecast_day(e, lang) if f else "" for e, f in zip(mine["expected_date"], found)]
+        interval = [(_short_range(lo, hi, lang) if compact else forecast_range(lo, hi, lang)) if f else ""
+                    for lo, hi, f in zip(mine["low_date"], mine["high_date"], found)]
+    added = [name] if compact else [name, f"{name}_range"]
+    if compact:
+        expected = [f"{e} ({r})" if r else e for e, r in zip(expected, interval)]  # (no range: beyond history)
+    out[name] = pd.Series(expected, index=frame.index, dtype=object)
+    if not compact:
+        out[f"{name}_range"] = pd.Series(interval, index=frame.index, dtype=object)
+    columns = list(frame.columns)
+    at = columns.index(after) + 1 if after in columns else len(columns)
+    out = out[columns[:at] + added + columns[at:]]
     out.attrs = dict(frame.attrs)
     return out
 

@@ -95,7 +95,8 @@ class _Curve:
 class _Model:
     """What the forecasts of one case table share: each phase's durations, the cohorts, the curves."""
 
-    def __init__(self, table: CaseTable, *, target: str, by, min_history: int, history_days: float | None):
+    def __init__(self, table: CaseTable, *, target: str, by, min_history: int, history_days: float | None,
+                 min_waiting: int = 1):
         process = table.process
         self.table = table
         self.phases = list(process.phase_keys)
@@ -105,6 +106,7 @@ class _Model:
         self.names = names
         self.cases = cases
         self.min_history = min_history
+        self.min_waiting = min_waiting
         as_of_ns = table.as_of.ns
         window_ns = None if history_days is None else as_of_ns - int(round(history_days * _DAY_NS))
         milestones = process.milestones
@@ -161,8 +163,11 @@ class _Model:
         is_open = (frame["status"] == "open").to_numpy()
         return np.flatnonzero(is_open & (current >= 0) & (current < self.target_index) & ~np.isnan(waited))
 
-    def basis_levels(self, rows: np.ndarray, current: np.ndarray) -> np.ndarray:
-        """Per dossier, the finest cohort level with enough history in every phase still ahead."""
+    def basis_levels(self, rows: np.ndarray, current: np.ndarray, waited: np.ndarray) -> np.ndarray:
+        """Per dossier, the finest cohort level with enough history: ``min_history`` dossiers that
+        finished each phase still ahead, and ``min_waiting`` that waited at least as long as this one
+        in its current phase (itself included) — else the long waits of a small cohort rest on a
+        handful of dossiers."""
         chosen = np.full(len(rows), len(self.levels) - 1)
         decided = np.zeros(len(rows), dtype=bool)
         for level in range(len(self.levels) - 1):
@@ -170,10 +175,22 @@ class _Model:
             ok = np.ones(len(rows), dtype=bool)
             for j in range(self.target_index):
                 ok &= (j < current) | self.enough[level][j][codes]
+            ok &= self.waiting_as_long(level, codes, current, waited) >= self.min_waiting
             take = ok & ~decided
             chosen[take] = level
             decided |= ok
         return chosen
+
+    def waiting_as_long(self, level: int, codes: np.ndarray, current: np.ndarray, waited: np.ndarray) -> np.ndarray:
+        """Per dossier, its cohort's dossiers with a duration of at least ``waited`` in its current phase."""
+        out = np.zeros(len(codes), dtype=np.int64)
+        pairs = np.unique(np.stack([codes, current], axis=1), axis=0) if len(codes) else np.empty((0, 2), int)
+        for g, c in pairs:
+            mine = (codes == g) & (current == c)
+            history = self.timed[c] & (self.codes[level] == g)
+            days = np.sort(self.days[c][history])
+            out[mine] = len(days) - np.searchsorted(days, waited[mine], side="left")
+        return out
 
 
 def _target_index(process, target: str) -> int:
@@ -245,8 +262,10 @@ class _Batch:
         """(rows, k): each row's chance of arriving before ``reach`` days from its phase's start."""
         if self.totals is not None:
             out = np.empty(reach.shape)
-            for k in range(len(self.totals)):
-                mine = self.slot == k
+            by_slot = np.argsort(self.slot, kind="stable")
+            bounds = np.searchsorted(self.slot[by_slot], np.arange(len(self.totals) + 1))
+            for k, (a, b) in enumerate(pairwise(bounds)):
+                mine = by_slot[a:b]
                 out[mine] = np.searchsorted(self.totals[k], reach[mine], side="left") / self.totals.shape[1]
             return out
         curve, s_w = self.curve, self.s_waited
@@ -266,7 +285,7 @@ def _batches(model: _Model, *, seed: int, draws: int) -> Iterator[_Batch]:
         return
     current = frame["current_phase"].cat.codes.to_numpy()[rows].astype(np.int64)
     waited = frame["days_in_phase"].to_numpy(dtype=float)[rows]
-    level = model.basis_levels(rows, current)
+    level = model.basis_levels(rows, current, waited)
     group = np.empty(len(rows), dtype=np.int64)
     for lv in np.unique(level):
         group[level == lv] = model.codes[lv][rows[level == lv]]
@@ -333,6 +352,7 @@ def forecast(
     seed: int = 0,
     draws: int = FORECAST_DRAWS,
     min_history: int = 30,
+    min_waiting: int = 10,
     history_days: float | None = None,
 ) -> pd.DataFrame:
     """When will each open dossier reach ``target``? An expected date and an interval, per dossier.
@@ -357,10 +377,12 @@ def forecast(
         Seed of the draws (same data, same seed: same forecast).
     draws : int
         Draws per distribution (default :data:`FORECAST_DRAWS`).
-    min_history : int
-        Dossiers that must have finished each phase still ahead for a cohort's
-        own history to be used (default 30); otherwise the next coarser
-        cohort, and at last the whole caseload.
+    min_history, min_waiting : int
+        A cohort's own history is used when at least ``min_history`` of its
+        dossiers (default 30) finished each phase still ahead, and at least
+        ``min_waiting`` (default 10) waited as long as this dossier in its
+        current phase; otherwise the next coarser cohort, and at last the
+        whole caseload.
     history_days : number, optional
         Learn from the last ``history_days`` days only (see the module's
         notes on drift); default the whole log.
@@ -396,7 +418,8 @@ def forecast(
     """
     _check(confidence, draws, min_history, history_days)
     table = _calendar_table(log_or_table, as_of)
-    model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days)
+    model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days,
+                   min_waiting=min_waiting)
     levels = ((1 - confidence) / 2, 0.5, (1 + confidence) / 2)
     n = len(table)
     quantiles = np.full((n, 3), np.nan)
@@ -419,30 +442,28 @@ def forecast(
         ns = np.where(np.isfinite(total), start_ns + np.round(np.nan_to_num(total, posinf=0) * _DAY_NS), NAT)
         return from_ns(ns.astype(np.int64), aware)
 
-    out = {"case_id": frame["case_id"].to_numpy()[rows]}
-    for name in by_names(by):
-        out[name] = frame[name].to_numpy()[rows] if not isinstance(frame[name].dtype, pd.CategoricalDtype) \
-            else frame[name].iloc[rows].to_numpy()
-    out["current_phase"] = frame["current_phase"].iloc[rows].to_numpy()
+    def taken(column: str) -> pd.Series:  # (the column's own dtype: categories, strings, booleans)
+        return frame[column].iloc[rows].reset_index(drop=True)
+
+    out = {"case_id": taken("case_id").astype("string")}
+    for name in model.names:  # (derived cohorts such as start_month included)
+        out[name] = taken(name)
+    out["current_phase"] = taken("current_phase")
     out["days_in_phase"] = waited
-    out["expected_date"] = dates(1).to_numpy()
-    out["low_date"] = dates(0).to_numpy()
-    out["high_date"] = dates(2).to_numpy()
+    out["expected_date"] = dates(1)
+    out["low_date"] = dates(0)
+    out["high_date"] = dates(2)
     out["expected_days"] = remaining[:, 1]
     out["low_days"] = remaining[:, 0]
     out["high_days"] = remaining[:, 2]
-    out["basis"] = basis[rows]
-    out["basis_by"] = basis_by[rows]
+    out["basis"] = basis[rows].astype(str)
+    out["basis_by"] = basis_by[rows].astype(str)
     out["basis_dossiers"] = basis_n[rows]
     out["beyond_history"] = ~np.isfinite(remaining[:, 2])
     result = pd.DataFrame(out)
-    result["case_id"] = result["case_id"].astype("string")
-    result["current_phase"] = pd.Categorical(result["current_phase"], categories=model.phases, ordered=True)
-    for name in ("expected_date", "low_date", "high_date"):
-        if aware:
-            result[name] = pd.to_datetime(result[name], utc=True)
     result.attrs = {"as_of": table.as_of, "target": target, "confidence": confidence, "draws": draws,
-                    "seed": seed, "by": by_names(by), "min_history": min_history, "history_days": history_days}
+                    "seed": seed, "by": by_names(by), "min_history": min_history, "min_waiting": min_waiting,
+                    "history_days": history_days}
     return result
 
 
@@ -469,6 +490,7 @@ def forecast_completions(
     seed: int = 0,
     draws: int = FORECAST_DRAWS,
     min_history: int = 30,
+    min_waiting: int = 10,
     history_days: float | None = None,
 ) -> pd.DataFrame:
     """How many open dossiers should reach ``target`` each week (or month), with a band.
@@ -510,7 +532,8 @@ def forecast_completions(
     if not (isinstance(periods, int) and periods >= 1):
         raise CaseLogError(f"periods={periods!r}: give a whole number of periods ≥ 1.")
     table = _calendar_table(log_or_table, as_of)
-    model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days)
+    model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days,
+                   min_waiting=min_waiting)
     aware = table.as_of.at.tzinfo is not None
     day = pd.Timestamp(table.as_of.day())
     first = day - pd.Timedelta(days=day.weekday()) if freq == "W" else day.replace(day=1)
@@ -548,7 +571,8 @@ def forecast_completions(
     })
     out.index = [f"{s:%Y-%m-%d}" for s in starts[:-1]] + ["later"]
     out.attrs = {"as_of": table.as_of, "target": target, "confidence": confidence, "draws": draws, "seed": seed,
-                 "by": by_names(by), "min_history": min_history, "history_days": history_days, "freq": freq,
+                 "by": by_names(by), "min_history": min_history, "min_waiting": min_waiting,
+                    "history_days": history_days, "freq": freq,
                  "n_open": n_open}
     return out
 
@@ -565,6 +589,7 @@ def backtest_forecast(
     seed: int = 0,
     draws: int = FORECAST_DRAWS,
     min_history: int = 30,
+    min_waiting: int = 10,
     history_days: float | None = None,
     detail: bool = False,
 ) -> pd.DataFrame:
@@ -640,7 +665,8 @@ def backtest_forecast(
         if at.ns >= end.ns:
             raise CaseLogError(f"cut {cut!r} is not before until ({end}): a backtest needs time after each cut.")
         ahead = forecast(log, as_of=at, target=target, by=by, confidence=confidence, seed=seed, draws=draws,
-                         min_history=min_history, history_days=history_days)
+                         min_history=min_history, history_days=history_days,
+                   min_waiting=min_waiting)
         ahead.insert(0, "cut", str(at))
         ids = pd.Index(ahead["case_id"].astype(object))
         ahead["actual_date"] = actual.reindex(ids).to_numpy()

@@ -29,7 +29,8 @@ from .errors import CaseLogError
 from .flow import throughput, waiting_on_summary
 from .labels import with_next_actions, with_trigger_labels
 from . import i18n
-from .display import DAYS_COLUMNS, readable, with_interval_text
+from .display import DAYS_COLUMNS, FORECAST_CONFIDENCE, readable, with_expected_dates, with_interval_text
+from .forecast import forecast, forecast_completions
 from .masking import printable
 from .privacy import mask_text
 from .stalls import phase_thresholds, stalled
@@ -60,6 +61,10 @@ class ReportTables:
     lang: str
     followup_days: float
     extra: dict = field(default_factory=dict)
+    #: ``forecast(cases)`` (rights opening) and ``forecast_completions(cases)`` (per week): estimates from
+    #: past dossiers; None for a process without a ``rights_opened`` milestone.
+    forecast: pd.DataFrame | None = None
+    completions: pd.DataFrame | None = None
 
 
 def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: float = 14,
@@ -80,10 +85,44 @@ def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: 
     order = conformance(cases)
     flow = throughput(cases, freq="M")
     waiting = waiting_on_summary(cases, by="channel" if "channel" in cases else None)
+    ahead = weeks = None
+    if _RIGHTS in log.process.milestones and cases.days == "calendar":
+        ahead = forecast(cases, target=_RIGHTS, confidence=FORECAST_CONFIDENCE)
+        weeks = forecast_completions(cases, target=_RIGHTS, confidence=FORECAST_CONFIDENCE)
     step()
     return ReportTables(log=log, cases=cases, phases=phases, triggers=triggers, worklist=worklist,
                         thresholds=thresholds, order=order, flow=flow, waiting=waiting, as_of=cases.as_of,
-                        lang=lang, followup_days=followup_days)
+                        lang=lang, followup_days=followup_days, forecast=ahead, completions=weeks)
+
+
+_RIGHTS = "rights_opened"  # the milestone the report forecasts (the attestation de droits)
+
+
+def _forecast_sheet(tables: ReportTables) -> pd.DataFrame:
+    """The per-dossier forecast as the workbook shows it: soonest first, the office beside the dossier."""
+    ahead = tables.forecast
+    keep = ["case_id", "current_phase", "days_in_phase", "expected_date", "low_date", "high_date", "basis",
+            "basis_dossiers", "beyond_history"]
+    out = ahead[keep].copy()
+    if "office" in tables.cases:
+        frame = tables.cases.to_frame()
+        office = frame.set_index(frame["case_id"].astype(object))["office"]
+        out.insert(1, "office", office.reindex(out["case_id"].astype(object)).to_numpy())
+    out = out.sort_values(["expected_date", "case_id"], na_position="last", kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def _completions_page(tables: ReportTables) -> pd.DataFrame:
+    """The weeks of :func:`forecast_completions` as the page shows them: the week, the expected count, its band."""
+    lang, weeks = tables.lang, tables.completions
+    rows = []
+    for start, end, expected, low, high in zip(weeks["period_start"], weeks["period_end"], weeks["expected"],
+                                               weeks["low"], weeks["high"]):
+        week = (i18n.t("report.forecast_later", lang) if pd.isna(start)
+                else i18n.t("report.week", lang, start=i18n.short_day(start, lang), end=i18n.short_day(end, lang)))
+        band = i18n.t("report.interval", lang, low=i18n.number(low, lang), high=i18n.number(high, lang))
+        rows.append({"week": week, "expected": i18n.number(expected, lang), "band": band})
+    return pd.DataFrame(rows, columns=["week", "expected", "band"]).rename(columns=i18n.headers(lang))
 
 
 def format_date(day, lang: str) -> str:
@@ -96,11 +135,16 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
     report's language, the user's own labels from their mapping where they exist (see :func:`display.readable`)."""
     lang, process = tables.lang, tables.log.process
     worklist = tables.worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
+    # (the expected rights opening beside the days over: an estimate from past dossiers, as text)
+    # (a page: one column, the range in brackets, so that the worklist still fits a landscape A4 page;
+    # the workbook: the day and the range in two columns)
+    worklist = with_expected_dates(worklist, tables.forecast, lang, name="expected_rights", after="days_over",
+                                   compact=not numbers)
     # (the trigger table holds the label in ``lang`` beside the key: the key is for Python, not for readers)
     triggers = tables.triggers.drop(columns=["trigger"])
     quality = tables.log.quality
     kw = {"numbers": numbers, "labels": tables.log.labels, "shown": tables.log.unmasked}
-    return {
+    out = {
         "worklist": readable(worklist, lang, **kw),
         "phases": readable(tables.phases if numbers else with_interval_text(tables.phases, lang), lang,
                            process=process, **kw),
@@ -109,6 +153,9 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
         "quality_counts": readable(quality.counts(), lang, **kw),
         "quality_failures": readable(quality.failures, lang, **kw),
     }
+    if tables.forecast is not None:
+        out["forecast"] = readable(_forecast_sheet(tables), lang, process=process, **kw)
+    return out
 
 
 # --------------------------------------------------------------------------- HTML
@@ -125,7 +172,7 @@ _CSS = """
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45;overflow-wrap:break-word}
 h1{margin-bottom:.2em} h2{margin-top:2em;border-bottom:2px solid #0072B2;padding-bottom:.2em}
-.sub{color:#444;font-size:1.05em} .note{color:#444;font-size:.95em}
+.sub{color:#444;font-size:1.05em} .note{color:#444;font-size:.95em} .footnote{color:#444;font-size:.9em}
 .table-wrap{max-width:100%;overflow-x:auto;margin:.6em 0}
 table{border-collapse:collapse;font-size:.88em} th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2em 0 .4em}
@@ -221,6 +268,7 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
     q = tables.log.quality
     words = (text("not_yet"),)
     title = i18n.title("report.title", tables.log.process, lang)
+    share = i18n.percent(100 * FORECAST_CONFIDENCE, lang)
 
     def table(key: str, caption: str, limit: int | None = None) -> str:
         frame = shown[key]
@@ -261,7 +309,12 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
                 table("quality_counts", text("caption_quality"))),
         section("phases", f'<p class="note">{escape(text("phases_note"))}</p>', table("phases", text("caption_phases"))),
         section("stalled", f'<p class="note">{escape(text("stalled_note", n=len(tables.worklist), f=tables.followup_days, top=min(top, len(tables.worklist))))}</p>',
-                table("worklist", text("caption_worklist"), top), wide=True),
+                # (what the expected dates are, under the table: above it, it pushed a row off the first page;
+                # a footnote, not a .note, which print keeps with what follows it)
+                table("worklist", text("caption_worklist"), top)
+                + (f'<p class="footnote">{escape(text("forecast_worklist_note_page", share=share))}</p>'
+                   if tables.forecast is not None and len(tables.worklist) else ""), wide=True),
+        *([_forecast_section(tables, section, text)] if tables.forecast is not None else []),
         section("triggers", f'<p class="note">{escape(text("triggers_note"))}</p>',
                 table("triggers", text("caption_triggers")), wide=True),
         section("order", f'<p class="note">{escape(text("order_note"))}</p>' + order_body,
@@ -274,6 +327,17 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def _forecast_section(tables: ReportTables, section, text) -> str:
+    """"When will open dossiers get their rights?": the chart, what the estimate is and its band means,
+    the counts (after the weeks shown, beyond past dossiers), the weeks in a table."""
+    lang, weeks, ahead = tables.lang, tables.completions, tables.forecast
+    share = i18n.percent(100 * float(weeks.attrs.get("confidence", FORECAST_CONFIDENCE)), lang)
+    later = float(weeks["expected"].iloc[-1]) if len(weeks) else 0.0
+    counts = text("forecast_counts", n=len(ahead), later=int(round(later)), beyond=int(ahead["beyond_history"].sum()))
+    intro = f'<p class="note">{escape(text("forecast_note", share=share))}</p><p>{escape(counts)}</p>'
+    return section("forecast", intro, _html_table(_completions_page(tables), text("caption_forecast")))
 
 
 # --------------------------------------------------------------------------- Excel
@@ -351,7 +415,7 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     shown = display_tables(tables, numbers=True)
     book = Workbook()
     book.remove(book.active)
-    for key in _SHEETS:
+    for key in _SHEETS + (("forecast",) if "forecast" in shown else ()):
         add_sheet(book, i18n.t(f"sheet.{key}", lang), shown[key], percent_columns=(HEADERS[lang]["share"],),
                   max_rows=SHEET_ROWS, lang=lang)
     path = Path(path)
@@ -431,6 +495,9 @@ def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
     if len(tables.triggers):
         add("triggers", i18n.t("alt.triggers", lang),
             lambda: plots.plot_trigger_pareto(chartdata.trigger_pareto(tables.triggers), lang=lang, process=process))
+    if tables.completions is not None:
+        add("forecast", i18n.t("alt.forecast", lang),
+            lambda: plots.plot_forecast_completions(tables.completions, lang=lang))
     add("flow", i18n.t("alt.throughput", lang),
         lambda: plots.plot_throughput(tables.flow, lang=lang, population=cases))
     add("flow", i18n.t("alt.wip", lang), lambda: plots.plot_wip(tables.flow, lang=lang, process=process, population=cases))

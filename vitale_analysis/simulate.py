@@ -21,7 +21,9 @@ no-response stall is followed by ``followup_message`` (carrying ``no_response``)
 Some people born abroad send the rights dossier on their provisional NIA, before
 ``nir_permanent`` (an order violation, trigger ``nia_not_permanent``), and wait
 longer for it. Salaried people who tried to self-file are usually closed.
-Some dossiers are abandoned (``case_closed``). Events after ``as_of`` are not
+Some dossiers are abandoned (``case_closed``). With
+``SimulationParams.delay_drift_per_year`` the fund's own waits (permanent
+number, rights opening, card delivery) grow, or shrink, over time. Events after ``as_of`` are not
 emitted, so the log holds a realistic share of open dossiers.
 
 Time runs on a working-time clock: only working days (Monday to Friday by
@@ -167,6 +169,18 @@ class SimulationParams:
     #: own processing times in the rights phase. Assumption: funds differ, by
     #: about 25 % either way.
     office_speed_sigma: float = 0.25
+    #: Drift of the fund's waiting times over time, per year (log scale): the
+    #: waits the fund controls — the NIA letter (``nia_letter``), the permanent
+    #: number (``nir_permanent_wait``, ``nir_existing``), the rights-phase
+    #: processing times (``rights_ameli``, ``rights_postal``, ``rights_review``,
+    #: ``out_of_order_penalty``, ``rights_after_escalation``) and card delivery
+    #: (``card_delivery_ameli``, ``card_delivery_postal``) — are multiplied by
+    #: ``exp(delay_drift_per_year * years)``, ``years`` counted from ``start``
+    #: to the moment the dossier begins that wait. 0.4 makes them about 49 %
+    #: longer a year later; a negative value, shorter (a backlog clearing).
+    #: The applicant's replies and the advisor's own steps do not drift.
+    #: Assumption (default 0: no drift, the log of earlier versions).
+    delay_drift_per_year: float = 0.0
     #: Share of offices that use form S1106 (``s1106_completed`` event). DOMAIN
     #: says "where the office uses it"; the share is an assumption.
     s1106_office_share: float = 0.7
@@ -409,6 +423,8 @@ class SimulationParams:
                 problems.append(f"{name} must be positive")
         if self.office_speed_sigma < 0:
             problems.append("office_speed_sigma must be zero or positive")
+        if not (isinstance(self.delay_drift_per_year, (int, float)) and math.isfinite(self.delay_drift_per_year)):
+            problems.append(f"delay_drift_per_year={self.delay_drift_per_year!r} must be a finite number (per year)")
         if problems:
             raise CaseLogError("Invalid SimulationParams: " + "; ".join(problems) + ".")
 
@@ -652,6 +668,13 @@ def _draw_events(
         drawn = delay.median_days * np.exp(delay.sigma * rng.standard_normal(n))
         return drawn * scale * per_day
 
+    def drift(at: np.ndarray) -> np.ndarray | float:
+        """The fund's waits started at ``at`` (working days since start) are this many times longer."""
+        if params.delay_drift_per_year == 0:
+            return 1.0  # (no arithmetic at all: the log stays byte-identical to the one without drift)
+        years = at / per_day / 365.25
+        return np.exp(params.delay_drift_per_year * years)
+
     def hit(probability: np.ndarray | float) -> np.ndarray:
         return rng.random(n) < probability
 
@@ -684,11 +707,12 @@ def _draw_events(
 
     # 2 Social security number ---------------------------------------------
     nia = d.born_abroad & hit(params.nia_share_born_abroad)
-    nia_at = registration_accepted + days(params.nia_letter)
+    nia_at = registration_accepted + days(params.nia_letter, drift(registration_accepted))
     log.add("nia_assigned", nia_at, nia)
     birth_certificate = nia & hit(p.get("birth_certificate_format", 0.0))
     cursor = complement_loop("birth_certificate_format", birth_certificate, nia_at, params.birth_certificate_review)
-    nir_at = np.where(nia, cursor + days(params.nir_permanent_wait), registration_accepted + days(params.nir_existing))
+    nir_at = np.where(nia, cursor + days(params.nir_permanent_wait, drift(cursor)),
+                      registration_accepted + days(params.nir_existing, drift(registration_accepted)))
     log.add("nir_permanent", nir_at)
 
     # 3 Dossier preparation (out of order: sent on the NIA, by post) -------
@@ -708,18 +732,18 @@ def _draw_events(
 
     # 4 Rights opening -----------------------------------------------------
     office_review = d.office_speed
-    rejected_at = submitted_at + days(params.rights_review, office_review)
+    rejected_at = submitted_at + days(params.rights_review, office_review * drift(submitted_at))
     resent_at = np.maximum(rejected_at, nir_at) + reply("nia_not_permanent")
     log.add("complement_requested", rejected_at, early, "nia_not_permanent")
     log.add("complement_sent", resent_at, early)
-    cursor = np.where(early, resent_at + days(params.out_of_order_penalty), submitted_at)
+    cursor = np.where(early, resent_at + days(params.out_of_order_penalty, drift(resent_at)), submitted_at)
     paperwork_scale = np.where(postal, params.postal_complement_factor, 1.0)
     for trigger in _RIGHTS_TRIGGERS:
         probability = p.get(trigger, 0.0) * (paperwork_scale if trigger in _PAPERWORK_TRIGGERS else 1.0)
         has = hit(np.minimum(probability, 1.0))
         if trigger == "missing_translation":
             has &= d.born_abroad
-        cursor = complement_loop(trigger, has, cursor, params.rights_review, office_review)
+        cursor = complement_loop(trigger, has, cursor, params.rights_review, office_review * drift(cursor))
     stalled = hit(p.get("no_response", 0.0))
     message_at = cursor + days(params.followup_after)
     call_at = message_at + days(params.followup_call_after)
@@ -732,16 +756,20 @@ def _draw_events(
     log.add("complaint_filed", complaint_at, complaint)
     log.add("mediator_referral", mediator_at, mediator)
     last_escalation = np.where(mediator, mediator_at, np.where(complaint, complaint_at, call_at))
-    base = np.where(postal, days(params.rights_postal, office_review), days(params.rights_ameli, office_review))
-    rights_at = np.where(stalled, last_escalation + days(params.rights_after_escalation), cursor + base)
+    base = np.where(postal, days(params.rights_postal, office_review * drift(cursor)),
+                    days(params.rights_ameli, office_review * drift(cursor)))
+    rights_at = np.where(stalled, last_escalation + days(params.rights_after_escalation, drift(last_escalation)),
+                         cursor + base)
     log.add("rights_opened", rights_at)
 
     # 5 Card issuance ------------------------------------------------------
     requested_at = rights_at + days(params.card_request)
     refused = hit(params.card_rejection_share)
     rerequested_at = requested_at + days(params.card_rerequest)
-    delivery = np.where(postal, days(params.card_delivery_postal), days(params.card_delivery_ameli))
-    received_at = np.where(refused, rerequested_at, requested_at) + delivery
+    ordered_at = np.where(refused, rerequested_at, requested_at)
+    delivery = np.where(postal, days(params.card_delivery_postal, drift(ordered_at)),
+                        days(params.card_delivery_ameli, drift(ordered_at)))
+    received_at = ordered_at + delivery
     log.add("card_requested", requested_at)
     log.add("card_requested", rerequested_at, refused)
     log.add("card_received", received_at)

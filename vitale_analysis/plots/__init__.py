@@ -38,6 +38,8 @@ from ._axes import COLUMN_LABELS, EVENT_LABELS, MILESTONE_PHRASES
 from ._style import OKABE_ITO, PARTY_COLOURS, PHASE_COLOURS, mask_figure_texts, phase_colours
 from .export import canvas_png, figure_png, save_figure
 from .flow import plot_throughput, plot_waiting_on, plot_wip
+from .forecast import plot_forecast_completions
+from .processmap import plot_process_map
 from .phases import plot_phase_durations, plot_survival, update_phase_durations
 from .stalls import plot_open_by_age, plot_stalled_heatmap, stalled_heatmap_html
 from .timeline import plot_dossier_timeline
@@ -55,8 +57,10 @@ __all__ = [
     "figure_png",
     "mask_figure_texts",
     "plot_dossier_timeline",
+    "plot_forecast_completions",
     "plot_open_by_age",
     "plot_phase_durations",
+    "plot_process_map",
     "plot_stalled_heatmap",
     "plot_survival",
     "plot_throughput",

@@ -15,8 +15,9 @@ import pandas as pd
 from .. import i18n
 from ..caselog import CaseLog
 from ..cases import CaseTable, case_table
-from ..display import safe_text
+from ..display import FORECAST_CONFIDENCE, safe_text
 from ..errors import CaseLogError
+from ..forecast import forecast
 from ..privacy import mask_identifiers
 from ..process import check_lang
 from ..timeutil import AsOf
@@ -186,6 +187,16 @@ class _TableView:
         self.table = table
         self._codes: dict[str, tuple[np.ndarray, dict]] = {}
         self._months: np.ndarray | None = None
+        self._forecasts: dict[str, pd.DataFrame | None] = {}
+
+    def forecast(self, target: str) -> pd.DataFrame | None:
+        """``forecast(table, target=target)`` (estimates from the whole caseload's past dossiers), made once;
+        None when the process has no such milestone or the table counts working days."""
+        if target not in self._forecasts:
+            usable = target in self.table.process.milestones[1:] and self.table.days == "calendar"
+            self._forecasts[target] = forecast(self.table, target=target, confidence=FORECAST_CONFIDENCE) \
+                if usable else None
+        return self._forecasts[target]
 
     def codes(self, column: str) -> tuple[np.ndarray, dict]:
         """A column as integer codes and value → code (missing values: -1).

@@ -10,16 +10,19 @@ import pandas as pd
 
 from .. import chartdata, i18n, plots
 from ..caselog import CaseLog
-from ..display import html_table, readable, safe_text
+from ..display import FORECAST_CONFIDENCE, forecast_day, html_table, readable, safe_text
 from ..errors import CaseLogError
 from ..privacy import mask_text
 from ..timeutil import AsOf
 from ._base import _STYLE, _CaseTables, _Explorer, _local_times, _mask_ids, _paragraph
 from ._render import _chart_title, _new_figure, _png, _show_png
 
-__all__ = ["CaseViewer"]
+__all__ = ["CaseViewer", "FORECAST_TARGETS"]
 
 _SPACES = re.compile(r"\s+")
+
+#: The milestones whose expected date the viewer shows for an open dossier that has not reached them.
+FORECAST_TARGETS = ("rights_opened", "card_received")
 
 
 def _key(text: str) -> str:
@@ -68,6 +71,16 @@ class CaseViewer(_Explorer):
         ``result`` as the table shows it (events and triggers in words).
     figure : Figure or None
         ``plots.plot_dossier_timeline(timeline)``.
+    forecasts : dict
+        For an open dossier: milestone (of :data:`FORECAST_TARGETS`, those it
+        has not reached) → its row of ``forecast(cases, target=…)`` (expected
+        date and interval, estimates from the whole caseload's past dossiers);
+        empty for a complete or closed dossier.
+    forecast_lines : list of str
+        Those forecasts in a sentence each, as shown under the dossier's line
+        ("Expected rights opening: 27 July 2025 (80% of similar past
+        dossiers got there between … and …; an estimate from … past
+        dossiers, …, not a promise)").
 
     Notes
     -----
@@ -95,10 +108,12 @@ class CaseViewer(_Explorer):
                             placeholder=self._t("dossier_placeholder"), description=self._t("dossier"),
                             style=_STYLE, layout=W.Layout(width="420px"))
         self._control("dossier", picker)
+        self.forecasts, self.forecast_lines = {}, []
         self._status = self._html("vitale-status")
+        self._forecast = self._html("vitale-forecast")
         self._chart = self._html("vitale-chart")
         self._table = self._html("vitale-table")
-        self.widget = self._root([picker, self._status, self._chart, self._table])
+        self.widget = self._root([picker, self._status, self._forecast, self._chart, self._table])
         self._load(log.as_of(as_of))
         start = 0
         if case_id is not None:
@@ -154,6 +169,8 @@ class CaseViewer(_Explorer):
     def _clear(self, message: str) -> None:
         """Say ``message`` and show no dossier (never the one shown before, as if it were the one asked for)."""
         self.timeline = self.figure = self.result = self.shown = None
+        self.forecasts, self.forecast_lines = {}, []
+        self._forecast.value = ""
         self._status.value = _paragraph(message, role="alert")
         self._chart.value = ""
         self._table.value = ""
@@ -198,8 +215,44 @@ class CaseViewer(_Explorer):
             else safe_text(timeline.status)
         self._status.value = _paragraph(self._t("dossier_head", label=label, status=status, n=len(result),
                                                 day=i18n.day(as_of, self.lang)), self.unmasked)
+        self._show_forecasts(timeline.case_id)
         _show_png(self._chart, _png(fig), mask_text(_chart_title(ax)))
         self._table.value = html_table(self.shown, shown=self.unmasked)
+
+    def _show_forecasts(self, case_id: str) -> None:
+        """The expected dates of the milestones the dossier has not reached, from past dossiers (open dossiers only)."""
+        self.forecasts, self.forecast_lines = {}, []
+        view = self._view(self.as_of)
+        for target in FORECAST_TARGETS:
+            ahead = view.forecast(target)
+            if ahead is None:
+                continue
+            mine = ahead[(ahead["case_id"] == case_id).to_numpy(dtype=bool)]
+            if len(mine):
+                self.forecasts[target] = mine.iloc[0]
+                self.forecast_lines.append(self._forecast_line(target, mine.iloc[0]))
+        self._forecast.value = "".join(_paragraph(line, self.unmasked) for line in self.forecast_lines)
+
+    def _forecast_line(self, target: str, row: pd.Series) -> str:
+        """One forecast in words: the expected day, the interval and its share, the history it came from."""
+        lang = self.lang
+        key = f"forecast.what.{target}"
+        what = i18n.t(key, lang) if i18n.has(key) else i18n.t("forecast.what.other", lang,
+                                                               milestone=i18n.event_label(target, lang))
+        if row["basis_by"]:
+            column = ", ".join(i18n.column_label(c.strip(), lang) for c in str(row["basis_by"]).split(","))
+            basis = i18n.t("forecast.basis_cohort", lang, column=column, value=safe_text(row["basis"]))
+        else:
+            basis = i18n.t("forecast.basis_all", lang)
+        fields = {"what": what, "n": int(row["basis_dossiers"]), "basis": basis,
+                  "share": i18n.percent(100 * FORECAST_CONFIDENCE, lang)}
+        if pd.isna(row["expected_date"]) or pd.isna(row["low_date"]):
+            return i18n.t("forecast.line_beyond", lang, **fields)
+        day, low = forecast_day(row["expected_date"], lang, words=True), forecast_day(row["low_date"], lang, words=True)
+        if pd.isna(row["high_date"]):
+            return i18n.t("forecast.line_open", lang, date=day, low=low, **fields)
+        return i18n.t("forecast.line", lang, date=day, low=low,
+                      high=forecast_day(row["high_date"], lang, words=True), **fields)
 
     def __repr__(self) -> str:
         return f"CaseViewer({safe_text(self.controls['dossier'].value)!r}, lang={self.lang!r})"

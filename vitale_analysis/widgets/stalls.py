@@ -16,7 +16,7 @@ import pandas as pd
 from .. import chartdata, i18n, plots
 from .._version import __version__
 from ..caselog import CaseLog
-from ..display import DAYS_COLUMNS, html_table, readable, safe_text
+from ..display import DAYS_COLUMNS, FORECAST_CONFIDENCE, html_table, readable, safe_text, with_expected_dates
 from ..labels import with_next_actions
 from ..report import SHEET_ROWS, add_sheet
 from ..stalls import phase_thresholds, stalled
@@ -83,7 +83,10 @@ class StallExplorer(_Explorer):
         the table shown (its first ``top`` rows), the heat map and the workbook.
     shown : DataFrame
         The first ``top`` rows as the table shows them (masked ids, events
-        in words, readable headers, as in the report).
+        in words, readable headers, as in the report), with the expected
+        rights opening and its range (``display.with_expected_dates`` of
+        ``forecast(cases)``: an estimate from past dossiers; empty for
+        dossiers whose rights are already open).
     matrix : DataFrame
         ``chartdata.stalled_matrix(result, cases=cases, thresholds=…)``: what the heat map shows.
     figure : Figure
@@ -218,7 +221,10 @@ class StallExplorer(_Explorer):
                 text += self._t("worklist_top", top=self.top)
         else:
             text = self._t("no_stalled")
-        self._status.value = _paragraph(text)
+        note = self._view(self.as_of).forecast("rights_opened") is not None  # (the expected dates are shown)
+        self._status.value = _paragraph(text) + (_paragraph(i18n.t(
+            "report.forecast_worklist_note", self.lang, share=i18n.percent(100 * FORECAST_CONFIDENCE, self.lang)),
+            **{"class_": "vitale-note"}) if note and len(self.result) else "")
         self._table.value = html_table(self.shown, shown=self.unmasked)
         self._chart.value = heatmap
         if self._download_key != self._settings():  # a file made for other settings is not offered
@@ -228,6 +234,9 @@ class StallExplorer(_Explorer):
     def _display(self, worklist: pd.DataFrame, *, numbers: bool) -> pd.DataFrame:
         """The worklist as an advisor reads it (masked ids, words, readable headers), as the report shows it."""
         words = worklist.drop(columns=["phase", "document"]).rename(columns={"phase_label": "phase"})
+        # (the expected rights opening beside the days over: an estimate from past dossiers, as the report has it)
+        words = with_expected_dates(words, self._view(self.as_of).forecast("rights_opened"), self.lang,
+                                    name="expected_rights", after="days_over")
         return readable(_local_times(words), self.lang, labels=self.labels, days_columns=DAYS_COLUMNS,
                         numbers=numbers, shown=self.unmasked)
 
