@@ -20,7 +20,7 @@ from matplotlib.patches import FancyArrowPatch
 
 import vitale_analysis as va
 from vitale_analysis import plots
-from vitale_analysis.plots.processmap import END, START
+from vitale_analysis.processmap import END, OPEN, START
 
 
 def plain_map(log, min_share=0.01):
@@ -143,3 +143,25 @@ def test_an_empty_map_says_so():
         plots.plot_process_map(empty, metric="p90")
     with pytest.raises(va.CaseLogError, match="process_map"):
         plots.plot_process_map(pd.DataFrame())
+
+
+@pytest.mark.parametrize(("lang", "level"), [("en", "events"), ("fr", "events"), ("fr", "milestones")])
+def test_the_packages_own_map_is_legible(sample_log, lang, level):
+    pm = va.process_map(sample_log, level=level, min_share=0.01)
+    ax = plots.plot_process_map(pm, lang=lang)
+    try:
+        ax.figure.canvas.draw()
+        boxes = text_boxes(ax)
+        for (name_a, a), (name_b, b) in itertools.combinations(boxes, 2):
+            assert not a.overlaps(b), f"{name_a} overlaps {name_b}"
+        nodes = {t.get_gid().removeprefix("node:") for t in ax.texts if (t.get_gid() or "").startswith("node:")}
+        assert nodes == set(pm.nodes["event"])
+        assert {END, OPEN} <= nodes
+        # Each step beside the milestone it usually follows: complement requests after the dossier is sent.
+        if level == "events":
+            y = {t.get_gid().removeprefix("node:"): t.get_position()[1] for t in ax.texts
+                 if (t.get_gid() or "").startswith("node:")}
+            assert y["dossier_submitted"] > y["complement_requested"] > y["rights_opened"]
+            assert y["rights_opened"] > y["card_requested"] > y["card_received"]
+    finally:
+        plt.close(ax.figure)

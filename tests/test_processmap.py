@@ -407,3 +407,24 @@ def test_bpic2012_matches_the_reference():
     steps = reference_steps(log)
     assert_map_matches(va.process_map(log), steps, ended_cases(log))
     assert_variants_match(va.variants(log, level="events", top=None), steps)
+
+
+def test_each_step_is_placed_after_the_milestone_it_usually_follows():
+    # nia_assigned comes after registration_accepted in D1 and D3, before it in D2: the furthest
+    # milestone reached is accepted, submitted, accepted → registration_accepted. D4's only step,
+    # case_closed, comes before any milestone → None.
+    t = pd.Timestamp("2025-01-06 09:00")
+    day = pd.Timedelta(days=1)
+    rows = []
+    for case, order in (("D1", ["registration_submitted", "registration_accepted", "nia_assigned"]),
+                        ("D2", ["registration_submitted", "nia_assigned", "registration_accepted"]),
+                        ("D3", ["registration_submitted", "registration_accepted", "nia_assigned"])):
+        rows += [{"case_id": case, "event": e, "timestamp": t + k * day} for k, e in enumerate(order)]
+    rows.append({"case_id": "D4", "event": "case_closed", "timestamp": t})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log = va.validate(va.read_caselog(pd.DataFrame(rows)))
+    after = va.process_map(log).nodes.set_index("event")["after_milestone"]
+    assert after["nia_assigned"] == "registration_accepted"
+    assert after["registration_accepted"] == "registration_accepted"
+    assert pd.isna(after["case_closed"]) and pd.isna(after["__start__"])

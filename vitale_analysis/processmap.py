@@ -153,6 +153,32 @@ def _with_groups(steps: _Steps, frame: pd.DataFrame, group_pos: np.ndarray) -> p
     return pd.concat([values, frame.reset_index(drop=True)], axis=1)
 
 
+def _after_milestones(steps: _Steps) -> list[str | None]:
+    """Per event name, the milestone it usually follows: the one most often the furthest a dossier had
+    reached at the step (a milestone: itself; None when most took it before any milestone). Over all
+    dossiers, whatever the cohorts: it says where a step sits in the process, for the chart's layout."""
+    milestones = list(steps.core.process.milestones)
+    index_of = np.array([milestones.index(n) if n in milestones else -1 for n in steps.names] + [-1],
+                        dtype=np.int64)
+    width = len(milestones) + 1
+    reached = index_of[steps.event] if len(steps.event) else np.zeros(0, dtype=np.int64)
+    base = steps.case * width  # (each case's values lie above the previous case's: one running max)
+    furthest = np.maximum.accumulate(np.where(reached >= 0, base + reached + 1, base)) - base if len(base) \
+        else np.zeros(0, dtype=np.int64)  # 0: no milestone yet, else 1 + the furthest milestone's index
+    votes = np.bincount(steps.event * width + furthest, minlength=len(steps.names) * width)
+    votes = votes.reshape(len(steps.names), width)
+    out = []
+    for code, name in enumerate(steps.names):
+        if name in milestones:
+            out.append(name)
+        elif votes[code].sum() == 0:
+            out.append(None)
+        else:
+            best = int(np.argmax(votes[code]))  # (ties: the earlier milestone)
+            out.append(milestones[best - 1] if best > 0 else None)
+    return out
+
+
 # ============================================================================ the map
 def _key_type(n_keys: int) -> type:
     """The integer type for packed keys below ``n_keys``: 32 bits when they fit (half the memory
@@ -167,9 +193,12 @@ class ProcessMap:
     Attributes
     ----------
     nodes : DataFrame
-        ``[by columns,] event, dossiers, occurrences``: each step's dossiers
-        (that took it at least once) and occurrences; the synthetic
-        ``__start__`` (every dossier), ``__end__`` and ``__open__`` included.
+        ``[by columns,] event, dossiers, occurrences, after_milestone``: each
+        step's dossiers (that took it at least once) and occurrences; the
+        synthetic ``__start__`` (every dossier), ``__end__`` and ``__open__``
+        included; ``after_milestone``: the milestone the step usually follows
+        (the furthest one its dossiers had reached when they took it, most
+        often; a milestone: itself; over all dossiers), for the chart.
         Nodes are not filtered by ``min_share`` / ``top_edges``.
     edges : DataFrame
         ``[by columns,] source, target, dossiers, transitions, median_days,
@@ -322,8 +351,9 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
     occurrences[cells % k == end] = node_dossiers[cells % k == end] = ended
     occurrences[cells % k == still_open] = node_dossiers[cells % k == still_open] = opened
     present = occurrences > 0
+    after = np.array([*_after_milestones(steps), None, None, None], dtype=object)
     nodes = pd.DataFrame({"event": node_names[cells[present] % k], "dossiers": node_dossiers[present],
-                          "occurrences": occurrences[present]})
+                          "occurrences": occurrences[present], "after_milestone": after[cells[present] % k]})
     nodes = _with_groups(steps, nodes, cells[present] // k)
     return ProcessMap(nodes=nodes, edges=edges, as_of=core.as_of, level=level, by=steps.by, n_dossiers=n)
 

@@ -27,14 +27,12 @@ from matplotlib.patches import FancyArrowPatch
 from .. import i18n
 from ..errors import CaseLogError
 from ..process import ProcessModel
+from ..processmap import END, OPEN, START
 from ._axes import _check, _event_label, _fmt_num, _nothing_to_show, _population_text, _t, _title
 from ._style import _MUTED, _masked
 
-__all__ = ["plot_process_map", "START", "END", "OPEN"]
+__all__ = ["plot_process_map"]
 
-#: The synthetic steps of a process map: where every dossier starts, where a dossier no longer open
-#: (complete or closed) ends, and where a dossier still open stands at the cut.
-START, END, OPEN = "__start__", "__end__", "__open__"
 _SYNTHETIC = (START, END, OPEN)
 
 _METRICS = ("median_days", "dossiers")
@@ -82,6 +80,16 @@ def _anchors(nodes: pd.DataFrame, edges: pd.DataFrame, milestones: list[str]) ->
         if not moved:
             break
     return anchor
+
+
+def _on_edge(centre: tuple[float, float], size: tuple[float, float], toward: tuple[float, float]):
+    """Where the line from a box's centre toward a point leaves the box (sizes in the axes' units)."""
+    (x, y), (w, h), (tx, ty) = centre, size, toward
+    dx, dy = tx - x, ty - y
+    if dx == 0 and dy == 0:
+        return x, y
+    scale = min(w / 2 / abs(dx) if dx else np.inf, h / 2 / abs(dy) if dy else np.inf)
+    return x + dx * scale, y + dy * scale
 
 
 @_masked
@@ -242,8 +250,11 @@ def plot_process_map(
             rad = 0.0
         width = 0.6 + 5.4 * float(edge["dossiers"]) / most
         colour = cmap(norm(value)) if np.isfinite(value) else _MUTED
-        arrow = FancyArrowPatch((x1, y1), (x2, y2), patchA=boxes[source].get_bbox_patch(),
-                                patchB=boxes[target].get_bbox_patch(), connectionstyle=f"arc3,rad={rad}",
+        # From box edge to box edge (the boxes' sizes are known: no clipping against patches that
+        # are only placed at draw time); an arc leaves its box where the straight line would.
+        start = _on_edge((x1, y1), sizes[source], (x2, y2))
+        end = _on_edge((x2, y2), sizes[target], (x1, y1))
+        arrow = FancyArrowPatch(start, end, shrinkA=0, shrinkB=1, connectionstyle=f"arc3,rad={rad}",
                                 arrowstyle="-|>", mutation_scale=8 + width * 1.5, linewidth=width, color=colour,
                                 alpha=0.85, zorder=2, gid=f"edge:{source}->{target}")
         ax.add_patch(arrow)
