@@ -501,7 +501,7 @@ def test_dashboard_in_voila(page, voila, tmp_path):
     open_dashboard(page, voila)
     change_office_and_check(page, CASELOAD)
     tabs = [t.replace("\xa0", " ") for t in page.locator(".vitale-tabs .lm-TabBar-tab").all_inner_texts()]
-    assert tabs == ["Time per phase", "Stalled dossiers", "Delay triggers", "One dossier"]
+    assert tabs == ["Time per phase", "Stalled dossiers", "Delay triggers", "One dossier", "Process map"]
     assert page.locator("h1").first.inner_text().startswith("Carte Vitale caseload dashboard")
     # The page's language and title; every chart image, input, list and slider has a name.
     assert page.evaluate("() => document.documentElement.lang") == "en"
@@ -518,6 +518,11 @@ def test_dashboard_in_voila(page, voila, tmp_path):
     assert page.get_by_role("slider", name="Started — first month").count() == 1
     show_tab(page, "Stalled dossiers")
     assert page.get_by_role("slider", name="Stalled above percentile").count() == 1
+    show_tab(page, "Process map")
+    wait_for_chart(page, ".vitale-process-map")
+    alt = page.locator(chart_image(".vitale-process-map")).first.get_attribute("alt")
+    assert alt.startswith("Process map: how dossiers move from step to step"), alt
+    assert page.get_by_role("slider", name="Hide moves made by fewer than (% of dossiers)").count() == 1
     show_tab(page, tabs[0])
     headline = text(page, ".vitale-headline")
     assert headline.startswith("3,000 dossiers as of 30 June 2025: 975 still open"), headline
@@ -554,8 +559,10 @@ _WATCH_HEADLINE = """() => {
 
 
 @pytest.mark.parametrize("lang, typed, day, tabs", [
-    ("fr", "31/03/2025", "31 mars 2025", ["Durée des phases", "Dossiers bloqués", "Motifs de retard", "Un dossier"]),
-    ("en", "2025-03-31", "31 March 2025", ["Time per phase", "Stalled dossiers", "Delay triggers", "One dossier"]),
+    ("fr", "31/03/2025", "31 mars 2025", ["Durée des phases", "Dossiers bloqués", "Motifs de retard", "Un dossier",
+                                          "Carte du processus"]),
+    ("en", "2025-03-31", "31 March 2025", ["Time per phase", "Stalled dossiers", "Delay triggers", "One dossier",
+                                           "Process map"]),
 ])
 def test_a_date_typed_key_by_key_applies_to_every_tab(page, voila, voila_fr, lang, typed, day, tabs):
     """Typed at 200 ms a key, the date is applied once, when Enter is pressed: the headline changes

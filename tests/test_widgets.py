@@ -881,7 +881,7 @@ def test_the_field_shows_the_day_in_the_language(log):
 
 # ============================================================================ Dashboard
 from vitale_analysis.report import report_tables
-from vitale_analysis.widgets import Dashboard
+from vitale_analysis.widgets import Dashboard, ProcessMapExplorer
 
 
 def cuts_shown(dashboard) -> set:
@@ -897,8 +897,10 @@ def test_dashboard_default_is_the_last_event_in_every_tab(log, cases):
     headline = "3,000 dossiers as of 30 June 2025: 975 still open, 1,833 complete, 192 closed. Rows of " \
         "sample_caselog.csv set aside (exact duplicates, unreadable values): 162."
     assert dashboard.headline == headline and headline in unescape(find(dashboard.widget, "vitale-headline").value)
-    assert dashboard.tabs.titles == ("Time per phase", "Stalled dossiers", "Delay triggers", "One dossier")
-    assert [type(e) for e in dashboard.explorers] == [CaseloadExplorer, StallExplorer, TriggerExplorer, CaseViewer]
+    assert dashboard.tabs.titles == ("Time per phase", "Stalled dossiers", "Delay triggers", "One dossier",
+                                     "Process map")
+    assert [type(e) for e in dashboard.explorers] == [CaseloadExplorer, StallExplorer, TriggerExplorer, CaseViewer,
+                                                      ProcessMapExplorer]
     assert "as_of" not in dashboard.explorers[0].controls  # one field for every tab
     assert len({id(e._tables) for e in dashboard.explorers}) == 1  # one case table per date, shared
     assert {"vitale-dashboard"} <= set(dashboard.widget._dom_classes)
@@ -944,7 +946,7 @@ def test_dashboard_date_changes_the_tab_on_screen_and_the_headline_first(log):
         explorer.set_as_of = traced
     dashboard._headline.observe(lambda change: order.append("headline"), names="value")
     dashboard.controls["as_of"].value = "2025-03-31"
-    assert order == [2, "headline", 0, 1, 3]
+    assert order == [2, "headline", 0, 1, 3, 4]
     assert cuts_shown(dashboard) == {end_of("2025-03-31")}
 
 
@@ -977,8 +979,9 @@ def test_dashboard_and_report_count_the_same_days(log, as_of):
 
 def test_dashboard_in_french_speaks_french(french_log):
     dashboard = Dashboard(french_log, lang="fr")
-    caseload, stall, trigger, viewer = dashboard.explorers
-    assert dashboard.tabs.titles == ("Durée des phases", "Dossiers bloqués", "Motifs de retard", "Un dossier")
+    caseload, stall, trigger, viewer, _process_map = dashboard.explorers
+    assert dashboard.tabs.titles == ("Durée des phases", "Dossiers bloqués", "Motifs de retard", "Un dossier",
+                                     "Carte du processus")
     assert caseload.controls["channel"].options[1:] == (("Compte ameli", "ameli"), ("Courrier", "postal"))
     stall.controls["save"].click()
     texts = []

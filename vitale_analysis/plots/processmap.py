@@ -102,6 +102,7 @@ def plot_process_map(
     labels: Mapping | None = None,
     edge_labels: int = 14,
     ax: Axes | None = None,
+    figure=None,
 ) -> Axes:
     """Draw a process map: boxes for steps, arrows for the moves between them.
 
@@ -122,6 +123,9 @@ def plot_process_map(
         Label at most this many arrows, the most travelled first (0: none).
     ax : Axes, optional
         Draw there; by default a new figure sized to the boxes (best for a report).
+    figure : Figure, optional
+        An empty figure to draw on instead of a new pyplot one (resized to the
+        boxes): the widgets pass one that pyplot does not manage.
 
     Returns
     -------
@@ -145,7 +149,10 @@ def plot_process_map(
     if n_dossiers is not None:
         who = f"n = {i18n.count(int(n_dossiers), 'dossier', lang)}" + (f", {who}" if who else "")
     if len(edges) == 0 or len(nodes) == 0:
-        ax = ax if ax is not None else plt.subplots(figsize=(8, 4), layout="constrained")[1]
+        if ax is None:
+            fig = figure if figure is not None else plt.figure(figsize=(8, 4))
+            fig.set_size_inches(8, 4)
+            ax = fig.add_subplot()
         _title(ax, _t("pmap_title", lang), who)
         return _nothing_to_show(ax, lang, "no_dossier")
 
@@ -186,7 +193,7 @@ def plot_process_map(
 
     # ------------------------------------------------------------------ box sizes, from the renderer
     own_figure = ax is None
-    fig = plt.figure(figsize=(8, 8)) if own_figure else ax.figure
+    fig = (figure if figure is not None else plt.figure(figsize=(8, 8))) if own_figure else ax.figure
     renderer = fig.canvas.get_renderer()
     bbox_style = {"boxstyle": "round,pad=0.35", "linewidth": 1.0}
     probe = {e: fig.text(0, 0, box_text(e), fontsize=_FONT, ha="center", va="center", bbox=bbox_style)

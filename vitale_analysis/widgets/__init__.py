@@ -12,7 +12,10 @@ the explorers stay responsive on a large caseload.
 * :class:`TriggerExplorer` – one delay trigger: the dossiers it hit, the days
   it goes with, its offices;
 * :class:`CaseViewer` – one dossier: its timeline and its events;
-* :class:`Dashboard` – the four in tabs under one "As of" field, with a
+* :class:`ProcessMapExplorer` – the process map (every step or the
+  milestones), with a frequency slider, a cohort filter and the commonest
+  paths;
+* :class:`Dashboard` – the five in tabs under one "As of" field, with a
   headline and a short introduction: the advisors' Voilà page.
 
 Every explorer has ``.controls`` (name → ipywidgets control), ``.widget``
@@ -38,7 +41,7 @@ social security number are masked in every table, chart, picker and message.
 
 Classes a browser test can rely on: the root box has ``vitale-explorer`` and
 ``vitale-<kind>`` (``vitale-caseload-explorer``, ``vitale-stall-explorer``,
-``vitale-trigger-explorer``, ``vitale-case-viewer``), the dashboard's
+``vitale-trigger-explorer``, ``vitale-case-viewer``, ``vitale-process-map``), the dashboard's
 ``vitale-dashboard``; each control has ``vitale-control-<key>`` (its
 ``.controls`` key with ``_`` as ``-``); the chart (an HTML widget holding the
 ``<img>``, or the stall heat map's table, ``.vitale-heatmap table``) has
@@ -67,7 +70,9 @@ from .case_viewer import CaseViewer
 from .caseload import CaseloadExplorer
 from .dashboard import Dashboard
 from .mapping import MappingEditor
+from .processmap import ProcessMapExplorer
 from .stalls import StallExplorer
 from .triggers import TriggerExplorer
 
-__all__ = ["ALL", "CaseViewer", "CaseloadExplorer", "Dashboard", "MappingEditor", "StallExplorer", "TriggerExplorer"]
+__all__ = ["ALL", "CaseViewer", "CaseloadExplorer", "Dashboard", "MappingEditor", "ProcessMapExplorer", "StallExplorer",
+           "TriggerExplorer"]

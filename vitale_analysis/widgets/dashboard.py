@@ -1,4 +1,4 @@
-"""The advisors' page: the four explorers in tabs under one "As of" field: :class:`Dashboard`."""
+"""The advisors' page: the five explorers in tabs under one "As of" field: :class:`Dashboard`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..timeutil import AsOf
 from ._base import _CaseTables, _cut_for, _DateField, _log_days, _source_name
 from .case_viewer import CaseViewer
 from .caseload import CaseloadExplorer
+from .processmap import ProcessMapExplorer
 from .source import STYLE as SOURCE_STYLE
 from .source import SourceStep, find_file
 from .stalls import StallExplorer
@@ -51,7 +52,7 @@ _PAGE_SCRIPT = """(function () {
 
 
 class Dashboard:
-    """The four explorers in tabs, one "As of" field for all of them, a headline and a short introduction,
+    """The five explorers in tabs, one "As of" field for all of them, a headline and a short introduction,
     under a first step that opens another case log (:class:`~vitale_analysis.widgets.source.SourceStep`).
 
     Parameters
@@ -82,7 +83,7 @@ class Dashboard:
     explorers : list
         :class:`CaseloadExplorer` (without a date field of its own),
         :class:`StallExplorer`, :class:`TriggerExplorer`, :class:`CaseViewer`,
-        the tabs' order. They share their case tables: a new date computes one.
+        :class:`ProcessMapExplorer`, the tabs' order. They share their case tables: a new date computes one.
     as_of : AsOf
         The cut every tab shows.
     headline : str
@@ -201,12 +202,14 @@ class Dashboard:
             StallExplorer(log, as_of=given, lang=lang, source=source, _tables=tables),
             TriggerExplorer(log, as_of=given, lang=lang, _tables=tables),
             CaseViewer(log, as_of=given, lang=lang, _tables=tables),
+            ProcessMapExplorer(log, as_of=given, lang=lang, _tables=tables),
         ]
         first_day, last_day = _log_days(log)
         field = _DateField(lang, first_day=first_day, last_day=last_day, day=given.day(), on_apply=self._apply_day)
         field.text.add_class("vitale-control-as-of")
         tabs = W.Tab(children=[explorer.widget for explorer in explorers],
-                     titles=[self._t(f"ui.tab.{name}") for name in ("caseload", "stalls", "triggers", "dossier")])
+                     titles=[self._t(f"ui.tab.{name}") for name in ("caseload", "stalls", "triggers", "dossier",
+                                                                   "process_map")])
         tabs.add_class("vitale-tabs")
 
         self.log, self.source = log, _source_name(log, source)
