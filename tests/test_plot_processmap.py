@@ -8,7 +8,6 @@ The map drawn here is counted by a plain-Python loop over the sample's dossiers
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections import Counter
 from types import SimpleNamespace
 

@@ -13,7 +13,6 @@ still tells).
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Mapping
 

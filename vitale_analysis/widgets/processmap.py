@@ -134,7 +134,8 @@ class ProcessMapExplorer(_Explorer):
         share = self.controls["share"].value / 100
         self.map = process_map(table, level=self.controls["level"].value, min_share=share)
         self.variants = variants(table, level="milestones", top=10)
-        lines = [self._t("pmap.head", day=i18n.day(self.as_of, lang), n=i18n.count(self.map.n_dossiers, "dossier", lang)),
+        lines = [self._t("pmap.head", day=i18n.day(self.as_of, lang),
+                         n=i18n.count(self.map.n_dossiers, "dossier", lang)),
                  self._t("pmap.hidden", share=i18n.percent(self.controls["share"].value, lang, 0))]
         self._status.value = "".join(_paragraph(line) for line in lines)
         fig = Figure()
