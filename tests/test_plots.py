@@ -852,9 +852,14 @@ def test_make_charts_draws_every_chart_from_the_sample(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     written = module.draw_all(tmp_path, langs=("fr",), dpi=30)
-    assert len(written) == 13 and all(p.exists() and p.stat().st_size > 0 for p in written)
+    assert len(written) == 14 and all(p.exists() and p.stat().st_size > 0 for p in written)
     committed = sorted(p.name for p in (ROOT / "docs" / "charts").glob("*.png"))
     assert committed == sorted([p.name.replace("_fr.png", f"_{lang}.png") for p in written for lang in ("en", "fr")])
+    # --only: that chart alone, in each language asked; a name it does not know is an error naming the charts
+    one = module.draw_all(tmp_path / "one", langs=("en", "fr"), dpi=30, only=["process_map"])
+    assert [p.name for p in one] == ["process_map_en.png", "process_map_fr.png"]
+    with pytest.raises(SystemExit, match="no such chart.*process_map"):
+        module.draw_all(tmp_path, dpi=30, only=["process_mpa"])
 
 
 def test_save_figure_png_of_a_constrained_chart_is_the_figure_drawn_once(tmp_path, cases):

@@ -41,13 +41,14 @@ def test_report_on_the_bundled_sample(sample_report):
     # Population and as-of stated; every section present.
     assert "3,000 dossiers: 975 open, 1,833 complete, 192 closed" in html
     assert "as of 30 June 2025" in html
-    for title in ("Data quality", "Time per phase", "Dossiers to follow up", "Delay triggers", "Steps out of order"):
+    for title in ("Data quality", "Time per phase", "Dossiers to follow up", "Delay triggers", "Steps out of order",
+                  "Where the loops are: the process map"):
         assert f"<h2>{title}</h2>" in html
     assert "<script" not in html  # self-contained and static
     # Charts embedded: time per phase + time to rights, stall heatmap + open by age, the
-    # trigger Pareto, the forecast of rights openings per week, throughput + work in progress +
-    # waiting on = 9 images, all inline.
-    assert html.count('<img src="data:image/png;base64,') == 9
+    # trigger Pareto, the forecast of rights openings per week, the process map, throughput + work in
+    # progress + waiting on = 10 images, all inline.
+    assert html.count('<img src="data:image/png;base64,') == 10
     assert 'src="http' not in html and 'src="file' not in html
 
 
@@ -59,7 +60,7 @@ def test_workbook_equals_the_summary_tables(sample_report):
     cases = va.case_table(log)
     book = load_workbook(out / "report.xlsx")
     assert book.sheetnames == ["Worklist", "Phase summary", "Delay triggers", "Out of order", "Quality failures",
-                               "Expected dates"]
+                               "Expected dates", "Process map", "Paths", "Rework"]
     h = HEADERS["en"]
 
     def sheet_frame(name):

@@ -252,8 +252,9 @@ def test_report_prints_on_a4_without_cut_rows_or_stranded_headings(browser, repo
         assert not landscape[0], "the first page is portrait"
         assert all(landscape[i] for i in set(holding)), "the worklist is printed on landscape pages"
     if not portrait_only:
-        # (the report before its print styles had 14 in English; the forecast section adds a chart and a table)
-        assert len(pages) <= 16, f"{len(pages)} A4 pages"
+        # (the report before its print styles had 14 in English; the forecast section adds a chart and a table,
+        # the process map section a tall chart and two tables: 18 in French)
+        assert len(pages) <= 18, f"{len(pages)} A4 pages"
 
 
 def test_the_print_checks_find_split_rows_and_stranded_headings(browser, reports, tmp_path):
@@ -283,7 +284,7 @@ def test_report_on_a_phone(browser, reports, tmp_path, lang):
                 overflow: getComputedStyle(wrap).overflowX, right: box.right,
                 scrolls: wrap.scrollWidth > wrap.clientWidth};
     })""")
-    assert len(tables) == 6  # (with the weeks of the forecast)
+    assert len(tables) == 8  # (with the weeks of the forecast, the paths and the rework by channel)
     for table in tables:
         assert table["caption"].strip(), f"a table without a caption: {table}"
         assert table["wrapped"] and table["overflow"] in ("auto", "scroll"), f"not in a scrolling wrapper: {table}"
@@ -293,7 +294,7 @@ def test_report_on_a_phone(browser, reports, tmp_path, lang):
                "fr": "Dossiers à relancer, les plus en retard d'abord (les 25 premiers sur 85)"}[lang]
     assert caption in [table["caption"] for table in tables]
     images = page.eval_on_selector_all("img", "els => els.map(e => [e.alt, e.getBoundingClientRect().width])")
-    assert len(images) == 9  # (with the forecast per week)
+    assert len(images) == 10  # (with the forecast per week and the process map)
     alts = [alt for alt, _ in images]
     assert all(len(alt.split()) >= 4 for alt in alts), f"alt texts that say too little: {alts}"
     assert len(set(alts)) == len(alts), f"alt texts that do not tell the charts apart: {alts}"

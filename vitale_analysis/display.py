@@ -39,7 +39,8 @@ __all__ = ["DAYS_COLUMNS", "EVENT_COLUMNS", "LogSummary", "describe", "readable"
 DAYS_COLUMNS = ("median_days", "median_days_ci_low", "median_days_ci_high", "p75_days", "p90_days", "median_days_completed_only", "days_in_phase", "threshold_days",
                 "days_over", "days_since_last_event", "median_days_to_next_milestone", "median_days_affected",
                 "median_days_unaffected", "extra_days", "extra_days_ci_low", "extra_days_ci_high",
-                "total_days_attributable", "days_apart", "days_to_next_milestone")
+                "total_days_attributable", "days_apart", "days_to_next_milestone", "median_total_days",
+                "days_in_loops")
 #: Columns that hold a forecast's day (:func:`~vitale_analysis.forecast`): shown as a day, never to the minute
 #: (the estimate is not that precise); empty (NaT) reads "beyond past dossiers".
 DAY_COLUMNS = ("expected_date", "low_date", "high_date")
@@ -53,7 +54,9 @@ EVENT_COLUMNS = ("event", "last_event", "first_event", "second_event")
 # catalogue prefix of each.
 _CODED = {"reason": "reason.", "waiting_on": "value.waiting_on.", "status": "value.status.",
           "action": "value.action.", "check": "check_name.", "kind": "kind_name.", "number_status": "value.number_status."}
-_INTEGER_COLUMNS = ("n", "n_finished", "n_open", "n_closed", "n_no_duration", "events", "cases_affected", "count")
+_INTEGER_COLUMNS = ("n", "n_finished", "n_open", "n_closed", "n_no_duration", "events", "cases_affected", "count",
+                    "dossiers", "transitions", "rank", "n_steps", "n_complete", "dossiers_with_rework",
+                    "complement_rounds", "resubmissions", "card_reorders")
 
 
 def safe_text(value, shown: Collection[str] = ()) -> str:

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 
@@ -33,15 +33,22 @@ from .display import DAYS_COLUMNS, FORECAST_CONFIDENCE, readable, with_expected_
 from .forecast import forecast, forecast_completions
 from .masking import printable
 from .privacy import mask_text
+from .processmap import END, OPEN, START, REWORK_EVENTS, ProcessMap, process_map, rework, rework_summary, variants
 from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
 from .timeutil import AsOf
 
 __all__ = ["ReportTables", "add_sheet", "report_charts", "report_tables", "write_html", "write_workbook",
-           "write_report", "prepare_out_dir", "readable", "format_date", "HEADERS", "DAYS_COLUMNS", "SHEET_ROWS"]
+           "write_report", "prepare_out_dir", "readable", "format_date", "HEADERS", "DAYS_COLUMNS", "SHEET_ROWS",
+           "PMAP_MIN_SHARE", "VARIANTS_SHOWN", "VARIANTS_KEPT"]
 
 #: Readable column headers, per language (the catalogue's, :data:`vitale_analysis.i18n.HEADERS`).
 HEADERS = i18n.HEADERS
+#: The page's process map keeps the moves made by at least this share of the dossiers (legible on A4;
+#: the workbook's sheet holds every move).
+PMAP_MIN_SHARE = 0.02
+#: Paths (milestones level) on the page and in the workbook.
+VARIANTS_SHOWN, VARIANTS_KEPT = 10, 20
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,14 @@ class ReportTables:
     #: past dossiers; None for a process without a ``rights_opened`` milestone.
     forecast: pd.DataFrame | None = None
     completions: pd.DataFrame | None = None
+    #: ``process_map(cases, min_share=PMAP_MIN_SHARE)`` (the page's chart) and ``process_map(cases)`` (every
+    #: move, the workbook); ``variants(cases, level="milestones", top=VARIANTS_KEPT)``; ``rework(cases)`` per
+    #: dossier and ``rework_summary(cases, by="channel")`` (the whole caseload without a channel column).
+    pmap: ProcessMap | None = None
+    pmap_all: ProcessMap | None = None
+    variants: pd.DataFrame | None = None
+    rework: pd.DataFrame | None = None
+    rework_summary: pd.DataFrame | None = None
 
 
 def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: float = 14,
@@ -89,10 +104,17 @@ def report_tables(log: CaseLog, *, as_of=None, lang: str = "en", followup_days: 
     if _RIGHTS in log.process.milestones and cases.days == "calendar":
         ahead = forecast(cases, target=_RIGHTS, confidence=FORECAST_CONFIDENCE)
         weeks = forecast_completions(cases, target=_RIGHTS, confidence=FORECAST_CONFIDENCE)
+    pmap_all = process_map(cases)
+    pmap = _on_kept_moves(process_map(cases, min_share=PMAP_MIN_SHARE))
+    paths = variants(cases, level="milestones", top=VARIANTS_KEPT)
+    cohorts = [c for c in ("office", "channel") if c in cases]
+    per_dossier = rework(cases, by=cohorts or None)
+    loops = rework_summary(cases, by="channel" if "channel" in cases else None)
     step()
     return ReportTables(log=log, cases=cases, phases=phases, triggers=triggers, worklist=worklist,
                         thresholds=thresholds, order=order, flow=flow, waiting=waiting, as_of=cases.as_of,
-                        lang=lang, followup_days=followup_days, forecast=ahead, completions=weeks)
+                        lang=lang, followup_days=followup_days, forecast=ahead, completions=weeks,
+                        pmap=pmap, pmap_all=pmap_all, variants=paths, rework=per_dossier, rework_summary=loops)
 
 
 _RIGHTS = "rights_opened"  # the milestone the report forecasts (the attestation de droits)
@@ -125,6 +147,67 @@ def _completions_page(tables: ReportTables) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["week", "expected", "band"]).rename(columns=i18n.headers(lang))
 
 
+def _on_kept_moves(pmap: ProcessMap) -> ProcessMap:
+    """``pmap`` with only the steps that a kept move (edge) starts or ends at: a box without an arrow
+    (a step made by fewer dossiers than ``min_share``) takes a row of the page and says nothing of the flow."""
+    used = set(pmap.edges["source"]) | set(pmap.edges["target"])
+    nodes = pmap.nodes[pmap.nodes["event"].isin(used)].reset_index(drop=True)
+    return replace(pmap, nodes=nodes)
+
+
+def _step_label(event: str, lang: str, labels) -> str:
+    """A step's name for a reader: the synthetic start / end / still open in words, else the event's label."""
+    synthetic = {START: "chart.pmap_start", END: "chart.pmap_end", OPEN: "chart.pmap_open"}
+    return i18n.t(synthetic[event], lang) if event in synthetic else i18n.event_label(event, lang, labels=labels)
+
+
+def _path_text(path, lang: str, labels) -> str:
+    """A path as its steps' labels joined by arrows (no step yet: said so)."""
+    if not len(path):
+        return i18n.t("report.variants_no_step", lang)
+    return " → ".join(_step_label(e, lang, labels) for e in path)
+
+
+def _pmap_sheet(tables: ReportTables) -> pd.DataFrame:
+    """Every move of the process map, most dossiers first, with the steps' names in the report's language."""
+    edges, own = tables.pmap_all.edges, tables.log.labels.get("event")
+    out = pd.DataFrame({
+        "from_step": [_step_label(e, tables.lang, own) for e in edges["source"]],
+        "to_step": [_step_label(e, tables.lang, own) for e in edges["target"]],
+    })
+    for column in ("dossiers", "transitions", "share_of_dossiers", "median_days", "p90_days"):
+        out[column] = edges[column].to_numpy()
+    return out
+
+
+def _variants_frame(tables: ReportTables, *, page: bool) -> pd.DataFrame:
+    """The paths: on the page the first :data:`VARIANTS_SHOWN` (rank, path, dossiers, share, median total days),
+    in the workbook all kept, with the milestones counted, the complete dossiers and example dossiers (masked)."""
+    paths, own = tables.variants, tables.log.labels.get("event")
+    if page:
+        paths = paths.head(VARIANTS_SHOWN)
+    out = paths.drop(columns=["path", "example_cases"])
+    out.insert(out.columns.get_loc("rank") + 1, "path", [_path_text(p, tables.lang, own) for p in paths["path"]])
+    if page:
+        return out[["rank", "path", "dossiers", "share", "median_total_days"]]
+    out["example_cases"] = [", ".join(str(c) for c in cases) for cases in paths["example_cases"]]
+    return out
+
+
+def _rework_sheet(tables: ReportTables) -> pd.DataFrame:
+    """The dossiers with rework (a complement round, a resubmission or a card re-order), most days in loops first."""
+    per = tables.rework
+    done = (per[["complement_rounds", "resubmissions", "card_reorders"]] > 0).any(axis=1)
+    out = per[done].sort_values(["days_in_loops", "case_id"], ascending=[False, True], kind="mergesort")
+    columns = ["case_id"] + [c for c in out.columns if c != "case_id"]
+    return out[columns].reset_index(drop=True)
+
+
+def _shows_rework(process) -> bool:
+    """Whether the process model knows any rework (its vocabulary has the events, or it has a submission)."""
+    return bool(set(REWORK_EVENTS) & set(process.vocabulary)) or bool(process.submission_phase)
+
+
 def format_date(day, lang: str) -> str:
     """A day in words: ``30 June 2025`` / ``30 juin 2025``, ``1er juillet 2025`` (an AsOf: the last day it covers)."""
     return i18n.day(day, lang)
@@ -155,6 +238,16 @@ def display_tables(tables: ReportTables, *, numbers: bool = False) -> dict[str, 
     }
     if tables.forecast is not None:
         out["forecast"] = readable(_forecast_sheet(tables), lang, process=process, **kw)
+    if tables.variants is not None:
+        shares = ("share", "share_of_dossiers", "share_with_rework")
+        out["variants"] = readable(_variants_frame(tables, page=not numbers), lang, share_columns=shares, **kw)
+        out["rework_summary"] = readable(tables.rework_summary.drop(columns=["rounds_per_dossier"]), lang,
+                                         share_columns=shares, **kw)
+        if numbers:
+            out["pmap"] = readable(_pmap_sheet(tables), lang, share_columns=shares, process=process,
+                                   headers={"median_days": i18n.t("col.pmap_median_days", lang),
+                                            "p90_days": i18n.t("col.pmap_p90_days", lang)}, **kw)
+            out["rework"] = readable(_rework_sheet(tables), lang, process=process, **kw)
     return out
 
 
@@ -319,6 +412,7 @@ def write_html(tables: ReportTables, path: str | Path, *, charts: dict[str, list
                 table("triggers", text("caption_triggers")), wide=True),
         section("order", f'<p class="note">{escape(text("order_note"))}</p>' + order_body,
                 table("order", text("caption_order"), top), wide=True),
+        *([_pmap_section(tables, section, text, shown)] if tables.variants is not None else []),
     ]
     if charts.get("flow"):
         parts.append(section("flow", ""))
@@ -338,6 +432,23 @@ def _forecast_section(tables: ReportTables, section, text) -> str:
     counts = text("forecast_counts", n=len(ahead), later=int(round(later)), beyond=int(ahead["beyond_history"].sum()))
     intro = f'<p class="note">{escape(text("forecast_note", share=share))}</p><p>{escape(counts)}</p>'
     return section("forecast", intro, _html_table(_completions_page(tables), text("caption_forecast")))
+
+
+def _pmap_section(tables: ReportTables, section, text, shown: dict) -> str:
+    """"Where the loops are": the map (the moves of at least :data:`PMAP_MIN_SHARE` of the dossiers), how to
+    read it, the most common paths through the milestones and, where the process has any, the rework."""
+    lang = tables.lang
+    words = (text("not_yet"),)
+    intro = (f'<p class="note">{escape(text("pmap_note", share=i18n.share(PMAP_MIN_SHARE, lang, 0), sheet=i18n.t("sheet.pmap", lang)))}</p>')
+    body = (f'<p class="note">{escape(text("variants_note"))}</p>'
+            + _html_table(shown["variants"], text("caption_variants"), words=words))
+    if _shows_rework(tables.log.process):
+        by = tables.rework_summary.attrs.get("by") or ()
+        caption = (text("caption_rework_by", column=i18n.column_label(by[0], lang)) if by
+                   else text("caption_rework_all"))
+        body += (f'<p class="note">{escape(text("rework_note", sheet=i18n.t("sheet.rework", lang)))}</p>'
+                 + _html_table(shown["rework_summary"], caption, words=words))
+    return section("pmap", intro, body)
 
 
 # --------------------------------------------------------------------------- Excel
@@ -415,8 +526,10 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     shown = display_tables(tables, numbers=True)
     book = Workbook()
     book.remove(book.active)
-    for key in _SHEETS + (("forecast",) if "forecast" in shown else ()):
-        add_sheet(book, i18n.t(f"sheet.{key}", lang), shown[key], percent_columns=(HEADERS[lang]["share"],),
+    later = tuple(key for key in ("forecast", "pmap", "variants", "rework") if key in shown)
+    percent = tuple(HEADERS[lang][c] for c in ("share", "share_of_dossiers", "share_with_rework"))
+    for key in _SHEETS + later:
+        add_sheet(book, i18n.t(f"sheet.{key}", lang), shown[key], percent_columns=percent,
                   max_rows=SHEET_ROWS, lang=lang)
     path = Path(path)
     book.save(path)
@@ -498,6 +611,10 @@ def report_charts(tables: ReportTables) -> dict[str, list[tuple[str, bytes]]]:
     if tables.completions is not None:
         add("forecast", i18n.t("alt.forecast", lang),
             lambda: plots.plot_forecast_completions(tables.completions, lang=lang))
+    if tables.pmap is not None:
+        add("pmap", i18n.t("alt.pmap", lang),
+            lambda: plots.plot_process_map(tables.pmap, lang=lang, process=process,
+                                           labels=tables.log.labels.get("event")))
     add("flow", i18n.t("alt.throughput", lang),
         lambda: plots.plot_throughput(tables.flow, lang=lang, population=cases))
     add("flow", i18n.t("alt.wip", lang), lambda: plots.plot_wip(tables.flow, lang=lang, process=process, population=cases))
