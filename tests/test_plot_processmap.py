@@ -153,6 +153,9 @@ def test_the_packages_own_map_is_legible(sample_log, lang, level):
         boxes = text_boxes(ax)
         for (name_a, a), (name_b, b) in itertools.combinations(boxes, 2):
             assert not a.overlaps(b), f"{name_a} overlaps {name_b}"
+        title = ax.title.get_window_extent()  # (a report draws the figure as it is: nothing sticks out)
+        figure = ax.figure.bbox
+        assert figure.x0 <= title.x0 and title.x1 <= figure.x1 and title.y1 <= figure.y1
         nodes = {t.get_gid().removeprefix("node:") for t in ax.texts if (t.get_gid() or "").startswith("node:")}
         assert nodes == set(pm.nodes["event"])
         assert {END, OPEN} <= nodes

@@ -25,6 +25,8 @@ from matplotlib.patches import FancyArrowPatch
 
 from .. import i18n
 from ..errors import CaseLogError
+from ..masking import printable
+from ..privacy import mask_text
 from ..process import ProcessModel
 from ..processmap import END, OPEN, START
 from ._axes import _check, _event_label, _fmt_num, _nothing_to_show, _population_text, _t, _title
@@ -44,7 +46,8 @@ _MARGIN = 0.35
 def _label(event: str, lang: str, labels: Mapping | None) -> str:
     if event in _SYNTHETIC:
         return _t({START: "pmap_start", END: "pmap_end", OPEN: "pmap_open"}[event], lang)
-    return i18n.event_label(event, lang, labels=labels) if labels else _event_label(event, lang)
+    text = i18n.event_label(event, lang, labels=labels) if labels else _event_label(event, lang)
+    return printable(mask_text(str(text)))  # (a user's label: control characters shown, numbers masked)
 
 
 def _anchors(nodes: pd.DataFrame, edges: pd.DataFrame, milestones: list[str]) -> dict[str, int]:
@@ -206,10 +209,16 @@ def plot_process_map(
     col_w = max(w for w, _ in sizes.values()) + _GAP_X
     row_h = max(h for _, h in sizes.values()) + _GAP_Y
     width_in = 3 * col_w + 2 * _MARGIN + 1.2  # (+ the colour bar)
-    height_in = n_rows * row_h + 2 * _MARGIN + 0.9  # (+ the title)
+    # The title wrapped to the figure's width (at most about 0.1 in a character at its size): a report draws
+    # the figure as it is, nothing may stick out; the figure is as tall as its lines need.
+    columns = max(40, int((width_in if own_figure else fig.get_size_inches()[0]) / 0.105))
+    title = "\n".join(textwrap.fill(line, columns) for line in (_t("pmap_title", lang), who, _t("pmap_reading", lang))
+                      if line)
+    title_in = 0.3 + 0.21 * (title.count("\n") + 1)
+    height_in = n_rows * row_h + 2 * _MARGIN + title_in
     if own_figure:
         fig.set_size_inches(width_in, height_in)
-        ax = fig.add_axes((0, 0, (width_in - 1.2) / width_in, (height_in - 0.9) / height_in))
+        ax = fig.add_axes((0, 0, (width_in - 1.2) / width_in, (height_in - title_in) / height_in))
     plot_w, plot_h = 3 * col_w + 2 * _MARGIN, n_rows * row_h + 2 * _MARGIN
     ax.set_xlim(0, plot_w)
     ax.set_ylim(0, plot_h)
@@ -301,7 +310,6 @@ def plot_process_map(
     bar.set_label(_t("pmap_colour_days" if metric == "median_days" else "pmap_colour_dossiers", lang),
                   fontsize=_FONT)
     bar.ax.tick_params(labelsize=_FONT - 1)
-    ax.set_title(f"{_t('pmap_title', lang)}\n{who}\n{_t('pmap_reading', lang)}" if who else
-                 f"{_t('pmap_title', lang)}\n{_t('pmap_reading', lang)}", fontsize=10.5, linespacing=1.4)
+    ax.set_title(title, fontsize=10.5, linespacing=1.4)
     ax.set_gid("process-map")
     return ax
