@@ -106,7 +106,7 @@ def test_an_upload_without_its_mapping_says_why_then_reads_with_it(folder, temp_
     assert "164 dossiers" in unescape(dashboard._headline.value)
     assert "sample_export_fr.csv: 1,102 rows read, 1,101 kept, 1 set aside." in page_text(dashboard)
     assert "1 × Duplicate row" in page_text(dashboard)
-    assert [e.cases.as_of for e in dashboard.explorers] == [reference.as_of(None)] * 4
+    assert [e.cases.as_of for e in dashboard.explorers] == [reference.as_of(None)] * 5  # (every tab)
     assert list(temp_root.iterdir()) == []  # the temporary copies are gone
 
 
