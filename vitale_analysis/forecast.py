@@ -53,7 +53,7 @@ from .cases import PHASE_STATES, TIMED_STATES, CaseTable, as_case_table, case_ta
 from .cohorts import by_names, cohort_columns, group_codes
 from .errors import CaseLogError, closest_names
 from .km import km_curve, km_inverse, normal_quantile
-from .timeutil import NAT, AsOf, from_ns, to_ns
+from .timeutil import NAT, from_ns, to_ns
 
 __all__ = ["forecast", "forecast_completions", "backtest_forecast", "FORECAST_DRAWS", "FORECAST_COLUMNS"]
 
@@ -95,17 +95,15 @@ class _Curve:
 class _Model:
     """What the forecasts of one case table share: each phase's durations, the cohorts, the curves."""
 
-    def __init__(self, table: CaseTable, *, target: str, by, min_history: int, history_days: float | None,
-                 min_waiting: int = 1):
+    def __init__(self, table: CaseTable, *, target: str, by, min_history: int, min_waiting: int,
+                 history_days: float | None):
         process = table.process
-        self.table = table
         self.phases = list(process.phase_keys)
         self.target_index = _target_index(process, target)  # milestone index: phases 0 … index − 1 lead to it
         frame = table.to_frame()
         cases, names = cohort_columns(frame, by)
         self.names = names
         self.cases = cases
-        self.min_history = min_history
         self.min_waiting = min_waiting
         as_of_ns = table.as_of.ns
         window_ns = None if history_days is None else as_of_ns - int(round(history_days * _DAY_NS))
@@ -418,8 +416,8 @@ def forecast(
     """
     _check(confidence, draws, min_history, history_days)
     table = _calendar_table(log_or_table, as_of)
-    model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days,
-                   min_waiting=min_waiting)
+    model = _Model(table, target=target, by=by, min_history=min_history, min_waiting=min_waiting,
+                   history_days=history_days)
     levels = ((1 - confidence) / 2, 0.5, (1 + confidence) / 2)
     n = len(table)
     quantiles = np.full((n, 3), np.nan)
@@ -532,8 +530,8 @@ def forecast_completions(
     if not (isinstance(periods, int) and periods >= 1):
         raise CaseLogError(f"periods={periods!r}: give a whole number of periods ≥ 1.")
     table = _calendar_table(log_or_table, as_of)
-    model = _Model(table, target=target, by=by, min_history=min_history, history_days=history_days,
-                   min_waiting=min_waiting)
+    model = _Model(table, target=target, by=by, min_history=min_history, min_waiting=min_waiting,
+                   history_days=history_days)
     aware = table.as_of.at.tzinfo is not None
     day = pd.Timestamp(table.as_of.day())
     first = day - pd.Timedelta(days=day.weekday()) if freq == "W" else day.replace(day=1)
@@ -655,18 +653,16 @@ def backtest_forecast(
         raise CaseLogError(f"cuts={cuts!r}: give a list of dates, e.g. cuts=['2024-06-30', '2024-12-31'].")
     _target_index(log.process, target)
     end = log.as_of(until)
-    final = case_table(log, as_of=end).to_frame()
-    aware = end.at.tzinfo is not None
-    actual = final.set_index("case_id")[f"{target}_at"]
-    closed = final.set_index("case_id")["status"] == "closed"
+    final = case_table(log, as_of=end).to_frame().set_index("case_id")
+    actual = final[f"{target}_at"]
+    closed = final["status"] == "closed"
     rows = []
     for cut in cuts:
-        at = AsOf.parse(cut, aware=aware, latest=None) if not isinstance(cut, AsOf) else cut
+        at = log.as_of(cut)
         if at.ns >= end.ns:
             raise CaseLogError(f"cut {cut!r} is not before until ({end}): a backtest needs time after each cut.")
         ahead = forecast(log, as_of=at, target=target, by=by, confidence=confidence, seed=seed, draws=draws,
-                         min_history=min_history, history_days=history_days,
-                   min_waiting=min_waiting)
+                         min_history=min_history, min_waiting=min_waiting, history_days=history_days)
         ahead.insert(0, "cut", str(at))
         ids = pd.Index(ahead["case_id"].astype(object))
         ahead["actual_date"] = actual.reindex(ids).to_numpy()
@@ -682,8 +678,8 @@ def backtest_forecast(
                           high_inf | (high > end.ns))
         ahead["inside"] = pd.array(np.where(judged, inside, False), dtype="boolean")
         ahead.loc[~judged, "inside"] = pd.NA
-        ahead["error_days"] = np.where(arrived, np.abs(act - to_ns(ahead["expected_date"])) / _DAY_NS, np.nan)
-        ahead.loc[(to_ns(ahead["expected_date"]) == NAT) & arrived, "error_days"] = np.nan
+        expected = to_ns(ahead["expected_date"])
+        ahead["error_days"] = np.where(arrived & (expected != NAT), np.abs(act - expected) / _DAY_NS, np.nan)
         rows.append(ahead)
     detail_frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if detail:
