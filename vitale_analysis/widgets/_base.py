@@ -308,6 +308,19 @@ class _Explorer:
         model = self.process.triggers.get(str(key))
         return model.label_in(self.lang) if model else safe_text(str(key).replace("_", " "))
 
+    def _refill(self, picker: W.Dropdown, options: list) -> None:
+        """New ``(label, value)`` options for a picker: its value kept when still offered, else the first
+        (disabled when there is none), without running the explorer's callbacks (``_quiet``) meanwhile."""
+        chosen = picker.value
+        self._quiet = True
+        try:
+            picker.options = options
+            values = [value for _label, value in options]
+            picker.value = chosen if chosen in values else (values[0] if values else None)
+            picker.disabled = not options
+        finally:
+            self._quiet = False
+
     # ------------------------------------------------------------------ layout
     def _control(self, key: str, control: W.Widget) -> W.Widget:
         control.add_class(f"vitale-control-{key.replace('_', '-')}")

@@ -86,6 +86,7 @@ class ProcessMapExplorer(_Explorer):
         self._variants = self._html("vitale-table")
         self._variants.add_class("vitale-variants")
         self.figure = None
+        self._counted = (None, None)  # what map and variants were last counted for
         self.widget = self._root([W.HBox([level, metric]), share, W.HBox([column, value]), self._status,
                                   self._chart, self._variants])
         self._load(log.as_of(as_of))
@@ -99,22 +100,12 @@ class ProcessMapExplorer(_Explorer):
 
     def _fill_values(self) -> None:
         """The chosen column's values, most dossiers first (the value chosen is kept when it is still there)."""
-        column, picker = self.controls["column"].value, self.controls["value"]
-        self._quiet = True
-        try:
-            if column is None:
-                picker.options, picker.value, picker.disabled = [], None, True
-                return
+        column, options = self.controls["column"].value, []
+        if column is not None:
             counts = self.cases[column].astype(object).value_counts(dropna=True)
             options = [(safe_text(f"{i18n.value_label(column, v, self.lang, self.labels)} "
                                   f"({i18n.number(int(n), self.lang)})"), v) for v, n in counts.items()]
-            chosen = picker.value
-            picker.options = options
-            values = [v for _label, v in options]
-            picker.value = chosen if chosen in values else (values[0] if values else None)
-            picker.disabled = not options
-        finally:
-            self._quiet = False
+        self._refill(self.controls["value"], options)
 
     def _column_changed(self, _change=None) -> None:
         self._fill_values()
@@ -130,10 +121,17 @@ class ProcessMapExplorer(_Explorer):
         if self._quiet:
             return
         lang = self.lang
-        table = self._shown_table()
-        share = self.controls["share"].value / 100
-        self.map = process_map(table, level=self.controls["level"].value, min_share=share)
-        self.variants = variants(table, level="milestones", top=10)
+        # The paths change with the dossiers only, the map with the level and the slider too; the colour
+        # alone redraws the chart without counting again.
+        dossiers = (self.as_of, self.controls["column"].value, self.controls["value"].value)
+        if dossiers != self._counted[0]:
+            self._table = self._shown_table()
+            self.variants = variants(self._table, level="milestones", top=10)
+        drawn = (dossiers, self.controls["level"].value, self.controls["share"].value)
+        if drawn != self._counted[1]:
+            self.map = process_map(self._table, level=self.controls["level"].value,
+                                   min_share=self.controls["share"].value / 100)
+        self._counted = (dossiers, drawn)
         lines = [self._t("pmap.head", day=i18n.day(self.as_of, lang),
                          n=i18n.count(self.map.n_dossiers, "dossier", lang)),
                  self._t("pmap.hidden", share=i18n.percent(self.controls["share"].value, lang, 0))]

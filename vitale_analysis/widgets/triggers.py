@@ -99,16 +99,7 @@ class TriggerExplorer(_Explorer):
         self.events = trigger_events(self.cases)
         options = [(safe_text(f"{row.label} ({i18n.number(int(row.cases_affected), self.lang)})"), row.trigger)
                    for row in self.summary.itertuples(index=False)]
-        picker = self.controls["trigger"]
-        chosen = picker.value
-        self._quiet = True
-        try:
-            picker.options = options
-            keys = [key for _label, key in options]
-            picker.value = chosen if chosen in keys else (keys[0] if keys else None)
-            picker.disabled = not options
-        finally:
-            self._quiet = False
+        self._refill(self.controls["trigger"], options)
 
     def _update(self, _change=None) -> None:
         if self._quiet:
