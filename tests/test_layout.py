@@ -26,7 +26,7 @@ LAYERS = [
     {"validate", "sharing", "eventcore", "assistant"},
     {"cases", "batches"},
     {"summaries", "stalls", "flow", "conformance", "interop", "processmap"},
-    {"compare", "forecast"},
+    {"compare", "forecast", "distributed"},
     {"labels", "chartdata", "display"},
     {"plots", "report"},
     {"widgets", "cli", "__main__", "__init__"},
