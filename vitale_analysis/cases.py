@@ -346,6 +346,8 @@ def case_table(log: CaseLog, *, as_of=None, days: str = "calendar") -> CaseTable
     ['closed', 'complete', 'open']
     >>> in_paris = cases[cases["office"] == "CPAM 75"]  # a CaseTable too: every summary takes it
     """
+    if getattr(log, "distributed", False):  # a DistributedLog (vitale_analysis.distributed): its own method
+        return log.case_table(as_of=as_of, days=days)
     check_days(days)
     if isinstance(log, CaseTable):
         raise CaseLogError("case_table() takes the CaseLog; this is already a CaseTable.")

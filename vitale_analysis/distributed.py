@@ -20,13 +20,14 @@ vitale_analysis`` works without the extra.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .caselog import CaseLog, QualityReport
+from .cases import case_table
 from .errors import CaseLogError
 from .process import ProcessModel
 from .timeutil import AsOf
@@ -113,6 +114,22 @@ class DistributedLog:
         return cls(events=frame, quality=log.quality, failures=failures, process=log.process,
                    last_event=log.last_timestamp, client=client, case_attributes=log.case_attributes,
                    labels=log.labels)
+
+    def case_table(self, *, as_of=None, days: str = "calendar") -> "DistributedCaseTable":
+        """The case table, partition by partition, by the in-memory :func:`~vitale_analysis.case_table`."""
+        cut = self.as_of(as_of)
+        quality = replace(self.quality, failures=self.quality.failures.iloc[:0],
+                          set_aside_rows=self.quality.set_aside_rows.iloc[:0])  # (shipped to every task)
+        process, attributes, labels = self.process, self.case_attributes, self.labels
+
+        def one(part: pd.DataFrame) -> pd.DataFrame:
+            log = CaseLog(events=part.reset_index(drop=True), quality=quality, process=process,
+                          case_attributes=attributes, labels=labels)
+            return case_table(log, as_of=cut, days=days).to_frame()
+
+        meta = one(self.events.partitions[0].compute()).iloc[:0]
+        return DistributedCaseTable(frame=self.events.map_partitions(one, meta=meta), as_of=cut, days=days,
+                                    process=process, log=self)
 
     def __repr__(self) -> str:
         return (f"DistributedLog: {self.quality.rows_kept:,} events of {self.quality.n_cases:,} dossiers "
