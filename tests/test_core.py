@@ -466,3 +466,22 @@ def test_a_filtered_table_keeps_the_logs_own_words(french_log):
     assert events.labels == french_log.labels and events.labels  # (the mapping's own words)
     assert events.quality is french_log.quality and events.process is french_log.process
     assert set(events.events["case_id"]) == set(one_office["case_id"])
+
+
+def test_a_log_and_its_model_survive_pickling():
+    """Dask ships the model and the log to worker processes by pickling (cloudpickle): the read-only
+    mappings inside the model travel as dicts and come back read-only, equal to the original."""
+    import pickle
+    from types import MappingProxyType
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        log = va.load("data/sample_caselog.csv")
+    again = pickle.loads(pickle.dumps(log))
+    assert again.events.equals(log.events) and again.process == log.process
+    model = again.process
+    assert isinstance(model.label, MappingProxyType) and isinstance(model.triggers, MappingProxyType)
+    trigger = next(iter(model.triggers.values()))
+    assert isinstance(trigger.label, MappingProxyType)
+    with pytest.raises(TypeError):
+        model.label["en"] = "changed"  # (still read-only)

@@ -23,7 +23,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +41,41 @@ __all__ = ["CARTE_VITALE", "Phase", "ProcessModel", "Trigger", "HolidayRules", "
 #: Who a dossier can be waiting on after an event.
 WAITING_PARTIES = ("applicant", "office", "third_party")
 LANGUAGES = ("en", "fr")
+
+
+class _Unfrozen(dict):
+    """A read-only mapping (``MappingProxyType``) while it is pickled: proxies cannot be."""
+
+
+def _unfreeze(value):
+    if isinstance(value, MappingProxyType):
+        return _Unfrozen({k: _unfreeze(v) for k, v in value.items()})
+    if isinstance(value, tuple):
+        return tuple(_unfreeze(v) for v in value)
+    return value
+
+
+def _freeze(value):
+    if isinstance(value, _Unfrozen):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _rebuild(cls, state: dict):
+    obj = object.__new__(cls)
+    for name, value in state.items():
+        object.__setattr__(obj, name, _freeze(value))
+    return obj
+
+
+class _Picklable:
+    """Frozen dataclasses holding read-only mappings, made picklable (to ship a model to Dask's
+    workers or another process): the proxies travel as dicts and come back as proxies."""
+
+    def __reduce__(self):
+        return _rebuild, (type(self), {f.name: _unfreeze(getattr(self, f.name)) for f in fields(self)})
 
 
 def _labels(value: Any, default: str, where: str) -> Mapping[str, str]:
@@ -65,7 +100,7 @@ def _labels(value: Any, default: str, where: str) -> Mapping[str, str]:
 
 
 @dataclass(frozen=True)
-class Phase:
+class Phase(_Picklable):
     """A phase runs from the first time ``start`` is reached to the first time ``end`` is."""
 
     key: str
@@ -79,7 +114,7 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class Trigger:
+class Trigger(_Picklable):
     """A delay trigger: a problem detected on an event, its phase and how to prevent it."""
 
     key: str
@@ -92,7 +127,7 @@ class Trigger:
 
 
 @dataclass(frozen=True)
-class HolidayRules:
+class HolidayRules(_Picklable):
     """Which public holidays a dossier's working days skip, from its office (the fund).
 
     Attributes
@@ -166,7 +201,7 @@ def check_lang(lang: str) -> str:
 
 
 @dataclass(frozen=True)
-class ProcessModel:
+class ProcessModel(_Picklable):
     """An administrative process described as data.
 
     Attributes
