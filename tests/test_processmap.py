@@ -428,3 +428,63 @@ def test_each_step_is_placed_after_the_milestone_it_usually_follows():
     assert after["nia_assigned"] == "registration_accepted"
     assert after["registration_accepted"] == "registration_accepted"
     assert pd.isna(after["case_closed"]) and pd.isna(after["__start__"])
+
+
+# =========================================================================== the fast counting paths
+def random_log(seed, n_cases, *, resolution, longest_days, n_extra_events=0):
+    """Dossiers walking the milestones with loops (complements asked and sent again, events repeated),
+    times at ``resolution`` ("s" or "ns") with gaps up to ``longest_days``; ``n_extra_events`` more
+    event names (unknown to the model) scattered in."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-02 08:00")
+    loop = ["complement_requested", "complement_sent"]
+    extra = [f"step_{i:03d}" for i in range(n_extra_events)]
+    rows = []
+    for c in range(n_cases):
+        path = list(CARTE_VITALE.milestones[: rng.integers(1, len(CARTE_VITALE.milestones) + 1)])
+        if len(path) > 3 and rng.random() < 0.5:
+            path[3:3] = loop * int(rng.integers(1, 4))
+        if extra:
+            path[1:1] = list(rng.choice(extra, size=int(rng.integers(1, 4))))
+        when = start + pd.Timedelta(days=int(rng.integers(0, 30)))
+        for event in path:
+            if resolution == "ns":
+                step = pd.Timedelta(int(rng.integers(0, int(longest_days * 86_400e9))), unit="ns")
+            else:
+                step = pd.Timedelta(int(rng.integers(0, int(longest_days * 86_400))), unit="s")
+            if rng.random() < 0.1:
+                step = pd.Timedelta(0)  # a tie, ordered by the model
+            when = when + step
+            rows.append({"case_id": f"R{c:05d}", "event": event, "timestamp": when})
+    rows = [rows[i] for i in rng.permutation(len(rows))]  # (the file's order is not the time order)
+    return quiet_validate(rows)
+
+
+@pytest.mark.parametrize("resolution, longest_days, n_extra", [
+    ("s", 400, 0),    # whole seconds, gaps over a year: packed in microseconds
+    ("ns", 30, 0),    # nanoseconds, short gaps: packed in nanoseconds
+    ("ns", 400, 0),   # nanoseconds and gaps over a year: too wide to pack, sorted another way
+    ("s", 60, 70),    # more than 64 event names: every dossier checked for repeats
+])
+def test_the_counting_paths_match_the_reference_to_the_last_bit(resolution, longest_days, n_extra):
+    """Each way the map counts dossiers and sorts gaps (chosen from the times' resolution, the longest
+    gap and the number of event names) gives the plain-Python counts, and medians and p90s equal to
+    the last bit to ``np.quantile`` over the reference's own gaps."""
+    log = random_log(7, 300, resolution=resolution, longest_days=longest_days, n_extra_events=n_extra)
+    steps = reference_steps(log)
+    ended = ended_cases(log)
+    pm = va.process_map(log)
+    assert_map_matches(pm, steps, ended)
+    gaps = defaultdict(list)
+    for path in steps.values():
+        for (a, ta), (b, tb) in zip(path[:-1], path[1:]):
+            # (days as float64 division of the nanoseconds, as a NumPy array of gaps divides: Python's
+            # int / int rounds once and can differ in the last bit past 2**53 ns, about 104 days)
+            gaps[(a, b)].append(float((tb - ta).value) / float(86_400 * 10**9))
+    looped = 0
+    for r in pm.edges.itertuples():
+        if (r.source, r.target) in gaps:
+            values = gaps[(r.source, r.target)]
+            assert r.median_days == np.quantile(values, 0.5) and r.p90_days == np.quantile(values, 0.9)
+            looped += r.transitions > r.dossiers
+    assert looped  # (some move was taken twice by one dossier: the repeat count was exercised)

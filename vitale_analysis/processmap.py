@@ -38,7 +38,7 @@ import pandas as pd
 
 from .caselog import CaseLog
 from .cases import CaseTable, log_and_cut
-from .codes import run_starts, stable_argsort, widen
+from .codes import stable_argsort, widen
 from .cohorts import by_names, group_codes
 from .errors import CaseLogError
 from .eventcore import STATUSES, EventCore, cohort_frame, event_codes, event_core
@@ -102,8 +102,11 @@ def _steps(log_or_table, as_of, level: str, by) -> _Steps:
     if level == "milestones":
         wanted = [names.index(m) for m in core.process.milestones if m in names]
         keep &= np.isin(codes, wanted)
-    rows = np.flatnonzero(keep)
-    case, event, t_ns = case[rows], widen(codes[rows]), core.t_ns[rows]
+    if keep.all():  # (every event, as mostly: no copies)
+        rows, event, t_ns = np.arange(len(codes)), widen(codes), core.t_ns
+    else:
+        rows = np.flatnonzero(keep)
+        case, event, t_ns = case[rows], widen(codes[rows]), core.t_ns[rows]
     dup = _exact_duplicates(case, event, t_ns)
     if dup.any():
         rows, case, event, t_ns = rows[~dup], case[~dup], event[~dup], t_ns[~dup]
@@ -290,25 +293,16 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
 
     # Steps that follow one another within a dossier.
     case, event = steps.case, steps.event
+    repeating = _repeating_cases(steps, first, count)
     inner = case[1:] == case[:-1]
     source, target = event[:-1][inner], event[1:][inner]
     inner_case = case[1:][inner]
-    with np.errstate(over="ignore"):
-        gap = (steps.t_ns[1:] - steps.t_ns[:-1])[inner] / DAY_NS
+    gap_ns = (steps.t_ns[1:] - steps.t_ns[:-1])[inner]  # (>= 0: steps are in time order within a dossier)
     key_type = _key_type(n_groups * k * k)
     key = source.astype(key_type) * key_type(k) + target.astype(key_type)
     if n_groups > 1:
         key += group_of_case[inner_case].astype(key_type) * key_type(k * k)
-    order = stable_argsort(key)  # by (cohort, edge), dossiers ascending within each
-    key_s, case_s, gap_s = _sorted_keys(key, order, n_groups * k * k), inner_case[order], gap[order]
-    new_case = np.ones(len(key_s), dtype=bool)
-    new_case[1:] = (key_s[1:] != key_s[:-1]) | (case_s[1:] != case_s[:-1])
-    runs = run_starts(key_s)
-    run_keys = key_s[runs]
-    transitions = np.diff(np.append(runs, len(key_s)))
-    dossiers = np.add.reduceat(new_case, runs, dtype=np.int64) if len(runs) else np.zeros(0, dtype=np.int64)
-    quantiles = np.array([np.quantile(gap_s[a:b], [0.5, 0.9]) for a, b in zip(runs, np.append(runs[1:], len(key_s)))
-                          ]).reshape(-1, 2)
+    run_keys, transitions, dossiers, quantiles = _edge_statistics(key, inner_case, gap_ns, n_groups * k * k, repeating)
 
     # Synthetic edges: one per dossier from __start__, one to __end__ / __open__.
     has = count > 0
@@ -344,12 +338,8 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
     node_key = event.astype(node_type)
     if n_groups > 1:
         node_key += group_of_case[case].astype(node_type) * node_type(k)
-    node_order = stable_argsort(node_key)
-    nk, nc = _sorted_keys(node_key, node_order, n_groups * k), case[node_order]
-    first_of = np.ones(len(nk), dtype=bool)
-    first_of[1:] = (nk[1:] != nk[:-1]) | (nc[1:] != nc[:-1])
     occurrences = np.bincount(node_key, minlength=n_groups * k)
-    node_dossiers = np.bincount(nk[first_of], minlength=n_groups * k)
+    node_dossiers = _distinct_per_key(node_key, case, occurrences, repeating)
     cells = np.arange(n_groups * k)
     per_group = np.zeros(n_groups * k, dtype=np.int64)
     per_group[cells % k == start] = dossiers_per_group
@@ -366,14 +356,101 @@ def process_map(log_or_table: CaseLog | CaseTable, *, as_of=None, by: str | Sequ
     return ProcessMap(nodes=nodes, edges=edges, as_of=core.as_of, level=level, by=steps.by, n_dossiers=n)
 
 
-def _sorted_keys(key: np.ndarray, order: np.ndarray, n_keys: int) -> np.ndarray:
-    """``key[order]`` for ``order`` sorting ``key`` (integers below ``n_keys``): written run by run
-    from the keys' counts (a sequential write) instead of gathered at random positions."""
-    if n_keys > 2**24:
-        return key[order]
-    counts = np.bincount(key, minlength=n_keys)
+def _repeating_cases(steps: _Steps, first: np.ndarray, count: np.ndarray) -> np.ndarray | None:
+    """Per case, whether one of its steps repeats an earlier one (same event): the only dossiers in
+    which a step, or a move between two steps, can be counted twice. From each case's set of events
+    as a 64-bit mask (None for a model with more than 64 events: then every case is looked at)."""
+    if len(steps.names) > 64:
+        return None
+    mask = np.zeros(steps.core.n_cases, dtype=np.uint64)
+    has = count > 0
+    if has.any():
+        mask[has] = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), steps.event.astype(np.uint64)),
+                                           first[has])
+    return np.bitwise_count(mask) < count
+
+
+def _distinct_per_key(key: np.ndarray, case: np.ndarray, counts: np.ndarray,
+                      repeating: np.ndarray | None) -> np.ndarray:
+    """Per key (integers below ``len(counts)``; ``counts``: the rows per key), the number of
+    distinct cases among its rows.
+
+    Only the rows of ``repeating`` cases (None: all) can repeat a (case, key) pair: those are
+    sorted as packed values ``case << b | key`` (NumPy's vectorised sort of 64-bit integers, no
+    positions carried) and each pair's copies after the first are taken off the row counts.
+    """
+    n_keys = len(counts)
+    rows = np.flatnonzero(repeating[case]) if repeating is not None else slice(None)
+    sub_key, sub_case = key[rows], case[rows]
+    if not len(sub_key):
+        return counts.copy()
+    shift = max(int(n_keys - 1).bit_length(), 1)
+    if (int(sub_case.max()) + 1).bit_length() + shift <= 63:
+        packed = np.sort((sub_case.astype(np.int64) << np.int64(shift)) | sub_key.astype(np.int64))
+        again = packed[1:][packed[1:] == packed[:-1]] & np.int64((1 << shift) - 1)
+    else:
+        order = np.lexsort((sub_case, sub_key))
+        ks, cs = sub_key[order], sub_case[order]
+        again = ks[1:][(ks[1:] == ks[:-1]) & (cs[1:] == cs[:-1])]
+    return counts - np.bincount(again, minlength=n_keys)
+
+
+def _sorted_gaps_by_key(key: np.ndarray, gap_ns: np.ndarray, n_keys: int) -> tuple[np.ndarray, int, int]:
+    """The gaps sorted by (key, gap) as ``(values, low_bits, unit)``: each value packs the key in its
+    high bits and the gap, counted in ``unit`` ns, in its ``low_bits`` low bits (one sort of 63-bit
+    integers), the unit being the finest (ns, µs, ms, s) that leaves room for both and divides every
+    gap. When none does: ``(gaps in ns sorted by key then gap, 0, 1)``, by a slower lexsort."""
+    longest = int(gap_ns.max()) if len(gap_ns) else 0
+    high_bits = max(int(n_keys - 1).bit_length(), 1)
+    if len(gap_ns) and int(gap_ns.min()) >= 0:
+        for unit in (1, 10**3, 10**6, 10**9):
+            low_bits = max((longest // unit).bit_length(), 1)
+            if low_bits + high_bits <= 63:
+                counted = gap_ns // unit if unit > 1 else gap_ns
+                if unit == 1 or np.array_equal(counted * np.int64(unit), gap_ns):
+                    return np.sort((key.astype(np.int64) << np.int64(low_bits)) | counted), low_bits, unit
+                break  # (times finer than the unit: a coarser one would not divide them either)
+    return gap_ns[np.lexsort((gap_ns, key))], 0, 1
+
+
+def _sorted_quantiles(values_at, starts: np.ndarray, sizes: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(values[a:a + n], q)`` (its default "linear" method) for each run of sorted
+    values, all runs at once (``values_at(positions)`` reads the values): the same index, weight
+    and interpolation as NumPy's, so the same floats to the last bit."""
+    virtual = (sizes - 1) * q
+    previous = np.floor(virtual)
+    above = virtual >= sizes - 1
+    gamma = virtual - np.where(above, -1.0, previous)
+    lo = np.where(above, sizes - 1, previous.astype(np.int64))
+    hi = np.where(above, sizes - 1, previous.astype(np.int64) + 1)
+    a, b = values_at(starts + lo), values_at(starts + hi)
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
+
+
+def _edge_statistics(key: np.ndarray, case: np.ndarray, gap_ns: np.ndarray, n_keys: int,
+                     repeating: np.ndarray | None):
+    """Per edge key present: ``(keys, transitions, dossiers, quantiles)``, the last (n, 2): the
+    median and p90 of the days between the two steps (``np.quantile``'s values)."""
+    counts = np.bincount(key, minlength=n_keys) if len(key) else np.zeros(n_keys, dtype=np.int64)
     present = np.flatnonzero(counts)
-    return np.repeat(present.astype(key.dtype), counts[present])
+    transitions = counts[present]
+    dossiers = _distinct_per_key(key, case, counts, repeating)[present]
+    if not len(present):
+        return present, transitions, dossiers, np.zeros((0, 2))
+    packed, low_bits, unit = _sorted_gaps_by_key(key, gap_ns, n_keys)
+    starts = np.cumsum(transitions) - transitions
+
+    def days_at(positions: np.ndarray) -> np.ndarray:
+        values = packed[positions]
+        if low_bits:
+            values = (values & np.int64((1 << low_bits) - 1)) * np.int64(unit)
+        return values / DAY_NS  # (as each gap's days would be: ns over DAY_NS)
+
+    quantiles = np.column_stack([_sorted_quantiles(days_at, starts, transitions, q) for q in (0.5, 0.9)])
+    return present, transitions, dossiers, quantiles
 
 
 # ============================================================================ variants
