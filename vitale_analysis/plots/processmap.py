@@ -180,9 +180,9 @@ def plot_process_map(
     for i, milestone in enumerate(milestones):
         place[milestone] = (0, row)
         side = sorted((e for e, a in anchors.items() if a == i), key=lambda e: (-count.get(e, 0), e))
-        for k, event in enumerate(side):  # right, left, right, left… from the row below the milestone
-            place[event] = (1 if k % 2 == 0 else -1, row + 1 + k // 2)
-        row += 1 + (len(side) + 1) // 2
+        for k, event in enumerate(side):  # right, left, right, left… from the milestone's own row down
+            place[event] = (1 if k % 2 == 0 else -1, row + k // 2)
+        row += max(1, (len(side) + 1) // 2)  # (a short chart: it prints on one page at a readable size)
     if not milestones:  # (a map without the model's milestones: one column of steps, busiest first)
         for event in sorted(anchors, key=lambda e: (-count.get(e, 0), e)):
             place[event] = (0, row)
@@ -257,7 +257,9 @@ def plot_process_map(
         source, target = edge["source"], edge["target"]
         (x1, y1), (x2, y2) = centre(source), centre(target)
         (c1, r1), (c2, r2) = place[source], place[target]
-        if r2 < r1 or (r2 == r1 and c2 != c1):  # back up the page (a loop) or sideways: a visible arc
+        if r2 == r1 and abs(c2 - c1) == 1:  # to the box beside: a slight bow (a move back bows the other way)
+            rad = 0.18
+        elif r2 < r1 or (r2 == r1 and c2 != c1):  # back up the page (a loop) or across a box: a visible arc
             rad = -0.45 if c2 >= c1 else 0.45
         elif c1 == c2 and r2 - r1 > 1:  # skipping boxes on the same column: bow out around them
             rad = 0.25 if c1 <= 0 else -0.25
