@@ -35,7 +35,7 @@ from .process import CARTE_VITALE, ProcessModel
 from .read import REQUIRED_COLUMNS, RawLog, arrow_to_frame, number_rows
 from .validate import validate_part
 
-__all__ = ["case_table_batched", "iter_case_batches"]
+__all__ = ["case_table_batched", "iter_case_batches", "merge_reports"]
 
 
 def _trim_heap() -> None:
@@ -228,7 +228,7 @@ def case_table_batched(
     if not parts:
         raise CaseLogError(f"{path}: no usable rows in any batch. Check the as_of date and the columns.")
     cases = CaseTable(_concat_cases(parts), as_of=cut, days=days, process=process, log=None)
-    quality = _merge_reports(reports, str(path))
+    quality = merge_reports(reports, str(path))
     if quality.n_set_aside:
         warnings.warn(
             f"{path}: {quality.n_set_aside:,} of {quality.rows_read:,} rows set aside "
@@ -278,7 +278,8 @@ def _concat_cases(parts: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
-def _merge_reports(reports: list[QualityReport], source: str) -> QualityReport:
+def merge_reports(reports: list[QualityReport], source: str) -> QualityReport:
+    """One report for parts of one log (batches, partitions): counts summed, spans joined, notes once."""
     set_aside: dict[str, int] = {}
     for r in reports:
         for k, v in r.set_aside.items():
