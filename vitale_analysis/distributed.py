@@ -38,7 +38,7 @@ from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, ProcessModel
 from .read import RawLog, arrow_to_frame, read_caselog
 from .timeutil import AsOf, from_ns
-from .validate import (FUTURE_MIN_EVENTS, NO_HORIZON, day_order, future_bulk_position, future_horizon, lookalike_key, lookalike_note,
+from .validate import (DAY_ORDER_NOTES, FUTURE_MIN_EVENTS, NO_HORIZON, SORTED_ATTRIBUTES, day_order, future_bulk_position, future_horizon, lookalike_key, lookalike_note,
                        unknown_label_notes, validate_part)
 
 DASK_EXTRA = 'pip install "vitale-analysis[dask]"'
@@ -296,9 +296,17 @@ def _head_report(part: _Part) -> QualityReport:
 
 
 def _categories(part: _Part) -> dict:
+    """Each categorical column's categories (but the case ids) and the first row holding each (-1: none)."""
     ev = part.log.events
-    return {c: ev[c].cat.categories for c in ev.columns
-            if c != "case_id" and isinstance(ev[c].dtype, pd.CategoricalDtype)}
+    rows = ev["row"].to_numpy(dtype=np.int64)
+    out = {}
+    for c in ev.columns:
+        if c != "case_id" and isinstance(ev[c].dtype, pd.CategoricalDtype):
+            codes = ev[c].cat.codes.to_numpy()
+            first = np.full(len(ev[c].cat.categories), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(first, codes[codes >= 0], rows[codes >= 0])
+            out[c] = (ev[c].cat.categories, first)
+    return out
 
 
 def _with_categories(frame: pd.DataFrame, categories: Mapping[str, pd.Index]) -> pd.DataFrame:
@@ -309,12 +317,20 @@ def _with_categories(frame: pd.DataFrame, categories: Mapping[str, pd.Index]) ->
     return out
 
 
-def union_categories(per_part: list[pd.Index], first: list | tuple = ()) -> pd.Index:
-    """One category list for a column from each partition's: the names of ``first`` (a process
-    vocabulary) in their order, then the others sorted, as one validation of the whole log orders them."""
+def union_categories(per_part: list[pd.Index], first: list | tuple = (), rows: list[np.ndarray] | None = None,
+                     ordered_as_text: bool = False) -> pd.Index:
+    """One category list for a column from each partition's, in the order one validation of the
+    whole log gives: the names of ``first`` (a process vocabulary) in their order, then the others
+    sorted as text (``ordered_as_text``, or a vocabulary) or, given ``rows`` (per partition, the
+    first row holding each category), in the order the file first has them."""
     joined = union_categoricals([pd.Categorical([], categories=c) for c in per_part]).categories
     known = [v for v in first if v in set(joined)]
-    rest = sorted((v for v in joined if v not in set(known)), key=str)
+    others = [v for v in joined if v not in set(known)]
+    if rows is None or first or ordered_as_text:
+        rest = sorted(others, key=str)
+    else:
+        seen = pd.concat([pd.Series(r, index=c) for c, r in zip(per_part, rows)]).groupby(level=0).min()
+        rest = sorted(others, key=lambda v: (int(seen.get(v, np.iinfo(np.int64).max)), str(v)))
     return pd.Index(known + rest, dtype=joined.dtype)
 
 
@@ -374,9 +390,10 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
         raise CaseLogError(f"partitioned_by_case=True keeps the source's {frame.npartitions} pieces as partitions; "
                            f"npartitions={npartitions} cannot apply.")
     frame = client.persist(frame)  # (read and shuffled once, whatever passes follow)
-    parts_in = frame.to_delayed()
+    sizes = frame.map_partitions(len).compute()
+    parts_in = [p for p, size in zip(frame.to_delayed(), sizes) if size] or frame.to_delayed()[:1]
     # 3. The day order of dates like 01/02/2025: decided once, for the whole log.
-    dayfirst = first["dayfirst"]
+    dayfirst, day_note = first["dayfirst"], []
     if dayfirst is None and not pd.api.types.is_datetime64_any_dtype(meta["timestamp"].dtype):
         orders = client.gather(client.compute([delayed(lambda f: day_order(f["timestamp"], name))(p)
                                                for p in parts_in]))
@@ -386,6 +403,8 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
                                "different partitions. Fix: export all dates in one format, or pass "
                                "dayfirst=True/False.")
         dayfirst = False if False in decided else (True if decided else None)
+        if dayfirst is False or (dayfirst and not any(seen for _, seen in orders)):
+            day_note = [DAY_ORDER_NOTES[dayfirst]]  # (what one validation says when it decides alone)
     info = {**first, "dayfirst": dayfirst, "malformed": []}
     # 4. Validation, partition by partition, by the in-memory code (malformed lines go to the first).
     parts = client.compute([delayed(_validate_one)(p, {**info, "malformed": malformed} if i == 0 else info,
@@ -416,7 +435,7 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     odd = sorted({v for s in stats for v in s["odd"]})
     keys = sorted({lookalike_key(v) for v in odd} - set(odd))
     plain = sorted({k for found in client.gather(client.map(_present, parts, keys=keys)) for k in found}) if keys else []
-    global_notes = lookalike_note(pd.Index(sorted(set(odd) | set(plain)), dtype=object)) if odd else []
+    global_notes = day_note + (lookalike_note(pd.Index(sorted(set(odd) | set(plain)), dtype=object)) if odd else [])
     unknown = [f for f in client.gather(client.map(_unknown_failures, parts)) if len(f)]
     if unknown:
         global_notes += unknown_label_notes(pd.concat(unknown, ignore_index=True), process, first["labels"])
@@ -444,7 +463,8 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     # 8. Events (non-empty partitions), their small categoricals made one list for all (known to Dask).
     cats_per_part = client.gather(client.map(_categories, [parts[i] for i in kept]))
     vocabularies = {"event": list(process.vocabulary), "trigger": list(process.triggers)}
-    categories = {c: union_categories([p[c] for p in cats_per_part if c in p], vocabularies.get(c, ()))
+    categories = {c: union_categories([p[c][0] for p in cats_per_part if c in p], vocabularies.get(c, ()),
+                                      [p[c][1] for p in cats_per_part if c in p], c in SORTED_ATTRIBUTES)
                   for c in dict.fromkeys(c for p in cats_per_part for c in p)}
     events_parts = [client.submit(lambda p, cats: _with_categories(p.log.events, cats), parts[i], categories)
                     for i in kept]
@@ -455,8 +475,9 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
                                verify_meta=False)
     events, failures = client.persist([events, failures])
     last_event = plausible_end if plausible_end is not None else quality.last_event
-    case_attributes = tuple(dict.fromkeys(a for s in client.gather(client.map(
-        lambda p: p.log.case_attributes, [parts[i] for i in kept])) for a in s))
+    # A case attribute: declared or known, or a column that changes within no dossier of any partition.
+    per_part = client.gather(client.map(lambda p: p.log.case_attributes, [parts[i] for i in kept]))
+    case_attributes = tuple(a for a in per_part[0] if all(a in other for other in per_part[1:]))
     del parts, parts_in, numbered
     log = DistributedLog(events=events, quality=quality, failures=failures, process=process, last_event=last_event,
                          client=client, case_attributes=case_attributes, labels=first["labels"],
@@ -473,6 +494,8 @@ def _unknown_case_ids(meta: pd.DataFrame) -> pd.DataFrame:
     """Dask's meta with the case ids an unknown categorical (each partition has its own ids)."""
     from dask.dataframe.utils import clear_known_categories
 
+    if not isinstance(meta["case_id"].dtype, pd.CategoricalDtype):
+        return meta
     return clear_known_categories(meta, cols=["case_id"])
 
 

@@ -46,6 +46,8 @@ __all__ = ["validate", "validate_part", "load", "unknown_labels", "future_horizo
 
 _BOOLEAN_ATTRIBUTES = ("born_abroad",)
 _CATEGORY_ATTRIBUTES = ("office", "channel", "route", "advisor")
+#: Case attributes validation gives categories sorted as text (other text columns keep the reader's order).
+SORTED_ATTRIBUTES = _CATEGORY_ATTRIBUTES
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
@@ -230,6 +232,8 @@ def _parse_arrow(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool |
 _NOTE_DAY_FIRST = ("dates like 01/02/2025 read day-first (1 February), the French convention; "
                    "pass dayfirst=False if the file is month-first")
 _NOTE_MONTH_FIRST = "dates like 01/02/2025 read month-first (a day above 12 was seen second)"
+#: The notes saying how day/month dates were read when nobody said (the distributed log decides once).
+DAY_ORDER_NOTES = {True: _NOTE_DAY_FIRST, False: _NOTE_MONTH_FIRST}
 
 
 def _parse_general(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
@@ -985,7 +989,19 @@ def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, cas
 
 
 def _times_text(ns: np.ndarray, aware: bool) -> np.ndarray:
-    return from_ns(ns, aware).astype("string").to_numpy()
+    """Each time as text, whatever the others: pandas would drop the time of day when every value
+    is at midnight, and show fractions on all when one has one, so that a part of a log would
+    write a time otherwise than the whole log does."""
+    ns = np.asarray(ns, dtype=np.int64)
+    out = np.char.replace(np.datetime_as_string(ns.view("datetime64[ns]").astype("datetime64[s]")), "T", " ")
+    out = out.astype(object)
+    if aware:
+        out = out + "+00:00"
+    fraction = (ns % 10**9 != 0) & (ns != NAT)
+    for i in np.flatnonzero(fraction):  # (rare: exports write whole seconds)
+        out[i] = str(from_ns(ns[i:i + 1], aware)[0])
+    out[ns == NAT] = pd.NA
+    return pd.array(out, dtype="string").to_numpy()
 
 
 def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
