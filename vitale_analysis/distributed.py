@@ -31,8 +31,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from .validate import load as load_in_memory
-from .batches import merge_reports
-from .caselog import CaseLog, QualityReport
+from .caselog import CaseLog, QualityReport, merge_reports
 from .cases import case_table
 from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, ProcessModel
@@ -384,7 +383,7 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     del raws
     # 2. Whole dossiers per partition: a shuffle on the trimmed case id (unless the pieces are).
     if not partitioned_by_case:
-        n_out = npartitions or len(items)
+        n_out = npartitions or max(len(items), sum(client.nthreads().values()))  # (every thread busy)
         frame = frame.shuffle(_KEY, npartitions=n_out, shuffle_method="tasks")
     elif npartitions not in (None, frame.npartitions):
         raise CaseLogError(f"partitioned_by_case=True keeps the source's {frame.npartitions} pieces as partitions; "
