@@ -309,3 +309,27 @@ def test_union_categories_puts_the_vocabulary_first():
     rows = [np.array([8, 3]), np.array([9, 12, 5])]
     assert list(union_categories([pd.Index(["b", "z"]), pd.Index(["a", "b", "c"])], rows=rows)) == ["z", "c", "b", "a"]
     assert list(union_categories(per_part, rows=rows, ordered_as_text=True)) == ["a", "b", "c_unknown", "z_unknown"]
+
+
+# --------------------------------------------------------------------------- the command line
+@pytest.mark.parametrize("command", [["validate", "--details"], ["summary", "--as-of", "2025-03-31"]])
+def test_the_command_line_says_the_same_on_a_cluster(client, capsys, command):
+    from vitale_analysis.cli import main
+
+    assert main([*command, str(SAMPLE)]) == 0
+    in_memory = capsys.readouterr().out
+    assert main([*command, str(SAMPLE), "--dask", client.scheduler.address]) == 0
+    on_dask = capsys.readouterr().out
+    assert on_dask == in_memory
+    assert client.status == "running"  # (a client of its own was closed, not the cluster given by address)
+
+
+def test_no_client_given_takes_the_default_one(client):
+    from vitale_analysis.distributed import get_client
+
+    assert distributed.default_client() is client  # (the module's client, the latest made)
+    assert get_client(None) == (client, False)
+    log = quiet(va.load, MALFORMED / "same_time_tie.csv", engine="dask")
+    assert log.client is client and not log.owns_client
+    log.close()  # (not ours: nothing closed)
+    assert client.status == "running"

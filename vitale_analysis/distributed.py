@@ -593,6 +593,18 @@ class DistributedLog:
         return DistributedCaseTable(frame=self.events.map_partitions(one, meta=meta), as_of=cut, days=days,
                                     process=process, log=self)
 
+    def to_caselog(self) -> CaseLog:
+        """The whole log gathered into memory (events in case-id order, every failure in the report):
+        for the analyses that have no distributed form yet, on a log that fits in memory."""
+        events, failures = self.client.compute([self.events, self.failures], sync=True)
+        ids = events["case_id"]
+        if isinstance(ids.dtype, pd.CategoricalDtype):
+            events["case_id"] = ids.cat.set_categories(pd.Index(sorted(ids.cat.categories), dtype=ids.cat.categories.dtype))
+        events = events.sort_values("case_id", kind="mergesort").reset_index(drop=True)  # (within a case: as validated)
+        failures = failures.sort_values(["row", "check"], kind="mergesort").reset_index(drop=True)
+        return CaseLog(events=events, quality=replace(self.quality, failures=failures), process=self.process,
+                       case_attributes=self.case_attributes, labels=self.labels)
+
     def __repr__(self) -> str:
         return (f"DistributedLog: {self.quality.rows_kept:,} events of {self.quality.n_cases:,} dossiers "
                 f"in {self.npartitions} partitions, process {self.process.name!r}")
