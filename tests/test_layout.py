@@ -24,9 +24,9 @@ LAYERS = [
     {"km", "read", "simulate", "csvfast"},
     {"caselog"},
     {"validate", "sharing", "eventcore", "assistant"},
-    {"cases", "batches"},
+    {"cases"},
     {"summaries", "stalls", "flow", "conformance", "interop", "processmap"},
-    {"compare", "forecast", "distributed"},
+    {"compare", "forecast", "distributed", "batches"},  # (batches: over distributed when Dask is there)
     {"labels", "chartdata", "display"},
     {"plots", "report"},
     {"widgets", "cli", "__main__", "__init__"},

@@ -6,7 +6,8 @@ The data flow, one direction (DESIGN.md), and the module of each step:
    (``assistant``: :func:`suggest_mapping` proposes the mapping that reads an export)
    (``csvfast``: CSV through Arrow's parser, each distinct value decoded once)
 2. ``validate``  — :func:`validate` → :class:`CaseLog` (``caselog``: the log and its
-   :class:`QualityReport`); :func:`load` does 1 and 2 in one call
+   :class:`QualityReport`); :func:`load` does 1 and 2 in one call (``engine="dask"``: on a
+   Dask cluster, ``distributed``)
 3. ``cases``     — :func:`case_table` → :class:`CaseTable`; :func:`phase_durations`
 4. analyses      — ``summaries`` (:func:`phase_summary`, :func:`trigger_summary`),
    ``compare`` (:func:`compare_cohorts`, :func:`phase_trend`), ``forecast``
@@ -47,7 +48,8 @@ from .simulate import SimulationParams, simulate, write_events
 from .stalls import NEXT_ACTION_REASONS, phase_thresholds, stalled
 from .summaries import phase_summary, trigger_events, trigger_summary
 from .timeutil import AsOf
-from .validate import load, validate
+from .validate import validate
+from .distributed import load  # (validate's load, or engine="dask": a DistributedLog)
 
 __all__ = [
     # reading and validating

@@ -16,6 +16,15 @@ case table of a dossier seen in two places would be wrong.
 
 ``as_of`` must be given: the default elsewhere (the log's last event) is only
 known at the end.
+
+With the Dask extra installed (``pip install "vitale-analysis[dask]"``),
+:func:`case_table_batched` is a thin layer over the distributed log
+(:mod:`vitale_analysis.distributed`): the file is read and validated on the
+current default Dask client, or on a ``LocalCluster`` started and closed for
+the call; its rows need not be in case order there (they are shuffled by
+case). Without the extra it runs the batch loop below, as before; both give
+the same table and report (the report's ``set_aside_rows`` holds the first
+10,000 rows on Dask).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from .caselog import QualityReport
+from .caselog import QualityReport, merge_reports
 from .cases import CaseTable, case_table
 from .errors import CaseLogError, DataQualityWarning
 from .process import CARTE_VITALE, ProcessModel
@@ -211,6 +220,9 @@ def case_table_batched(
         raise CaseLogError("case_table_batched needs as_of= (e.g. '2025-06-30'): the log's last event is not known "
                            "until the whole file is read.")
     path = Path(path)
+    if dask_installed():
+        _check_source(path)
+        return _case_table_on_dask(path, as_of=as_of, process=process, days=days, batch_rows=batch_rows)
     parts: list[dict] = []
     reports: list[QualityReport] = []
     cut = None
@@ -228,7 +240,7 @@ def case_table_batched(
     if not parts:
         raise CaseLogError(f"{path}: no usable rows in any batch. Check the as_of date and the columns.")
     cases = CaseTable(_concat_cases(parts), as_of=cut, days=days, process=process, log=None)
-    quality = _merge_reports(reports, str(path))
+    quality = merge_reports(reports, str(path))
     if quality.n_set_aside:
         warnings.warn(
             f"{path}: {quality.n_set_aside:,} of {quality.rows_read:,} rows set aside "
@@ -237,6 +249,54 @@ def case_table_batched(
             stacklevel=2,
         )
     return cases, quality
+
+
+def dask_installed() -> bool:
+    """Whether the Dask extra (``dask[dataframe]`` and ``distributed``) can be imported."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _check_source(path: Path) -> None:
+    """The errors the batch loop gives on a missing or non-Parquet file, or missing columns."""
+    data = _dataset(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in data.schema.names]
+    if missing:
+        raise CaseLogError(
+            f"{path}: required column(s) {missing} not found. Columns found: {data.schema.names}. "
+            "Batched reading takes the canonical column names; rename them when writing the Parquet file."
+        )
+
+
+def _case_table_on_dask(path: Path, *, as_of, process: ProcessModel, days: str, batch_rows: int):
+    """:func:`case_table_batched` on Dask: the distributed log's case table, gathered in case-id order."""
+    from dataclasses import replace
+
+    from .distributed import get_client, load_distributed
+
+    client, started = get_client(None)
+    try:
+        log = load_distributed(path, process, client=client, as_of=as_of, rows_per_piece=batch_rows, stacklevel=4)
+        table = log.case_table(as_of=as_of, days=days)
+        frame, failures = client.compute([table.frame, log.failures], sync=True)
+    finally:
+        if started:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    ids = frame["case_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # (each partition had its own ids: one sorted list)
+        cats = ids.cat.categories
+        frame["case_id"] = ids.cat.set_categories(pd.Index(sorted(cats), dtype=cats.dtype))
+    frame = frame.sort_values("case_id", kind="mergesort").reset_index(drop=True)
+    failures = failures.sort_values(["row", "check"], kind="mergesort").reset_index(drop=True)
+    quality = replace(log.quality, failures=failures)
+    return CaseTable(frame, as_of=table.as_of, days=days, process=process, log=None), quality
 
 
 def _columns(part: pd.DataFrame) -> dict:
@@ -276,35 +336,3 @@ def _concat_cases(parts: list[dict]) -> pd.DataFrame:
         del values, first
         _trim_heap()
     return pd.DataFrame(columns, copy=False)
-
-
-def _merge_reports(reports: list[QualityReport], source: str) -> QualityReport:
-    set_aside: dict[str, int] = {}
-    for r in reports:
-        for k, v in r.set_aside.items():
-            set_aside[k] = set_aside.get(k, 0) + v
-    notes: list[str] = []
-    for r in reports:
-        notes.extend(n for n in r.notes if n not in notes)
-    firsts = [r.first_event for r in reports if r.first_event is not None and not pd.isna(r.first_event)]
-    lasts = [r.last_event for r in reports if r.last_event is not None and not pd.isna(r.last_event)]
-    aside = [r.set_aside_rows for r in reports if len(r.set_aside_rows)]
-    zones = sorted({r.time_zone for r in reports if r.time_zone})
-    if len(zones) > 1:
-        raise CaseLogError(f"{source}: some batches have times with a UTC offset and some without ({zones}). "
-                           "Export every time the same way.")
-    return QualityReport(
-        source=source,
-        rows_read=sum(r.rows_read for r in reports),
-        rows_kept=sum(r.rows_kept for r in reports),
-        set_aside=set_aside,
-        failures=pd.concat([r.failures for r in reports], ignore_index=True),
-        set_aside_rows=pd.concat(aside, ignore_index=True) if aside else reports[0].set_aside_rows,
-        n_cases=sum(r.n_cases for r in reports),
-        first_event=min(firsts) if firsts else None,
-        last_event=max(lasts) if lasts else None,
-        time_zone=zones[0] if zones else "",
-        notes=notes,
-        not_personal=reports[0].not_personal,
-        unmasked=frozenset().union(*(r.unmasked for r in reports)),
-    )

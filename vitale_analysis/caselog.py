@@ -22,7 +22,7 @@ from .process import CARTE_VITALE, ProcessModel
 from .read import CANONICAL_COLUMNS
 from .timeutil import AsOf
 
-__all__ = ["CaseLog", "QualityReport", "CHECKS", "FIXES", "SET_ASIDE", "FAILURE_COLUMNS"]
+__all__ = ["CaseLog", "QualityReport", "CHECKS", "FIXES", "SET_ASIDE", "FAILURE_COLUMNS", "merge_reports"]
 
 #: Every check the report can list: name → (action, plain description).
 CHECKS: dict[str, tuple[str, str]] = {
@@ -271,3 +271,36 @@ class CaseLog:
 
     def _repr_html_(self) -> str:
         return f"<p>{escape(repr(self))}</p>" + self.quality._repr_html_()
+
+
+def merge_reports(reports: list[QualityReport], source: str) -> QualityReport:
+    """One report for parts of one log (batches, partitions): counts summed, spans joined, notes once."""
+    set_aside: dict[str, int] = {}
+    for r in reports:
+        for k, v in r.set_aside.items():
+            set_aside[k] = set_aside.get(k, 0) + v
+    notes: list[str] = []
+    for r in reports:
+        notes.extend(n for n in r.notes if n not in notes)
+    firsts = [r.first_event for r in reports if r.first_event is not None and not pd.isna(r.first_event)]
+    lasts = [r.last_event for r in reports if r.last_event is not None and not pd.isna(r.last_event)]
+    aside = [r.set_aside_rows for r in reports if len(r.set_aside_rows)]
+    zones = sorted({r.time_zone for r in reports if r.time_zone})
+    if len(zones) > 1:
+        raise CaseLogError(f"{source}: some batches have times with a UTC offset and some without ({zones}). "
+                           "Export every time the same way.")
+    return QualityReport(
+        source=source,
+        rows_read=sum(r.rows_read for r in reports),
+        rows_kept=sum(r.rows_kept for r in reports),
+        set_aside=set_aside,
+        failures=pd.concat([r.failures for r in reports], ignore_index=True),
+        set_aside_rows=pd.concat(aside, ignore_index=True) if aside else reports[0].set_aside_rows,
+        n_cases=sum(r.n_cases for r in reports),
+        first_event=min(firsts) if firsts else None,
+        last_event=max(lasts) if lasts else None,
+        time_zone=zones[0] if zones else "",
+        notes=notes,
+        not_personal=reports[0].not_personal,
+        unmasked=frozenset().union(*(r.unmasked for r in reports)),
+    )

@@ -36,7 +36,7 @@ from .masking import mask_text
 from .process import CARTE_VITALE, ProcessModel
 from .stalls import phase_thresholds, stalled
 from .summaries import phase_summary, trigger_summary
-from .validate import load
+from .distributed import load
 
 SAMPLE_NAME = "sample_caselog.csv"
 
@@ -65,16 +65,29 @@ def bundled_sample() -> Path:
     )
 
 
+LOCAL_CLUSTER = "local"  # (--dask without an address)
+
+
 def _process(path: str | None) -> ProcessModel:
     return ProcessModel.from_toml(path) if path else CARTE_VITALE
 
 
 def _load(args) -> tuple:
     source = Path(args.log) if args.log else bundled_sample()
+    dask = getattr(args, "dask", None)
     with warnings.catch_warnings():
         # The quality report printed below says the same, with the details.
         warnings.simplefilter("ignore", DataQualityWarning)
-        log = load(source, _process(args.process), mapping=args.mapping)
+        if dask is None:
+            log = load(source, _process(args.process), mapping=args.mapping)
+        else:  # read and validated on the cluster (global checks included), then gathered for the analyses
+            address = None if dask == LOCAL_CLUSTER else dask
+            distributed_log = load(str(source) if args.log else source, _process(args.process), mapping=args.mapping,
+                                   engine="dask", client=address)
+            try:
+                log = distributed_log.to_caselog()
+            finally:
+                distributed_log.close()
     return source, log
 
 
@@ -324,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("log", help="case log (.csv, .xlsx, .parquet, .xes, .xes.gz)")
         p.add_argument("--mapping", help="mapping file (.toml or .json) for your export's headers and labels")
         p.add_argument("--process", help="process model (.toml) when the log is not the Carte Vitale route")
+        p.add_argument("--dask", nargs="?", const=LOCAL_CLUSTER, metavar="ADDRESS",
+                       help="read and validate the log on a Dask cluster (the extra vitale-analysis[dask]): its "
+                            "scheduler's ADDRESS (tcp://host:8786), or a local cluster without ADDRESS; the log "
+                            "may then be a folder or a glob of Parquet or CSV files, which the workers must see")
 
     p = sub.add_parser("summary", help="print a readable summary of a case log")
     add_log_args(p, optional_log=True)

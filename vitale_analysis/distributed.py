@@ -19,20 +19,32 @@ vitale_analysis`` works without the extra.
 
 from __future__ import annotations
 
+import glob
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
-from .caselog import CaseLog, QualityReport
+from .validate import load as load_in_memory
+from .caselog import CaseLog, QualityReport, merge_reports
 from .cases import case_table
-from .errors import CaseLogError
-from .process import ProcessModel
-from .timeutil import AsOf
+from .errors import CaseLogError, DataQualityWarning
+from .process import CARTE_VITALE, ProcessModel
+from .read import RawLog, arrow_to_frame, read_caselog
+from .timeutil import AsOf, from_ns
+from .validate import (DAY_ORDER_NOTES, FUTURE_MIN_EVENTS, NO_HORIZON, SORTED_ATTRIBUTES, day_order, future_bulk_position, future_horizon, lookalike_key, lookalike_note,
+                       unknown_label_notes, validate_part)
 
 DASK_EXTRA = 'pip install "vitale-analysis[dask]"'
+#: Failures (and rows set aside) kept in the merged report; every one is in ``DistributedLog.failures``.
+REPORT_HEAD = 10_000
+_KEY = "__case_key"  # the shuffle key: the case id as text, trimmed (the id validation compares)
+_DAY_NS = 86_400 * 10**9
 
 
 def import_dask():
@@ -43,6 +55,447 @@ def import_dask():
     except ImportError as err:  # pragma: no cover - the dev extra installs dask
         raise CaseLogError(f"The Dask engine needs the dask extra: {DASK_EXTRA} ({err}).") from None
     return dd, distributed
+
+
+def get_client(client=None):
+    """``(client, started)``: ``client`` itself, else the current default client, else a new
+    ``LocalCluster`` and its client (``started`` True: close both with ``log.close()``).
+    ``client`` may also be a scheduler address (``"tcp://host:8786"``)."""
+    _, distributed = import_dask()
+    if client is not None and not isinstance(client, str):
+        return client, False
+    if isinstance(client, str):
+        return distributed.Client(client), True
+    try:
+        return distributed.default_client(), False
+    except ValueError:
+        cluster = distributed.LocalCluster(dashboard_address=None)
+        return distributed.Client(cluster), True
+
+
+def load(
+    source,
+    process: ProcessModel = CARTE_VITALE,
+    *,
+    engine: str = "pandas",
+    client=None,
+    npartitions: int | None = None,
+    partitioned_by_case: bool = False,
+    as_of=None,
+    mapping=None,
+    columns=None,
+    values=None,
+    cases=None,
+    dayfirst: bool | None = None,
+    sheet=None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    limits=None,
+    milestone_columns=None,
+    header_row: int | None = None,
+    lifecycle: str | None = None,
+    not_personal=None,
+):
+    """Read and validate a case log in one call (for notebooks).
+
+    The reading arguments are :func:`read_caselog`'s; ``process`` and
+    ``as_of`` are :func:`validate`'s.
+
+    ``engine="dask"`` (the extra ``vitale-analysis[dask]``) reads it on a Dask
+    cluster into a :class:`~vitale_analysis.distributed.DistributedLog`:
+    ``source`` may then also be a folder of Parquet or CSV files, a glob
+    (``"exports/*.csv"``) or a Dask DataFrame. ``client``: a
+    ``distributed.Client`` or a scheduler address; None takes the current
+    default client, else starts a ``LocalCluster`` for the log (close it with
+    ``log.close()``). ``npartitions``: partitions of the events (default: one
+    per piece read). ``partitioned_by_case=True`` says each piece (Parquet
+    file's row groups, CSV file, Dask partition) already holds whole dossiers:
+    no shuffle.
+
+    Examples
+    --------
+    >>> from vitale_analysis import load
+    >>> log = load("data/sample_caselog.csv")
+    >>> log.quality.rows_read == log.quality.rows_kept + log.quality.n_set_aside
+    True
+    """
+    reading = dict(mapping=mapping, columns=columns, values=values, cases=cases, dayfirst=dayfirst, sheet=sheet,
+                   delimiter=delimiter, encoding=encoding, limits=limits, milestone_columns=milestone_columns,
+                   header_row=header_row, lifecycle=lifecycle, not_personal=not_personal)
+    if engine == "pandas":
+        with warnings.catch_warnings(record=True) as caught:  # (re-given at the caller's line)
+            warnings.simplefilter("always")
+            log = load_in_memory(source, process, as_of=as_of, **reading)
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=2)
+        return log
+    if engine != "dask":
+        raise CaseLogError(f"engine={engine!r}: use 'pandas' (in memory) or 'dask' (a Dask cluster).")
+    return load_distributed(source, process, client=client, npartitions=npartitions,
+                            partitioned_by_case=partitioned_by_case, as_of=as_of, stacklevel=3, **reading)
+
+
+# --------------------------------------------------------------------------- reading pieces
+def _parquet_pieces(path: Path, rows_per_piece: int) -> list[tuple[str, list[int]]]:
+    """(file, row groups) of about ``rows_per_piece`` rows each, files in name order."""
+    import pyarrow.parquet as pq
+
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
+    pieces = []
+    for file in files:
+        meta = pq.ParquetFile(file).metadata
+        groups, n = [], 0
+        for g in range(meta.num_row_groups):
+            groups.append(g)
+            n += meta.row_group(g).num_rows
+            if n >= rows_per_piece:
+                pieces.append((str(file), groups))
+                groups, n = [], 0
+        if groups or not meta.num_row_groups:
+            pieces.append((str(file), groups))
+    return pieces
+
+
+def _read_parquet_piece(file: str, groups: list[int]) -> pd.DataFrame:
+    """Row groups of a Parquet file as :func:`read_caselog` reads the whole file (text as categoricals)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    handle = pq.ParquetFile(file)
+    schema = handle.schema_arrow
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    handle = pq.ParquetFile(file, read_dictionary=text)
+    table = handle.read_row_groups(groups) if groups else schema.empty_table()
+    if schema.pandas_metadata:
+        index_columns = [c for c in schema.pandas_metadata.get("index_columns", []) if isinstance(c, str)]
+        table = table.drop_columns([c for c in index_columns if c in table.column_names])
+    frame = arrow_to_frame(table)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _read_piece(what, source_name: str, reading: dict) -> RawLog:
+    """One piece of the source, read by :func:`read_caselog` (rows numbered from 1 within it)."""
+    if isinstance(what, tuple):
+        what = _read_parquet_piece(*what)
+    raw = read_caselog(what, **reading)
+    return replace(raw, source=source_name) if isinstance(what, pd.DataFrame) else raw
+
+
+def _piece_info(raw: RawLog) -> dict:
+    rows = [int(raw.frame["row"].max())] if len(raw.frame) else []
+    rows += [int(m["row"]) for m in raw.malformed_rows]
+    return {"rows": max(rows, default=0), "malformed": list(raw.malformed_rows), "notes": list(raw.notes),
+            "dayfirst": raw.dayfirst, "case_attributes": raw.case_attributes, "labels": raw.labels,
+            "lifecycle": raw.lifecycle, "not_personal": raw.not_personal, "source": raw.source,
+            "columns": list(raw.frame.columns)}
+
+
+def _numbered(raw: RawLog, offset: int, columns: list[str], row_type) -> pd.DataFrame:
+    """The piece's frame, its rows numbered in the whole source, with the shuffle key."""
+    frame = raw.frame.reindex(columns=columns)  # (every piece the same columns, in the same order)
+    frame["row"] = (frame["row"].astype(np.int64) + offset).astype(row_type)  # (as read.number_rows types them)
+    ids = frame["case_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        cats = pd.Series(ids.cat.categories).astype("string").str.strip()
+        key = pd.Series(pd.array(cats.to_numpy(), dtype="string")[ids.cat.codes.to_numpy()], index=frame.index)
+        key[ids.cat.codes.to_numpy() < 0] = ""
+    else:
+        key = ids.astype("string").str.strip()
+    frame[_KEY] = key.fillna("").astype("string")
+    return frame
+
+
+def _sources(source, rows_per_piece: int):
+    """What to read, one item a piece: a path, (Parquet file, row groups), or a Dask partition; and the name."""
+    dd, _ = import_dask()
+    if isinstance(source, dd.DataFrame):
+        return list(source.to_delayed()), "DataFrame"
+    if isinstance(source, pd.DataFrame):
+        return [source], "DataFrame"
+    text = str(source)
+    if any(ch in text for ch in "*?["):
+        files = sorted(glob.glob(text))
+        if not files:
+            raise CaseLogError(f"{text}: no file matches this pattern. Check the path.")
+        name = text
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise CaseLogError(f"Case log {text!r} does not exist. Check the path.")
+        if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+            return [str(path)], text
+        files = sorted(str(p) for p in path.rglob("*") if p.is_file()) if path.is_dir() else [str(path)]
+        name = text
+    parquet = [f for f in files if Path(f).suffix.lower() in (".parquet", ".pq")]
+    if parquet and len(parquet) == len(files):
+        return [piece for f in parquet for piece in _parquet_pieces(Path(f), rows_per_piece)], name
+    if parquet:
+        raise CaseLogError(f"{name}: mixes Parquet and other files; give a folder of one kind.")
+    return files, name
+
+
+# --------------------------------------------------------------------------- per partition
+@dataclass
+class _Part:
+    """A validated partition: its log (every failure) and what the global pass needs."""
+
+    log: CaseLog
+    local_notes: tuple[str, ...]  # notes the global pass redoes for the whole log (removed from log's)
+
+
+def _validate_one(frame: pd.DataFrame, raw_info: dict, process: ProcessModel, as_of, horizon) -> _Part:
+    frame = frame.drop(columns=[_KEY]).reset_index(drop=True)
+    raw = RawLog(frame, source=raw_info["source"], dayfirst=raw_info["dayfirst"],
+                 case_attributes=raw_info["case_attributes"], malformed_rows=tuple(raw_info["malformed"]),
+                 labels=raw_info["labels"], lifecycle=raw_info["lifecycle"],
+                 not_personal=raw_info["not_personal"])
+    log = validate_part(raw, process, as_of=as_of, horizon=horizon)
+    ids = log.events["case_id"].cat.categories if len(log.events) else pd.Index([], dtype=object)
+    local = set(lookalike_note(ids)) | set(unknown_label_notes(log.quality.failures, process, raw.labels))
+    notes = [n for n in log.quality.notes if n not in local]
+    return _Part(replace(log, quality=replace(log.quality, notes=notes)), tuple(local))
+
+
+def _part_stats(part: _Part) -> dict:
+    q = part.log.quality
+    t = part.log.events["timestamp"]
+    ns = (t.dt.tz_localize(None) if getattr(t.dtype, "tz", None) is not None else t).to_numpy(
+        dtype="datetime64[ns]").view(np.int64)
+    days, counts = np.unique(ns // _DAY_NS, return_counts=True)
+    ids = part.log.events["case_id"].cat.categories if len(ns) else pd.Index([], dtype=object)
+    odd = [v for v in map(str, ids) if not v.isascii()]
+    n_future = int((q.failures["check"] == "future_timestamp").sum())
+    return {"n": len(ns), "days": days, "counts": counts, "min": int(ns.min()) if len(ns) else None,
+            "max": int(ns.max()) if len(ns) else None, "odd": odd, "n_future": n_future,
+            "zone": q.time_zone if len(ns) else "", "aware": getattr(t.dtype, "tz", None) is not None}
+
+
+def _values_in_day(part: _Part, day: int) -> np.ndarray:
+    t = part.log.events["timestamp"]
+    ns = (t.dt.tz_localize(None) if getattr(t.dtype, "tz", None) is not None else t).to_numpy(
+        dtype="datetime64[ns]").view(np.int64)
+    return ns[ns // _DAY_NS == day]
+
+
+def _present(part: _Part, keys: list[str]) -> list[str]:
+    ids = part.log.events["case_id"].cat.categories if len(part.log.events) else pd.Index([])
+    return [k for k in keys if k in ids]
+
+
+def _unknown_failures(part: _Part) -> pd.DataFrame:
+    f = part.log.quality.failures
+    return f[f["check"].isin(["unknown_event", "unknown_trigger"])]
+
+
+def _head_report(part: _Part) -> QualityReport:
+    q = part.log.quality
+    return replace(q, failures=q.failures.head(REPORT_HEAD), set_aside_rows=q.set_aside_rows.head(REPORT_HEAD),
+                   time_zone=q.time_zone if q.rows_kept else "")
+
+
+def _categories(part: _Part) -> dict:
+    """Each categorical column's categories (but the case ids) and the first row holding each (-1: none)."""
+    ev = part.log.events
+    rows = ev["row"].to_numpy(dtype=np.int64)
+    out = {}
+    for c in ev.columns:
+        if c != "case_id" and isinstance(ev[c].dtype, pd.CategoricalDtype):
+            codes = ev[c].cat.codes.to_numpy()
+            first = np.full(len(ev[c].cat.categories), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(first, codes[codes >= 0], rows[codes >= 0])
+            out[c] = (ev[c].cat.categories, first)
+    return out
+
+
+def _with_categories(frame: pd.DataFrame, categories: Mapping[str, pd.Index]) -> pd.DataFrame:
+    out = frame.copy(deep=False)
+    for column, cats in categories.items():
+        if column in out.columns:
+            out[column] = out[column].cat.set_categories(cats)
+    return out
+
+
+def union_categories(per_part: list[pd.Index], first: list | tuple = (), rows: list[np.ndarray] | None = None,
+                     ordered_as_text: bool = False) -> pd.Index:
+    """One category list for a column from each partition's, in the order one validation of the
+    whole log gives: the names of ``first`` (a process vocabulary) in their order, then the others
+    sorted as text (``ordered_as_text``, or a vocabulary) or, given ``rows`` (per partition, the
+    first row holding each category), in the order the file first has them."""
+    joined = union_categoricals([pd.Categorical([], categories=c) for c in per_part]).categories
+    known = [v for v in first if v in set(joined)]
+    others = [v for v in joined if v not in set(known)]
+    if rows is None or first or ordered_as_text:
+        rest = sorted(others, key=str)
+    else:
+        seen = pd.concat([pd.Series(r, index=c) for c, r in zip(per_part, rows)]).groupby(level=0).min()
+        rest = sorted(others, key=lambda v: (int(seen.get(v, np.iinfo(np.int64).max)), str(v)))
+    return pd.Index(known + rest, dtype=joined.dtype)
+
+
+# --------------------------------------------------------------------------- the load
+def load_distributed(source, process: ProcessModel = CARTE_VITALE, *, client=None, npartitions: int | None = None,
+                     partitioned_by_case: bool = False, as_of=None, rows_per_piece: int = 2_000_000,
+                     stacklevel: int = 2, **reading) -> "DistributedLog":
+    """:func:`load` with ``engine="dask"`` (see there)."""
+    dd, distributed = import_dask()
+    from dask import delayed
+
+    client, started = get_client(client)
+    try:
+        return _load_on(client, started, source, process, npartitions, partitioned_by_case, as_of, rows_per_piece,
+                        stacklevel + 1, reading, dd, delayed)
+    except BaseException:
+        if started:
+            _close(client)
+        raise
+
+
+def _close(client) -> None:
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def _load_on(client, started, source, process, npartitions, partitioned_by_case, as_of, rows_per_piece,
+             stacklevel, reading, dd, delayed):
+    items, name = _sources(source, rows_per_piece)
+    if reading.get("cases") is not None and len(items) > 1:
+        raise CaseLogError("cases= (a table of case attributes) is not supported with engine='dask' for a "
+                           "source of several pieces; join it to the events before loading.")
+    if reading.get("milestone_columns") and len(items) > 1:
+        raise CaseLogError("milestone_columns= (a tracker sheet) is not supported with engine='dask' for a "
+                           "source of several pieces; read it with engine='pandas'.")
+    # 1. Each piece read on a worker by read_caselog (the mapping, column names and values applied there).
+    raws = client.compute([delayed(_read_piece)(item, name, reading) for item in items])
+    infos = client.gather(client.map(_piece_info, raws))
+    columns = list(dict.fromkeys(c for info in infos for c in info["columns"]))
+    offsets = np.concatenate([[0], np.cumsum([info["rows"] for info in infos])[:-1]]).astype(np.int64)
+    malformed = [{**m, "row": int(m["row"]) + int(off)} for info, off in zip(infos, offsets)
+                 for m in info["malformed"]]
+    raw_notes = list(dict.fromkeys(n for info in infos for n in info["notes"]))
+    first = infos[0]
+    row_type = np.int32 if sum(info["rows"] for info in infos) < np.iinfo(np.int32).max else np.int64
+    numbered = [client.submit(_numbered, raw, int(off), columns, row_type) for raw, off in zip(raws, offsets)]
+    meta = client.submit(lambda f: f.iloc[:0], numbered[0]).result()
+    frame = dd.from_delayed(numbered, meta=meta, verify_meta=False)
+    del raws
+    # 2. Whole dossiers per partition: a shuffle on the trimmed case id (unless the pieces are).
+    if not partitioned_by_case:
+        n_out = npartitions or max(len(items), sum(client.nthreads().values()))  # (every thread busy)
+        frame = frame.shuffle(_KEY, npartitions=n_out, shuffle_method="tasks")
+    elif npartitions not in (None, frame.npartitions):
+        raise CaseLogError(f"partitioned_by_case=True keeps the source's {frame.npartitions} pieces as partitions; "
+                           f"npartitions={npartitions} cannot apply.")
+    frame = client.persist(frame)  # (read and shuffled once, whatever passes follow)
+    sizes = frame.map_partitions(len).compute()
+    parts_in = [p for p, size in zip(frame.to_delayed(), sizes) if size] or frame.to_delayed()[:1]
+    # 3. The day order of dates like 01/02/2025: decided once, for the whole log.
+    dayfirst, day_note = first["dayfirst"], []
+    if dayfirst is None and not pd.api.types.is_datetime64_any_dtype(meta["timestamp"].dtype):
+        orders = client.gather(client.compute([delayed(lambda f: day_order(f["timestamp"], name))(p)
+                                               for p in parts_in]))
+        decided = {d for d, _ in orders if d is not None}
+        if decided == {True, False} and any(seen for d, seen in orders if d):
+            raise CaseLogError(f"{name}: column 'timestamp' has dates written day-first and month-first in "
+                               "different partitions. Fix: export all dates in one format, or pass "
+                               "dayfirst=True/False.")
+        dayfirst = False if False in decided else (True if decided else None)
+        if dayfirst is False or (dayfirst and not any(seen for _, seen in orders)):
+            day_note = [DAY_ORDER_NOTES[dayfirst]]  # (what one validation says when it decides alone)
+    info = {**first, "dayfirst": dayfirst, "malformed": []}
+    # 4. Validation, partition by partition, by the in-memory code (malformed lines go to the first).
+    parts = client.compute([delayed(_validate_one)(p, {**info, "malformed": malformed} if i == 0 else info,
+                                                   process, as_of, None) for i, p in enumerate(parts_in)])
+    stats = client.gather(client.map(_part_stats, parts))
+    # 5. The global pass: future dates against the whole log's times.
+    n = sum(s["n"] for s in stats)
+    horizon = NO_HORIZON
+    if n >= FUTURE_MIN_EVENTS:
+        k = future_bulk_position(n)
+        days = pd.concat([pd.Series(s["counts"], index=s["days"]) for s in stats if s["n"]]).groupby(level=0).sum()
+        cum = days.cumsum().to_numpy()
+        at = int(np.searchsorted(cum, k, side="right"))
+        day = int(days.index[at])
+        before = int(cum[at - 1]) if at else 0
+        inside = np.sort(np.concatenate(client.gather(client.map(_values_in_day, parts, day=day))))
+        horizon = future_horizon(n, int(inside[k - before]), min(s["min"] for s in stats if s["n"]))
+    redo = [i for i, s in enumerate(stats) if s["n_future"] or (s["max"] is not None and s["max"] > horizon)]
+    for i in redo:
+        parts[i] = client.compute(delayed(_validate_one)(parts_in[i], {**info, "malformed": malformed} if i == 0
+                                                         else info, process, as_of, horizon))
+        stats[i] = client.submit(_part_stats, parts[i]).result()
+    zones = sorted({s["zone"] for s in stats if s["zone"]})
+    if len(zones) > 1:
+        raise CaseLogError(f"{name}: some dossiers have times with a UTC offset and some without ({zones}). "
+                           "Export every time the same way.")
+    # 6. Look-alike case ids over the whole log's distinct ids.
+    odd = sorted({v for s in stats for v in s["odd"]})
+    keys = sorted({lookalike_key(v) for v in odd} - set(odd))
+    plain = sorted({k for found in client.gather(client.map(_present, parts, keys=keys)) for k in found}) if keys else []
+    global_notes = day_note + (lookalike_note(pd.Index(sorted(set(odd) | set(plain)), dtype=object)) if odd else [])
+    unknown = [f for f in client.gather(client.map(_unknown_failures, parts)) if len(f)]
+    if unknown:
+        global_notes += unknown_label_notes(pd.concat(unknown, ignore_index=True), process, first["labels"])
+    # 7. One report.
+    reports = client.gather(client.map(_head_report, parts))
+    merged = merge_reports(reports, name)
+    kept = [i for i, s in enumerate(stats) if s["n"]]
+    if not kept:
+        reasons = merged.set_aside
+        raise CaseLogError(f"{name}: no usable rows: all {merged.rows_read:,} rows were set aside ({reasons}). "
+                           "Check the column mapping, the date format and the as_of date.")
+    aware = stats[kept[0]]["aware"]
+    future = sum(int(r.set_aside.get("future_timestamp", 0)) for r in reports) or any(
+        (r.failures["check"] == "future_timestamp").any() for r in reports)
+    ends = [s["max"] if s["max"] <= horizon else None for s in stats if s["n"]]
+    plausible = [r.plausible_end for r in reports if r.plausible_end is not None and not pd.isna(r.plausible_end)]
+    plausible += [from_ns(np.array([e]), aware)[0] for e in ends if e is not None]
+    plausible_end = max(plausible) if future and plausible else None
+    failures_head = merged.failures.sort_values(["row", "check"], kind="mergesort").head(REPORT_HEAD)
+    aside_head = merged.set_aside_rows.sort_values("row", kind="mergesort").head(REPORT_HEAD) if len(
+        merged.set_aside_rows) else merged.set_aside_rows
+    notes = list(dict.fromkeys([*raw_notes, *merged.notes, *global_notes]))
+    quality = replace(merged, failures=failures_head.reset_index(drop=True), set_aside_rows=aside_head.reset_index(
+        drop=True), notes=notes, plausible_end=plausible_end, time_zone=zones[0] if zones else merged.time_zone)
+    # 8. Events (non-empty partitions), their small categoricals made one list for all (known to Dask).
+    cats_per_part = client.gather(client.map(_categories, [parts[i] for i in kept]))
+    vocabularies = {"event": list(process.vocabulary), "trigger": list(process.triggers)}
+    categories = {c: union_categories([p[c][0] for p in cats_per_part if c in p], vocabularies.get(c, ()),
+                                      [p[c][1] for p in cats_per_part if c in p], c in SORTED_ATTRIBUTES)
+                  for c in dict.fromkeys(c for p in cats_per_part for c in p)}
+    events_parts = [client.submit(lambda p, cats: _with_categories(p.log.events, cats), parts[i], categories)
+                    for i in kept]
+    failure_parts = [client.submit(lambda p: p.log.quality.failures, part) for part in parts]
+    ev_meta = client.submit(lambda f: f.iloc[:0], events_parts[0]).result()
+    events = dd.from_delayed(events_parts, meta=_unknown_case_ids(ev_meta), verify_meta=False)
+    failures = dd.from_delayed(failure_parts, meta=client.submit(lambda f: f.iloc[:0], failure_parts[0]).result(),
+                               verify_meta=False)
+    events, failures = client.persist([events, failures])
+    last_event = plausible_end if plausible_end is not None else quality.last_event
+    # A case attribute: declared or known, or a column that changes within no dossier of any partition.
+    per_part = client.gather(client.map(lambda p: p.log.case_attributes, [parts[i] for i in kept]))
+    case_attributes = tuple(a for a in per_part[0] if all(a in other for other in per_part[1:]))
+    del parts, parts_in, numbered
+    log = DistributedLog(events=events, quality=quality, failures=failures, process=process, last_event=last_event,
+                         client=client, case_attributes=case_attributes, labels=first["labels"],
+                         owns_client=started)
+    if quality.n_set_aside:
+        warnings.warn(
+            f"{name}: {quality.n_set_aside:,} of {quality.rows_read:,} rows set aside "
+            f"({', '.join(f'{k}: {v}' for k, v in quality.set_aside.items())}); see .quality.",
+            DataQualityWarning, stacklevel=stacklevel)
+    return log
+
+
+def _unknown_case_ids(meta: pd.DataFrame) -> pd.DataFrame:
+    """Dask's meta with the case ids an unknown categorical (each partition has its own ids)."""
+    from dask.dataframe.utils import clear_known_categories
+
+    if not isinstance(meta["case_id"].dtype, pd.CategoricalDtype):
+        return meta
+    return clear_known_categories(meta, cols=["case_id"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,8 +530,15 @@ class DistributedLog:
     client: Any
     case_attributes: tuple[str, ...] = ()
     labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    owns_client: bool = False  # the client (and its LocalCluster) was started for this log
 
     distributed = True  # what the in-memory analyses look for
+
+    def close(self) -> None:
+        """Close the client and its cluster if :func:`load` started them for this log (else nothing:
+        a client you gave, or the default client, stays yours to close)."""
+        if self.owns_client and self.client is not None:
+            _close(self.client)
 
     @property
     def npartitions(self) -> int:
@@ -127,9 +587,23 @@ class DistributedLog:
                           case_attributes=attributes, labels=labels)
             return case_table(log, as_of=cut, days=days).to_frame()
 
-        meta = one(self.events.partitions[0].compute()).iloc[:0]
+        # The events' categoricals are one list for all partitions (load), so the table's are too;
+        # only the case ids differ from partition to partition: an unknown categorical to Dask.
+        meta = _unknown_case_ids(one(self.events.partitions[0].compute()).iloc[:0])
         return DistributedCaseTable(frame=self.events.map_partitions(one, meta=meta), as_of=cut, days=days,
                                     process=process, log=self)
+
+    def to_caselog(self) -> CaseLog:
+        """The whole log gathered into memory (events in case-id order, every failure in the report):
+        for the analyses that have no distributed form yet, on a log that fits in memory."""
+        events, failures = self.client.compute([self.events, self.failures], sync=True)
+        ids = events["case_id"]
+        if isinstance(ids.dtype, pd.CategoricalDtype):
+            events["case_id"] = ids.cat.set_categories(pd.Index(sorted(ids.cat.categories), dtype=ids.cat.categories.dtype))
+        events = events.sort_values("case_id", kind="mergesort").reset_index(drop=True)  # (within a case: as validated)
+        failures = failures.sort_values(["row", "check"], kind="mergesort").reset_index(drop=True)
+        return CaseLog(events=events, quality=replace(self.quality, failures=failures), process=self.process,
+                       case_attributes=self.case_attributes, labels=self.labels)
 
     def __repr__(self) -> str:
         return (f"DistributedLog: {self.quality.rows_kept:,} events of {self.quality.n_cases:,} dossiers "

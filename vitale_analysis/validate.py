@@ -41,15 +41,36 @@ from .read import (CANONICAL_COLUMNS, LIFECYCLE_COLUMN, REQUIRED_COLUMNS, RawLog
                    require_columns, toml_string)
 from .timeutil import NAT, AsOf, from_ns
 
-__all__ = ["validate", "validate_part", "load", "unknown_labels"]
+__all__ = ["validate", "validate_part", "load", "unknown_labels", "future_horizon", "day_order", "lookalike_note",
+           "lookalike_key", "unknown_label_notes"]
 
 _BOOLEAN_ATTRIBUTES = ("born_abroad",)
 _CATEGORY_ATTRIBUTES = ("office", "channel", "route", "advisor")
+#: Case attributes validation gives categories sorted as text (other text columns keep the reader's order).
+SORTED_ATTRIBUTES = _CATEGORY_ATTRIBUTES
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
 _FUTURE_MARGIN_NS = 365 * 86_400 * 10**9  # future_timestamp: a year past 99 % of the times …
 _FUTURE_MIN_EVENTS = 10  # … in a log of at least 10 events
+FUTURE_MIN_EVENTS = _FUTURE_MIN_EVENTS
+#: No time is flagged future_timestamp past this horizon (a log too small to say).
+NO_HORIZON = np.iinfo(np.int64).max
+
+
+def future_bulk_position(n_events: int) -> int:
+    """The position (from 0, in time order) of the time that ends the bulk of ``n_events`` times: 99 % of the way."""
+    return int(0.99 * (n_events - 1))
+
+
+def future_horizon(n_events: int, bulk_end: int, first: int) -> int:
+    """The time (int64 ns) past which an event is flagged ``future_timestamp``: a year past the bulk's
+    end (:func:`future_bulk_position`), or the bulk's own span past it if longer; :data:`NO_HORIZON`
+    for a log of fewer than ``FUTURE_MIN_EVENTS`` events. Shared by :func:`validate` (the whole log)
+    and the distributed log (the global pass)."""
+    if n_events < _FUTURE_MIN_EVENTS:
+        return NO_HORIZON
+    return int(bulk_end) + max(_FUTURE_MARGIN_NS, int(bulk_end) - int(first))
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -211,6 +232,8 @@ def _parse_arrow(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool |
 _NOTE_DAY_FIRST = ("dates like 01/02/2025 read day-first (1 February), the French convention; "
                    "pass dayfirst=False if the file is month-first")
 _NOTE_MONTH_FIRST = "dates like 01/02/2025 read month-first (a day above 12 was seen second)"
+#: The notes saying how day/month dates were read when nobody said (the distributed log decides once).
+DAY_ORDER_NOTES = {True: _NOTE_DAY_FIRST, False: _NOTE_MONTH_FIRST}
 
 
 def _parse_general(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
@@ -374,18 +397,30 @@ def validate(
     return _validate(RawLog.of(raw), process, as_of=as_of, dayfirst=dayfirst, allow_empty=False, stacklevel=3)
 
 
-def validate_part(raw: RawLog | pd.DataFrame, process: ProcessModel = CARTE_VITALE, *, as_of=None) -> CaseLog:
+def validate_part(raw: RawLog | pd.DataFrame, process: ProcessModel = CARTE_VITALE, *, as_of=None,
+                  horizon: int | None = None) -> CaseLog:
     """:func:`validate` for one part of a larger log (a batch of whole cases).
 
     A part may lose every row (its CaseLog then has no events) and no warning
-    is given: the caller reports once for the whole log.
+    is given: the caller reports once for the whole log. ``horizon`` (int64
+    ns, see :func:`future_horizon`), when given, is the whole log's: times past
+    it are flagged ``future_timestamp`` instead of by the part's own times.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return _validate(RawLog.of(raw), process, as_of=as_of, dayfirst=None, allow_empty=True, stacklevel=3)
+        return _validate(RawLog.of(raw), process, as_of=as_of, dayfirst=None, allow_empty=True, stacklevel=3,
+                         horizon=horizon)
 
 
-def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empty: bool, stacklevel: int) -> CaseLog:
+def day_order(values: pd.Series, name: str = "log") -> tuple[bool | None, bool]:
+    """How timestamps as written read day/month dates: ``(dayfirst, a_day_above_12_was_seen_first)``
+    (``dayfirst`` None: no such date). The distributed log asks each partition, then decides once."""
+    parsed = _parse_timestamps(values.reset_index(drop=True), pd.Series(np.arange(1, len(values) + 1)), name, None)
+    return parsed.dayfirst, bool(parsed.day_first_seen)
+
+
+def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empty: bool, stacklevel: int,
+              horizon: int | None = None) -> CaseLog:
     name = raw.source
     if dayfirst is None:
         dayfirst = raw.dayfirst
@@ -558,7 +593,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
     c, used, case_starts = runs if runs is not None else (*drop_unused(pick(case_codes)), None)
     case_cats = case_cats[used]
     n_cases = len(case_cats)
-    notes.extend(_lookalike_note(case_cats))
+    notes.extend(lookalike_note(case_cats))
     t = pick(t_ns)
     trigger_names = list(process.triggers)
     ev_final, ev_names = _recode(pick(event_codes), event_cats, vocabulary)
@@ -599,10 +634,10 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
     # bulk's own span if longer (a log of several years may resume after a long pause), a time
     # is implausible. Too few events say nothing: at least _FUTURE_MIN_EVENTS.
     plausible_end = None
-    if len(t) >= _FUTURE_MIN_EVENTS:
-        k = int(0.99 * (len(t) - 1))
-        bulk_end = int(np.partition(t, k)[k])
-        horizon = bulk_end + max(_FUTURE_MARGIN_NS, bulk_end - int(t.min()))
+    if horizon is None and len(t) >= _FUTURE_MIN_EVENTS:
+        k = future_bulk_position(len(t))
+        horizon = future_horizon(len(t), int(np.partition(t, k)[k]), int(t.min()))
+    if horizon is not None and horizon != NO_HORIZON and len(t):  # (given: the distributed log's global pass)
         future = t > horizon
         if future.any():
             flag(future, "future_timestamp", "timestamp", lambda idx: _times_text(t[idx], parsed.aware))
@@ -677,7 +712,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
                 column not in frame.columns or _may_hold_nir(frame[column], aside_positions)):
             aside_rows[column] = mask_identifiers(aside_rows[column],
                                                   unmasked if column in (*not_personal, "raw_text") else ())
-    notes.extend(_unknown_label_notes(table, process, raw.labels))
+    notes.extend(unknown_label_notes(table, process, raw.labels))
     span = from_ns(np.array([t.min(), t.max()]), parsed.aware) if len(t) else [None, None]
     report = QualityReport(
         source=name,
@@ -784,7 +819,7 @@ def _not_personal(frame: pd.DataFrame, declared: tuple[str, ...], name: str, not
     return tuple(honoured), frozenset(shown)
 
 
-def _lookalike_key(text: str) -> str:
+def lookalike_key(text: str) -> str:
     """What a case id looks like: Unicode compatibility form (full-width ``Ａ１`` → ``A1``),
     invisible characters (zero-width space, soft hyphen, …) removed."""
     import unicodedata
@@ -792,7 +827,7 @@ def _lookalike_key(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
 
 
-def _lookalike_note(case_ids: pd.Index, shown: int = 10) -> list[str]:
+def lookalike_note(case_ids: pd.Index, shown: int = 10) -> list[str]:
     """A note naming case ids that differ only in how they are written (they are counted as
     separate dossiers). Only ids with a non-ASCII character are looked at (checked in Arrow)."""
     import pyarrow as pa
@@ -809,7 +844,7 @@ def _lookalike_note(case_ids: pd.Index, shown: int = 10) -> list[str]:
         return []
     groups: dict[str, set[str]] = {}
     for text in arr.take(pa.array(odd)).to_pylist():
-        groups.setdefault(_lookalike_key(text), set()).add(text)
+        groups.setdefault(lookalike_key(text), set()).add(text)
     present = pd.Index(case_ids).get_indexer(list(groups))  # the plain form, if the log has it
     for key, position in zip(list(groups), present):
         if position >= 0:
@@ -911,7 +946,7 @@ def unknown_labels(failures: pd.DataFrame, process: ProcessModel, own: Mapping |
     return pd.DataFrame(out, columns=["column", "label", "rows", "closest"])
 
 
-def _unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Mapping) -> list[str]:
+def unknown_label_notes(failures: pd.DataFrame, process: ProcessModel, own: Mapping) -> list[str]:
     """A note per event or trigger label the process model does not know (:func:`unknown_labels`):
     how many rows have it, the closest known names and the fix."""
     notes = []
@@ -954,7 +989,19 @@ def _failure_rows(idx: np.ndarray, rows: np.ndarray, case_codes: np.ndarray, cas
 
 
 def _times_text(ns: np.ndarray, aware: bool) -> np.ndarray:
-    return from_ns(ns, aware).astype("string").to_numpy()
+    """Each time as text, whatever the others: pandas would drop the time of day when every value
+    is at midnight, and show fractions on all when one has one, so that a part of a log would
+    write a time otherwise than the whole log does."""
+    ns = np.asarray(ns, dtype=np.int64)
+    out = np.char.replace(np.datetime_as_string(ns.view("datetime64[ns]").astype("datetime64[s]")), "T", " ")
+    out = out.astype(object)
+    if aware:
+        out = out + "+00:00"
+    fraction = (ns % 10**9 != 0) & (ns != NAT)
+    for i in np.flatnonzero(fraction):  # (rare: exports write whole seconds)
+        out[i] = str(from_ns(ns[i:i + 1], aware)[0])
+    out[ns == NAT] = pd.NA
+    return pd.array(out, dtype="string").to_numpy()
 
 
 def _recode(codes: np.ndarray, cats: pd.Index, known: list[str]) -> tuple[np.ndarray, list[str]]:
