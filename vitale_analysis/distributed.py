@@ -264,10 +264,14 @@ class DistributedCaseTable:
         percentile_levels(percentiles)
         if confidence is not None:
             check_confidence(confidence)
-        (counts,) = _run(self.client, self.phase_counts(by=by))
-        return summary_from_counts(counts, phases=list(self.process.phase_keys), percentiles=percentiles,
-                                   confidence=confidence, attrs=dict(as_of=self.as_of, days=self.days,
-                                                                     labels=self.log.labels if self.log else {}))
+        from dask import delayed
+
+        # (the estimates are made where the merged counts are, on a worker: only the summary comes back)
+        summary = delayed(summary_from_counts, pure=True)(
+            self.phase_counts(by=by), phases=list(self.process.phase_keys), percentiles=percentiles,
+            confidence=confidence, attrs=dict(as_of=self.as_of, days=self.days,
+                                              labels=self.log.labels if self.log else {}))
+        return _run(self.client, summary)[0]
 
     def phase_thresholds(self, *, as_of=None, days=None, percentile: float = 90, thresholds=None) -> dict[str, float]:
         """:func:`~vitale_analysis.phase_thresholds` from the merged curves: the same days per phase."""
@@ -276,8 +280,11 @@ class DistributedCaseTable:
         given = checked_thresholds(phases, thresholds, percentile)
         if len(given) == len(phases):
             return {p: float(given[p]) for p in phases}
-        (counts,) = _run(self.client, self.phase_counts())
-        return thresholds_from_counts(counts, phases=phases, percentile=percentile, given=given)
+        from dask import delayed
+
+        limits = delayed(thresholds_from_counts, pure=True)(self.phase_counts(), phases=phases,
+                                                            percentile=percentile, given=given)
+        return _run(self.client, limits)[0]
 
     def stalled(self, *, as_of=None, by=None, days=None, thresholds=None, percentile: float = 90,
                 followup_days: float = 14) -> DistributedWorklist:
@@ -294,7 +301,9 @@ class DistributedCaseTable:
         given = {p: v for p, v in limits.items() if not np.isnan(v)}  # (no sample anywhere: none in a part)
 
         def worklist(table: CaseTable) -> pd.DataFrame:
-            return stalled(table, by=by, thresholds=given, percentile=percentile, followup_days=followup_days)
+            out = stalled(table, by=by, thresholds=given, percentile=percentile, followup_days=followup_days)
+            out.attrs = {}  # (Parquet keeps attrs as JSON: the as-of cut is on the worklist object instead)
+            return out
 
         first = self.log.events.partitions[0].head(200)  # (the columns and types, from a few rows)
         meta = self._partition_fn(worklist)(first).iloc[:0]

@@ -142,7 +142,10 @@ def stalled(
     log_or_table : CaseLog or CaseTable
         The validated log, or a case table of it (possibly filtered: only its
         dossiers are listed, against thresholds from its own dossiers). The
-        log's events decide the next action.
+        log's events decide the next action. A distributed log or table
+        (:mod:`vitale_analysis.distributed`) gives a ``DistributedWorklist``
+        instead of a DataFrame: ``.head(n)``, ``.compute()`` (this function's
+        frame), ``.to_parquet(path)``.
     as_of : date-like, optional
         Default: the log's latest event (a case table keeps its own).
     by : str or list of str, optional

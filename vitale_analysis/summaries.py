@@ -54,7 +54,9 @@ def phase_summary(
     ----------
     log_or_table : CaseLog or CaseTable
         A validated log, or a case table from :func:`case_table` (possibly
-        filtered: widgets compute it once and filter rows).
+        filtered: widgets compute it once and filter rows). A distributed log
+        or table (:mod:`vitale_analysis.distributed`) gives the same frame,
+        merged from its partitions' counts.
     by : str or list of str, optional
         Cohorts: a case attribute (``office``, ``channel``, ``born_abroad``…)
         or ``start_month`` / ``start_quarter`` / ``start_year``.
@@ -237,7 +239,8 @@ def trigger_summary(
     ----------
     log_or_table : CaseLog or CaseTable
         A validated log, or a case table of it (possibly filtered: only its
-        dossiers are summarised).
+        dossiers are summarised). A distributed log or table
+        (:mod:`vitale_analysis.distributed`) gives the same frame.
     by : str or list of str, optional
         Cohorts, as in :func:`phase_summary`.
     as_of : date-like, optional
