@@ -23,7 +23,7 @@ from vitale_analysis.km import (km_counts, km_counts_summary, km_grouped_counts_
                                 sort_durations)
 
 distributed = pytest.importorskip("distributed")
-from vitale_analysis.distributed import DistributedLog, DistributedWorklist  # noqa: E402
+from vitale_analysis.distributed import DistributedLog, DistributedWorklist
 
 AS_OF = "2025-06-30"
 LEVELS = (0.5, 0.25, 0.1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -147,7 +148,7 @@ class DistributedLog:
         """:func:`~vitale_analysis.phase_thresholds` of the log, from the merged curves."""
         return self.case_table(as_of=as_of, days=days or "calendar").phase_thresholds(**kw)
 
-    def stalled(self, *, as_of=None, days=None, **kw) -> "DistributedWorklist":
+    def stalled(self, *, as_of=None, days=None, **kw) -> DistributedWorklist:
         """:func:`~vitale_analysis.stalled` of the log: a :class:`DistributedWorklist`."""
         return self.case_table(as_of=as_of, days=days or "calendar").stalled(**kw)
 
@@ -269,8 +270,8 @@ class DistributedCaseTable:
         # (the estimates are made where the merged counts are, on a worker: only the summary comes back)
         summary = delayed(summary_from_counts, pure=True)(
             self.phase_counts(by=by), phases=list(self.process.phase_keys), percentiles=percentiles,
-            confidence=confidence, attrs=dict(as_of=self.as_of, days=self.days,
-                                              labels=self.log.labels if self.log else {}))
+            confidence=confidence, attrs={"as_of": self.as_of, "days": self.days,
+                                               "labels": self.log.labels if self.log else {}})
         return _run(self.client, summary)[0]
 
     def phase_thresholds(self, *, as_of=None, days=None, percentile: float = 90, thresholds=None) -> dict[str, float]:
@@ -482,7 +483,7 @@ def summary_from_counts(counts: dict, *, phases: list, percentiles, confidence, 
         if intervals is not None:
             median_ci[cells] = intervals
         bounds = np.r_[np.flatnonzero(np.r_[True, g[1:] != g[:-1]]), len(g)]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for lo, hi in pairwise(bounds):
             if events[lo:hi].sum():
                 completed[cells[g[lo]]] = median_from_counts(days[lo:hi], events[lo:hi])
     return phase_summary_frame(stats, estimates, median_ci, completed, phases=phases, n_groups=n_groups,
