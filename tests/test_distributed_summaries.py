@@ -235,3 +235,20 @@ def test_a_trigger_outside_the_model_keeps_its_seed(simulated, client):
     expected = va.trigger_summary(log, as_of=AS_OF)
     assert {"zz_local_rule", "aa_local_rule"} <= set(expected["trigger"])
     pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+
+
+def test_missing_attribute_values_are_groups_of_their_own(client):
+    raw = va.simulate(1500, seed=3, as_of=AS_OF)
+    last_digit = raw["case_id"].astype(str).str[-1]
+    raw["office"] = raw["office"].astype(object).where(~last_digit.isin(["3", "7"]), None)
+    raw["born_abroad"] = raw["born_abroad"].astype(object).where(last_digit != "5", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log = va.validate(raw)
+    dlog = dist(log, client, 3)
+    for by in ["office", ["born_abroad", "channel"], ["office", "start_year"]]:
+        expected = va.phase_summary(log, by=by)
+        assert expected[by if isinstance(by, str) else by[0]].isna().any()
+        pd.testing.assert_frame_equal(va.phase_summary(dlog, by=by), expected, rtol=1e-9)
+        pd.testing.assert_frame_equal(va.trigger_summary(dlog, by=by), va.trigger_summary(log, by=by), rtol=1e-9)
+        pd.testing.assert_frame_equal(va.stalled(dlog, by=by).compute(), va.stalled(log, by=by))
