@@ -532,6 +532,14 @@ class DistributedWorklist:
     days : {"calendar", "working"}
     followup_days : float
     client : distributed.Client or None
+
+    Examples
+    --------
+    >>> import vitale_analysis as va
+    >>> log = va.load("data/sample_caselog.csv")
+    >>> worklist = va.stalled(DistributedLog.from_caselog(log, npartitions=3), as_of="2025-06-30")
+    >>> worklist.head(3).equals(va.stalled(log, as_of="2025-06-30").head(3))
+    True
     """
 
     frame: Any
