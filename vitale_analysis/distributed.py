@@ -23,6 +23,8 @@ import glob
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +32,22 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from .validate import load as load_in_memory
 from .caselog import CaseLog, QualityReport, merge_reports
-from .cases import case_table
+from .cases import PHASE_STATES, TIMED_STATES, UNTIMED_STATES, CaseTable, case_table
+from .cohorts import DERIVED_COHORTS, by_names, cohort_columns
 from .errors import CaseLogError, DataQualityWarning
+from .km import (km_counts, km_counts_summary, km_grouped_counts_summary, median_from_counts, merge_km_counts,
+                 percentile_from_counts)
 from .process import CARTE_VITALE, ProcessModel
 from .read import RawLog, arrow_to_frame, read_caselog
-from .timeutil import AsOf, from_ns
-from .validate import (DAY_ORDER_NOTES, FUTURE_MIN_EVENTS, NO_HORIZON, SORTED_ATTRIBUTES, day_order, future_bulk_position, future_horizon, lookalike_key, lookalike_note,
-                       unknown_label_notes, validate_part)
+from .stalls import checked_thresholds, stalled
+from .summaries import (DEFAULT_PERCENTILES, RaisedTriggers, check_confidence, percentile_levels, phase_summary_frame,
+                        raised_triggers, summarise_triggers)
+from .timeutil import AsOf, check_days, from_ns
+from .validate import (DAY_ORDER_NOTES, FUTURE_MIN_EVENTS, NO_HORIZON, SORTED_ATTRIBUTES, day_order,
+                       future_bulk_position, future_horizon, lookalike_key, lookalike_note, unknown_label_notes,
+                       validate_part)
+from .validate import load as load_in_memory
 
 DASK_EXTRA = 'pip install "vitale-analysis[dask]"'
 #: Failures (and rows set aside) kept in the merged report; every one is in ``DistributedLog.failures``.
@@ -583,6 +592,8 @@ class DistributedLog:
         process, attributes, labels = self.process, self.case_attributes, self.labels
 
         def one(part: pd.DataFrame) -> pd.DataFrame:
+            if len(part) and not cut.keeps(part["timestamp"]).any():  # (no dossier of it yet at the cut:
+                part = part.iloc[:0]  # none in the table, as in memory; an empty log gives an empty table)
             log = CaseLog(events=part.reset_index(drop=True), quality=quality, process=process,
                           case_attributes=attributes, labels=labels)
             return case_table(log, as_of=cut, days=days).to_frame()
@@ -604,6 +615,23 @@ class DistributedLog:
         failures = failures.sort_values(["row", "check"], kind="mergesort").reset_index(drop=True)
         return CaseLog(events=events, quality=replace(self.quality, failures=failures), process=self.process,
                        case_attributes=self.case_attributes, labels=self.labels)
+
+    # -------------------------------------------------------------- summaries (of its case table)
+    def phase_summary(self, *, by=None, as_of=None, days=None, **kw) -> pd.DataFrame:
+        """:func:`~vitale_analysis.phase_summary` of the log: see :meth:`DistributedCaseTable.phase_summary`."""
+        return self.case_table(as_of=as_of, days=days or "calendar").phase_summary(by=by, **kw)
+
+    def phase_thresholds(self, *, as_of=None, days=None, **kw) -> dict[str, float]:
+        """:func:`~vitale_analysis.phase_thresholds` of the log, from the merged curves."""
+        return self.case_table(as_of=as_of, days=days or "calendar").phase_thresholds(**kw)
+
+    def stalled(self, *, as_of=None, days=None, **kw) -> DistributedWorklist:
+        """:func:`~vitale_analysis.stalled` of the log: a :class:`DistributedWorklist`."""
+        return self.case_table(as_of=as_of, days=days or "calendar").stalled(**kw)
+
+    def trigger_summary(self, *, as_of=None, days=None, **kw) -> pd.DataFrame:
+        """:func:`~vitale_analysis.trigger_summary` of the log: see :meth:`DistributedCaseTable.trigger_summary`."""
+        return self.case_table(as_of=as_of, days=days or "calendar").trigger_summary(**kw)
 
     def __repr__(self) -> str:
         return (f"DistributedLog: {self.quality.rows_kept:,} events of {self.quality.n_cases:,} dossiers "
@@ -638,6 +666,438 @@ class DistributedCaseTable:
     def to_parquet(self, path, **kw) -> None:
         self.frame.to_parquet(path, **kw)
 
+    # -------------------------------------------------------------- summaries
+    @property
+    def client(self):
+        return self.log.client if self.log is not None else None
+
+    def _check_cut(self, as_of, days) -> None:
+        """As :func:`~vitale_analysis.cases.as_case_table`: a table keeps its own as_of and day count."""
+        if as_of is not None and AsOf.parse(as_of, aware=self.as_of.at.tzinfo is not None) != self.as_of:
+            raise CaseLogError(f"This case table was computed as of {self.as_of}; as_of={as_of!r} differs. "
+                               "Recompute it with case_table(log, as_of=...) or drop as_of.")
+        if days is not None and check_days(days) != self.days:
+            raise CaseLogError(f"This case table counts {self.days} days; days={days!r} differs. "
+                               "Recompute it with case_table(log, days=...).")
+
+    def _partition_fn(self, fn):
+        """events of whole dossiers → ``fn(their in-memory case table, as of this cut)``."""
+        if self.log is None:
+            raise CaseLogError("This distributed case table holds no events; make it with case_table(log).")
+        dlog, cut, days = self.log, self.as_of, self.days
+        quality = replace(dlog.quality, failures=dlog.quality.failures.iloc[:0],
+                          set_aside_rows=dlog.quality.set_aside_rows.iloc[:0])  # (shipped to every task)
+        process, attributes, labels = dlog.process, dlog.case_attributes, dlog.labels
+
+        def one(part: pd.DataFrame):
+            if len(part) and not cut.keeps(part["timestamp"]).any():  # (no dossier of it yet at the cut:
+                part = part.iloc[:0]  # none in the table, as in memory; an empty log gives an empty table)
+            log = CaseLog(events=part.reset_index(drop=True), quality=quality, process=process,
+                          case_attributes=attributes, labels=labels)
+            return fn(case_table(log, as_of=cut, days=days))
+
+        return one
+
+    def _partition_tables(self, fn, meta=None):
+        """``fn(case table of a partition)`` over the log's partitions: delayed results, or with a
+        ``meta`` a dask DataFrame."""
+        one, dlog = self._partition_fn(fn), self.log
+        if meta is None:
+            from dask import delayed
+
+            return [delayed(one, pure=True)(part) for part in dlog.events.to_delayed()]
+        return dlog.events.map_partitions(one, meta=meta)
+
+    def phase_counts(self, *, by=None):
+        """The merged :func:`phase_counts` of every partition (a delayed dict: compute it)."""
+        from dask import delayed
+
+        cohort_columns(self.frame._meta, by)  # (a bad ``by`` fails here, named, not in a task)
+        phases = list(self.process.phase_keys)
+        one = delayed(partial(phase_counts, by=by, phases=phases), pure=True)
+        return _tree([one(part) for part in self.frame.to_delayed()], merge_phase_counts)
+
+    def phase_summary(self, *, by=None, as_of=None, days=None, percentiles=DEFAULT_PERCENTILES,
+                      confidence: float | None = 0.95) -> pd.DataFrame:
+        """:func:`~vitale_analysis.phase_summary`, the same pandas frame, from mergeable counts.
+
+        Each partition counts, per (group,) phase and distinct duration, the
+        dossiers that finished and those censored there (and the dossiers per
+        state); the counts are summed over partitions and the Kaplan–Meier
+        percentiles, the median's interval and the completed-only median are
+        computed from them by the in-memory arithmetic: the numbers equal
+        ``phase_summary(case_table(log))``'s. The merged counts have one row
+        per (group, phase, distinct duration): few for whole days, up to one
+        per dossier for durations to the second.
+
+        Examples
+        --------
+        >>> import vitale_analysis as va
+        >>> from vitale_analysis.distributed import DistributedLog
+        >>> log = va.load("data/sample_caselog.csv")
+        >>> dlog = DistributedLog.from_caselog(log, npartitions=3)  # (client=None: Dask's default scheduler)
+        >>> summary = va.phase_summary(dlog, by="channel", as_of="2025-06-30")
+        >>> summary.equals(va.phase_summary(log, by="channel", as_of="2025-06-30"))
+        True
+        """
+        self._check_cut(as_of, days)
+        percentile_levels(percentiles)
+        if confidence is not None:
+            check_confidence(confidence)
+        from dask import delayed
+
+        # (the estimates are made where the merged counts are, on a worker: only the summary comes back)
+        summary = delayed(summary_from_counts, pure=True)(
+            self.phase_counts(by=by), phases=list(self.process.phase_keys), percentiles=percentiles,
+            confidence=confidence, attrs={"as_of": self.as_of, "days": self.days,
+                                               "labels": self.log.labels if self.log else {}})
+        return _run(self.client, summary)[0]
+
+    def phase_thresholds(self, *, as_of=None, days=None, percentile: float = 90, thresholds=None) -> dict[str, float]:
+        """:func:`~vitale_analysis.phase_thresholds` from the merged curves: the same days per phase."""
+        self._check_cut(as_of, days)
+        phases = list(self.process.phase_keys)
+        given = checked_thresholds(phases, thresholds, percentile)
+        if len(given) == len(phases):
+            return {p: float(given[p]) for p in phases}
+        from dask import delayed
+
+        limits = delayed(thresholds_from_counts, pure=True)(self.phase_counts(), phases=phases,
+                                                            percentile=percentile, given=given)
+        return _run(self.client, limits)[0]
+
+    def stalled(self, *, as_of=None, by=None, days=None, thresholds=None, percentile: float = 90,
+                followup_days: float = 14) -> DistributedWorklist:
+        """:func:`~vitale_analysis.stalled` as a :class:`DistributedWorklist`.
+
+        The thresholds come from the merged curves (:meth:`phase_thresholds`);
+        each partition's worklist is the in-memory ``stalled`` of its dossiers
+        with those thresholds (its events give the next actions: partitions
+        hold whole dossiers). ``.compute()`` equals the in-memory worklist.
+        """
+        if by is not None:
+            cohort_columns(self.frame._meta, by)
+        limits = self.phase_thresholds(as_of=as_of, days=days, percentile=percentile, thresholds=thresholds)
+        given = {p: v for p, v in limits.items() if not np.isnan(v)}  # (no sample anywhere: none in a part)
+
+        def worklist(table: CaseTable) -> pd.DataFrame:
+            out = stalled(table, by=by, thresholds=given, percentile=percentile, followup_days=followup_days)
+            out.attrs = {}  # (Parquet keeps attrs as JSON: the as-of cut is on the worklist object instead)
+            return out
+
+        first = self.log.events.partitions[0].head(200)  # (the columns and types, from a few rows)
+        meta = self._partition_fn(worklist)(first).iloc[:0]
+        frame = self._partition_tables(worklist, meta=meta)
+        return DistributedWorklist(frame=frame, thresholds=limits, as_of=self.as_of, days=self.days,
+                                   followup_days=followup_days, client=self.client)
+
+    def trigger_summary(self, *, by=None, as_of=None, days=None, n_boot: int = 200, seed: int = 0,
+                        confidence: float = 0.95, bootstrap_cap: int = 2000) -> pd.DataFrame:
+        """:func:`~vitale_analysis.trigger_summary`, the same frame, by gathering what its bootstrap resamples.
+
+        The interval of the extra days resamples each (group, phase)'s
+        dossiers with one seeded generator per (group, trigger): to draw the
+        same resamples as in memory, the client gathers, per dossier, each
+        phase's days and state and the ``by`` columns (about 63 bytes, plus a
+        few per ``by`` column: some 65 MB per million dossiers), and per
+        trigger raised its dossier's row, key, phase and days to the next
+        milestone (about 20 bytes each), and runs the in-memory computation on
+        them. Counts, medians and intervals equal the in-memory path's.
+        """
+        self._check_cut(as_of, days)
+        if by is not None:
+            cohort_columns(self.frame._meta, by)
+        phases = list(self.process.phase_keys)
+        parts = _run(self.client, *self._partition_tables(
+            lambda table: trigger_inputs(table, by=by, phases=phases)))
+        frame, raised = gathered_triggers(list(parts), self.process)
+        table = CaseTable(frame, as_of=self.as_of, days=self.days, process=self.process, log=None)
+        return summarise_triggers(table, raised, by=by, n_boot=n_boot, seed=seed, confidence=confidence,
+                                  bootstrap_cap=bootstrap_cap)
+
     def __repr__(self) -> str:
         return (f"DistributedCaseTable as of {self.as_of}, {self.days} days, "
                 f"{self.frame.npartitions} partitions, process {self.process.name!r}")
+
+
+# ============================================================================ summaries
+# Each summary maps one function over the partitions (whole dossiers each) and merges what
+# it returns on the client: counts summed (a tree of pairwise merges, so no task holds every
+# partition's result at once), then the in-memory arithmetic on the merged counts.
+
+def _run(client, *objs):
+    """``dask.compute`` on ``client`` (None: the default scheduler, or the current client)."""
+    import dask
+
+    return dask.compute(*objs, scheduler=client) if client is not None else dask.compute(*objs)
+
+
+def _tree(parts: list, merge):
+    """The parts (delayed) merged pairwise, level by level, into one delayed result."""
+    from dask import delayed
+
+    merge = delayed(merge, pure=True)
+    while len(parts) > 1:
+        parts = [merge(*parts[k:k + 2]) if k + 1 < len(parts) else parts[k] for k in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _unify_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The frames with each categorical column on one dtype (the union of the categories, sorted when
+    every part's were), so that concatenating them keeps it categorical, sorting as in memory."""
+    frames = [f for f in frames if f is not None]
+    if len(frames) < 2:
+        return frames
+    out = [f.copy(deep=False) for f in frames]
+    for column in frames[0].columns:
+        dtypes = [f[column].dtype for f in frames]
+        if not all(isinstance(d, pd.CategoricalDtype) for d in dtypes) or all(d == dtypes[0] for d in dtypes):
+            continue
+        names = list(dict.fromkeys(c for d in dtypes for c in d.categories))
+        if all(d.categories.is_monotonic_increasing for d in dtypes):
+            names = sorted(names)
+        dtype = pd.CategoricalDtype(pd.Index(names, dtype=dtypes[0].categories.dtype), ordered=dtypes[0].ordered)
+        for f in out:
+            f[column] = f[column].astype(dtype)
+    return out
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after the other; empty ones left out (their columns may lack the types an
+    empty result cannot infer, e.g. text as object)."""
+    full = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(_unify_categories(full), ignore_index=True)
+
+
+def _state_codes(frame: pd.DataFrame, phase: str) -> np.ndarray:
+    """A phase's state codes (positions in PHASE_STATES; -1: never entered), read by name."""
+    states = list(PHASE_STATES)
+    values = frame[f"{phase}_state"]
+    lookup = np.array([states.index(str(c)) for c in values.cat.categories] + [-1], dtype=np.int8)
+    return lookup[values.cat.codes.to_numpy()]
+
+
+def phase_counts(frame: pd.DataFrame, *, by, phases: list) -> dict:
+    """One partition's mergeable phase statistics (a case table's frame, whole dossiers).
+
+    Returns a dict: ``states`` (per group and phase position: ``n``,
+    ``n_finished``, ``n_open``, ``n_closed``, ``n_no_duration``; every group
+    of the partition, every phase), ``km`` (:func:`~vitale_analysis.km.km_counts`
+    of the timed durations by group and phase), ``n_cases`` and ``n_open``
+    (dossiers open at as_of). :func:`merge_phase_counts` merges two.
+    """
+    cases, groups = cohort_columns(frame, by)
+    n, n_phases = len(frame), len(phases)
+    timed_codes = [list(PHASE_STATES).index(s) for s in TIMED_STATES]
+    untimed_codes = [list(PHASE_STATES).index(s) for s in UNTIMED_STATES]
+    finished_code, open_code, closed_code = (list(PHASE_STATES).index(s) for s in ("finished", "open", "closed"))
+    state = np.concatenate([_state_codes(frame, p) for p in phases]) if n else np.zeros(0, dtype=np.int8)
+    days = np.concatenate([frame[f"{p}_days"].to_numpy(dtype=float) for p in phases]) if n else np.zeros(0)
+    phase = np.repeat(np.arange(n_phases, dtype=np.int64), n)
+    keys = {g: pd.concat([cases[g].reset_index(drop=True)] * n_phases, ignore_index=True) for g in groups}
+    timed = np.isin(state, timed_codes)
+    states = pd.DataFrame({**keys, "phase": phase, "n": timed, "n_finished": state == finished_code,
+                           "n_open": state == open_code, "n_closed": state == closed_code,
+                           "n_no_duration": np.isin(state, untimed_codes)})
+    counted = ["n", "n_finished", "n_open", "n_closed", "n_no_duration"]
+    states[counted] = states[counted].astype(np.int64)
+    states = states.groupby([*groups, "phase"], sort=True, dropna=False, observed=True)[counted].sum().reset_index()
+    km = km_counts(days[timed], (state == finished_code)[timed],
+                   keys={**{g: v[timed] for g, v in keys.items()}, "phase": phase[timed]})
+    return {"groups": groups, "states": states, "km": km, "n_cases": n,
+            "n_open": int((frame["status"] == "open").sum())}
+
+
+def merge_phase_counts(a: dict, b: dict) -> dict:
+    """Two partitions' :func:`phase_counts` as one: counts summed per key."""
+    groups = a["groups"]
+    states = _concat([a["states"], b["states"]])
+    counted = ["n", "n_finished", "n_open", "n_closed", "n_no_duration"]
+    states = states.groupby([*groups, "phase"], sort=True, dropna=False, observed=True)[counted].sum().reset_index()
+    return {"groups": groups, "states": states,
+            "km": merge_km_counts(_unify_categories([a["km"], b["km"]]), keys=[*groups, "phase"]),
+            "n_cases": a["n_cases"] + b["n_cases"], "n_open": a["n_open"] + b["n_open"]}
+
+
+def summary_from_counts(counts: dict, *, phases: list, percentiles, confidence, attrs: dict) -> pd.DataFrame:
+    """:func:`~vitale_analysis.phase_summary` from merged :func:`phase_counts`: the same frame, the same
+    numbers (each estimate by the in-memory arithmetic on the sample the counts describe)."""
+    groups, states, km = counts["groups"], counts["states"], counts["km"]
+    levels = percentile_levels(percentiles)
+    n_phases = len(phases)
+    if groups:
+        group_values = states[groups].drop_duplicates().reset_index(drop=True)  # (sorted as groupby sorts)
+        both = _concat([group_values, km[groups]])
+        codes = both.groupby(groups, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+        km_group = codes[len(group_values):]
+        state_group = np.repeat(np.arange(len(group_values)), n_phases)
+    else:
+        group_values = pd.DataFrame(index=[0])
+        km_group = np.zeros(len(km), dtype=np.int64)
+        state_group = np.zeros(n_phases, dtype=np.int64)
+    n_groups = len(group_values) if counts["n_cases"] else 0
+    n_cells = n_groups * n_phases
+    stats = {}
+    for name in ("n", "n_finished", "n_open", "n_closed", "n_no_duration"):
+        stats[name] = np.zeros(n_cells, dtype=np.int64)
+        if n_cells:
+            stats[name][state_group * n_phases + states["phase"].to_numpy()] = states[name].to_numpy()
+    estimates = np.full((n_cells, len(levels)), np.nan)
+    median_ci = np.full((n_cells, 2), np.nan)
+    completed = np.full(n_cells, np.nan)
+    km_phase = km["phase"].to_numpy()
+    for j in range(n_phases):
+        rows = np.flatnonzero(km_phase == j)
+        days, events, censored = (km[c].to_numpy()[rows] for c in ("days", "events", "censored"))
+        cells = np.arange(n_groups) * n_phases + j
+        if not n_groups or not len(rows):
+            continue
+        if n_groups == 1:  # (as in memory: one curve, summed as the sorted sample's)
+            estimates[cells], median_ci[cells] = km_counts_summary(days, events, censored, levels, confidence)
+            completed[cells[0]] = median_from_counts(days, events)
+            continue
+        g = km_group[rows]
+        estimates[cells], intervals = km_grouped_counts_summary(g, days, events, censored, n_groups, levels,
+                                                                confidence)
+        if intervals is not None:
+            median_ci[cells] = intervals
+        bounds = np.r_[np.flatnonzero(np.r_[True, g[1:] != g[:-1]]), len(g)]
+        for lo, hi in pairwise(bounds):
+            if events[lo:hi].sum():
+                completed[cells[g[lo]]] = median_from_counts(days[lo:hi], events[lo:hi])
+    return phase_summary_frame(stats, estimates, median_ci, completed, phases=phases, n_groups=n_groups,
+                               groups=groups, group_values=group_values, percentiles=percentiles,
+                               confidence=confidence, attrs={**attrs, "n_cases": counts["n_cases"],
+                                                             "n_open": counts["n_open"]})
+
+
+def thresholds_from_counts(counts: dict, *, phases: list, percentile: float, given: dict) -> dict[str, float]:
+    """:func:`~vitale_analysis.phase_thresholds` from merged :func:`phase_counts` (no ``by``)."""
+    km = counts["km"]
+    out = {}
+    for j, phase in enumerate(phases):
+        if phase in given:
+            out[phase] = float(given[phase])
+            continue
+        rows = km[km["phase"] == j]
+        days, events, censored = (rows[c].to_numpy() for c in ("days", "events", "censored"))
+        if not len(rows):
+            out[phase] = float("nan")
+            continue
+        value = km_counts_summary(days, events, censored, (1 - percentile / 100,), None)[0][0]
+        if np.isinf(value):  # (as in memory: the plain percentile of every duration)
+            value = percentile_from_counts(days, events + censored, percentile)
+        out[phase] = float(value)
+    return out
+
+
+# ============================================================================ the worklist
+@dataclass(frozen=True, eq=False)
+class DistributedWorklist:
+    """The follow-up worklist (:func:`~vitale_analysis.stalled`) on a Dask cluster.
+
+    Each partition is the in-memory ``stalled`` of its dossiers, against the
+    caseload's thresholds (merged curves, :attr:`thresholds`) and the one
+    as-of cut; each partition is sorted as the worklist is (``days_over``
+    largest first, then ``case_id``).
+
+    Attributes
+    ----------
+    frame : dask DataFrame
+        The worklist, partition by partition (sorted within each).
+    thresholds : dict
+        Days per phase key, as :func:`~vitale_analysis.phase_thresholds` gives.
+    as_of : AsOf
+    days : {"calendar", "working"}
+    followup_days : float
+    client : distributed.Client or None
+
+    Examples
+    --------
+    >>> import vitale_analysis as va
+    >>> log = va.load("data/sample_caselog.csv")
+    >>> worklist = va.stalled(DistributedLog.from_caselog(log, npartitions=3), as_of="2025-06-30")
+    >>> worklist.head(3).equals(va.stalled(log, as_of="2025-06-30").head(3))
+    True
+    """
+
+    frame: Any
+    thresholds: dict
+    as_of: AsOf
+    days: str
+    followup_days: float
+    client: Any = None
+
+    distributed = True
+
+    def _sorted(self, out: pd.DataFrame) -> pd.DataFrame:
+        out = out.sort_values(["days_over", "case_id"], ascending=[False, True], kind="mergesort")
+        out = out.reset_index(drop=True)
+        out.attrs.update(as_of=self.as_of, followup_days=self.followup_days, days=self.days)
+        return out
+
+    def compute(self) -> pd.DataFrame:
+        """The whole worklist as a pandas DataFrame: the in-memory ``stalled``'s rows, in its order."""
+        parts = _run(self.client, *self.frame.to_delayed())
+        return self._sorted(_concat(list(parts)))
+
+    def head(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` dossiers furthest over their threshold (each partition's first ``n``, merged)."""
+        tops = self.frame.map_partitions(lambda part: part.head(n), meta=self.frame._meta)
+        return self._sorted(_concat(list(_run(self.client, *tops.to_delayed())))).head(n)
+
+    def to_parquet(self, path, **kw) -> None:
+        """Write the worklist as a Parquet folder, one file per partition (each sorted on its own)."""
+        self.frame.to_parquet(path, **kw)
+
+    def __len__(self) -> int:
+        return int(_run(self.client, self.frame.map_partitions(len).sum())[0])
+
+    def __repr__(self) -> str:
+        return (f"DistributedWorklist as of {self.as_of}, {self.frame.npartitions} partitions "
+                "→ .head(n), .compute() or .to_parquet(path)")
+
+
+# ============================================================================ triggers
+def trigger_inputs(table: CaseTable, *, by, phases: list) -> tuple[pd.DataFrame, dict]:
+    """What one partition sends for :func:`~vitale_analysis.trigger_summary`: per dossier, the
+    ``by`` columns (or ``started_at``) and each phase's days and state; per trigger raised, its
+    dossier's row, key, phase and days to the next milestone; the trigger names the partition's
+    events use (for the log's trigger keys)."""
+    frame = table.to_frame()
+    names = by_names(by)
+    keep = [c for c in names if c in frame.columns]
+    if any(c in DERIVED_COHORTS and c not in frame.columns for c in names):
+        keep.append("started_at")
+    keep += [f"{p}_{what}" for p in phases for what in ("days", "state")]
+    raised = raised_triggers(table)
+    trigger = table.log.events["trigger"]
+    used = trigger.cat.categories[np.unique(trigger.cat.codes.to_numpy()[trigger.cat.codes.to_numpy() >= 0])]
+    return frame[list(dict.fromkeys(keep))], {
+        "case_pos": np.asarray(raised.case_pos, dtype=np.int64), "keys": list(raised.keys),
+        "key_code": np.asarray(raised.key_code, dtype=np.int64), "raised_in": np.asarray(raised.raised_in),
+        "to_next": np.asarray(raised.to_next, dtype=float), "has_next": np.asarray(raised.has_next, dtype=bool),
+        "used": [str(c) for c in used]}
+
+
+def gathered_triggers(parts: list, process: ProcessModel) -> tuple[pd.DataFrame, RaisedTriggers]:
+    """The partitions' :func:`trigger_inputs` as one table frame and one :class:`RaisedTriggers`: rows
+    in partition order, the raised triggers' rows shifted by the rows before them, their keys
+    the log's (the process model's triggers, then the unknown ones used anywhere, sorted, as
+    validation orders them)."""
+    known = list(process.triggers)
+    unknown = sorted({name for _, r in parts for name in r["used"]} - set(known))
+    keys = known + unknown
+    frame = _concat([f for f, _ in parts])
+    offsets = np.cumsum([0] + [len(f) for f, _ in parts[:-1]])
+    recode = [np.array([keys.index(k) for k in r["keys"]] + [-1], dtype=np.int64) for _, r in parts]
+    raised = RaisedTriggers(
+        None,
+        np.concatenate([r["case_pos"] + off for (_, r), off in zip(parts, offsets)]),
+        keys,
+        np.concatenate([look[r["key_code"]] for (_, r), look in zip(parts, recode)]),
+        np.concatenate([r["raised_in"] for _, r in parts]),
+        np.concatenate([r["to_next"] for _, r in parts]),
+        np.concatenate([r["has_next"] for _, r in parts]),
+    )
+    return frame, raised

@@ -28,7 +28,9 @@ from .codes import run_starts
 
 __all__ = ["km_quantiles", "km_quantiles_sorted", "km_survival", "km_grouped_quantiles", "sort_durations",
            "without_sorted", "thread_map", "km_median_ci", "km_median_ci_sorted", "km_grouped_summary", "km_summary_sorted",
-           "normal_quantile", "logrank", "chi2_sf", "km_curve", "km_inverse", "km_bootstrap_deviations"]
+           "normal_quantile", "logrank", "chi2_sf", "km_curve", "km_inverse", "km_bootstrap_deviations",
+           "KM_COUNT_COLUMNS", "km_counts", "merge_km_counts", "km_counts_summary", "km_grouped_counts_summary",
+           "median_from_counts", "percentile_from_counts"]
 
 
 def _clean(days, observed) -> tuple[np.ndarray, np.ndarray]:
@@ -142,9 +144,13 @@ def _sorted_curve(days: np.ndarray, observed: np.ndarray):
     counts = np.diff(np.r_[first, len(days)])
     events = np.add.reduceat(observed, first, dtype=np.int64)
     at_risk = len(days) - first
+    return (days[first], at_risk, events, counts, _survival(at_risk, events))
+
+
+def _survival(at_risk: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """S just after each distinct time of one curve: exp(Σ log(1 − d/n)), summed in order."""
     with np.errstate(divide="ignore"):
-        survival = np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
-    return days[first], at_risk, events, counts, survival
+        return np.exp(np.cumsum(np.log(at_risk - events) - np.log(at_risk)))
 
 
 def km_curve(days, observed, entry=None) -> tuple[np.ndarray, np.ndarray]:
@@ -332,6 +338,13 @@ def km_grouped_summary(days, observed, group_codes, n_groups: int, levels=(0.5,)
         at_risk = size[run_code] - (run_start - group_start[run_code])
     run_days = days[run_start]
     run_events = np.add.reduceat(observed, run_start, dtype=np.int64)
+    _summary_from_runs(run_code, run_days, at_risk, run_events, levels, z, out, intervals)
+    return out, intervals
+
+
+def _summary_from_runs(run_code, run_days, at_risk, run_events, levels, z, out, intervals) -> None:
+    """Each group's quantiles (and median interval) from its runs of equal times, written into
+    ``out`` (and ``intervals``): runs ordered by group, then time (the grouped curves' rows)."""
     with np.errstate(divide="ignore"):
         log_terms = np.log(at_risk - run_events) - np.log(at_risk)
     # Sequential sums restarted per group, as each group's own curve would be summed.
@@ -346,7 +359,6 @@ def km_grouped_summary(days, observed, group_codes, n_groups: int, levels=(0.5,)
         if z is not None:
             intervals[g] = _median_ci_from_curve(run_days[lo:hi], at_risk[lo:hi], run_events[lo:hi],
                                                  survival[lo:hi], z)
-    return out, intervals
 
 
 def _group_time_sorted(days: np.ndarray, observed: np.ndarray, codes: np.ndarray, n_groups: int):
@@ -521,3 +533,148 @@ def logrank(days, observed, group_codes, n_groups: int, *, chunk: int = 65_536) 
     statistic = float(z[:-1] @ np.linalg.pinv(variance[:-1, :-1]) @ z[:-1])
     o_minus_e[present] = z
     return statistic, k - 1, o_minus_e
+
+
+# ============================================================================ mergeable statistics
+#: The columns of a count frame (:func:`km_counts`), after its key columns.
+KM_COUNT_COLUMNS = ("days", "events", "censored")
+
+
+def km_counts(days, observed, keys=None) -> pd.DataFrame:
+    """Mergeable Kaplan–Meier statistics: per (key and) distinct duration, the events and censorings.
+
+    A Kaplan–Meier curve, its quantiles, the median's interval and the
+    completed-only median depend on a sample only through these counts, and
+    the counts of a union of samples are the sums of theirs: each part of a
+    caseload (a partition of dossiers) is counted on its own and the frames
+    merged (:func:`merge_km_counts`) give the whole caseload's estimates
+    exactly (:func:`km_counts_summary`, :func:`km_grouped_counts_summary`).
+
+    Parameters
+    ----------
+    days, observed : array-like
+        Durations (missing ones are left out) and whether each ended (False:
+        censored).
+    keys : mapping of column name to array-like, optional
+        Columns to count by (a phase, cohort values), one value per duration;
+        a missing key value is a key of its own.
+
+    Returns
+    -------
+    DataFrame
+        The key columns, ``days``, ``events``, ``censored`` (int64), one row
+        per (key, distinct duration), sorted by them.
+
+    Examples
+    --------
+    >>> km_counts([3.0, 3.0, 5.0, 8.0], [True, False, True, False])
+       days  events  censored
+    0   3.0       1         1
+    1   5.0       1         0
+    2   8.0       0         1
+    """
+    days = np.asarray(days, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    keep = ~np.isnan(days)
+    columns = {name: np.asarray(values)[keep] if not isinstance(values, pd.Series)
+               else values.reset_index(drop=True)[keep].reset_index(drop=True)
+               for name, values in (keys or {}).items()}
+    frame = pd.DataFrame({**columns,
+                          "days": days[keep] + 0.0,  # (-0.0 and 0.0: one duration)
+                          "events": observed[keep].astype(np.int64),
+                          "censored": (~observed[keep]).astype(np.int64)})
+    return _sum_counts(frame, list(columns))
+
+
+def _sum_counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if not len(frame):
+        return frame.reset_index(drop=True)
+    summed = frame.groupby([*keys, "days"], sort=True, dropna=False, observed=True)[["events", "censored"]].sum()
+    return summed.reset_index()
+
+
+def merge_km_counts(frames, keys=()) -> pd.DataFrame:
+    """Count frames (:func:`km_counts`, same key columns) merged: sums per (key, duration), sorted."""
+    frames = [f for f in frames if len(f)] or list(frames)[:1]
+    if not frames:
+        return pd.DataFrame({**{k: [] for k in keys}, "days": [], "events": [], "censored": []})
+    return _sum_counts(pd.concat(frames, ignore_index=True), list(keys))
+
+
+def km_counts_summary(days: np.ndarray, events: np.ndarray, censored: np.ndarray, levels=(0.5,),
+                      confidence: float | None = 0.95) -> tuple[np.ndarray, tuple[float, float]]:
+    """:func:`km_summary_sorted` of the sample a count frame describes: ``(quantiles, (low, high))``.
+
+    ``days`` distinct and ascending, ``events`` and ``censored`` the counts
+    at each (one curve: one key of a merged frame). The arithmetic is the
+    sorted sample's, step for step, so the results are the same numbers.
+    Without a ``confidence`` the interval is ``(nan, nan)``.
+    """
+    days = np.asarray(days, dtype=float)
+    events = np.asarray(events, dtype=np.int64)
+    counts = events + np.asarray(censored, dtype=np.int64)
+    if not len(days) or counts.sum() == 0:
+        return np.full(len(levels), np.nan), (float("nan"), float("nan"))
+    at_risk = counts.sum() - np.r_[np.int64(0), np.cumsum(counts)[:-1]]
+    survival = _survival(at_risk, events)
+    quantiles = np.array([_quantile_from_curve(days, survival, q) for q in levels])
+    if confidence is None:
+        return quantiles, (float("nan"), float("nan"))
+    return quantiles, _median_ci_from_curve(days, at_risk, events, survival, normal_quantile(confidence))
+
+
+def km_grouped_counts_summary(group_codes: np.ndarray, days: np.ndarray, events: np.ndarray, censored: np.ndarray,
+                              n_groups: int, levels=(0.5,), confidence: float | None = None
+                              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`km_grouped_summary` of the samples a count frame describes, the same numbers.
+
+    Rows sorted by group code (in ``[0, n_groups)``), then duration, distinct
+    per group (a merged frame's rows with its key turned into codes).
+    """
+    z = normal_quantile(confidence) if confidence is not None else None
+    out = np.full((n_groups, len(levels)), np.nan)
+    intervals = np.full((n_groups, 2), np.nan) if z is not None else None
+    codes = np.asarray(group_codes, dtype=np.int64)
+    counts = np.asarray(events, dtype=np.int64) + np.asarray(censored, dtype=np.int64)
+    keep = counts > 0
+    codes, days, counts = codes[keep], np.asarray(days, dtype=float)[keep], counts[keep]
+    run_events = np.asarray(events, dtype=np.int64)[keep]
+    if not len(codes):
+        return out, intervals
+    size = np.bincount(codes, weights=counts, minlength=n_groups).astype(np.int64)
+    before = np.r_[np.int64(0), np.cumsum(counts)[:-1]]  # dossiers in earlier rows
+    group_first = np.r_[np.int64(0), np.cumsum(size)[:-1]]
+    at_risk = size[codes] - (before - group_first[codes])
+    _summary_from_runs(codes, days, at_risk, run_events, levels, z, out, intervals)
+    return out, intervals
+
+
+def _order_statistic(days: np.ndarray, counts: np.ndarray, rank: np.ndarray | int):
+    """The value at 0-based ``rank`` of the sample with ``counts[i]`` copies of ``days[i]`` (ascending)."""
+    return days[np.searchsorted(np.cumsum(counts), rank, side="right")]
+
+
+def median_from_counts(days: np.ndarray, counts: np.ndarray) -> float:
+    """``np.median`` of the sample with ``counts[i]`` copies of ``days[i]`` (ascending, distinct)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n = int(counts.sum())
+    if n == 0:
+        return float("nan")
+    if n % 2:
+        return float(_order_statistic(days, counts, n // 2))
+    return float(np.mean(_order_statistic(days, counts, np.array([n // 2 - 1, n // 2]))))
+
+
+def percentile_from_counts(days: np.ndarray, counts: np.ndarray, percentile: float) -> float:
+    """``np.percentile`` (linear) of the sample with ``counts[i]`` copies of ``days[i]``, the same number."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n = int(counts.sum())
+    if n == 0:
+        return float("nan")
+    virtual = (n - 1) * np.true_divide(percentile, 100)  # (NumPy's steps: q / 100, then (n - 1)·q)
+    below = np.floor(virtual)
+    gamma = virtual - below
+    lo = int(below)
+    a, b = _order_statistic(days, counts, np.array([lo, min(lo + 1, n - 1)]))
+    diff = b - a
+    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)

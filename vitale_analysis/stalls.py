@@ -32,7 +32,7 @@ from .errors import CaseLogError
 from .km import km_quantiles_sorted, thread_map
 from .timeutil import elapsed_days, to_ns
 
-__all__ = ["stalled", "phase_thresholds", "NEXT_ACTION_REASONS"]
+__all__ = ["stalled", "phase_thresholds", "NEXT_ACTION_REASONS"]  # (and checked_thresholds, for the distributed one)
 
 NEXT_ACTION_REASONS = ("mediator", "complaint", "nia_only", "complement_pending", "no_movement", "phase_action")
 _COLUMNS = ["case_id", "office", "phase", "days_in_phase", "threshold_days", "days_over", "waiting_on",
@@ -49,17 +49,12 @@ def phase_thresholds(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str
     days observed in the phase is used instead. ``thresholds`` overrides any
     phase with the advisor's own number of days.
     """
+    if getattr(log_or_table, "distributed", False):  # a Dask log or table (vitale_analysis.distributed)
+        return log_or_table.phase_thresholds(as_of=as_of, days=days, percentile=percentile, thresholds=thresholds)
     table = as_case_table(log_or_table, as_of=as_of, days=days)
     phases = list(table.process.phase_keys)
-    given = dict(thresholds or {})
-    unknown = sorted(set(given) - set(phases))
-    if unknown:
-        raise CaseLogError(f"thresholds: unknown phase(s) {unknown}; phases are {list(phases)}.")
-    bad = {k: v for k, v in given.items() if not (isinstance(v, (int, float)) and v >= 0)}
-    if bad:
-        raise CaseLogError(f"thresholds: days must be numbers ≥ 0, got {bad}.")
-    if not 0 < percentile < 100:
-        raise CaseLogError(f"percentile={percentile} must be between 0 and 100.")
+    given = checked_thresholds(phases, thresholds, percentile)
+
     def estimate(phase: str) -> float:
         if phase in given:
             return float(given[phase])
@@ -72,6 +67,20 @@ def phase_thresholds(log_or_table: CaseLog | CaseTable, *, as_of=None, days: str
         return float(value)
 
     return dict(zip(phases, thread_map(estimate, phases)))  # phases are independent
+
+
+def checked_thresholds(phases: list, thresholds: Mapping[str, float] | None, percentile: float) -> dict:
+    """The advisor's thresholds as a dict, or a :class:`CaseLogError` naming the bad ones (and a bad percentile)."""
+    given = dict(thresholds or {})
+    unknown = sorted(set(given) - set(phases))
+    if unknown:
+        raise CaseLogError(f"thresholds: unknown phase(s) {unknown}; phases are {list(phases)}.")
+    bad = {k: v for k, v in given.items() if not (isinstance(v, (int, float)) and v >= 0)}
+    if bad:
+        raise CaseLogError(f"thresholds: days must be numbers ≥ 0, got {bad}.")
+    if not 0 < percentile < 100:
+        raise CaseLogError(f"percentile={percentile} must be between 0 and 100.")
+    return given
 
 
 def _history(table: CaseTable, keep: np.ndarray) -> pd.DataFrame:
@@ -133,7 +142,10 @@ def stalled(
     log_or_table : CaseLog or CaseTable
         The validated log, or a case table of it (possibly filtered: only its
         dossiers are listed, against thresholds from its own dossiers). The
-        log's events decide the next action.
+        log's events decide the next action. A distributed log or table
+        (:mod:`vitale_analysis.distributed`) gives a ``DistributedWorklist``
+        instead of a DataFrame: ``.head(n)``, ``.compute()`` (this function's
+        frame), ``.to_parquet(path)``.
     as_of : date-like, optional
         Default: the log's latest event (a case table keeps its own).
     by : str or list of str, optional
@@ -167,6 +179,9 @@ def stalled(
     """
     if not (isinstance(followup_days, (int, float)) and followup_days >= 0):
         raise CaseLogError(f"followup_days={followup_days!r} must be a number of days ≥ 0.")
+    if getattr(log_or_table, "distributed", False):  # a Dask log or table: a distributed worklist
+        return log_or_table.stalled(as_of=as_of, by=by, days=days, thresholds=thresholds, percentile=percentile,
+                                    followup_days=followup_days)
     table = as_case_table(log_or_table, as_of=as_of, days=days)
     process = table.process
     phases = list(process.phase_keys)

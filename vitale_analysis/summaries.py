@@ -22,6 +22,8 @@ from .km import (km_bootstrap_deviations, km_grouped_summary, km_quantiles, km_q
 from .timeutil import NAT, elapsed_days, to_ns
 
 __all__ = ["phase_summary", "trigger_summary", "trigger_events", "DEFAULT_PERCENTILES", "percentile_column"]
+# (Also public, for the distributed summaries: percentile_levels, check_confidence, phase_summary_frame,
+# RaisedTriggers, raised_triggers, summarise_triggers.)
 
 #: The Kaplan–Meier percentiles phase_summary gives by default.
 DEFAULT_PERCENTILES = (50, 75, 90)
@@ -52,7 +54,9 @@ def phase_summary(
     ----------
     log_or_table : CaseLog or CaseTable
         A validated log, or a case table from :func:`case_table` (possibly
-        filtered: widgets compute it once and filter rows).
+        filtered: widgets compute it once and filter rows). A distributed log
+        or table (:mod:`vitale_analysis.distributed`) gives the same frame,
+        merged from its partitions' counts.
     by : str or list of str, optional
         Cohorts: a case attribute (``office``, ``channel``, ``born_abroad``…)
         or ``start_month`` / ``start_quarter`` / ``start_year``.
@@ -104,11 +108,14 @@ def phase_summary(
     >>> list(summary.columns[:3]), list(summary["channel"].unique())
     (['channel', 'phase', 'n'], ['ameli', 'postal'])
     """
+    if getattr(log_or_table, "distributed", False):  # a Dask log or table (vitale_analysis.distributed)
+        return log_or_table.phase_summary(by=by, as_of=as_of, days=days, percentiles=percentiles,
+                                          confidence=confidence)
     table = as_case_table(log_or_table, as_of=as_of, days=days)
     process = table.process
-    levels = _levels(percentiles)
+    levels = percentile_levels(percentiles)
     if confidence is not None:
-        _check_confidence(confidence)
+        check_confidence(confidence)
     cases, groups = cohort_columns(table.to_frame(), by)
     phases = list(process.phase_keys)
     group_codes, group_values = _group_codes(cases, groups)
@@ -163,6 +170,19 @@ def phase_summary(
 
     if len(table):
         thread_map(one_phase, range(n_phases))  # each phase writes its own cells only
+    return phase_summary_frame(stats, km, median_ci, completed, phases=phases, n_groups=n_groups,
+                               groups=groups, group_values=group_values, percentiles=percentiles,
+                               confidence=confidence,
+                               attrs=dict(as_of=table.as_of, days=table.days, n_cases=len(table),
+                                          n_open=int((table["status"] == "open").sum()), labels=table.labels))
+
+
+def phase_summary_frame(stats: dict, km: np.ndarray, median_ci: np.ndarray, completed: np.ndarray, *,
+                        phases: list, n_groups: int, groups: list, group_values: pd.DataFrame,
+                        percentiles: Sequence[float], confidence: float | None, attrs: dict) -> pd.DataFrame:
+    """The :func:`phase_summary` frame from its cells (group × phase, phases fastest): the counts,
+    the Kaplan–Meier percentiles and median interval, the completed-only median."""
+    n_phases = len(phases)
     estimates = {percentile_column(p): km[:, k] for k, p in enumerate(sorted(set(percentiles)))}
     if confidence is not None:  # (beside the median, or after the percentiles when the median is not asked for)
         position = list(estimates).index("median_days") + 1 if "median_days" in estimates else len(estimates)
@@ -180,12 +200,12 @@ def phase_summary(
     if groups:
         values = group_values.loc[np.repeat(np.arange(n_groups), n_phases)].reset_index(drop=True)
         out = pd.concat([values, out], axis=1)
-    out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table),  # (for display)
-                     n_open=int((table["status"] == "open").sum()), labels=table.labels, confidence=confidence)
+    out.attrs.update(**attrs, confidence=confidence)  # (for display)
     return out
 
 
-def _check_confidence(confidence) -> None:
+def check_confidence(confidence) -> None:
+    """A :class:`CaseLogError` unless ``confidence`` is a level in (0, 1)."""
     try:
         normal_quantile(confidence)
     except ValueError:
@@ -193,7 +213,7 @@ def _check_confidence(confidence) -> None:
                            "(or None for no interval).") from None
 
 
-def _levels(percentiles: Sequence[float]) -> tuple[float, ...]:
+def percentile_levels(percentiles: Sequence[float]) -> tuple[float, ...]:
     """Survival levels of the percentiles, ascending percentiles (the 90th: where 10 % still wait)."""
     values = sorted(set(percentiles))
     bad = [p for p in values if not (isinstance(p, (int, float)) and 0 < p < 100)]
@@ -219,7 +239,8 @@ def trigger_summary(
     ----------
     log_or_table : CaseLog or CaseTable
         A validated log, or a case table of it (possibly filtered: only its
-        dossiers are summarised).
+        dossiers are summarised). A distributed log or table
+        (:mod:`vitale_analysis.distributed`) gives the same frame.
     by : str or list of str, optional
         Cohorts, as in :func:`phase_summary`.
     as_of : date-like, optional
@@ -257,8 +278,23 @@ def trigger_summary(
     those differences can explain part of the extra days. Compare cohorts with
     ``by=`` before drawing conclusions.
     """
+    if getattr(log_or_table, "distributed", False):  # a Dask log or table (vitale_analysis.distributed)
+        return log_or_table.trigger_summary(by=by, as_of=as_of, days=days, n_boot=n_boot, seed=seed,
+                                            confidence=confidence, bootstrap_cap=bootstrap_cap)
     table = as_case_table(log_or_table, as_of=as_of, days=days)
-    log = table.dossier_log
+    return summarise_triggers(table, raised_triggers(table), by=by, n_boot=n_boot, seed=seed,
+                              confidence=confidence, bootstrap_cap=bootstrap_cap)
+
+
+def summarise_triggers(table: CaseTable, raised: "RaisedTriggers", *, by=None, n_boot: int = 200, seed: int = 0,
+                       confidence: float = 0.95, bootstrap_cap: int = 2000) -> pd.DataFrame:
+    """:func:`trigger_summary` of a case table and its raised triggers (:func:`raised_triggers`).
+
+    What it reads of the table: the ``by`` columns (or ``started_at``),
+    ``<phase>_days`` and ``<phase>_state``, its as_of and day count; the
+    table needs no log (the distributed summary passes one gathered from
+    its partitions).
+    """
     process = table.process
     cases, groups = cohort_columns(table.to_frame(), by)
     phases = list(process.phase_keys)
@@ -266,7 +302,6 @@ def trigger_summary(
     columns = ["trigger", "phase", "events", "cases_affected", "share", "median_days_to_next_milestone",
                "median_days_affected", "median_days_unaffected", "extra_days", "extra_days_ci_low",
                "extra_days_ci_high", "total_days_attributable"]
-    raised = _raised(log, table)
     if raised.n == 0 or len(table) == 0:
         out = pd.DataFrame(columns=(groups + columns))
         out.attrs.update(as_of=table.as_of, days=table.days, n_cases=len(table))
@@ -377,16 +412,27 @@ def trigger_summary(
     return out
 
 
-class _Raised:
-    """Every trigger raised on a table's dossiers up to its as_of, as arrays (see :func:`trigger_events`)."""
+class RaisedTriggers:
+    """Every trigger raised on a table's dossiers up to its as_of, as arrays (see :func:`trigger_events`).
 
-    def __init__(self, rows: pd.DataFrame, case_pos, keys, key_code, raised_in, to_next, has_next):
+    ``rows`` (the events, or None), ``case_pos`` (the dossier's row in the
+    table), ``keys`` (trigger keys: the log's trigger categories),
+    ``key_code`` (position in ``keys``), ``raised_in`` (phase position),
+    ``to_next`` (days to the next milestone) and ``has_next`` (reached).
+    """
+
+    def __init__(self, rows: pd.DataFrame | None, case_pos, keys, key_code, raised_in, to_next, has_next):
         self.rows, self.case_pos, self.keys, self.key_code = rows, case_pos, keys, key_code
         self.raised_in, self.to_next, self.has_next = raised_in, to_next, has_next
         self.n = len(case_pos)
 
 
-def _raised(log: CaseLog, table: CaseTable) -> _Raised:
+def raised_triggers(table: CaseTable) -> RaisedTriggers:
+    """The triggers raised on a table's dossiers (its log's events), as :class:`RaisedTriggers`."""
+    return _raised(table.dossier_log, table)
+
+
+def _raised(log: CaseLog, table: CaseTable) -> RaisedTriggers:
     """The phase each trigger was raised in (after the furthest milestone reached then) and the
     days to the dossier's next milestone (or, with none yet, to its closing or as_of: censored)."""
     events = log.events
@@ -413,7 +459,7 @@ def _raised(log: CaseLog, table: CaseTable) -> _Raised:
     calendars = table.calendars.take(case_pos) if table.calendars is not None else None
     to_next = elapsed_days(t, end_at, days=table.days, aware=aware, calendars=calendars)
     trigger = raised["trigger"]
-    return _Raised(raised, case_pos, [str(k) for k in trigger.cat.categories], trigger.cat.codes.to_numpy(),
+    return RaisedTriggers(raised, case_pos, [str(k) for k in trigger.cat.categories], trigger.cat.codes.to_numpy(),
                    raised_in, to_next, has_next)
 
 
