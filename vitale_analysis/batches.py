@@ -106,13 +106,7 @@ def iter_case_batches(path, *, batch_rows: int = 1_000_000) -> Iterator[pd.DataF
     path = Path(path)
     if not (isinstance(batch_rows, int) and batch_rows > 0):
         raise CaseLogError(f"batch_rows={batch_rows!r} must be a positive whole number of rows.")
-    data = _dataset(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in data.schema.names]
-    if missing:
-        raise CaseLogError(
-            f"{path}: required column(s) {missing} not found. Columns found: {data.schema.names}. "
-            "Batched reading takes the canonical column names; rename them when writing the Parquet file."
-        )
+    data = _checked_dataset(path)
     held: pa.Table | None = None
     offset = 0  # rows already handed out
     last_id = None
@@ -221,7 +215,7 @@ def case_table_batched(
                            "until the whole file is read.")
     path = Path(path)
     if dask_installed():
-        _check_source(path)
+        _checked_dataset(path)
         return _case_table_on_dask(path, as_of=as_of, process=process, days=days, batch_rows=batch_rows)
     parts: list[dict] = []
     reports: list[QualityReport] = []
@@ -261,8 +255,9 @@ def dask_installed() -> bool:
     return True
 
 
-def _check_source(path: Path) -> None:
-    """The errors the batch loop gives on a missing or non-Parquet file, or missing columns."""
+def _checked_dataset(path: Path):
+    """The Parquet dataset at ``path``, or the errors the batch loop gives on a missing or
+    non-Parquet file, or missing columns."""
     data = _dataset(path)
     missing = [c for c in REQUIRED_COLUMNS if c not in data.schema.names]
     if missing:
@@ -270,6 +265,7 @@ def _check_source(path: Path) -> None:
             f"{path}: required column(s) {missing} not found. Columns found: {data.schema.names}. "
             "Batched reading takes the canonical column names; rename them when writing the Parquet file."
         )
+    return data
 
 
 def _case_table_on_dask(path: Path, *, as_of, process: ProcessModel, days: str, batch_rows: int):
