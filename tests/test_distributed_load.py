@@ -17,6 +17,7 @@ import pytest
 import vitale_analysis as va
 from vitale_analysis import batches
 from vitale_analysis.distributed import DistributedLog, union_categories
+from vitale_analysis.distributed import _by_case, _case_partition, _rest, _seams
 
 distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
@@ -200,6 +201,92 @@ def test_partitions_already_by_case_are_not_shuffled(client, sample_raw, tmp_pat
     events = got.events.compute()
     pd.testing.assert_frame_equal(by_case(events).astype(object), by_case(want.events).astype(object))
     assert_same_cases(got, want, None)
+
+
+def test_seams_move_each_cut_dossier_to_the_piece_it_starts_in():
+    def piece(n, first=None, last=None, lead=None):
+        return {"n": n, "by_case": None if first is None else {"first": first, "last": last, "lead": lead}}
+
+    # Worked by hand: "c" starts in piece 0, fills piece 1 and opens piece 2; piece 3 is empty.
+    infos = [piece(3, "a", "c", 1), piece(2, "c", "c", 2), piece(4, "c", "f", 1), piece(0), piece(2, "g", "h", 1)]
+    assert _seams(infos) == [(1, 2, 0), (2, 1, 0)]
+    assert _seams([piece(3, "a", "c", 1), piece(2, "d", "e", 1)]) == []  # no dossier cut
+    assert _seams([piece(3, "a", "c", 1), piece(2, "b", "e", 1)]) is None  # ranges overlap: shuffle
+    assert _seams([piece(3, "a", "c", 1), piece(2)]) is None  # a piece not sorted by case: shuffle
+
+
+def test_rest_appends_the_leads_with_their_categories():
+    piece = pd.DataFrame({"case_id": pd.Categorical(["a", "a", "b", "b"]), "office": pd.Categorical(["X"] * 4),
+                          "trigger": pd.Categorical([None, "t", None, None]), "row": [1, 2, 3, 4]})
+    lead = pd.DataFrame({"case_id": pd.Categorical(["b"]), "office": pd.Categorical(["Y"]),
+                         "trigger": pd.Categorical([None]), "row": [5]})
+    out = _rest(piece, 2, lead)  # its first dossier gone to the piece before; the next piece's lead added
+    assert out["case_id"].astype(object).tolist() == ["b", "b", "b"]
+    assert out["office"].astype(object).tolist() == ["X", "X", "Y"]
+    assert out["trigger"].isna().tolist() == [True, True, True]
+    assert out["row"].tolist() == [3, 4, 5]
+    assert list(out["office"].cat.categories) == ["X", "Y"]
+
+
+def test_a_piece_is_by_case_when_its_trimmed_ids_are_sorted():
+    assert _by_case(pd.Series(pd.Categorical([" D2", "D2", "D3", "D3", "D3"]))) == {
+        "first": "D2", "last": "D3", "lead": 2}
+    assert _by_case(pd.Series(["D1", "D1", "D2"], dtype=object)) == {"first": "D1", "last": "D2", "lead": 2}
+    assert _by_case(pd.Series(pd.Categorical(["D2", "D1"]))) is None
+    assert _by_case(pd.Series(pd.Categorical(["D1", None]))) is None
+    assert _by_case(pd.Series([], dtype=object)) is None
+
+
+def test_the_case_partition_is_the_same_for_trimmed_ids_and_any_dtype():
+    ids = ["D1", " D1", "D2 ", "D2", None, "D3"]
+    plain = _case_partition(pd.Series(ids, dtype=object), 7)
+    coded = _case_partition(pd.Series(pd.Categorical(ids)), 7)
+    np.testing.assert_array_equal(plain, coded)
+    assert plain[0] == plain[1] and plain[2] == plain[3]
+    assert ((plain >= 0) & (plain < 7)).all()
+
+
+def test_a_source_sorted_by_case_moves_only_the_cut_dossiers(client, sample_raw, tmp_path):
+    raw = sample_raw.reset_index(drop=True)  # (the sample is sorted by case id)
+    ids = raw["case_id"]
+    assert ids.is_monotonic_increasing
+    sizes = ids.value_counts()
+    long = sizes[sizes >= 6].index[0]
+    start = int(np.flatnonzero(ids == long)[0])
+    # Files cut inside dossiers: one file is the middle of a dossier (it spans three files),
+    # and the next file's copy of that id has a space before it (trimmed, the same dossier).
+    cuts = [0, start + 1, start + 3, 15_001, len(raw)]
+    assert ids[15_000] == ids[15_001]
+    folder = tmp_path / "sorted"
+    folder.mkdir()
+    pieces = [raw.iloc[a:b].copy() for a, b in zip(cuts[:-1], cuts[1:])]
+    pieces[2].loc[pieces[2]["case_id"] == long, "case_id"] = " " + long
+    for k, frame in enumerate(pieces):
+        frame.to_parquet(folder / f"part-{k}.parquet", index=False)
+    want = quiet(va.load, pd.concat(pieces, ignore_index=True))
+    got = quiet(va.load, folder, engine="dask", client=client)
+    # The files are the partitions, less the file that was all one cut dossier.
+    assert got.npartitions == 3
+    parts = [p.compute()["case_id"].astype(str) for p in got.events.partitions]
+    assert all(p.str.strip().is_monotonic_increasing for p in parts)
+    assert [p.iloc[0].strip() for p in parts] == [ids[0], ids[start + 3 + (ids[start + 3:] == long).sum()],
+                                                 ids[15_001 + (ids[15_001:] == ids[15_000]).sum()]]
+    assert_same_log(got, want)
+    assert_same_cases(got, want, "2025-06-01")
+
+
+def test_pieces_sorted_but_interleaved_are_shuffled(client, sample_raw, tmp_path):
+    folder = tmp_path / "interleaved"
+    folder.mkdir()
+    odd = sample_raw["case_id"].str[-1].astype(int) % 2 == 1  # each file sorted, their ranges overlapping
+    sample_raw[odd].to_parquet(folder / "a.parquet", index=False)
+    sample_raw[~odd].to_parquet(folder / "b.parquet", index=False)
+    want = quiet(va.load, pd.concat([sample_raw[odd], sample_raw[~odd]], ignore_index=True))
+    got = quiet(va.load, folder, engine="dask", client=client)
+    parts = [p.compute()["case_id"].astype(str).str[-1].astype(int) % 2 for p in got.events.partitions]
+    assert any(p.nunique() == 2 for p in parts)  # odd and even dossiers together: hashed, not kept apart
+    assert_same_log(got, want)
+    assert_same_cases(got, want, "2025-06-01")
 
 
 def test_pandas_engine_is_unchanged(sample_raw):
