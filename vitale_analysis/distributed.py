@@ -407,7 +407,10 @@ def _part_stats(part: _Part) -> dict:
     n_future = int((q.failures["check"] == "future_timestamp").sum())
     return {"n": len(ns), "days": days, "counts": counts, "min": int(ns.min()) if len(ns) else None,
             "max": int(ns.max()) if len(ns) else None, "odd": odd, "n_future": n_future,
-            "zone": q.time_zone if len(ns) else "", "aware": getattr(t.dtype, "tz", None) is not None}
+            "zone": q.time_zone if len(ns) else "", "aware": getattr(t.dtype, "tz", None) is not None,
+            # (and what the merge needs, in the same trip)
+            "report": _head_report(part), "unknown": _unknown_failures(part),
+            "categories": _categories(part) if len(ns) else {}, "case_attributes": part.log.case_attributes}
 
 
 def _values_in_day(part: _Part, day: int) -> np.ndarray:
@@ -590,11 +593,11 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     keys = sorted({lookalike_key(v) for v in odd} - set(odd))
     plain = sorted({k for found in client.gather(client.map(_present, parts, keys=keys)) for k in found}) if keys else []
     global_notes = day_note + (lookalike_note(pd.Index(sorted(set(odd) | set(plain)), dtype=object)) if odd else [])
-    unknown = [f for f in client.gather(client.map(_unknown_failures, parts)) if len(f)]
+    unknown = [s["unknown"] for s in stats if len(s["unknown"])]
     if unknown:
         global_notes += unknown_label_notes(pd.concat(unknown, ignore_index=True), process, first["labels"])
     # 7. One report.
-    reports = client.gather(client.map(_head_report, parts))
+    reports = [s["report"] for s in stats]
     merged = merge_reports(reports, name)
     kept = [i for i, s in enumerate(stats) if s["n"]]
     if not kept:
@@ -615,7 +618,7 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     quality = replace(merged, failures=failures_head.reset_index(drop=True), set_aside_rows=aside_head.reset_index(
         drop=True), notes=notes, plausible_end=plausible_end, time_zone=zones[0] if zones else merged.time_zone)
     # 8. Events (non-empty partitions), their small categoricals made one list for all (known to Dask).
-    cats_per_part = client.gather(client.map(_categories, [parts[i] for i in kept]))
+    cats_per_part = [stats[i]["categories"] for i in kept]
     vocabularies = {"event": list(process.vocabulary), "trigger": list(process.triggers)}
     categories = {c: union_categories([p[c][0] for p in cats_per_part if c in p], vocabularies.get(c, ()),
                                       [p[c][1] for p in cats_per_part if c in p], c in SORTED_ATTRIBUTES)
@@ -623,14 +626,14 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     events_parts = [client.submit(lambda p, cats: _with_categories(p.log.events, cats), parts[i], categories)
                     for i in kept]
     failure_parts = [client.submit(lambda p: p.log.quality.failures, part) for part in parts]
-    ev_meta = client.submit(lambda f: f.iloc[:0], events_parts[0]).result()
+    ev_meta, failures_meta = client.gather([client.submit(lambda f: f.iloc[:0], first)
+                                            for first in (events_parts[0], failure_parts[0])])
     events = dd.from_delayed(events_parts, meta=_unknown_case_ids(ev_meta), verify_meta=False)
-    failures = dd.from_delayed(failure_parts, meta=client.submit(lambda f: f.iloc[:0], failure_parts[0]).result(),
-                               verify_meta=False)
+    failures = dd.from_delayed(failure_parts, meta=failures_meta, verify_meta=False)
     events, failures = client.persist([events, failures])
     last_event = plausible_end if plausible_end is not None else quality.last_event
     # A case attribute: declared or known, or a column that changes within no dossier of any partition.
-    per_part = client.gather(client.map(lambda p: p.log.case_attributes, [parts[i] for i in kept]))
+    per_part = [stats[i]["case_attributes"] for i in kept]
     case_attributes = tuple(a for a in per_part[0] if all(a in other for other in per_part[1:]))
     del parts, parts_in
     log = DistributedLog(events=events, quality=quality, failures=failures, process=process, last_event=last_event,
