@@ -40,7 +40,7 @@ def write_files(folder: Path, files: int, cases: int) -> int:
             continue
         start = time.perf_counter()
         events = va.simulate(cases, seed=100 + k, as_of=AS_OF)
-        events["case_id"] = events["case_id"].cat.rename_categories(lambda c, k=k: f"P{k:03d}-{c}")
+        events["case_id"] = f"P{k:03d}-" + events["case_id"].astype(str)
         va.write_events(events, path)
         total += len(events)
         print(f"wrote {path.name}: {len(events):,} events in {time.perf_counter() - start:.0f} s", flush=True)

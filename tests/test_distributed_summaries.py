@@ -221,6 +221,29 @@ def test_trigger_summary_equals_the_in_memory_one(sample_log, simulated, client,
         pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_persisted_table_gives_the_same_summaries_without_remaking_itself(simulated, client, k):
+    table = va.case_table(dist(simulated, client, k), as_of=AS_OF, days="working").persist()
+    assert table.persist() is table and len(table.tables) == k
+    distributed.wait(table.tables)
+    expected = va.case_table(simulated, as_of=AS_OF, days="working")
+    with distributed.get_task_stream(client) as stream:
+        summary = va.phase_summary(table, by="office")
+        worklist = va.stalled(table).compute()
+        triggers = va.trigger_summary(table, by="channel")
+    # The events were not turned into case tables again: no task ran the per-partition builder.
+    ran = {str(t["key"][0] if isinstance(t["key"], tuple) else t["key"]).rsplit("-", 1)[0] for t in stream.data}
+    assert not ran & {"one", "_itself"}, ran
+    pd.testing.assert_frame_equal(summary, va.phase_summary(expected, by="office"), rtol=1e-9)
+    pd.testing.assert_frame_equal(worklist, va.stalled(expected))
+    pd.testing.assert_frame_equal(triggers, va.trigger_summary(expected, by="channel"), rtol=1e-9)
+    frame = table.frame.compute()
+    pd.testing.assert_frame_equal(frame.assign(case_id=frame["case_id"].astype(str)).sort_values("case_id")
+                                  .reset_index(drop=True),
+                                  expected.to_frame().assign(case_id=lambda f: f["case_id"].astype(str))
+                                  .sort_values("case_id").reset_index(drop=True))
+
+
 def test_a_trigger_outside_the_model_keeps_its_seed(simulated, client):
     """Unknown trigger keys come after the model's, sorted, as validation orders them: the
     seeded resampling of each (group, trigger) is the same as in memory."""

@@ -808,11 +808,34 @@ class DistributedCaseTable:
     days: str
     process: ProcessModel
     log: DistributedLog | None
+    tables: list | None = None  # once persisted: each partition's in-memory CaseTable (futures)
 
     distributed = True
 
     def head(self, n: int = 10) -> pd.DataFrame:
         return self.frame.head(n, npartitions=-1)
+
+    def persist(self) -> "DistributedCaseTable":
+        """The table computed once and kept on the workers, for several summaries in a row.
+
+        Each partition's in-memory case table (with its events, which the log
+        holds anyway) stays on its worker: ``phase_summary``, ``stalled`` and
+        ``trigger_summary`` of the persisted table reuse it rather than making
+        it again from the events. It takes about 230 MB per million dossiers
+        on the workers.
+        """
+        if self.tables is not None:
+            return self
+        client = self.client
+        if client is None or self.log is None:  # (Dask's default scheduler: no futures to keep)
+            return replace(self, frame=self.frame.persist())
+        from dask import delayed
+
+        dd, _ = import_dask()
+        one = self._partition_fn(_itself)
+        tables = client.compute([delayed(one, pure=True)(part) for part in self.log.events.to_delayed()])
+        frames = [client.submit(_frame_of, table) for table in tables]
+        return replace(self, frame=dd.from_delayed(frames, meta=self.frame._meta, verify_meta=False), tables=tables)
 
     def to_parquet(self, path, **kw) -> None:
         self.frame.to_parquet(path, **kw)
@@ -852,6 +875,12 @@ class DistributedCaseTable:
     def _partition_tables(self, fn, meta=None):
         """``fn(case table of a partition)`` over the log's partitions: delayed results, or with a
         ``meta`` a dask DataFrame."""
+        if self.tables is not None:  # (persisted: the tables are on the workers)
+            from dask import delayed
+
+            dd, _ = import_dask()
+            parts = [delayed(fn, pure=True)(table) for table in self.tables]
+            return parts if meta is None else dd.from_delayed(parts, meta=meta, verify_meta=False)
         one, dlog = self._partition_fn(fn), self.log
         if meta is None:
             from dask import delayed
@@ -969,6 +998,14 @@ class DistributedCaseTable:
     def __repr__(self) -> str:
         return (f"DistributedCaseTable as of {self.as_of}, {self.days} days, "
                 f"{self.frame.npartitions} partitions, process {self.process.name!r}")
+
+
+def _itself(table: CaseTable) -> CaseTable:
+    return table
+
+
+def _frame_of(table: CaseTable) -> pd.DataFrame:
+    return table.to_frame()
 
 
 # ============================================================================ summaries
