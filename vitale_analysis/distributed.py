@@ -1010,8 +1010,8 @@ def _frame_of(table: CaseTable) -> pd.DataFrame:
 
 # ============================================================================ summaries
 # Each summary maps one function over the partitions (whole dossiers each) and merges what
-# it returns on the client: counts summed (a tree of pairwise merges, so no task holds every
-# partition's result at once), then the in-memory arithmetic on the merged counts.
+# it returns: counts summed (a tree of merges, eight at a time, so that only the last task
+# holds the whole merged counts), then the in-memory arithmetic on the merged counts.
 
 def _run(client, *objs):
     """``dask.compute`` on ``client`` (None: the default scheduler, or the current client)."""
@@ -1020,13 +1020,15 @@ def _run(client, *objs):
     return dask.compute(*objs, scheduler=client) if client is not None else dask.compute(*objs)
 
 
-def _tree(parts: list, merge):
-    """The parts (delayed) merged pairwise, level by level, into one delayed result."""
+def _tree(parts: list, merge, fan_in: int = 8):
+    """The parts (delayed) merged ``fan_in`` at a time, level by level, into one delayed result
+    (few levels: each level goes over all the counts again; no task holds them all but the last)."""
     from dask import delayed
 
     merge = delayed(merge, pure=True)
     while len(parts) > 1:
-        parts = [merge(*parts[k:k + 2]) if k + 1 < len(parts) else parts[k] for k in range(0, len(parts), 2)]
+        parts = [merge(*parts[k:k + fan_in]) if k + 1 < len(parts) else parts[k]
+                 for k in range(0, len(parts), fan_in)]
     return parts[0]
 
 
@@ -1072,7 +1074,7 @@ def phase_counts(frame: pd.DataFrame, *, by, phases: list) -> dict:
     ``n_finished``, ``n_open``, ``n_closed``, ``n_no_duration``; every group
     of the partition, every phase), ``km`` (:func:`~vitale_analysis.km.km_counts`
     of the timed durations by group and phase), ``n_cases`` and ``n_open``
-    (dossiers open at as_of). :func:`merge_phase_counts` merges two.
+    (dossiers open at as_of). :func:`merge_phase_counts` merges them.
     """
     cases, groups = cohort_columns(frame, by)
     n, n_phases = len(frame), len(phases)
@@ -1096,15 +1098,16 @@ def phase_counts(frame: pd.DataFrame, *, by, phases: list) -> dict:
             "n_open": int((frame["status"] == "open").sum())}
 
 
-def merge_phase_counts(a: dict, b: dict) -> dict:
-    """Two partitions' :func:`phase_counts` as one: counts summed per key."""
-    groups = a["groups"]
-    states = _concat([a["states"], b["states"]])
+def merge_phase_counts(*parts: dict) -> dict:
+    """Partitions' :func:`phase_counts` as one: counts summed per key (one concatenation and one
+    grouping for all of them)."""
+    groups = parts[0]["groups"]
+    states = _concat([p["states"] for p in parts])
     counted = ["n", "n_finished", "n_open", "n_closed", "n_no_duration"]
     states = states.groupby([*groups, "phase"], sort=True, dropna=False, observed=True)[counted].sum().reset_index()
     return {"groups": groups, "states": states,
-            "km": merge_km_counts(_unify_categories([a["km"], b["km"]]), keys=[*groups, "phase"]),
-            "n_cases": a["n_cases"] + b["n_cases"], "n_open": a["n_open"] + b["n_open"]}
+            "km": merge_km_counts(_unify_categories([p["km"] for p in parts]), keys=[*groups, "phase"]),
+            "n_cases": sum(p["n_cases"] for p in parts), "n_open": sum(p["n_open"] for p in parts)}
 
 
 def summary_from_counts(counts: dict, *, phases: list, percentiles, confidence, attrs: dict) -> pd.DataFrame:
