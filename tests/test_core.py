@@ -485,3 +485,20 @@ def test_a_log_and_its_model_survive_pickling():
     assert isinstance(trigger.label, MappingProxyType)
     with pytest.raises(TypeError):
         model.label["en"] = "changed"  # (still read-only)
+
+
+def test_a_case_table_survives_pickling():
+    """A Dask worker spills a persisted partition's case table to disk, or sends it to another
+    worker, by pickling it: it comes back equal, with its log, and its summaries still work."""
+    import pickle
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", va.DataQualityWarning)
+        log = va.load("data/sample_caselog.csv")
+    table = va.case_table(log, as_of="2025-06-30")
+    expected = va.phase_summary(table)  # (fills the table's cache of sorted durations first)
+    again = pickle.loads(pickle.dumps(table))
+    assert again.to_frame().equals(table.to_frame()) and again.as_of == table.as_of and again.days == table.days
+    assert again.log.events.equals(log.events)
+    pd.testing.assert_frame_equal(va.phase_summary(again), expected)
+    pd.testing.assert_frame_equal(va.stalled(again), va.stalled(table))

@@ -109,6 +109,16 @@ class CaseTable:
         self._sorted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._sorted_lock = threading.Lock()
 
+    def __getstate__(self) -> dict:
+        """Pickled (a Dask worker spills it to disk or sends it to another) without its lock."""
+        state = self.__dict__.copy()
+        del state["_sorted_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._sorted_lock = threading.Lock()
+
     # ------------------------------------------------------------------ what it is
     as_of = property(lambda self: self._as_of, doc="The as-of cut the table describes (an AsOf).")
     days = property(lambda self: self._days, doc='How durations are counted: "calendar" or "working".')
