@@ -289,6 +289,57 @@ def test_pieces_sorted_but_interleaved_are_shuffled(client, sample_raw, tmp_path
     assert_same_cases(got, want, "2025-06-01")
 
 
+def nir(k: int, good: bool = True) -> str:
+    """A 15-digit social security number, its key right (97 − number mod 97) or one off."""
+    body = f"1850575123{k:03d}"
+    key = 97 - int(body) % 97
+    return body + f"{key if good else key % 97 + 1:02d}"
+
+
+def nir_files(sample_raw, folder, declare: bool):
+    """Two files by case: the first's dossiers carry NIRs (a few with a wrong key); in the
+    second's, half the dossiers carry a text reference and half NIRs with a wrong key. The
+    whole log's column is 90 % NIR-shaped (a NIR column); the second file alone is not."""
+    raw = sample_raw.reset_index(drop=True)
+    ids = raw["case_id"].drop_duplicates().tolist()
+    cut = ids[int(len(ids) * 0.8)]
+    k = raw["case_id"].map({c: i for i, c in enumerate(ids)})
+    first = (raw["case_id"] < cut).to_numpy()
+    ref = np.where(first, [nir(i % 1000, good=i % 50 != 0) for i in k],
+                   np.where(k % 2 == 0, [f"REF-{i}" for i in k], [nir(i % 1000, good=False) for i in k]))
+    raw = raw.assign(ref=ref)
+    folder.mkdir()
+    raw[first].to_parquet(folder / "a.parquet", index=False)
+    raw[~first].to_parquet(folder / "b.parquet", index=False)
+    reading = {"not_personal": ["ref"]} if declare else {}
+    return raw, reading
+
+
+def test_the_columns_holding_nirs_are_decided_over_the_whole_log(client, sample_raw, tmp_path):
+    raw, _ = nir_files(sample_raw, tmp_path / "nir", declare=False)
+    raw.to_parquet(tmp_path / "whole.parquet", index=False)  # (the same rows, one file, in memory)
+    want = quiet(va.load, tmp_path / "whole.parquet")
+    got = quiet(va.load, tmp_path / "nir", engine="dask", client=client)
+    assert got.npartitions == 2
+    in_first = len(pd.read_parquet(tmp_path / "nir" / "a.parquet"))
+    bad = want.quality.failures.query("check == 'nir_bad_key'")["row"]
+    # (the second file's wrong keys are flagged too: alone, it would not be a NIR column)
+    assert (bad <= in_first).any() and (bad > in_first).any()
+    assert_same_log(got, want)
+
+
+def test_a_column_declared_not_personal_holding_nirs_is_refused_in_every_partition(client, sample_raw, tmp_path):
+    raw, reading = nir_files(sample_raw, tmp_path / "nir", declare=True)
+    raw.to_parquet(tmp_path / "whole.parquet", index=False)
+    want = quiet(va.load, tmp_path / "whole.parquet", **reading)
+    got = quiet(va.load, tmp_path / "nir", engine="dask", client=client, **reading)
+    assert want.quality.not_personal == () and want.quality.unmasked == frozenset()
+    assert got.quality.not_personal == () and got.quality.unmasked == frozenset()  # (nothing shown in full)
+    failures = got.failures.compute()
+    assert sorted(map(tuple, failures.astype(str).to_numpy())) == sorted(
+        map(tuple, want.quality.failures.astype(str).to_numpy()))
+
+
 def test_pandas_engine_is_unchanged(sample_raw):
     with pytest.warns(va.DataQualityWarning) as caught:
         log = va.load(SAMPLE)

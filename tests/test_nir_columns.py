@@ -294,3 +294,27 @@ def test_case_table_and_mask_frame_show_declared_ids(tmp_path):
     frame = pd.DataFrame({"case_id": EPOCH, "nir": [nir("1850575123456")] * 3})
     out = va.mask_frame(frame, log.unmasked)
     assert out["case_id"].tolist() == EPOCH and out["nir"].tolist() == ["1 85 •• •• ••• ••• 73"] * 3
+
+
+def test_the_decision_adds_up_over_parts_of_a_log():
+    """A log cut into parts (a Dask partition each) is judged on its parts' counts as on the
+    whole: rows are summed, and a NIR in two parts counts once among the distinct keyed values."""
+    from vitale_analysis.privacy import nir_column_counts, nir_columns_from_counts
+
+    good = [nir(f"18505751230{k:02d}") for k in range(6)]
+    wrong = [bad(f"28505751231{k:02d}") for k in range(5)]
+    # By hand. Column "a": 12 rows, 10 NIR-shaped (83 % ≥ 80 %); distinct keyed values: 3 right
+    # (two of them in both parts) and 3 wrong: 3 ≥ half of 6, a NIR column. Part 2 alone has 4
+    # of 6 rows shaped (67 %): alone it would not be one. Column "b": 2 right and 3 wrong distinct
+    # values (the right one repeated in both parts): 2 < half of 5, not a NIR column, though
+    # part 1 alone (2 right of 3) would say it is.
+    part1 = pd.DataFrame({"a": [good[0], good[1], good[2], wrong[0], good[0], good[1]],
+                          "b": [good[3], good[3], good[4], wrong[1], good[3], good[4]]})
+    part2 = pd.DataFrame({"a": [good[0], wrong[1], wrong[2], good[2], "REF-1", "REF-2"],
+                          "b": [good[3], wrong[2], wrong[3], wrong[3], wrong[2], good[3]]})
+    whole = pd.concat([part1, part2], ignore_index=True)
+    assert nir_columns(whole) == ["a"]
+    assert nir_columns(part2) == [] and nir_columns(part1) == ["a", "b"]
+    counts = [nir_column_counts(part1), nir_column_counts(part2)]
+    assert nir_columns_from_counts(counts) == nir_columns(whole) == ["a"]
+    assert nir_columns_from_counts(counts[:1]) == nir_columns(part1)

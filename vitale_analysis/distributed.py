@@ -38,6 +38,7 @@ from .cohorts import DERIVED_COHORTS, by_names, cohort_columns
 from .errors import CaseLogError, DataQualityWarning
 from .km import (km_counts, km_counts_summary, km_grouped_counts_summary, median_from_counts, merge_km_counts,
                  percentile_from_counts)
+from .privacy import nir_column_counts, nir_columns_from_counts
 from .process import CARTE_VITALE, ProcessModel
 from .read import RawLog, arrow_to_frame, read_caselog
 from .stalls import checked_thresholds, stalled
@@ -377,19 +378,22 @@ class _Part:
 
     log: CaseLog
     local_notes: tuple[str, ...]  # notes the global pass redoes for the whole log (removed from log's)
+    declared_nir: dict = field(default_factory=dict)  # nir_column_counts of the declared not_personal columns
 
 
-def _validate_one(frame: pd.DataFrame, raw_info: dict, process: ProcessModel, as_of, horizon) -> _Part:
+def _validate_one(frame: pd.DataFrame, raw_info: dict, process: ProcessModel, as_of, horizon, nir=None) -> _Part:
     frame = frame.reset_index(drop=True)
     raw = RawLog(frame, source=raw_info["source"], dayfirst=raw_info["dayfirst"],
                  case_attributes=raw_info["case_attributes"], malformed_rows=tuple(raw_info["malformed"]),
                  labels=raw_info["labels"], lifecycle=raw_info["lifecycle"],
                  not_personal=raw_info["not_personal"])
-    log = validate_part(raw, process, as_of=as_of, horizon=horizon)
+    log = validate_part(raw, process, as_of=as_of, horizon=horizon, nir=nir)
+    declared = [c for c in raw_info["not_personal"] or () if c in frame.columns and c != "row"]
     ids = log.events["case_id"].cat.categories if len(log.events) else pd.Index([], dtype=object)
     local = set(lookalike_note(ids)) | set(unknown_label_notes(log.quality.failures, process, raw.labels))
     notes = [n for n in log.quality.notes if n not in local]
-    return _Part(replace(log, quality=replace(log.quality, notes=notes)), tuple(local))
+    return _Part(replace(log, quality=replace(log.quality, notes=notes)), tuple(local),
+                 nir_column_counts(frame[declared]) if declared else {})
 
 
 def _part_stats(part: _Part) -> dict:
@@ -410,7 +414,8 @@ def _part_stats(part: _Part) -> dict:
             "zone": q.time_zone if len(ns) else "", "aware": getattr(t.dtype, "tz", None) is not None,
             # (and what the merge needs, in the same trip)
             "report": _head_report(part), "unknown": _unknown_failures(part),
-            "categories": _categories(part) if len(ns) else {}, "case_attributes": part.log.case_attributes}
+            "categories": _categories(part) if len(ns) else {}, "case_attributes": part.log.case_attributes,
+            "nir": (part.declared_nir, nir_column_counts(part.log.events.drop(columns=["row"])) if len(ns) else {})}
 
 
 def _values_in_day(part: _Part, day: int) -> np.ndarray:
@@ -583,7 +588,19 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
     for i in redo:
         parts[i] = client.submit(_validate_one, parts_in[i], {**info, "malformed": malformed} if i == 0 else info,
                                  process, as_of, horizon)
-        stats[i] = client.submit(_part_stats, parts[i]).result()
+    if redo:
+        fresh = dict(zip(redo, client.gather([client.submit(_part_stats, parts[i]) for i in redo])))
+        stats = [fresh.get(i, s) for i, s in enumerate(stats)]
+    # Which columns hold social security numbers: decided over the whole log (a partition that
+    # decided otherwise is validated again with the whole log's decision: privacy comes first).
+    whole = tuple(nir_columns_from_counts([s["nir"][k] for s in stats]) for k in (0, 1))
+    again = [i for i, s in enumerate(stats) if tuple(nir_columns_from_counts([s["nir"][k]]) for k in (0, 1)) != whole]
+    for i in again:
+        parts[i] = client.submit(_validate_one, parts_in[i], {**info, "malformed": malformed} if i == 0 else info,
+                                 process, as_of, horizon if i in redo else None, whole)
+    if again:
+        fresh = dict(zip(again, client.gather([client.submit(_part_stats, parts[i]) for i in again])))
+        stats = [fresh.get(i, s) for i, s in enumerate(stats)]
     zones = sorted({s["zone"] for s in stats if s["zone"]})
     if len(zones) > 1:
         raise CaseLogError(f"{name}: some dossiers have times with a UTC offset and some without ({zones}). "

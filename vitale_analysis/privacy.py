@@ -95,7 +95,16 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8, key_share: float = 0
     its values are masked on screen all the same (:func:`mask_text`). Empty columns are
     not NIR columns.
     """
-    found = []
+    return nir_columns_from_counts([nir_column_counts(frame)], share=share, key_share=key_share)
+
+
+def nir_column_counts(frame: pd.DataFrame) -> dict[str, dict]:
+    """What :func:`nir_columns` decides on, for each column with NIR-like values, in a form that
+    adds up over parts of a log: ``n`` (non-empty rows), ``like`` (NIR-shaped rows), and the
+    hashes of the distinct 15-character NIR-shaped values (trimmed) whose key is right
+    (``ok``) and wrong (``bad``), so that a value in two parts counts once.
+    """
+    counts = {}
     for column in frame.columns:
         values = frame[column]
         if isinstance(values, pd.DataFrame):  # duplicated header: look at neither
@@ -126,12 +135,30 @@ def nir_columns(frame: pd.DataFrame, *, share: float = 0.8, key_share: float = 0
         like = np.zeros(len(text), dtype=bool)
         if len(maybe):
             like[maybe] = [nir_shaped(v) for v in text.iloc[maybe]]
-        if int(weight[present & like].sum()) < share * n:
+        shaped = text.iloc[np.flatnonzero(like)]
+        keys = [nir_key_ok(v) for v in shaped]  # None: 13 characters, no key
+        distinct = pd.unique(shaped.to_numpy(dtype=object))  # (trimmed: two spellings of one value count once)
+        hashed = dict(zip(distinct, pd.util.hash_array(distinct) if len(distinct) else []))
+        ok = np.unique([hashed[v] for v, k in zip(shaped, keys) if k is True]).astype(np.uint64)
+        bad = np.unique([hashed[v] for v, k in zip(shaped, keys) if k is False]).astype(np.uint64)
+        counts[str(column)] = {"n": n, "like": int(weight[present & like].sum()), "ok": ok, "bad": bad}
+    return counts
+
+
+def nir_columns_from_counts(parts: list[dict[str, dict]], *, share: float = 0.8,
+                            key_share: float = 0.5) -> list[str]:
+    """:func:`nir_columns` of a whole log from its parts' :func:`nir_column_counts`: rows summed,
+    distinct keyed values counted once over all parts. Columns in the order first seen."""
+    found = []
+    for column in dict.fromkeys(c for part in parts for c in part):
+        mine = [part[column] for part in parts if column in part]
+        n, like = sum(m["n"] for m in mine), sum(m["like"] for m in mine)
+        if n == 0 or like < share * n:
             continue
-        keys = [nir_key_ok(v) for v in text.iloc[np.flatnonzero(like)]]  # None: 13 characters, no key
-        keyed = sum(k is not None for k in keys)
-        if keyed and sum(k is True for k in keys) >= key_share * keyed:
-            found.append(str(column))
+        ok = np.unique(np.concatenate([m["ok"] for m in mine]))
+        keyed = len(np.union1d(ok, np.concatenate([m["bad"] for m in mine])))
+        if keyed and len(ok) >= key_share * keyed:
+            found.append(column)
     return found
 
 

@@ -398,18 +398,21 @@ def validate(
 
 
 def validate_part(raw: RawLog | pd.DataFrame, process: ProcessModel = CARTE_VITALE, *, as_of=None,
-                  horizon: int | None = None) -> CaseLog:
+                  horizon: int | None = None, nir: tuple[list[str], list[str]] | None = None) -> CaseLog:
     """:func:`validate` for one part of a larger log (a batch of whole cases).
 
     A part may lose every row (its CaseLog then has no events) and no warning
     is given: the caller reports once for the whole log. ``horizon`` (int64
     ns, see :func:`future_horizon`), when given, is the whole log's: times past
     it are flagged ``future_timestamp`` instead of by the part's own times.
+    ``nir``, when given, is the whole log's decision on which columns hold
+    social security numbers (:func:`~vitale_analysis.privacy.nir_columns`):
+    ``(declared not_personal columns holding them, event columns holding them)``.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         return _validate(RawLog.of(raw), process, as_of=as_of, dayfirst=None, allow_empty=True, stacklevel=3,
-                         horizon=horizon)
+                         horizon=horizon, nir=nir)
 
 
 def day_order(values: pd.Series, name: str = "log") -> tuple[bool | None, bool]:
@@ -420,7 +423,7 @@ def day_order(values: pd.Series, name: str = "log") -> tuple[bool | None, bool]:
 
 
 def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empty: bool, stacklevel: int,
-              horizon: int | None = None) -> CaseLog:
+              horizon: int | None = None, nir: tuple[list[str], list[str]] | None = None) -> CaseLog:
     name = raw.source
     if dayfirst is None:
         dayfirst = raw.dayfirst
@@ -433,7 +436,8 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         frame = frame.assign(row=np.arange(1, len(frame) + 1))
     n_in = len(frame)
     rows = frame["row"].to_numpy()
-    not_personal, unmasked = _not_personal(frame, raw.not_personal, name, notes, stacklevel + 1)
+    not_personal, unmasked = _not_personal(frame, raw.not_personal, name, notes, stacklevel + 1,
+                                           holding=nir[0] if nir is not None else None)
     rows_read = n_in + len(malformed)
     failures: list[pd.DataFrame] = []
     aside: list[tuple[np.ndarray, str]] = []
@@ -661,7 +665,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         flag(mask, check, column, value)
 
     # Social security numbers: a 15-character number's key must match (13 have none).
-    for column in nir_columns(events.drop(columns=["row"])):
+    for column in (nir[1] if nir is not None else nir_columns(events.drop(columns=["row"]))):
         values = events[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             wrong_cat = np.array([nir_key_ok(v) is False for v in values.cat.categories], dtype=bool)
@@ -782,7 +786,7 @@ def _not_complete(frame: pd.DataFrame, event_codes: np.ndarray, event_cats: pd.I
                    f"{n:,} {'event' if n == 1 else 'events'} set aside as lifecycle_not_complete ({counts})"
                    f"{gone_text}. To keep them, {how}")]
 def _not_personal(frame: pd.DataFrame, declared: tuple[str, ...], name: str, notes: list[str],
-                  stacklevel: int) -> tuple[tuple[str, ...], frozenset[str]]:
+                  stacklevel: int, holding: list[str] | None = None) -> tuple[tuple[str, ...], frozenset[str]]:
     """The columns declared not personal that are honoured, and their numbers that may be shown in full.
 
     Privacy first: a declared column that holds NIRs (its keys say so, :func:`nir_columns`)
@@ -798,7 +802,7 @@ def _not_personal(frame: pd.DataFrame, declared: tuple[str, ...], name: str, not
         )
     if not declared:
         return (), frozenset()
-    holding_nirs = set(nir_columns(frame[list(declared)]))
+    holding_nirs = set(nir_columns(frame[list(declared)]) if holding is None else holding)
     shown: set[str] = set()
     honoured = []
     for column in declared:
