@@ -114,7 +114,8 @@ def main(argv=None) -> int:
         log = stage("load (read, dossiers made whole, validate, global checks)",
                     lambda: va.load(args.dir, engine="dask", client=client))
         events = log.quality.rows_read
-        table = stage("case_table (.persist(): kept on the workers)", lambda: _persisted(va.case_table(log), distributed))
+        table = stage("case_table (.persist(): kept on the workers)",
+                      lambda: _persisted(va.case_table(log), distributed))
         n_cases = int(table.frame.map_partitions(len).sum().compute())
         phases = stage("phase_summary", lambda: va.phase_summary(table))
         triggers = stage("trigger_summary", lambda: va.trigger_summary(table))

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 import vitale_analysis as va
-from vitale_analysis import batches
 from vitale_analysis.distributed import DistributedLog, union_categories
 from vitale_analysis.distributed import _by_case, _case_partition, _rest, _seams
 

@@ -195,9 +195,9 @@ def _read_piece(what, source_name: str, reading: dict) -> RawLog:
 def _piece_info(raw: RawLog) -> dict:
     rows = [int(raw.frame["row"].max())] if len(raw.frame) else []
     rows += [int(m["row"]) for m in raw.malformed_rows]
-    return {"rows": max(rows, default=0), "n": len(raw.frame), "malformed": list(raw.malformed_rows), "notes": list(raw.notes),
-            "dayfirst": raw.dayfirst, "case_attributes": raw.case_attributes, "labels": raw.labels,
-            "lifecycle": raw.lifecycle, "not_personal": raw.not_personal, "source": raw.source,
+    return {"rows": max(rows, default=0), "n": len(raw.frame), "malformed": list(raw.malformed_rows),
+            "notes": list(raw.notes), "dayfirst": raw.dayfirst, "case_attributes": raw.case_attributes,
+            "labels": raw.labels, "lifecycle": raw.lifecycle, "not_personal": raw.not_personal, "source": raw.source,
             "columns": list(raw.frame.columns), "by_case": _by_case(raw.frame["case_id"])}
 
 
