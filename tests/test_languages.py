@@ -44,7 +44,7 @@ ENGLISH = ["the", "and", "of", "with", "without", "days", "day", "open", "still"
            "received", "waiting", "follow", "report", "quality", "percentile", "finished", "missing", "count",
            "all", "selection", "nothing", "show", "reached", "started", "card", "number", "registration",
            "rights", "first", "third", "party", "post", "account", "threshold", "over", "steps", "order",
-           "problem", "why", "duplicate", "dossiers affected", "extra", "attributable"]
+           "problem", "why", "duplicate", "dossiers affected", "extra", "attributable", "fix", "more", "written"]
 # ("action", "message", "note", "total", "phase", "date", "dossier" are French words too; "compte ameli",
 # "Carte Vitale", "attestation de droits", "médiateur" and "Démarches" are names of French services and
 # documents, which English texts name as they are.)
@@ -178,6 +178,12 @@ def test_command_line_speaks_one_language(logs, which, lang, tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     check([line.replace(str(tmp_path), "") for line in out.splitlines()], lang, "report command")
+    if lang == "fr":  # validate in French, every problem listed (in English it names the checks by their codes,
+        # as the failures table and its CSV do); the rows' own lines show the file's values
+        args = ["validate", str(SAMPLE if which == "en" else FRENCH), "--lang", lang, "--details"]
+        main(args + (["--mapping", str(MAPPING)] if which == "fr" else []))
+        out = capsys.readouterr().out.splitlines()
+        check([line for line in out if not line.startswith("  ligne ")], lang, "validate command")
 
 
 # ============================================================================ charts

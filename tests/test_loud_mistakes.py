@@ -145,6 +145,32 @@ def test_details_list_every_problem_with_its_fix(tmp_path):
     assert "→ --details lists every problem" in out and ".failures" not in out  # (the command line's words)
 
 
+def test_details_in_french(tmp_path):
+    """``validate --lang fr``: the summary, every check's name, action and fix, the row lines, the
+    CSV's fixes and the closing message are in French (the texts from the catalogue, checked
+    here against words written by hand)."""
+    mapping = broken_mapping(tmp_path, "dayfirst = true", "dayfirst = false")
+    table = tmp_path / "problemes.csv"
+    result = run("validate", str(EXPORT), "--mapping", str(mapping), "--details", "--details-csv", str(table),
+                 "--lang", "fr")
+    assert result.returncode == 3
+    unreadable = {n for n, r in rows_of_export() if int(r["Date"].split("/")[0]) > 12}
+    out = result.stdout
+    n = f"{len(unreadable):,}".replace(",", "\u202f")
+    assert (f"Date illisible ({n} lignes, mise de côté) : correction : écrivez la date comme 31/01/2025 14:30"
+            in out), out[:2000]
+    first = min(unreadable)
+    assert f"  ligne {first}  " in out
+    assert "→ --details liste chaque problème" in out and "Problèmes écrits dans" in out
+    for english in ("rows read", "fix:", "set aside)", "  row ", "Problems written"):
+        assert english not in out
+    assert "Plus de la moitié des lignes ont été mises de côté" in result.stderr
+    written = pd.read_csv(table, encoding="utf-8-sig")
+    fixes = set(written.loc[written["check"] == "unparseable_timestamp", "fix"])
+    assert fixes == {"écrivez la date comme 31/01/2025 14:30 ou 2025-01-31 14:30 ; vérifiez l'ordre jour/mois "
+                     "(dayfirst) et les notes"}
+
+
 def test_details_of_a_clean_log_say_so(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("case_id,event,timestamp\nA,registration_submitted,2025-01-06 09:00\n", encoding="utf-8")

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import CaseLogError
+from .i18n import t
 from .privacy import mask_text
 from .process import CARTE_VITALE, ProcessModel
 from .read import CANONICAL_COLUMNS
@@ -48,32 +49,9 @@ CHECKS: dict[str, tuple[str, str]] = {
 }
 SET_ASIDE = tuple(k for k, (action, _) in CHECKS.items() if action == "set aside")
 
-#: What to do about each check's problems (shown by ``vitale-analysis validate --details``).
-FIXES: dict[str, str] = {
-    "malformed_row": "look at the line in the file: a stray delimiter or quote; re-export it, or quote the cell",
-    "empty_case_id": "fill in the dossier number, or delete the row if it is not a step",
-    "empty_event": "fill in the step, or delete the row",
-    "lifecycle_not_complete": ("nothing to do if a step counts when it completes; to keep these events, set "
-                               "lifecycle = \"all\" (each under its activity's name) or \"name+lifecycle\" (each "
-                               "transition its own step) in the mapping, or pass lifecycle=\"all\" to load()"),
-    "missing_timestamp": "fill in the date of the step",
-    "unparseable_timestamp": "write the date as 31/01/2025 14:30 or 2025-01-31 14:30; check the day/month order "
-                             "(dayfirst) and the notes",
-    "duplicate_row": "nothing to do: the first copy is kept (delete the copy in the file to silence this)",
-    "after_as_of": "nothing to do, or choose a later as-of date",
-    "unknown_event": "add the label to the mapping's [values.event] table, or correct it in the file (the notes "
-                     "name the closest steps)",
-    "unknown_trigger": "add the label to the mapping's [values.trigger] table, or correct it in the file (the "
-                       "notes name the closest triggers)",
-    "same_time_tie": "give the steps their real times if you know them; otherwise the process order is used",
-    "no_start_milestone": "add the dossier's first step if it is missing from the log",
-    "order_violation": "check the dates of the two steps; if they are right, the dossier was handled out of order",
-    "conflicting_attribute": "give the dossier the same value on every row",
-    "unreadable_value": "write yes or no (oui/non, 1/0, true/false)",
-    "nir_bad_key": "check the social security number: its key (the last two digits) does not match",
-    "future_timestamp": "check the year of this date (a typo?)",
-}
-assert set(FIXES) == set(CHECKS), "a check without its fix"
+#: What to do about each check's problems (shown by ``vitale-analysis validate --details``), in
+#: English; the catalogue holds them in French too (``i18n.t("fix.<check>", "fr")``).
+FIXES: dict[str, str] = {check: t(f"fix.{check}", "en") for check in CHECKS}
 
 FAILURE_COLUMNS = ["row", "case_id", "column", "check", "value", "action"]
 

@@ -28,7 +28,7 @@ from . import i18n
 from .cases import case_table
 from .display import describe
 from .conformance import conformance
-from .caselog import CHECKS, FIXES
+from .caselog import CHECKS
 from .errors import CaseLogError, DataQualityWarning, interface
 from .forecast import forecast_completions
 from .labels import with_trigger_labels
@@ -215,56 +215,58 @@ def _cmd_report(args) -> int:
     return 0
 
 
-def details_frame(quality) -> pd.DataFrame:
-    """The quality report's problems, one per row, with the fix for each (``validate --details-csv``)."""
+def details_frame(quality, lang: str = "en") -> pd.DataFrame:
+    """The quality report's problems, one per row, with the fix for each in ``lang``
+    (``validate --details-csv``)."""
     out = quality.failures.copy()
-    out["fix"] = out["check"].map(FIXES)
+    out["fix"] = out["check"].map({check: i18n.t(f"fix.{check}", lang) for check in CHECKS})
     return out
 
 
-def details_text(quality, *, limit: int = DETAILS_SHOWN) -> str:
+def details_text(quality, *, limit: int = DETAILS_SHOWN, lang: str = "en") -> str:
     """Every problem (up to ``limit``), grouped by check: its count and fix, then row, dossier, column, value."""
-    frame = details_frame(quality)
+    frame = details_frame(quality, lang)
     if frame.empty:
-        return "No problems: nothing set aside or flagged."
+        return i18n.t("cli.details_none", lang)
     lines, shown = [], 0
     for check in [c for c in CHECKS if c in set(frame["check"])]:
         part = frame[frame["check"] == check]
-        lines.append(f"{check} ({i18n.count(len(part), 'row', 'en')}, {CHECKS[check][0]}): "
-                     f"fix: {FIXES[check]}")
+        name = check if lang == "en" else i18n.t(f"check_name.{check}", lang)
+        action = CHECKS[check][0] if lang == "en" else i18n.t(f"value.action.{CHECKS[check][0]}", lang)
+        lines.append(i18n.t("cli.details_check", lang, check=name, rows=i18n.count(len(part), "row", lang),
+                            action=action, fix=i18n.t(f"fix.{check}", lang)))
         for rec in part.itertuples(index=False):
             if shown >= limit:
                 break
             value = "" if pd.isna(rec.value) else str(rec.value)
             value = value if len(value) <= 60 else value[:57] + "…"
             case = "" if pd.isna(rec.case_id) else rec.case_id
-            lines.append(f"  row {rec.row}  {case}  {rec.column}: {value!r}")
+            lines.append(f"  {i18n.t('cli.details_row', lang, row=str(rec.row))}  {case}  {rec.column}: {value!r}")
             shown += 1
     if len(frame) > shown:
-        lines.append(f"… {len(frame) - shown:,} more problems not shown: --details-csv FILE writes them all.")
+        lines.append(i18n.t("cli.details_more", lang, n=i18n.number(len(frame) - shown, lang)))
     return "\n".join(lines)
 
 
 def _cmd_validate(args) -> int:
     _, log = _load(args)
-    quality = log.quality
-    _say(quality.summary(more="→ --details lists every problem (row, dossier, column, value) with its fix; "
-                              "--details-csv FILE writes them as CSV."), shown=log.unmasked)
+    quality, lang = log.quality, args.lang
+    more = i18n.t("cli.validate_more", lang)
+    _say(quality.summary(more=more) if lang == "en" else f"{quality_text(log, lang)}\n  {more}", shown=log.unmasked)
     if args.details:
         _say("")
-        _say(details_text(quality), shown=log.unmasked)
+        _say(details_text(quality, lang=lang), shown=log.unmasked)
     if args.details_csv:
         path = Path(args.details_csv)
         try:
-            details_frame(quality).to_csv(path, index=False, encoding="utf-8-sig")
+            details_frame(quality, lang).to_csv(path, index=False, encoding="utf-8-sig")
         except OSError as exc:
             raise CaseLogError(f"--details-csv {path}: cannot be written ({exc.strerror or exc}). "
                                "Give a file in a folder you can write to.") from None
-        _say(f"Problems written to {path} ({len(quality.failures):,} rows).")
+        _say(i18n.t("cli.details_written", lang, path=str(path), n=i18n.number(len(quality.failures), lang)))
     if 2 * quality.n_set_aside > quality.rows_read:
-        _say(f"More than half of the rows were set aside ({quality.n_set_aside:,} of {quality.rows_read:,}): "
-             "the mapping or the file is probably wrong; the notes above name the setting to check "
-             f"(exit status {EXIT_MOSTLY_SET_ASIDE}).", file=sys.stderr)
+        _say(i18n.t("cli.mostly_set_aside", lang, n=i18n.number(quality.n_set_aside, lang),
+                    total=i18n.number(quality.rows_read, lang), code=str(EXIT_MOSTLY_SET_ASIDE)), file=sys.stderr)
         return EXIT_MOSTLY_SET_ASIDE
     return 0
 
@@ -363,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="Exit status: 0 read (problems, if any, listed); 2 the log cannot be read or used; "
                               "3 more than half of the rows were set aside (a wrong mapping, most often).")
     add_log_args(p, optional_log=False)
+    p.add_argument("--lang", choices=["en", "fr"], default="en")
     p.add_argument("--details", action="store_true",
                    help=f"also list every problem (row, dossier, column, value) with its fix (the first "
                         f"{DETAILS_SHOWN:,})")

@@ -1011,6 +1011,66 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     'cli.source': ('Case log: {source}', 'Journal des dossiers : {source}'),
     'cli.report_written': ('Report written for {source} (as of {day}, {n}):',
         'Rapport écrit pour {source} (au {day}, {n}) :'),
+    'cli.validate_more': ('→ --details lists every problem (row, dossier, column, value) with its fix; '
+                          '--details-csv FILE writes them as CSV.',
+        '→ --details liste chaque problème (ligne, dossier, colonne, valeur) avec sa correction ; '
+        '--details-csv FICHIER les écrit en CSV.'),
+    'cli.details_none': ('No problems: nothing set aside or flagged.',
+        'Aucun problème : rien de mis de côté ni de signalé.'),
+    'cli.details_check': ('{check} ({rows}, {action}): fix: {fix}', '{check} ({rows}, {action}) : correction : {fix}'),
+    'cli.details_row': ('row {row}', 'ligne {row}'),
+    'cli.details_more': ('… {n} more problems not shown: --details-csv FILE writes them all.',
+        '… {n} autres problèmes non montrés : --details-csv FICHIER les écrit tous.'),
+    'cli.details_written': ('Problems written to {path} ({n} rows).', 'Problèmes écrits dans {path} ({n} lignes).'),
+    'cli.mostly_set_aside': ('More than half of the rows were set aside ({n} of {total}): the mapping or the file is '
+                             'probably wrong; the notes above name the setting to check (exit status {code}).',
+        "Plus de la moitié des lignes ont été mises de côté ({n} sur {total}) : la correspondance ou le fichier est "
+        "sans doute faux ; les notes de lecture (montrées avec --lang en) nomment le réglage à vérifier (code de "
+        "sortie {code})."),
+    # ---- the fix for each check (validate --details, the details CSV)
+    'fix.malformed_row': ('look at the line in the file: a stray delimiter or quote; re-export it, or quote the cell',
+        'regardez la ligne dans le fichier : un séparateur ou un guillemet en trop ; exportez-la à nouveau, ou mettez '
+        'la cellule entre guillemets'),
+    'fix.empty_case_id': ('fill in the dossier number, or delete the row if it is not a step',
+        "remplissez le numéro de dossier, ou supprimez la ligne si ce n'est pas une étape"),
+    'fix.empty_event': ('fill in the step, or delete the row', "remplissez l'étape, ou supprimez la ligne"),
+    'fix.lifecycle_not_complete': ('nothing to do if a step counts when it completes; to keep these events, set '
+                                   'lifecycle = "all" (each under its activity\'s name) or "name+lifecycle" (each '
+                                   'transition its own step) in the mapping, or pass lifecycle="all" to load()',
+        "rien à faire si une étape compte quand elle se termine ; pour garder ces événements, mettez "
+        'lifecycle = "all" (chacun sous le nom de son activité) ou "name+lifecycle" (chaque transition est une étape) '
+        'dans la correspondance, ou passez lifecycle="all" à load()'),
+    'fix.missing_timestamp': ('fill in the date of the step', "remplissez la date de l'étape"),
+    'fix.unparseable_timestamp': ('write the date as 31/01/2025 14:30 or 2025-01-31 14:30; check the day/month order '
+                                  '(dayfirst) and the notes',
+        "écrivez la date comme 31/01/2025 14:30 ou 2025-01-31 14:30 ; vérifiez l'ordre jour/mois (dayfirst) et "
+        'les notes'),
+    'fix.duplicate_row': ('nothing to do: the first copy is kept (delete the copy in the file to silence this)',
+        'rien à faire : la première copie est gardée (supprimez la copie dans le fichier pour ne plus le voir)'),
+    'fix.after_as_of': ('nothing to do, or choose a later as-of date',
+        "rien à faire, ou choisissez une date d'analyse plus tardive"),
+    'fix.unknown_event': ("add the label to the mapping's [values.event] table, or correct it in the file (the notes "
+                          'name the closest steps)',
+        "ajoutez le libellé à la table [values.event] de la correspondance, ou corrigez-le dans le fichier (les "
+        'notes nomment les étapes les plus proches)'),
+    'fix.unknown_trigger': ("add the label to the mapping's [values.trigger] table, or correct it in the file (the "
+                            'notes name the closest triggers)',
+        "ajoutez le libellé à la table [values.trigger] de la correspondance, ou corrigez-le dans le fichier (les "
+        'notes nomment les causes de retard les plus proches)'),
+    'fix.same_time_tie': ('give the steps their real times if you know them; otherwise the process order is used',
+        "donnez aux étapes leurs heures réelles si vous les connaissez ; sinon, l'ordre du parcours est utilisé"),
+    'fix.no_start_milestone': ("add the dossier's first step if it is missing from the log",
+        'ajoutez la première étape du dossier si elle manque au journal'),
+    'fix.order_violation': ('check the dates of the two steps; if they are right, the dossier was handled out of '
+                            'order',
+        "vérifiez les dates des deux étapes ; si elles sont justes, le dossier a été traité dans le désordre"),
+    'fix.conflicting_attribute': ('give the dossier the same value on every row',
+        'donnez au dossier la même valeur sur chaque ligne'),
+    'fix.unreadable_value': ('write yes or no (oui/non, 1/0, true/false)', 'écrivez oui ou non (oui/non, 1/0, vrai/faux)'),
+    'fix.nir_bad_key': ('check the social security number: its key (the last two digits) does not match',
+        'vérifiez le numéro de sécurité sociale : sa clé (les deux derniers chiffres) ne correspond pas'),
+    'fix.future_timestamp': ('check the year of this date (a typo?)',
+        "vérifiez l'année de cette date (une faute de frappe ?)"),
     # ---- forecasts: estimates from past dossiers, never promises
     'forecast.beyond': ('beyond past dossiers', 'au-delà des dossiers passés'),
     'forecast.range': ('{low} to {high}', 'du {low} au {high}'),
