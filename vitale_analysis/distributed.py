@@ -34,6 +34,7 @@ from pandas.api.types import union_categoricals
 
 from .caselog import CaseLog, QualityReport, merge_reports
 from .cases import PHASE_STATES, TIMED_STATES, UNTIMED_STATES, CaseTable, case_table
+from .codes import text_codes
 from .cohorts import DERIVED_COHORTS, by_names, cohort_columns
 from .errors import CaseLogError, DataQualityWarning
 from .km import (km_counts, km_counts_summary, km_grouped_counts_summary, median_from_counts, merge_km_counts,
@@ -209,16 +210,13 @@ def _numbered(raw: RawLog, offset: int, columns: list[str], row_type) -> pd.Data
 
 
 def _case_partition(ids: pd.Series, n_out: int) -> np.ndarray:
-    """The output partition of each row: a hash of the case id as text, trimmed (the id
-    validation compares), modulo ``n_out``; a missing id counts as "". For a categorical the
-    categories are hashed, once each (pandas' fixed-key hash: the same in every process)."""
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        text = pd.Series(ids.cat.categories).astype("string").str.strip().fillna("").to_numpy(dtype=object)
-        hashed = np.append(pd.util.hash_array(text) % np.uint64(n_out), pd.util.hash_array(
-            np.array([""], dtype=object)) % np.uint64(n_out))  # (the last: code -1, a missing id)
-        return hashed[ids.cat.codes.to_numpy()].astype(np.intp)
-    text = ids.astype("string").str.strip().fillna("").to_numpy(dtype=object)
-    return (pd.util.hash_array(text) % np.uint64(n_out)).astype(np.intp)
+    """The output partition of each row: a hash of the case id as validation compares it
+    (:func:`~vitale_analysis.codes.text_codes`: trimmed; empty or missing counts as ""),
+    modulo ``n_out``. Only the distinct ids are hashed (pandas' fixed-key hash: the same in
+    every process)."""
+    codes, distinct = text_codes(ids)
+    text = np.append(np.asarray(distinct, dtype=object), "")  # (the last: code -1)
+    return (pd.util.hash_array(text) % np.uint64(n_out)).astype(np.intp)[codes]
 
 
 def _split_by_case(frame: pd.DataFrame, n_out: int) -> list[pd.DataFrame]:
@@ -258,30 +256,14 @@ def _join_groups(*groups: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _trimmed_ids(ids: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
-    """Each row's case id as a position in the sorted distinct ids, as text and trimmed (the
-    id validation compares), and those ids; None if an id is missing."""
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        codes = ids.cat.codes.to_numpy()
-        if (codes < 0).any():
-            return None
-        positions, distinct = pd.Index(ids.cat.categories).astype("string").str.strip().factorize(sort=True)
-        return positions[codes], distinct
-    text = ids.astype("string").str.strip()
-    if text.isna().any():
-        return None
-    positions, distinct = text.factorize(sort=True)
-    return positions, distinct
-
-
 def _by_case(ids: pd.Series) -> dict | None:
-    """For a piece sorted by (trimmed) case id: its first and last ids and how many leading rows
-    hold the first. None if the piece is empty, not sorted, or has a missing id."""
-    found = _trimmed_ids(ids) if len(ids) else None
-    if found is None:
+    """For a piece sorted by case id (as validation compares it: trimmed): its first and last
+    ids and how many leading rows hold the first. None if the piece is empty, not sorted, or
+    has an empty or missing id."""
+    if not len(ids):
         return None
-    positions, distinct = found
-    if (np.diff(positions) < 0).any():
+    positions, distinct = text_codes(ids, sort=True)
+    if (positions < 0).any() or (np.diff(positions) < 0).any():
         return None
     lead = int(np.searchsorted(positions, positions[0], side="right"))
     return {"first": str(distinct[positions[0]]), "last": str(distinct[positions[-1]]), "lead": lead}
@@ -569,8 +551,8 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
             day_note = [DAY_ORDER_NOTES[dayfirst]]  # (what one validation says when it decides alone)
     info = {**first, "dayfirst": dayfirst, "malformed": []}
     # 4. Validation, partition by partition, by the in-memory code (malformed lines go to the first).
-    parts = [client.submit(_validate_one, p, {**info, "malformed": malformed} if i == 0 else info, process, as_of, None)
-             for i, p in enumerate(parts_in)]
+    part_info = [{**info, "malformed": malformed} if i == 0 else info for i in range(len(parts_in))]
+    parts = [client.submit(_validate_one, p, part_info[i], process, as_of, None) for i, p in enumerate(parts_in)]
     stats = client.gather(client.map(_part_stats, parts))
     # 5. The global pass: future dates against the whole log's times.
     n = sum(s["n"] for s in stats)
@@ -585,19 +567,15 @@ def _load_on(client, started, source, process, npartitions, partitioned_by_case,
         inside = np.sort(np.concatenate(client.gather(client.map(_values_in_day, parts, day=day))))
         horizon = future_horizon(n, int(inside[k - before]), min(s["min"] for s in stats if s["n"]))
     redo = [i for i, s in enumerate(stats) if s["n_future"] or (s["max"] is not None and s["max"] > horizon)]
-    for i in redo:
-        parts[i] = client.submit(_validate_one, parts_in[i], {**info, "malformed": malformed} if i == 0 else info,
-                                 process, as_of, horizon)
-    if redo:
-        fresh = dict(zip(redo, client.gather([client.submit(_part_stats, parts[i]) for i in redo])))
-        stats = [fresh.get(i, s) for i, s in enumerate(stats)]
     # Which columns hold social security numbers: decided over the whole log (a partition that
     # decided otherwise is validated again with the whole log's decision: privacy comes first).
+    # (Both in one pass: the horizon only flags times, it keeps every row, so the counts hold.)
     whole = tuple(nir_columns_from_counts([s["nir"][k] for s in stats]) for k in (0, 1))
     again = [i for i, s in enumerate(stats) if tuple(nir_columns_from_counts([s["nir"][k]]) for k in (0, 1)) != whole]
+    again = sorted(set(redo) | set(again))
     for i in again:
-        parts[i] = client.submit(_validate_one, parts_in[i], {**info, "malformed": malformed} if i == 0 else info,
-                                 process, as_of, horizon if i in redo else None, whole)
+        parts[i] = client.submit(_validate_one, parts_in[i], part_info[i], process, as_of,
+                                 horizon if i in redo else None, whole)
     if again:
         fresh = dict(zip(again, client.gather([client.submit(_part_stats, parts[i]) for i in again])))
         stats = [fresh.get(i, s) for i, s in enumerate(stats)]
