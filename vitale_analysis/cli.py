@@ -244,7 +244,7 @@ def details_text(quality, *, limit: int = DETAILS_SHOWN, lang: str = "en") -> st
             lines.append(f"  {i18n.t('cli.details_row', lang, row=str(rec.row))}  {case}  {rec.column}: {value!r}")
             shown += 1
     if len(frame) > shown:
-        lines.append(i18n.t("cli.details_more", lang, n=i18n.number(len(frame) - shown, lang)))
+        lines.append(i18n.t("cli.details_more", lang, n=len(frame) - shown))
     return "\n".join(lines)
 
 
@@ -263,10 +263,10 @@ def _cmd_validate(args) -> int:
         except OSError as exc:
             raise CaseLogError(f"--details-csv {path}: cannot be written ({exc.strerror or exc}). "
                                "Give a file in a folder you can write to.") from None
-        _say(i18n.t("cli.details_written", lang, path=str(path), n=i18n.number(len(quality.failures), lang)))
+        _say(i18n.t("cli.details_written", lang, path=str(path), n=len(quality.failures)))
     if 2 * quality.n_set_aside > quality.rows_read:
-        _say(i18n.t("cli.mostly_set_aside", lang, n=i18n.number(quality.n_set_aside, lang),
-                    total=i18n.number(quality.rows_read, lang), code=str(EXIT_MOSTLY_SET_ASIDE)), file=sys.stderr)
+        _say(i18n.t("cli.mostly_set_aside", lang, n=quality.n_set_aside, total=quality.rows_read,
+                    code=EXIT_MOSTLY_SET_ASIDE), file=sys.stderr)
         return EXIT_MOSTLY_SET_ASIDE
     return 0
 
