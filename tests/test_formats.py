@@ -604,6 +604,34 @@ def test_parquet_text_columns_read_as_categoricals_equal_the_text(tmp_path, orde
         assert got == expected
 
 
+def test_dictionary_chunks_sharing_a_dictionary_read_as_their_values():
+    """Chunks of one Parquet row group share its dictionary (hashed once, not once per chunk);
+    a dictionary may hold a value twice or a null. The categorical holds, row by row, the
+    value each chunk's index names (worked in plain Python), each value as one category, in
+    order of first appearance as Arrow's unify_dictionaries gives them."""
+    import pyarrow as pa
+
+    from vitale_analysis.read import _unified_categorical
+
+    shared = pa.array(["b", "a", None, "b", "c"])  # "b" twice, a null entry
+    other = pa.array(["d", "a"])
+    chunks = [pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), d) for idx, d in [
+        ([0, 1, 2, None, 3], shared), ([4, 4, 1], shared), ([1, 0, None], other), ([3, 0], shared)]]
+    col = pa.chunked_array(chunks)
+    expected = [None if i is None else d[i] for idx, d in [([0, 1, 2, None, 3], ["b", "a", None, "b", "c"]),
+                                                            ([4, 4, 1], ["b", "a", None, "b", "c"]),
+                                                            ([1, 0, None], ["d", "a"]),
+                                                            ([3, 0], ["b", "a", None, "b", "c"])] for i in idx]
+    got = _unified_categorical(col)
+    assert [None if pd.isna(v) else v for v in got] == expected
+    assert list(got.categories) == ["b", "a", "c", "d"]
+
+    distinct = pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array(v))
+                                 for v in (["x", "y"], ["z", "x"], ["y", "w"])])
+    unified = distinct.unify_dictionaries().chunks[0].dictionary.to_pylist()
+    assert list(_unified_categorical(distinct).categories) == unified == ["x", "y", "z", "w"]
+
+
 def test_row_numbers_are_32_bit_while_they_fit():
     """Row numbers take 32 bits up to 2,147,483,647 and 64 past it (a batch far into a huge file)."""
     from vitale_analysis.read import number_rows

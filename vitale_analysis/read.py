@@ -1323,11 +1323,39 @@ def _chunk_codes(chunks, lookups, n_categories: int) -> np.ndarray:
     return np.concatenate(parts, dtype=width, casting="same_kind") if parts else np.zeros(0, dtype=width)
 
 
+def _dictionary_key(dictionary) -> tuple:
+    """What identifies a chunk's dictionary: its buffers (chunks of one Parquet row group share them)."""
+    return (dictionary.offset, len(dictionary), *(b.address if b is not None else 0 for b in dictionary.buffers()))
+
+
 def _unified_categorical(col) -> pd.Categorical:
-    col = col.unify_dictionaries()
-    categories = pd.Index(col.chunks[0].dictionary.to_pandas())
-    codes = _chunk_codes(col.chunks, [None] * col.num_chunks, len(categories))
-    return distinct_categorical(codes, categories)  # (a unified dictionary holds each value once)
+    """A dictionary column as one categorical: each distinct dictionary is hashed once.
+
+    The chunks of one Parquet row group share its dictionary, so Arrow's
+    ``unify_dictionaries`` would hash it once per chunk (measured on a million
+    dossiers in 9 row groups of 8 chunks: 12.5 million case ids hashed, 0.52 s,
+    where 1.6 million are enough). The categories are in order of first
+    appearance, as ``unify_dictionaries`` gives them; a value written twice in a
+    dictionary is one category.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dictionaries, which, seen = [], [], {}
+    for chunk in col.chunks:
+        key = _dictionary_key(chunk.dictionary)
+        if key not in seen:
+            seen[key] = len(dictionaries)
+            dictionaries.append(chunk.dictionary)
+        which.append(seen[key])
+    encoded = pa.concat_arrays(dictionaries).dictionary_encode() if len(dictionaries) > 1 else (
+        dictionaries[0].dictionary_encode())
+    positions = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    starts = np.cumsum([0] + [len(d) for d in dictionaries])
+    per_dictionary = [np.append(positions[s:e], np.int32(-1)) for s, e in zip(starts[:-1], starts[1:])]
+    categories = pd.Index(encoded.dictionary.to_pandas())
+    lookups = [per_dictionary[k] for k in which]
+    return distinct_categorical(_chunk_codes(col.chunks, lookups, len(categories)), categories)
 
 
 def _sorted_chunks_categorical(col) -> pd.Categorical | None:
@@ -1351,7 +1379,7 @@ def _sorted_chunks_categorical(col) -> pd.Categorical | None:
     dictionaries, which = [], []
     for chunk in chunks:
         d = chunk.dictionary
-        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
+        key = _dictionary_key(d)
         if not dictionaries or key != dictionaries[-1][0]:
             dictionaries.append((key, d))
         which.append(len(dictionaries) - 1)
