@@ -225,6 +225,38 @@ def test_offsets_after_naive_times_far_down_are_refused():
         _times_both_ways(values)
 
 
+@pytest.mark.parametrize("odd, read_as", [
+    (None, None),
+    ("2025-02-31 10:00", None), ("2025-01-02 24:00", None), ("1850-01-02", None),  # refused
+    ("2025-01-02 10", "2025-01-02 10:00"), ("2025-1-2 10:00", "2025-01-02 10:00"),  # read the general way
+])
+def test_iso_times_read_by_the_cast_or_the_way_before(odd, read_as):
+    """ISO times in their three lengths (date, minutes, seconds; space or T) are read by Arrow's
+    cast, each with the value Python's ``datetime.fromisoformat`` gives it. A log holding any
+    other value is read the general way, as before: a value it refuses (by hand: 31 February,
+    hour 24, a year before 1900) is set aside, one it reads keeps the value worked by hand."""
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from vitale_analysis.validate import _iso_times
+
+    values = ["2025-01-02", "2025-01-02 10:05", "2025-01-02T10:05", "2025-03-04 23:59:58", " 2024-02-29 00:00 ", ""]
+    expected = {row: datetime.fromisoformat(v.strip()) for row, v in enumerate(values, start=1) if v}
+    if odd is not None:
+        values.append(odd)
+        if read_as is not None:
+            expected[len(values)] = datetime.fromisoformat(read_as)
+    text = pa.compute.utf8_trim_whitespace(pa.array(values))
+    present = pa.compute.not_equal(text, "")
+    assert (_iso_times(text, present) is None) == (odd is not None)
+    log = _times_both_ways(values)
+    kept = {row: t.to_pydatetime() for row, t in zip(log.events["row"].tolist(), log.events["timestamp"].tolist())}
+    assert kept == expected
+    assert log.quality.set_aside == {"missing_timestamp": 1, **({"unparseable_timestamp": 1} if odd and not read_as
+                                                                 else {})}
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 31), st.integers(1, 12), st.integers(1890, 2210), st.integers(0, 24),
                           st.integers(0, 60), st.sampled_from(["/", "-", "."]), st.booleans()),
