@@ -197,3 +197,7 @@ def test_sort_order_is_the_lexicographic_order(layout, seed):
         row = rng.permutation(row)
     expected = np.lexsort((row, rank[event], time, case))
     np.testing.assert_array_equal(sort_order(case, time, event, rank, row), expected)
+    order, c, t = sort_order(case, time, event, rank, row, with_keys=True)  # the keys it hands back
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(c, case[expected])
+    np.testing.assert_array_equal(t, time[expected])
