@@ -1336,7 +1336,8 @@ def _unified_categorical(col) -> pd.Categorical:
     dossiers in 9 row groups of 8 chunks: 12.5 million case ids hashed, 0.52 s,
     where 1.6 million are enough). The categories are in order of first
     appearance, as ``unify_dictionaries`` gives them; a value written twice in a
-    dictionary is one category.
+    dictionary is one category. When no dictionary is shared (a CSV's blocks),
+    Arrow's unification remaps the rows itself.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -1348,12 +1349,34 @@ def _unified_categorical(col) -> pd.Categorical:
             seen[key] = len(dictionaries)
             dictionaries.append(chunk.dictionary)
         which.append(seen[key])
-    encoded = pa.concat_arrays(dictionaries).dictionary_encode() if len(dictionaries) > 1 else (
-        dictionaries[0].dictionary_encode())
-    positions = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    starts = np.cumsum([0] + [len(d) for d in dictionaries])
-    per_dictionary = [np.append(positions[s:e], np.int32(-1)) for s, e in zip(starts[:-1], starts[1:])]
-    categories = pd.Index(encoded.dictionary.to_pandas())
+    if len(dictionaries) == len(which) and not any(d.null_count for d in dictionaries):
+        # No dictionary shared (a CSV's blocks): Arrow's own remapping is the faster (0.43 s
+        # against 0.67 s for the nine columns of a million dossiers).
+        col = col.unify_dictionaries()
+        categories = pd.Index(col.chunks[0].dictionary.to_pandas())
+        codes = _chunk_codes(col.chunks, [None] * col.num_chunks, len(categories))
+        return distinct_categorical(codes, categories)  # (a unified dictionary holds each value once)
+    # A null entry names no value (its rows are missing); Arrow's unification refuses them.
+    entry_maps = []
+    for k, d in enumerate(dictionaries):
+        if d.null_count:
+            valid = pc.is_valid(d).to_numpy(zero_copy_only=False)
+            entry_maps.append(np.where(valid, np.cumsum(valid) - 1, -1))
+            dictionaries[k] = d.filter(pa.array(valid))
+        else:
+            entry_maps.append(None)
+    # Each distinct dictionary as a chunk naming its own entries in order: unified, the chunk
+    # says where each entry went (Arrow's unification, without the rows).
+    own = pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(np.arange(len(d), dtype=np.int32)), d)
+                            for d in dictionaries]).unify_dictionaries()
+    per_dictionary = []
+    for chunk, entry_map in zip(own.chunks, entry_maps):
+        position = chunk.indices.to_numpy(zero_copy_only=False)
+        if entry_map is not None:
+            position = np.append(position, np.int32(-1))[entry_map]  # (a null entry → -1)
+        per_dictionary.append(np.append(position, np.int32(-1)))  # (code -1: a missing row)
+    unified = own.chunks[0].dictionary
+    categories = pd.Index(unified.to_pandas())
     lookups = [per_dictionary[k] for k in which]
     return distinct_categorical(_chunk_codes(col.chunks, lookups, len(categories)), categories)
 
