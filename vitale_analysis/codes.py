@@ -65,7 +65,7 @@ def distinct_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categori
 def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``(codes, distinct values)`` of a column, -1 = missing: a categorical's own, else one factorisation."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(), values.cat.categories
+        return values.array.codes, values.cat.categories
     return pd.factorize(values, use_na_sentinel=True)
 
 
@@ -414,7 +414,7 @@ def case_positions(case_id: pd.Series, wanted) -> np.ndarray:
     if isinstance(case_id.dtype, pd.CategoricalDtype):
         categories = case_id.cat.categories
         if len(wanted) == len(categories) and wanted.equals(categories):  # a whole case table of the log
-            return case_id.cat.codes.to_numpy().astype(np.int64)
+            return case_id.array.codes.astype(np.int64)
         lookup = np.append(wanted.get_indexer(categories), -1)
-        return lookup[case_id.cat.codes.to_numpy()]
+        return lookup[case_id.array.codes]
     return wanted.get_indexer(case_id)

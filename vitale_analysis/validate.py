@@ -108,7 +108,7 @@ def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
 def _parse_categories(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
     """A categorical column: its used categories are parsed, then taken by the codes (each row's
     messages name the first row holding the value)."""
-    codes = values.cat.codes.to_numpy()
+    codes = values.array.codes
     k = len(values.cat.categories)
     seen = np.zeros(k + 1, dtype=bool)
     seen[codes] = True  # (code -1 marks the extra last slot)
@@ -583,7 +583,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         for column in frame.columns:
             if column not in content and column != "row":
                 values = frame[column]  # (a categorical's codes: equal codes, equal values)
-                content[column] = (values.cat.codes.to_numpy()[cand] if isinstance(values.dtype, pd.CategoricalDtype)
+                content[column] = (values.array.codes[cand] if isinstance(values.dtype, pd.CategoricalDtype)
                                    else values.iloc[cand].to_numpy())
         dup = np.zeros(n_in, dtype=bool)
         dup[cand[pd.DataFrame(content).duplicated(keep="first").to_numpy()]] = True
@@ -615,7 +615,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         """The kept rows of a column, in order: categoricals and NumPy-backed columns
         (numbers, booleans, naive times) through their arrays, the rest through pandas."""
         if isinstance(values.dtype, pd.CategoricalDtype):
-            return pd.Series(pd.Categorical.from_codes(pick(values.cat.codes.to_numpy()), dtype=values.dtype,
+            return pd.Series(pd.Categorical.from_codes(pick(values.array.codes), dtype=values.dtype,
                                                        validate=False))
         if isinstance(values.dtype, np.dtype) and values.dtype != object:
             return pd.Series(pick(values.to_numpy()), dtype=values.dtype, copy=False)
@@ -707,7 +707,7 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         values = events[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             wrong_cat = np.array([nir_key_ok(v) is False for v in values.cat.categories], dtype=bool)
-            codes = values.cat.codes.to_numpy()
+            codes = values.array.codes
             bad = (codes >= 0) & np.append(wrong_cat, False)[codes]
         else:
             text = values.astype("string")
@@ -916,7 +916,7 @@ def _as_objects(part: pd.DataFrame) -> pd.DataFrame:
     for column in part.columns:
         values = part[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            codes = values.cat.codes.to_numpy()
+            codes = values.array.codes
             out = np.full(len(codes), np.nan, dtype=object)
             out[codes >= 0] = np.asarray(values.cat.categories.take(codes[codes >= 0]), dtype=object)
             columns[column] = out
@@ -932,7 +932,7 @@ def _may_hold_nir(values: pd.Series, positions: np.ndarray) -> bool:
     checked once, not each row)."""
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):  # (first: is_bool_dtype of a categorical is deprecated)
-        codes = values.cat.codes.to_numpy()[positions]
+        codes = values.array.codes[positions]
         categories = pd.Series(values.cat.categories[np.unique(codes[codes >= 0])], dtype=object)
         return mask_identifiers(categories) is not categories
     return not (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
@@ -1157,7 +1157,7 @@ def _type_attributes(events: pd.DataFrame, c: np.ndarray, case_starts: np.ndarra
             codes, cats = used_text_codes(values, first_look=case_starts)  # (each value is usually some case's first)
             events[column] = pd.Categorical.from_codes(codes, categories=cats)
         elif isinstance(values.dtype, pd.CategoricalDtype):
-            codes = values.cat.codes.to_numpy()
+            codes = values.array.codes
         else:
             codes, _ = pd.factorize(values, use_na_sentinel=True)
         differs = _differs_from_first(codes, c, case_starts, n_cases)
