@@ -350,3 +350,14 @@ def test_both_reading_paths_agree_on_the_catalogue_and_the_samples(path):
     assert list(frame.columns) == list(slow.columns)
     pd.testing.assert_frame_equal(cells(frame), cells(slow))
     assert [(m["row"], m.get("line")) for m in malformed] == [(m["row"], m.get("line")) for m in slow_malformed]
+
+
+@pytest.mark.parametrize("data", [b"", b"a,b\n1,2\n", b'a,"b"\n' * 3_000_000 + b'"', b'"' + b"x" * (16 << 20) + b'"'])
+def test_quotes_are_counted_through_the_map_as_python_counts_them(tmp_path, data):
+    """The quote count (its parity says whether one is left open): none, several blocks' worth,
+    one on each side of a block's end; the expected count is Python's own bytes.count."""
+    from vitale_analysis.csvfast import _count_quotes
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(data)
+    assert _count_quotes(path) == data.count(b'"')
