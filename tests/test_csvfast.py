@@ -155,13 +155,14 @@ def test_fast_reader_matches_the_reference_on_random_files(tmp_path, cells, enco
 
 
 # --------------------------------------------------------------------------- times
-def _times_both_ways(values, dayfirst=None):
-    """Load one event per value, its timestamp as text (the fast parser's input)."""
+def _times_both_ways(values, dayfirst=None, dtype="string"):
+    """Load one event per value, its timestamp as text (the fast parser's input); ``dtype``
+    "category" as the CSV reader gives it (each distinct value parsed once)."""
     frame = pd.DataFrame({"case_id": [f"C{i}" for i in range(len(values))], "event": "registration_submitted",
                           "timestamp": values})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fast = load(frame.astype({"timestamp": "string"}), dayfirst=dayfirst)
+        fast = load(frame.astype({"timestamp": dtype}), dayfirst=dayfirst)
     return fast
 
 
@@ -230,7 +231,8 @@ def test_offsets_after_naive_times_far_down_are_refused():
     ("2025-02-31 10:00", None), ("2025-01-02 24:00", None), ("1850-01-02", None),  # refused
     ("2025-01-02 10", "2025-01-02 10:00"), ("2025-1-2 10:00", "2025-01-02 10:00"),  # read the general way
 ])
-def test_iso_times_read_by_the_cast_or_the_way_before(odd, read_as):
+@pytest.mark.parametrize("dtype", ["string", "category"])
+def test_iso_times_read_by_the_cast_or_the_way_before(odd, read_as, dtype):
     """ISO times in their three lengths (date, minutes, seconds; space or T) are read by Arrow's
     cast, each with the value Python's ``datetime.fromisoformat`` gives it. A log holding any
     other value is read the general way, as before: a value it refuses (by hand: 31 February,
@@ -250,7 +252,8 @@ def test_iso_times_read_by_the_cast_or_the_way_before(odd, read_as):
     text = pa.compute.utf8_trim_whitespace(pa.array(values))
     present = pa.compute.not_equal(text, "")
     assert (_iso_times(text, present) is None) == (odd is not None)
-    log = _times_both_ways(values)
+    log = _times_both_ways(values + values[:2], dtype=dtype)  # (values twice: one category, several rows)
+    expected.update({len(values) + 1: expected[1], len(values) + 2: expected[2]})
     kept = {row: t.to_pydatetime() for row, t in zip(log.events["row"].tolist(), log.events["timestamp"].tolist())}
     assert kept == expected
     assert log.quality.set_aside == {"missing_timestamp": 1, **({"unparseable_timestamp": 1} if odd and not read_as

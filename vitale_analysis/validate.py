@@ -113,6 +113,12 @@ def _parse_categories(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
     seen = np.zeros(k + 1, dtype=bool)
     seen[codes] = True  # (code -1 marks the extra last slot)
     used = np.flatnonzero(seen[:k])
+    iso = _iso_categories(values.cat.categories.take(used))
+    if iso is not None:  # every used value ISO: no row is named, none needs finding
+        ns, absent = np.full(k + 1, NAT, dtype=np.int64), np.ones(k + 1, dtype=bool)
+        ns[used], absent[used] = iso
+        times = pd.Series(ns[codes].view("datetime64[ns]"), index=values.index, copy=False)
+        return _Parsed(times, absent[codes], False, [], None, False)
     # A row holding each used value, for messages: written from the last row to the first, so
     # that (NumPy assigning in order) the first row holding it is the one left. One pass, no sort.
     holder = np.zeros(k + 1, dtype=np.int64)
@@ -164,6 +170,23 @@ def _strict_times(text, fmt: str, pattern: str):
     year = pc.year(times)
     ok = pc.and_(same_day, pc.and_(pc.greater_equal(year, _MIN_YEAR), pc.less_equal(year, _MAX_YEAR)))
     return pc.if_else(ok, pc.cast(times, pa.int64()), None)
+
+
+def _iso_categories(categories: pd.Index) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct text times all read by :func:`_iso_times`: ``(int64 ns, absent)``, or None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(pd.Series(categories, copy=False), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    text = pc.utf8_trim_whitespace(text)
+    present = pc.fill_null(pc.not_equal(text, ""), False)
+    if not pc.any(present).as_py():
+        return None
+    ns = _iso_times(text, present)
+    return None if ns is None else (ns, ~present.to_numpy(zero_copy_only=False))
 
 
 _ISO_LENGTHS = (10, 16, 19)  # 2025-01-02, 2025-01-02 10:00, 2025-01-02 10:00:00 (or a T between)
