@@ -188,6 +188,11 @@ def test_nothing_to_forecast_and_wrong_arguments():
         forecast(va.case_table(log, days="working"))
     with pytest.raises(va.CaseLogError, match="confidence"):
         forecast(log, confidence=80)
+    for wrong in (-1, 2.5, "10", True):  # (a text 10 crashed deep in the model before it was checked)
+        with pytest.raises(va.CaseLogError, match=r"min_waiting=.*whole number of dossiers ≥ 0"):
+            forecast(log, min_waiting=wrong)
+        with pytest.raises(va.CaseLogError, match="min_waiting="):
+            forecast_completions(log, min_waiting=wrong)
     with pytest.raises(va.CaseLogError, match="before until"):
         backtest_forecast(log, cuts=["2030-01-01"])
 

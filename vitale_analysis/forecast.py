@@ -207,13 +207,16 @@ def _target_index(process, target: str) -> int:
     return index
 
 
-def _check(confidence, draws, min_history, history_days) -> None:
+def _check(confidence, draws, min_history, history_days, min_waiting) -> None:
     if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
         raise CaseLogError(f"confidence={confidence!r}: give a level between 0 and 1, e.g. 0.8.")
     if not (isinstance(draws, int) and draws >= 10):
         raise CaseLogError(f"draws={draws!r}: give a whole number of draws ≥ 10 (default {FORECAST_DRAWS}).")
     if not (isinstance(min_history, int) and min_history >= 1):
         raise CaseLogError(f"min_history={min_history!r}: give a whole number of dossiers ≥ 1, e.g. 30.")
+    if not (isinstance(min_waiting, int) and not isinstance(min_waiting, bool) and min_waiting >= 0):
+        raise CaseLogError(f"min_waiting={min_waiting!r}: give a whole number of dossiers ≥ 0, e.g. 10 "
+                           "(0: however long a dossier has waited, its cohort's history is used).")
     if history_days is not None and not (isinstance(history_days, (int, float)) and history_days > 0):
         raise CaseLogError(f"history_days={history_days!r}: give a number of days > 0 (e.g. 365), or None "
                            "for the whole log.")
@@ -414,7 +417,7 @@ def forecast(
     >>> bool(((dated["low_date"] <= dated["expected_date"]) & (dated["expected_date"] <= dated["high_date"])).all())
     True
     """
-    _check(confidence, draws, min_history, history_days)
+    _check(confidence, draws, min_history, history_days, min_waiting)
     table = _calendar_table(log_or_table, as_of)
     model = _Model(table, target=target, by=by, min_history=min_history, min_waiting=min_waiting,
                    history_days=history_days)
@@ -524,7 +527,7 @@ def forecast_completions(
     >>> len(weeks), list(weeks.columns)
     (5, ['period_start', 'period_end', 'expected', 'low', 'high'])
     """
-    _check(confidence, draws, min_history, history_days)
+    _check(confidence, draws, min_history, history_days, min_waiting)
     if freq not in ("W", "M"):
         raise CaseLogError(f"freq={freq!r}: use 'W' (weeks) or 'M' (months).")
     if not (isinstance(periods, int) and periods >= 1):
@@ -648,7 +651,7 @@ def backtest_forecast(
     if not isinstance(log, CaseLog):
         raise CaseLogError("backtest_forecast takes the whole CaseLog (from load): what happened after each "
                            "cut is read from it.")
-    _check(confidence, draws, min_history, history_days)
+    _check(confidence, draws, min_history, history_days, min_waiting)
     if isinstance(cuts, (str, pd.Timestamp)) or not len(cuts):
         raise CaseLogError(f"cuts={cuts!r}: give a list of dates, e.g. cuts=['2024-06-30', '2024-12-31'].")
     _target_index(log.process, target)
