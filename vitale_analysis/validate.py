@@ -94,8 +94,9 @@ class _Parsed:
 
 def _parse_timestamps(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool | None) -> _Parsed:
     """Timestamps as written → times. Text is parsed once per distinct value (a categorical's
-    categories), and by Arrow with one format found on a sample (:func:`_parse_arrow`);
-    values that format does not read go the general way (:func:`_parse_general`)."""
+    categories), by Arrow's strict ISO cast when every value is ISO (:func:`_iso_times`), else
+    by Arrow with one format found on a sample (:func:`_parse_arrow`); values that format does
+    not read go the general way (:func:`_parse_general`)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return _parse_categories(values, rows, name, dayfirst)
     if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) == "string":
