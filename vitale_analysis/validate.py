@@ -173,21 +173,30 @@ def _strict_times(text, fmt: str, pattern: str):
     return pc.if_else(ok, pc.cast(times, pa.int64()), None)
 
 
-def _iso_categories(categories: pd.Index) -> tuple[np.ndarray, np.ndarray] | None:
-    """Distinct text times all read by :func:`_iso_times`: ``(int64 ns, absent)``, or None."""
+def _arrow_text(values: pd.Series):
+    """Text times as trimmed Arrow strings: ``(text, present, present as NumPy)``, or None when
+    they are not text or none is present (the general way then reads them)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
-        text = pa.array(pd.Series(categories, copy=False), type=pa.string(), from_pandas=True)
+        text = pa.array(values, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     text = pc.utf8_trim_whitespace(text)
     present = pc.fill_null(pc.not_equal(text, ""), False)
-    if not pc.any(present).as_py():
+    present_np = present.to_numpy(zero_copy_only=False)
+    return (text, present, present_np) if present_np.any() else None
+
+
+def _iso_categories(categories: pd.Index) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct text times all read by :func:`_iso_times`: ``(int64 ns, absent)``, or None."""
+    found = _arrow_text(pd.Series(categories, copy=False))
+    if found is None:
         return None
+    text, present, present_np = found
     ns = _iso_times(text, present)
-    return None if ns is None else (ns, ~present.to_numpy(zero_copy_only=False))
+    return None if ns is None else (ns, ~present_np)
 
 
 _ISO_LENGTHS = (10, 16, 19)  # 2025-01-02, 2025-01-02 10:00, 2025-01-02 10:00:00 (or a T between)
@@ -229,15 +238,10 @@ def _parse_arrow(values: pd.Series, rows: pd.Series, name: str, dayfirst: bool |
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        text = pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    found = _arrow_text(values)
+    if found is None:
         return None
-    text = pc.utf8_trim_whitespace(text)
-    present = pc.fill_null(pc.not_equal(text, ""), False)
-    present_np = present.to_numpy(zero_copy_only=False)
-    if not present_np.any():
-        return None
+    text, present, present_np = found
     iso = _iso_times(text, present)
     if iso is not None:  # (the usual export: every time in one ISO form)
         return _Parsed(pd.Series(iso.view("datetime64[ns]"), index=values.index, copy=False), ~present_np,
