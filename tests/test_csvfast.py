@@ -199,6 +199,26 @@ def test_fast_times_refuse_what_the_general_way_refuses(text):
     assert failure.loc[failure["check"] == "unparseable_timestamp", "value"].tolist() == [text]
 
 
+@pytest.mark.parametrize("clean, text", [
+    ("15/03/2025 10:00:00", "02/01/2025 10:00:60"), ("15.03.2025 10:00:00", "02.01.2025 10:00:60"),
+    ("2025-03-15 10:00:00", "2025-01-02 10:00:60"), ("2025-03-15T10:00:00", "2025-01-02T10:00:60"),
+    ("15/03/2025 10:00:00", "02/01/2025 10:00:59"), ("2025-03-15 10:00:00", "2025-01-02 10:00:59"),
+])
+@pytest.mark.parametrize("dtype", ["string", "category"])
+def test_second_60_is_refused_in_the_format_that_reads_seconds(clean, text, dtype):
+    """Second 60 does not exist (Python's datetime refuses it): among times with seconds in the
+    same format, it is set aside, not read as the next minute; second 59 is read (by hand: 2 January
+    2025, 10:00:59)."""
+    log = _times_both_ways([clean] * 5 + [text], dtype=dtype)
+    if text.endswith("59"):
+        assert log.quality.set_aside == {}
+        assert str(log.events.loc[log.events["row"] == 6, "timestamp"].iloc[0]) == "2025-01-02 10:00:59"
+    else:
+        assert log.quality.set_aside == {"unparseable_timestamp": 1}
+        failure = log.quality.failures
+        assert failure.loc[failure["check"] == "unparseable_timestamp", "value"].tolist() == [text]
+
+
 def test_day_first_is_decided_on_every_value_not_the_sample():
     """The sample (the first 2000 values) is ambiguous; a value far down is month-first only
     (13 as second number): every ambiguous date is then month-first, as the general way says."""

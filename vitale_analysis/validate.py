@@ -136,10 +136,11 @@ def _parse_categories(values: pd.Series, rows: pd.Series, name: str, dayfirst: b
 
 
 # Formats Arrow reads fast, each with the pattern a value must match to be taken as read
-# (Arrow's strptime is lenient: it reads 31/02 as 3 March, and a minute written "5").
+# (Arrow's strptime is lenient: it reads 31/02 as 3 March, a minute written "5", and second
+# 60 as the next minute, where Python refuses it).
 _FAST_FORMATS = {
-    "iso": [("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-(?P<d>\d{2}) \d{2}:\d{2}:\d{2}$"),
-            ("%Y-%m-%dT%H:%M:%S", r"^\d{4}-\d{2}-(?P<d>\d{2})T\d{2}:\d{2}:\d{2}$"),
+    "iso": [("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-(?P<d>\d{2}) \d{2}:\d{2}:[0-5]\d$"),
+            ("%Y-%m-%dT%H:%M:%S", r"^\d{4}-\d{2}-(?P<d>\d{2})T\d{2}:\d{2}:[0-5]\d$"),
             ("%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-(?P<d>\d{2}) \d{2}:\d{2}$"),
             ("%Y-%m-%dT%H:%M", r"^\d{4}-\d{2}-(?P<d>\d{2})T\d{2}:\d{2}$"),
             ("%Y-%m-%d", r"^\d{4}-\d{2}-(?P<d>\d{2})$")],
@@ -148,12 +149,12 @@ for _sep in "/.-":
     _e = re.escape(_sep)
     _FAST_FORMATS[f"dmy{_sep}"] = [
         (f"%d{_sep}%m{_sep}%Y %H:%M", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}} \d{{1,2}}:\d{{2}}$"),
-        (f"%d{_sep}%m{_sep}%Y %H:%M:%S", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}} \d{{1,2}}:\d{{2}}:\d{{2}}$"),
+        (f"%d{_sep}%m{_sep}%Y %H:%M:%S", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}} \d{{1,2}}:\d{{2}}:[0-5]\d$"),
         (f"%d{_sep}%m{_sep}%Y", rf"^(?P<d>\d{{1,2}}){_e}\d{{1,2}}{_e}\d{{4}}$"),
     ]
     _FAST_FORMATS[f"mdy{_sep}"] = [
         (f"%m{_sep}%d{_sep}%Y %H:%M", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}} \d{{1,2}}:\d{{2}}$"),
-        (f"%m{_sep}%d{_sep}%Y %H:%M:%S", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}} \d{{1,2}}:\d{{2}}:\d{{2}}$"),
+        (f"%m{_sep}%d{_sep}%Y %H:%M:%S", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}} \d{{1,2}}:\d{{2}}:[0-5]\d$"),
         (f"%m{_sep}%d{_sep}%Y", rf"^\d{{1,2}}{_e}(?P<d>\d{{1,2}}){_e}\d{{4}}$"),
     ]
 _SAMPLE_TIMES = 2000
