@@ -201,3 +201,22 @@ def test_sort_order_is_the_lexicographic_order(layout, seed):
     np.testing.assert_array_equal(order, expected)
     np.testing.assert_array_equal(c, case[expected])
     np.testing.assert_array_equal(t, time[expected])
+
+
+@pytest.mark.parametrize("n", [0, 1, 199_999, 200_000, 200_001])
+@pytest.mark.parametrize("kind", ["indices", "mask"])
+def test_take_all_gives_what_indexing_gives(n, kind):
+    """take_all (threads from 200,000 positions) against NumPy's own indexing, one array at a
+    time, for every width the columns come in: narrow codes, row numbers, times, booleans, floats."""
+    from vitale_analysis.codes import take_all
+
+    rng = np.random.default_rng(n)
+    arrays = [rng.integers(-1, 100, n).astype(np.int8), rng.integers(0, 40_000, n).astype(np.int16),
+              np.arange(1, n + 1, dtype=np.int32), rng.integers(0, 2**62, n),
+              rng.integers(0, 2**40, n).view("datetime64[ns]"), rng.random(n) < 0.5, rng.random(n)]
+    positions = rng.permutation(n)[: n - n // 3] if kind == "indices" else rng.random(n) < 0.7
+    got = take_all(arrays, positions)
+    assert len(got) == len(arrays)
+    for array, taken in zip(arrays, got):
+        assert taken.dtype == array.dtype
+        np.testing.assert_array_equal(taken, array[positions])

@@ -502,3 +502,40 @@ def test_a_case_table_survives_pickling():
     assert again.log.events.equals(log.events)
     pd.testing.assert_frame_equal(va.phase_summary(again), expected)
     pd.testing.assert_frame_equal(va.stalled(again), va.stalled(table))
+
+
+@pytest.mark.parametrize("layout", ["shuffled", "by_case"])
+def test_every_column_follows_its_row_through_the_sort(layout):
+    """A log past the size where validation gathers columns on threads (250,000 rows): each
+    kept event carries its own row's values in every column (text, categorical, integers,
+    floats, booleans). Expected order worked in plain Python: case id, time, the event's place
+    in the process, then source row; in "by_case" one row has no time and is set aside."""
+    rng = np.random.default_rng(5)
+    n = 250_000
+    vocabulary = list(CARTE_VITALE.vocabulary)
+    cases = [f"D{k:06d}" for k in rng.integers(0, 30_000, n)]
+    seconds = rng.integers(0, 86_400 * 365, n)
+    times = (pd.Timestamp("2025-01-01") + pd.to_timedelta(seconds, unit="s")).strftime("%Y-%m-%d %H:%M:%S")
+    frame = pd.DataFrame({
+        "case_id": cases, "event": rng.choice(vocabulary[:6], n), "timestamp": times,
+        "office": pd.Categorical(rng.choice(["CPAM 44", "CPAM 69", "CPAM 75"], n)),
+        "amount": rng.permutation(n).astype(np.int64), "score": rng.random(n),
+        "flag": rng.random(n) < 0.5, "note": [f"n{k}" for k in range(n)],
+    })
+    if layout == "by_case":
+        frame = frame.sort_values(["case_id", "timestamp"], kind="mergesort").reset_index(drop=True)
+        frame["amount"] = np.arange(n)  # (still one value per row)
+        frame.loc[n // 2, "timestamp"] = ""
+    rank = {e: i for i, e in enumerate(vocabulary)}
+    rows = frame.to_dict("records")
+    keys = sorted((r["case_id"], r["timestamp"], rank[r["event"]], i + 1) for i, r in enumerate(rows)
+                  if r["timestamp"] != "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log = validate(frame)
+    events = log.events
+    assert events["row"].tolist() == [k[3] for k in keys]
+    for column in ("case_id", "event", "office", "amount", "score", "flag", "note"):
+        want = [rows[k[3] - 1][column] for k in keys]
+        assert events[column].tolist() == want, column
+    assert events["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S").tolist() == [k[1] for k in keys]

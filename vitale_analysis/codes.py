@@ -8,6 +8,8 @@ sorted by case, never on millions of Python strings.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,7 @@ __all__ = ["code_width", "widen", "flat_index", "distinct_categorical", "distinc
            "used_text_codes", "labels", "first_per_case", "first_row_per_case", "first_value_per_case",
            "milestone_rows", "order_violation_counts", "order_violations",
            "violating_milestones", "drop_unused", "run_starts", "case_runs", "sort_order", "stable_argsort",
-           "case_positions"]
+           "case_positions", "take_all"]
 
 
 def code_width(n_categories: int) -> type:
@@ -338,6 +340,32 @@ def case_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     return np.repeat(np.arange(len(used), dtype=codes.dtype), run_length), used, starts
 
 
+_THREADED_TAKE = 200_000  # rows below which a thread pool costs more than it saves
+
+
+def take_all(arrays, positions: np.ndarray) -> list[np.ndarray]:
+    """``[a[positions] for a in arrays]``: ``positions`` are indices, or a boolean mask.
+
+    A gather by scattered positions (a log sorted by case, read in date order) waits
+    on memory, and NumPy's ``take`` and ``compress`` let go of the GIL: from
+    200,000 rows the arrays are taken two at a time on threads (measured on eight
+    columns of 9.4 million rows: 1.0 s with ``a[order]`` one after the other, 0.8 s
+    with ``np.take``, 0.53 s with ``np.take`` on two threads).
+    """
+    positions = np.asarray(positions)
+    if positions.dtype == bool:
+        def take(values: np.ndarray) -> np.ndarray:
+            return np.compress(positions, values)
+    else:
+        def take(values: np.ndarray) -> np.ndarray:
+            return np.take(values, positions)
+    arrays = list(arrays)
+    if len(positions) < _THREADED_TAKE or len(arrays) < 2:
+        return [take(a) for a in arrays]
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(take, arrays))
+
+
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` for non-negative integer codes, by radix passes.
 
@@ -380,16 +408,16 @@ def sort_order(case: np.ndarray, time: np.ndarray, event: np.ndarray, event_rank
         pair = same_case & (time[1:] == time[:-1])  # row i+1 ties with row i
     elif (time[1:] >= time[:-1]).all():
         order = stable_argsort(case)
-        c, t = case[order], time[order]
+        c, t = take_all([case, time], order)
         pair = (c[1:] == c[:-1]) & (t[1:] == t[:-1])
     elif (row[1:] > row[:-1]).all():  # rows in file order, times in any order: by time, then by case
         by_time = np.argsort(time, kind="stable")  # (ties by position, which is row order)
         order = by_time[stable_argsort(case[by_time])]
-        c, t = case[order], time[order]
+        c, t = take_all([case, time], order)
         pair = (c[1:] == c[:-1]) & (t[1:] == t[:-1])
     else:
         order = np.lexsort((row, event_rank[event], time, case))
-        return (order, case[order], time[order]) if with_keys else order
+        return (order, *take_all([case, time], order)) if with_keys else order
     if not pair.any():
         return (order, c, t) if with_keys else order
     tied = np.zeros(n, dtype=bool)

@@ -32,7 +32,7 @@ import pandas as pd
 from .caselog import CHECKS, FAILURE_COLUMNS, CaseLog, QualityReport
 from .codes import (case_runs, code_width, distinct_categorical, drop_unused, first_value_per_case, labels,
                     milestone_rows, order_violation_counts, order_violations, run_starts, sort_order, text_codes,
-                    used_text_codes, widen)
+                    take_all, used_text_codes, widen)
 from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok, shown_numbers
@@ -51,6 +51,7 @@ SORTED_ATTRIBUTES = _CATEGORY_ATTRIBUTES
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "x"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", ""}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
+_CORE_COLUMNS = ("case_id", "event", "timestamp", "trigger", "row")  # (validation types these itself)
 _FUTURE_MARGIN_NS = 365 * 86_400 * 10**9  # future_timestamp: a year past 99 % of the times …
 _FUTURE_MIN_EVENTS = 10  # … in a log of at least 10 events
 FUTURE_MIN_EVENTS = _FUTURE_MIN_EVENTS
@@ -628,27 +629,12 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         )
     kept_sorted = alive[order]  # (which of c_s, t_s are kept: they need no gather)
     if in_file_order:  # the kept rows, in order, are exactly the rows still alive
-        def pick(values: np.ndarray) -> np.ndarray:
-            return values[alive]
-
+        positions = alive
         n_kept = int(np.count_nonzero(alive))
     else:
         order = order[kept_sorted]
-
-        def pick(values: np.ndarray) -> np.ndarray:
-            return values[order]
-
+        positions = order
         n_kept = len(order)
-
-    def pick_column(values: pd.Series) -> pd.Series:
-        """The kept rows of a column, in order: categoricals and NumPy-backed columns
-        (numbers, booleans, naive times) through their arrays, the rest through pandas."""
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            return pd.Series(pd.Categorical.from_codes(pick(values.array.codes), dtype=values.dtype,
-                                                       validate=False))
-        if isinstance(values.dtype, np.dtype) and values.dtype != object:
-            return pd.Series(pick(values.to_numpy()), dtype=values.dtype, copy=False)
-        return values[alive].reset_index(drop=True) if in_file_order else values.take(order).reset_index(drop=True)
 
     if n_kept == 0 and not allow_empty:  # (batches: a batch may lose every row)
         reasons = pd.concat(failures)["check"].value_counts().to_dict() if failures else {}
@@ -658,27 +644,46 @@ def _validate(raw: RawLog, process: ProcessModel, *, as_of, dayfirst, allow_empt
         )
 
     # The kept events, typed, in order.
-    kept_codes = c_s[kept_sorted]
+    kept_codes, t = take_all([c_s, t_s], kept_sorted)
     runs = case_runs(kept_codes)  # (kept rows are in case order)
     c, used, case_starts = runs if runs is not None else (*drop_unused(kept_codes), None)
     del kept_codes
     case_cats = case_cats[used]
     n_cases = len(case_cats)
     notes.extend(lookalike_note(case_cats))
-    t = t_s[kept_sorted]
+    # The other columns' kept rows, in order, all gathered at once (two at a time on threads):
+    # categoricals and NumPy-backed columns (numbers, booleans, naive times) through their
+    # arrays, the rest through pandas.
+    others = [column for column in frame.columns if column not in _CORE_COLUMNS]
+    arrays = {}
+    for column in others:
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            arrays[column] = values.array.codes
+        elif isinstance(values.dtype, np.dtype) and values.dtype != object:
+            arrays[column] = values.to_numpy()
+    ev_kept, tr_kept, out_rows, *taken = take_all([event_codes, trig_codes, rows, *arrays.values()], positions)
+    taken = dict(zip(arrays, taken))
     trigger_names = list(process.triggers)
-    ev_final, ev_names = _recode(pick(event_codes), event_cats, vocabulary)
-    tr_final, tr_names = _recode(pick(trig_codes), trig_cats, trigger_names)
-    out_rows = pick(rows)
+    ev_final, ev_names = _recode(ev_kept, event_cats, vocabulary)
+    tr_final, tr_names = _recode(tr_kept, trig_cats, trigger_names)
+    del ev_kept, tr_kept
     columns_out = {
         "case_id": distinct_categorical(c, case_cats),  # (distinct: text_codes sorted them strictly)
         "event": pd.Categorical.from_codes(ev_final, categories=ev_names),
         "timestamp": from_ns(t, parsed.aware),
         "trigger": pd.Categorical.from_codes(tr_final, categories=tr_names),
     }
-    for column in frame.columns:
-        if column not in columns_out and column != "row":
-            columns_out[column] = pick_column(frame[column])
+    for column in others:
+        values = frame[column]
+        if column not in taken:
+            columns_out[column] = (values[alive] if in_file_order else values.take(order)).reset_index(drop=True)
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            columns_out[column] = pd.Series(pd.Categorical.from_codes(taken[column], dtype=values.dtype,
+                                                                      validate=False))
+        else:
+            columns_out[column] = pd.Series(taken[column], dtype=values.dtype, copy=False)
+    del taken
     columns_out["row"] = pd.Series(out_rows, copy=False)  # (an ndarray would be copied)
     # One frame from every column at once: inserting them one by one is quadratic in their
     # number (a header of 9,000 columns took 80 s). The arrays are fresh: no copy.
