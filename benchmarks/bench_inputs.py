@@ -10,7 +10,9 @@ input, runs in fresh processes one after the other, ``--repeat`` times, interlea
 
 * **bare**: a bare pandas read of the same file. CSV: ``pd.read_csv`` with the file's
   delimiter and encoding, C engine and pyarrow engine (the faster one is the
-  reference); Parquet: ``pd.read_parquet``; Excel: ``pd.read_excel(engine="calamine")``;
+  reference; pandas 3.1's C engine splits a large UTF-8 file across threads, so the
+  C engine on one thread, ``mode.max_threads=1``, is also shown, as context);
+  Parquet: ``pd.read_parquet``; Excel: ``pd.read_excel(engine="calamine")``;
 * **ours**: ``read_caselog`` + ``validate`` (= load, with the mapping where the file
   needs one), then ``case_table``, ``phase_summary``, ``trigger_summary``, ``stalled``
   (the worklist); each stage timed, peak resident memory of the process;
@@ -66,6 +68,9 @@ if recipe.startswith("csv"):
         t = time.perf_counter(); pd.read_csv(path, sep=sep, encoding=enc, engine=engine)
         out[engine] = time.perf_counter() - t
     out["bare_s"] = min(out["c"], out["pyarrow"])
+    with pd.option_context("mode.max_threads", 1):  # (context: pandas 3.1's C engine reads on threads)
+        t = time.perf_counter(); pd.read_csv(path, sep=sep, encoding=enc, engine="c")
+        out["c_1thread"] = time.perf_counter() - t
 elif recipe == "parquet":
     t = time.perf_counter(); pd.read_parquet(path); out["bare_s"] = time.perf_counter() - t
 else:
@@ -139,7 +144,7 @@ def med(values):
 
 
 def report(results: dict, command: str, repeat: int) -> str:
-    info = machine("pandas", "pyarrow", "numpy")
+    info = machine()
     lines = [
         "# Load time on the files advisors have (issue 17)",
         "",
@@ -150,10 +155,13 @@ def report(results: dict, command: str, repeat: int) -> str:
         f"simulator). as_of {AS_OF}. Load = `read_caselog` + `validate`; whole = load + `case_table` + "
         "`phase_summary` + `trigger_summary` + `stalled`. Bare = the faster of pandas' C and pyarrow engines "
         "(CSV, with the file's delimiter and encoding), `pd.read_parquet`, or `pd.read_excel(engine=\"calamine\")`. "
-        "PM4Py = its pandas path: read + `format_dataframe` + case durations + performance DFG.",
+        "PM4Py = its pandas path: read + `format_dataframe` + case durations + performance DFG. "
+        "C, 1 thread (context, not the reference): pandas' C engine with `mode.max_threads=1`; pandas 3.1 "
+        "splits a large UTF-8 file across threads, a cp1252 one not.",
         "",
-        "| dossiers | input | rows | bare read s | load s | load ÷ bare | whole s | peak GB | PM4Py s | PM4Py ÷ whole |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| dossiers | input | rows | bare read s | C, 1 thread s | load s | load ÷ bare | whole s | peak GB "
+        "| PM4Py s | PM4Py ÷ whole |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, kinds in results.items():
         for kind, runs in kinds.items():
@@ -163,8 +171,10 @@ def report(results: dict, command: str, repeat: int) -> str:
             peak = max(r["peak_mb"] for r in runs["ours"]) / 1024
             rows = runs["ours"][0]["events"]
             pm = med([r["total_with_read_s"] for r in runs["pm4py"]])
+            serial = med([r["c_1thread"] for r in runs["bare"] if "c_1thread" in r])
             lines.append(
-                f"| {int(n):,} | {TITLES[kind]} | {rows:,} | {bare:.2f} | {load:.2f} | {load / bare:.1f}× | "
+                f"| {int(n):,} | {TITLES[kind]} | {rows:,} | {bare:.2f} | "
+                + (f"{serial:.2f}" if serial is not None else "—") + f" | {load:.2f} | {load / bare:.1f}× | "
                 f"{whole:.2f} | {peak:.2f} | " + (f"{pm:.1f} | {pm / whole:.1f}× |" if pm else "— | — |"))
     lines += ["", "Stages of ours (median s):", "",
               "| dossiers | input | read | validate | case_table | phase_summary | trigger_summary | stalled |",
