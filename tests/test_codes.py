@@ -220,3 +220,33 @@ def test_take_all_gives_what_indexing_gives(n, kind):
     for array, taken in zip(arrays, got):
         assert taken.dtype == array.dtype
         np.testing.assert_array_equal(taken, array[positions])
+
+
+@pytest.mark.parametrize("case", ["same_width", "prefixes", "accents", "nine_to_sixteen", "longer", "zero_byte",
+                                  "ties", "large_string", "sliced", "empty_text"])
+def test_text_order_is_the_order_of_the_utf8_bytes(case):
+    """text_order against Python's sort of each value's UTF-8 bytes (a prefix first; ties in
+    their place), on text its integer keys take and text Arrow sorts (longer than 16 bytes, a
+    zero byte)."""
+    import pyarrow as pa
+
+    from vitale_analysis.codes import text_order
+
+    rng = np.random.default_rng(len(case))
+    values = {
+        "same_width": [f"D{k:07d}" for k in rng.permutation(5_000)],
+        "prefixes": ["D1", "D10", "D1A", "D", "D0", "E", "D1 ", "Z", "D100"] * 3,
+        "accents": ["Élodie", "Eloi", "éloi", "Zoé", "zoe", "Ève", "Œuvre", "日本", "a"],
+        "nine_to_sixteen": [f"CPAM-{k:06d}-X{'y' * (k % 4)}" for k in rng.permutation(2_000)],
+        "longer": [f"dossier numéro {k:08d}" for k in rng.permutation(1_000)],
+        "zero_byte": ["ab", "ab\x00", "a\x00b", "a", "b"],
+        "ties": ["b", "a", "b", "a", "c", "a"],
+        "large_string": [f"N{k}" for k in rng.permutation(3_000)],
+        "sliced": [f"S{k:04d}" for k in rng.permutation(4_000)],
+        "empty_text": ["", "b", "", "a"],
+    }[case]
+    text = pa.array(values, type=pa.large_string() if case == "large_string" else pa.string())
+    if case == "sliced":
+        text, values = text.slice(7, 3_000), values[7:3_007]
+    want = sorted(range(len(values)), key=lambda i: (values[i].encode("utf-8"), i))
+    assert text_order(text).tolist() == want
