@@ -15,6 +15,7 @@ import io
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -311,6 +312,38 @@ def test_fast_times_agree_with_a_plain_python_reference(parts):
             assert row not in kept
         else:
             assert kept[row].to_pydatetime() == want
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_fast_times_read_on_two_threads_agree_with_python(chunked):
+    """Past the size where the two halves are read on threads (120,000 values), each day-first
+    time with seconds is what Python's datetime makes of it, or null where Python refuses it
+    (31 February, hour 24, second 60) or the year is outside 1900–2200."""
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from vitale_analysis.validate import _FAST_FORMATS, _THREADED_TIMES, _strict_times
+
+    rng = np.random.default_rng(3)
+    n = _THREADED_TIMES + 20_000
+    parts = np.column_stack([rng.integers(1, 32, n), rng.integers(1, 13, n), rng.integers(1895, 2206, n),
+                             rng.integers(0, 25, n), rng.integers(0, 60, n), rng.integers(0, 61, n)])
+    texts, expected = [], []
+    for d, m, y, hh, mm, ss in parts.tolist():
+        texts.append(f"{d:02d}/{m:02d}/{y} {hh:02d}:{mm:02d}:{ss:02d}")
+        try:
+            value = datetime(y, m, d, hh, mm, ss)
+        except ValueError:
+            value = None
+        ok = value is not None and 1900 <= y <= 2200
+        expected.append(int((np.datetime64(value, "ns") - np.datetime64(0, "ns")).astype(np.int64)) if ok else None)
+    fmt, pattern = _FAST_FORMATS["dmy/"][1]
+    assert fmt == "%d/%m/%Y %H:%M:%S"
+    text = pa.chunked_array([texts[:70_000], texts[70_000:]]) if chunked else pa.array(texts)
+    got = _strict_times(text, fmt, pattern)
+    assert got.to_pylist() == expected
+    assert sum(v is None for v in expected) > 1_000  # (refusals of every kind are among them)
 
 
 def test_quoted_line_break_after_the_sample_is_read_as_one_cell(tmp_path):

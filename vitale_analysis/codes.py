@@ -146,8 +146,8 @@ def text_order(text) -> np.ndarray:
 
     Ids are short: text of at most 16 bytes, none of them zero, is written into one or two
     big-endian 64-bit integers (padded with zero bytes, so a prefix comes first) and sorted
-    as numbers. A million case ids: 0.06 s, where Arrow's string sort takes 0.43 s. Longer
-    text, or text holding a zero byte, is sorted by Arrow.
+    as numbers, stably. A million case ids: 0.12-0.15 s, where Arrow's string sort takes
+    0.43 s. Longer text, or text holding a zero byte, is sorted by Arrow.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
