@@ -204,6 +204,8 @@ def stalled(
     submission = process.submission_phase  # (set in the model file, never taken from a phase's name)
     submit_index = phases.index(submission) if submission else len(phases)
     before_submission = work["current_phase"].cat.codes.to_numpy() < submit_index
+    # The first reason that holds, as its place in NEXT_ACTION_REASONS (the last, phase_action,
+    # by default): codes, not a text per row (a categorical made from text hashes every row).
     reason = np.select(
         [
             history["mediator"].to_numpy(),
@@ -212,10 +214,11 @@ def stalled(
             history["complement_pending"].to_numpy(),
             since_last > followup_days,
         ],
-        list(NEXT_ACTION_REASONS[:-1]),
-        default="phase_action",
-    )
-    document = np.where(reason == "complement_pending", history["complement_trigger"].to_numpy(dtype=object), None)
+        list(range(len(NEXT_ACTION_REASONS) - 1)),
+        default=len(NEXT_ACTION_REASONS) - 1,
+    ).astype(np.int8)
+    pending = reason == NEXT_ACTION_REASONS.index("complement_pending")
+    document = np.where(pending, history["complement_trigger"].to_numpy(dtype=object), None)
     out = pd.DataFrame(
         {
             "case_id": work["case_id"],
@@ -228,7 +231,7 @@ def stalled(
             "last_event": work["last_event"],
             "last_event_at": last_at,
             "days_since_last_event": since_last,
-            "reason": pd.Categorical(reason, categories=list(NEXT_ACTION_REASONS)),
+            "reason": pd.Categorical.from_codes(reason, categories=list(NEXT_ACTION_REASONS)),
             "document": pd.array(document, dtype="string"),
         },
         columns=_COLUMNS,
