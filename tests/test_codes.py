@@ -250,3 +250,37 @@ def test_text_order_is_the_order_of_the_utf8_bytes(case):
         text, values = text.slice(7, 3_000), values[7:3_007]
     want = sorted(range(len(values)), key=lambda i: (values[i].encode("utf-8"), i))
     assert text_order(text).tolist() == want
+
+
+_NARROW = [np.int8, np.int16, np.int32, np.uint32, np.int64]
+
+
+@pytest.mark.parametrize("layout, dtype", [(layout, dtype) for layout in
+                                           ("random", "few_values", "sorted", "reversed", "one_value")
+                                           for dtype in _NARROW]
+                         + [("above_16_bits", np.int32), ("above_16_bits", np.uint32), ("above_16_bits", np.int64)])
+def test_stable_argsort_on_two_threads_is_numpy_stable_order(monkeypatch, layout, dtype):
+    """The halves sorted on two threads and merged by counting give np.argsort's stable order
+    (ties keep their positions), whatever the codes' width and order; odd lengths; codes above
+    2**16 (two radix passes per half)."""
+    import vitale_analysis.codes as codes
+
+    monkeypatch.setattr(codes, "_THREADED_SORT", 50)
+    rng = np.random.default_rng(len(layout))
+    n = {np.int8: 127}.get(dtype, 1_001)  # (codes stay below the count: an int8 count is < 128)
+    if layout == "above_16_bits":
+        n = 70_001
+    keys = {"random": lambda: rng.integers(0, n, n), "few_values": lambda: rng.integers(0, 3, n),
+            "sorted": lambda: np.sort(rng.integers(0, n, n)), "reversed": lambda: np.sort(rng.integers(0, n, n))[::-1],
+            "one_value": lambda: np.zeros(n, dtype=np.int64),
+            "above_16_bits": lambda: rng.integers(2**16 - 300, n, n)}[layout]().astype(dtype)
+    np.testing.assert_array_equal(codes.stable_argsort(keys), np.argsort(keys, kind="stable"))
+
+
+def test_stable_argsort_past_the_thread_threshold():
+    """At the real threshold (two million codes, a million distinct, as a million dossiers' events)."""
+    from vitale_analysis.codes import _THREADED_SORT, stable_argsort
+
+    rng = np.random.default_rng(9)
+    keys = rng.integers(0, 1_000_000, _THREADED_SORT + 1).astype(np.int32)
+    np.testing.assert_array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
