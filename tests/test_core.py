@@ -539,3 +539,20 @@ def test_every_column_follows_its_row_through_the_sort(layout):
         want = [rows[k[3] - 1][column] for k in keys]
         assert events[column].tolist() == want, column
     assert events["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S").tolist() == [k[1] for k in keys]
+
+
+def test_phase_state_lookup_gives_what_the_rules_give():
+    """The lookup of a cell's phase state from its six facts, against the rules applied one by
+    one as masked assignments (the way the case table used to apply them), on all 64 cells."""
+    from vitale_analysis.cases import _CODE, _STATE_OF
+
+    bits = ((np.arange(64)[:, None] >> np.arange(6)) & 1).astype(bool)
+    s_ok, e_ok, early, current, is_open, is_closed = bits.T
+    state = np.full(64, -1, dtype=np.int8)
+    state[s_ok & e_ok & ~early] = _CODE["finished"]
+    state[s_ok & e_ok & early] = _CODE["out_of_order"]
+    state[~s_ok & e_ok] = _CODE["start_missing"]
+    state[s_ok & ~e_ok & current & is_open] = _CODE["open"]
+    state[s_ok & ~e_ok & current & is_closed] = _CODE["closed"]
+    state[s_ok & ~e_ok & ~current] = _CODE["end_missing"]
+    np.testing.assert_array_equal(_STATE_OF, state)
