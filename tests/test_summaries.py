@@ -248,6 +248,17 @@ STALL_COLUMNS = ["case_id", "office", "phase", "days_in_phase", "threshold_days"
                  "last_event", "last_event_at", "days_since_last_event", "reason", "document"]
 
 
+def test_stalled_worklist_ties_are_in_case_id_order():
+    """Dossiers as late as each other come in case-id (text) order, after the later ones: by
+    hand, T10, T2 and T9 were all submitted on 31 May (30 days in rights, 10 over a 20-day
+    threshold), T1 on 21 May (20 over), T3 on 5 June (5 over)."""
+    rows = [*head("T9", "2025-05-31"), *head("T1", "2025-05-21"), *head("T2", "2025-05-31"),
+            *head("T3", "2025-06-05"), *head("T10", "2025-05-31")]
+    work = stalled(make_log(rows), as_of=STALL_AS_OF, thresholds={"rights": 20, "ssn": 30}, followup_days=60)
+    assert work["case_id"].tolist() == ["T1", "T10", "T2", "T9", "T3"]
+    assert work["days_over"].tolist() == [20.0, 10.0, 10.0, 10.0, 5.0]
+
+
 def test_stalled_worklist_by_hand(stall_log):
     work = stalled(stall_log, as_of=STALL_AS_OF, thresholds={"rights": 20, "ssn": 30}, followup_days=14)
     assert list(work.columns) == STALL_COLUMNS  # keys only: the words come from with_next_actions

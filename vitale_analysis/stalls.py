@@ -244,6 +244,10 @@ def stalled(
         at = list(out.columns).index("phase")
         for k, name in enumerate(dict.fromkeys(n for n in names if n not in out.columns)):
             out.insert(at + k, name, groups[name].to_numpy())
-    out = out.sort_values(["days_over", "case_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    if out["case_id"].is_monotonic_increasing:  # (a case table's rows come in case-id order: ties keep it)
+        out = out.take(np.argsort(-out["days_over"].to_numpy(dtype=float), kind="stable")).reset_index(drop=True)
+    else:  # (0.2 s for 350,000 dossiers where the stable sort on one number takes 0.08 s)
+        out = out.sort_values(["days_over", "case_id"], ascending=[False, True], kind="mergesort").reset_index(
+            drop=True)
     out.attrs.update(as_of=table.as_of, followup_days=followup_days, days=table.days)  # (for display)
     return out
