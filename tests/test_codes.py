@@ -252,7 +252,7 @@ def test_text_order_is_the_order_of_the_utf8_bytes(case):
     assert text_order(text).tolist() == want
 
 
-_NARROW = [np.int8, np.int16, np.int32, np.uint32, np.int64]
+_NARROW = [np.int8, np.int16, np.int32, np.uint32, np.int64, np.uint64]
 
 
 @pytest.mark.parametrize("layout, dtype", [(layout, dtype) for layout in
