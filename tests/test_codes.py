@@ -223,7 +223,7 @@ def test_take_all_gives_what_indexing_gives(n, kind):
 
 
 @pytest.mark.parametrize("case", ["same_width", "prefixes", "accents", "nine_to_sixteen", "longer", "zero_byte",
-                                  "ties", "large_string", "sliced", "empty_text"])
+                                  "ties", "large_string", "sliced", "empty_text", "chunked"])
 def test_text_order_is_the_order_of_the_utf8_bytes(case):
     """text_order against Python's sort of each value's UTF-8 bytes (a prefix first; ties in
     their place), on text its integer keys take and text Arrow sorts (longer than 16 bytes, a
@@ -244,8 +244,11 @@ def test_text_order_is_the_order_of_the_utf8_bytes(case):
         "large_string": [f"N{k}" for k in rng.permutation(3_000)],
         "sliced": [f"S{k:04d}" for k in rng.permutation(4_000)],
         "empty_text": ["", "b", "", "a"],
+        "chunked": [f"C{k:05d}" for k in rng.permutation(3_000)],
     }[case]
     text = pa.array(values, type=pa.large_string() if case == "large_string" else pa.string())
+    if case == "chunked":  # (as an Arrow-backed pandas Index may hold it)
+        text = pa.chunked_array([text.slice(0, 1_000), text.slice(1_000, 1_500), text.slice(2_500)])
     if case == "sliced":
         text, values = text.slice(7, 3_000), values[7:3_007]
     want = sorted(range(len(values)), key=lambda i: (values[i].encode("utf-8"), i))

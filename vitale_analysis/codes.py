@@ -155,6 +155,8 @@ def text_order(text) -> np.ndarray:
     n = len(text)
     if n < 2 or text.null_count or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return pc.sort_indices(text).to_numpy()
+    if isinstance(text, pa.ChunkedArray):  # (an Arrow-backed pandas Index may hold several chunks)
+        text = text.combine_chunks()
     offsets_buffer, data_buffer = text.buffers()[1:3]
     width = np.int64 if pa.types.is_large_string(text.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, dtype=width)[text.offset:text.offset + n + 1].astype(np.int64)
