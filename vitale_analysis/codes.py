@@ -8,6 +8,7 @@ sorted by case, never on millions of Python strings.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -17,7 +18,7 @@ __all__ = ["code_width", "widen", "flat_index", "distinct_categorical", "distinc
            "used_text_codes", "labels", "first_per_case", "first_row_per_case", "first_value_per_case",
            "milestone_rows", "order_violation_counts", "order_violations",
            "violating_milestones", "drop_unused", "run_starts", "case_runs", "sort_order", "stable_argsort",
-           "case_positions", "take_all", "text_order"]
+           "case_positions", "take_all", "text_order", "thread_map"]
 
 
 def code_width(n_categories: int) -> type:
@@ -383,6 +384,22 @@ def case_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     return np.repeat(np.arange(len(used), dtype=codes.dtype), run_length), used, starts
 
 
+def thread_map(fn, items) -> list:
+    """``[fn(x) for x in items]``, on as many threads as there are cores (at most 4).
+
+    For work that runs without the GIL: NumPy's sorts and gathers, Arrow's kernels. Each
+    phase's Kaplan–Meier work, for one, is mostly NumPy sorting: two cores sort two phases
+    at once (measured: seven phases of a million dossiers, 1.1 s → 0.4–0.55 s on two
+    cores). Results come back in the order of ``items``.
+    """
+    items = list(items)
+    workers = min(len(items), os.cpu_count() or 1, 4)
+    if workers < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
 _THREADED_TAKE = 200_000  # rows below which a thread pool costs more than it saves
 
 
@@ -402,11 +419,9 @@ def take_all(arrays, positions: np.ndarray) -> list[np.ndarray]:
     else:
         def take(values: np.ndarray) -> np.ndarray:
             return np.take(values, positions)
-    arrays = list(arrays)
-    if len(positions) < _THREADED_TAKE or len(arrays) < 2:
+    if len(positions) < _THREADED_TAKE:
         return [take(a) for a in arrays]
-    with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(take, arrays))
+    return thread_map(take, arrays)
 
 
 _THREADED_SORT = 2_000_000  # keys from which the two halves are sorted on two threads
@@ -441,9 +456,8 @@ def _merge_halves(keys: np.ndarray) -> np.ndarray:
     n = len(keys)
     half = n // 2
     first, second = keys[:half], keys[half:]
-    with ThreadPoolExecutor(2) as pool:
-        order_1, order_2 = pool.map(_radix_argsort, [first, second])
-        sorted_1, sorted_2 = pool.map(lambda pair: np.take(*pair), [(first, order_1), (second, order_2)])
+    order_1, order_2 = thread_map(_radix_argsort, [first, second])
+    sorted_1, sorted_2 = thread_map(lambda pair: np.take(*pair), [(first, order_1), (second, order_2)])
     size = int(keys.max()) + 1
     count_1, count_2 = np.bincount(first, minlength=size), np.bincount(second, minlength=size)
     smaller_in_2 = np.cumsum(count_2) - count_2  # per key: keys of the second half below it

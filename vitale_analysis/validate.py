@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ import pandas as pd
 from .caselog import CHECKS, FAILURE_COLUMNS, CaseLog, QualityReport
 from .codes import (case_runs, code_width, distinct_categorical, drop_unused, first_value_per_case, labels,
                     milestone_rows, order_violation_counts, order_violations, run_starts, sort_order, text_codes,
-                    take_all, used_text_codes, widen)
+                    take_all, thread_map, used_text_codes, widen)
 from . import i18n
 from .errors import CaseLogError, DataQualityWarning, closest_names, fix_for
 from .privacy import mask_identifiers, nir_columns, nir_key_ok, shown_numbers
@@ -176,9 +175,7 @@ def _strict_times(text, fmt: str, pattern: str):
     if len(text) < _THREADED_TIMES:
         return _strict_times_part(text, fmt, pattern)
     half = len(text) // 2
-    with ThreadPoolExecutor(2) as pool:
-        parts = list(pool.map(lambda part: _strict_times_part(part, fmt, pattern),
-                              [text.slice(0, half), text.slice(half)]))
+    parts = thread_map(lambda part: _strict_times_part(part, fmt, pattern), [text.slice(0, half), text.slice(half)])
     return pa.concat_arrays([chunk for part in parts
                              for chunk in (part.chunks if isinstance(part, pa.ChunkedArray) else [part])])
 
